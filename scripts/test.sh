@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs Tether's whole test suite: formatting, clippy (native and wasm32),
+# unit and integration tests on SQLite and PostgreSQL, and the browser
+# end-to-end tests. Installs whatever is missing first.
+source "$(dirname "$0")/lib.sh"
+cd "$TETHER_ROOT"
+
+ensure_everything
+
+say "cargo fmt --check"
+cargo fmt --all --check
+
+say "clippy (native)"
+cargo clippy --workspace --exclude tether-web --all-targets --locked -- -D warnings
+say "clippy (wasm32)"
+cargo clippy -p tether-web -p tether-shared --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+
+# shellcheck source=scripts/postgres.sh
+source "$TETHER_ROOT/scripts/postgres.sh"
+start_test_postgres
+
+say "unit and integration tests (SQLite and PostgreSQL)"
+TETHER_TEST_REQUIRE_POSTGRES=1 cargo nextest run --workspace --exclude tether-web --locked --no-fail-fast
+
+build_web
+say "building the server for the browser tests"
+cargo build -p tether-server --locked
+say "browser end-to-end tests"
+(cd e2e && TETHER_SERVER_BIN="$CARGO_TARGET_DIR/debug/tether-server" TETHER_WEB_DIR="$TETHER_ROOT/web/dist" npm test)
+say "all tests passed"

@@ -1,0 +1,17 @@
+//! Tether's server: REST API, accounts and login, the hash-chained audit
+//! log, and the built web app. `main.rs` wires it to a socket; everything
+//! else is here so tests can drive it without one.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod fsutil;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod users;

@@ -1,0 +1,12 @@
+//! Tether's shared vocabulary: REST and wire types, roles, and the pure logic
+//! (audit hash chain, input validation) that server, agent and web all compile.
+//!
+//! This crate does no I/O, spawns nothing and reads no clock: time comes in as
+//! an argument. It builds for native targets and for `wasm32-unknown-unknown`.
+
+pub mod api;
+pub mod audit_chain;
+pub mod role;
+pub mod validate;
+
+pub use role::Role;
