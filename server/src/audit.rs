@@ -98,10 +98,7 @@ pub async fn record(tx: &mut WriteTx, event: &Event, at: i64) -> Result<i64, sql
     .bind(&hash)
     .execute(tx.conn())
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(tx.conn()).await?;
     Ok(seq)
 }
 
@@ -135,8 +132,8 @@ impl Row {
     }
 
     fn into_view(self) -> AuditEntryView {
-        let details = serde_json::from_str(&self.details)
-            .unwrap_or_else(|_| serde_json::Value::String(self.details.clone()));
+        let details =
+            serde_json::from_str(&self.details).unwrap_or_else(|_| serde_json::Value::String(self.details.clone()));
         AuditEntryView {
             seq: self.seq,
             at: self.at,
@@ -216,12 +213,15 @@ pub async fn verify(pool: &AnyPool) -> Result<ChainStatus, sqlx::Error> {
     let mut verifier = ChainVerifier::default();
     let mut after = 0_i64;
     loop {
-        let rows: Vec<Row> =
-            sqlx::query_as(concat!("SELECT ", audit_columns!(), " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"))
-                .bind(after)
-                .bind(PAGE)
-                .fetch_all(pool)
-                .await?;
+        let rows: Vec<Row> = sqlx::query_as(concat!(
+            "SELECT ",
+            audit_columns!(),
+            " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(pool)
+        .await?;
         for row in &rows {
             if let Err(first_break) = verifier.push(&row.content(), &row.prev_hash, &row.hash) {
                 return Ok(ChainStatus {

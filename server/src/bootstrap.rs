@@ -48,13 +48,8 @@ pub async fn create_admin(
         .target(username)
         .details(json!({ "role": Role::Admin, "display_name": display_name }));
     audit::record(&mut tx, &event, now).await?;
-    let new_user = NewUser {
-        username,
-        display_name,
-        role: Role::Admin,
-        password_hash: &hash,
-        must_change_password: true,
-    };
+    let new_user =
+        NewUser { username, display_name, role: Role::Admin, password_hash: &hash, must_change_password: true };
     users::insert(&mut tx, &new_user, now).await?;
     tx.commit().await.context("commit new administrator")?;
     Ok(CreatedAdmin { username: username.to_owned(), one_time_password })

@@ -28,10 +28,7 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
         .connect(&url)
         .await
         .with_context(|| format!("cannot open database {}", redact(&url)))?;
-    sqlx::migrate!("../migrations")
-        .run(&pool)
-        .await
-        .context("cannot apply database migrations")?;
+    sqlx::migrate!("../migrations").run(&pool).await.context("cannot apply database migrations")?;
     Ok(pool)
 }
 
@@ -41,11 +38,10 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
         return Ok(url.to_owned());
     };
     let path = rest.split('?').next().unwrap_or(rest);
-    if path != ":memory:" {
-        if let Some(dir) = Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create database directory {}", dir.display()))?;
-        }
+    if path != ":memory:"
+        && let Some(dir) = Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create database directory {}", dir.display()))?;
     }
     Ok(if url.contains("mode=") {
         url.to_owned()
@@ -67,11 +63,6 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Which SQL dialect the pool speaks, for the few statements that differ.
-pub fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres:") || url.starts_with("postgresql:")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +80,5 @@ mod tests {
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert!(is_postgres("postgresql://h/db"));
     }
 }

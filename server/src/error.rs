@@ -1,9 +1,9 @@
 //! The one HTTP error type. Every failure a handler can meet becomes a status
 //! code and an [`ApiError`] body; internal details are logged, never sent.
 
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use tether_shared::api::ApiError;
 
 /// A failed request.

@@ -36,7 +36,9 @@ fn json_rejection(rejection: JsonRejection) -> HttpError {
         }
         JsonRejection::JsonSyntaxError(err) => HttpError::BadRequest(format!("malformed JSON: {}", err.body_text())),
         JsonRejection::JsonDataError(err) => HttpError::InvalidField(format!("invalid request: {}", err.body_text())),
-        JsonRejection::BytesRejection(_) => HttpError::PayloadTooLarge { limit: MAX_BODY_BYTES },
+        JsonRejection::BytesRejection(err) if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            HttpError::PayloadTooLarge { limit: MAX_BODY_BYTES }
+        }
         other => HttpError::BadRequest(other.body_text()),
     }
 }

@@ -110,12 +110,11 @@ pub async fn count(pool: &AnyPool) -> Result<i64, sqlx::Error> {
 
 /// Enabled administrators other than `except_id`.
 pub async fn other_enabled_admins(tx: &mut WriteTx, except_id: &str) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
-    )
-    .bind(except_id)
-    .fetch_one(tx.conn())
-    .await?;
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1")
+            .bind(except_id)
+            .fetch_one(tx.conn())
+            .await?;
     Ok(count)
 }
 

@@ -6,7 +6,9 @@
 #[non_exhaustive]
 pub enum InvalidField {
     /// Usernames are 3–64 characters of `a-z 0-9 . _ -`, starting with a letter or digit.
-    #[error("username must be 3 to 64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")]
+    #[error(
+        "username must be 3 to 64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+    )]
     Username,
     /// Display names are 1–100 printable characters.
     #[error("display name must be 1 to 100 characters with no control characters")]

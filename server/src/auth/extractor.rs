@@ -49,11 +49,7 @@ pub struct AuthUser(pub Authenticated);
 impl AuthUser {
     /// Refuses unless the account has `allowed(role)`.
     pub fn require(&self, allowed: fn(Role) -> bool, what: &str) -> Result<(), HttpError> {
-        if allowed(self.0.role) {
-            Ok(())
-        } else {
-            Err(HttpError::forbidden(format!("your role may not {what}")))
-        }
+        if allowed(self.0.role) { Ok(()) } else { Err(HttpError::forbidden(format!("your role may not {what}"))) }
     }
 }
 

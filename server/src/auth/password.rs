@@ -2,8 +2,8 @@
 //! stalls the async workers.
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 /// Hashes `password` into a PHC string (Argon2id, default parameters).
 pub async fn hash(password: String) -> anyhow::Result<String> {

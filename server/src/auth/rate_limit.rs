@@ -69,10 +69,10 @@ impl LoginThrottle {
         if self.accounts.len() > SWEEP_ABOVE_KEYS {
             self.accounts.retain_recent();
         }
-        if let Some(ip) = source {
-            if let Err(not_until) = self.sources.check_key(&ip) {
-                return Err(round_up_secs(not_until.wait_time_from(clock.now())));
-            }
+        if let Some(ip) = source
+            && let Err(not_until) = self.sources.check_key(&ip)
+        {
+            return Err(round_up_secs(not_until.wait_time_from(clock.now())));
         }
         self.accounts
             .check_key(&username.to_lowercase())

@@ -109,7 +109,13 @@ impl TokenKeys {
     pub fn sign(&self, claims: &AccessClaims) -> anyhow::Result<String> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(ACCESS_TYP.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.inner.encoding).context("sign access token")
+        self.sign_with_header(&header, claims)
+    }
+
+    /// Signs any claims under any header with this key: for tests that
+    /// must prove that wrong headers and claims are refused.
+    pub fn sign_with_header(&self, header: &Header, claims: &impl Serialize) -> anyhow::Result<String> {
+        jsonwebtoken::encode(header, claims, &self.inner.encoding).context("sign token")
     }
 
     /// Issues an access token for a user's login session, valid from `now`.
@@ -146,10 +152,7 @@ impl TokenKeys {
 
 /// Seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
 #[cfg(test)]

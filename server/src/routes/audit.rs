@@ -17,7 +17,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/audit", get(list)).route("/api/audit/verify", get(verify))
 }
 
-async fn list(State(state): State<AppState>, auth: AuthUser, ApiQuery(query): ApiQuery<AuditQuery>) -> HttpResult<Json<AuditPage>> {
+async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> HttpResult<Json<AuditPage>> {
     auth.require(Role::can_read_audit, "read the audit log")?;
     Ok(Json(audit::list(state.store.pool(), &query).await?))
 }
@@ -28,7 +32,9 @@ async fn verify(State(state): State<AppState>, auth: AuthUser) -> HttpResult<Jso
     let mut tx = state.store.begin_write().await?;
     let event = Event::new(Actor::user(&auth.0.user.id, &auth.0.user.username), "audit.verify")
         .source(auth.0.source.label())
-        .details(json!({ "ok": status.ok, "entries_checked": status.entries_checked, "first_break": status.first_break }));
+        .details(
+            json!({ "ok": status.ok, "entries_checked": status.entries_checked, "first_break": status.first_break }),
+        );
     audit::record(&mut tx, &event, now_ms()).await?;
     tx.commit().await?;
     Ok(Json(status))

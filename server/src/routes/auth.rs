@@ -60,10 +60,17 @@ async fn record(state: &AppState, event: Event) -> HttpResult<()> {
     Ok(())
 }
 
-async fn login(State(state): State<AppState>, source: Source, ApiJson(request): ApiJson<LoginRequest>) -> HttpResult<Response> {
+async fn login(
+    State(state): State<AppState>,
+    source: Source,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> HttpResult<Response> {
     let username = request.username.trim().to_lowercase();
     if username.is_empty() || username.len() > 64 || request.password.len() > validate::MAX_PASSWORD_BYTES {
-        return Err(HttpError::Unauthorized { code: "invalid_credentials", message: "wrong username or password".into() });
+        return Err(HttpError::Unauthorized {
+            code: "invalid_credentials",
+            message: "wrong username or password".into(),
+        });
     }
     if let Err(retry_after_secs) = state.throttle.attempt(&username, source.0) {
         // Not audited one by one: under attack that would let the attacker
@@ -80,11 +87,17 @@ async fn login(State(state): State<AppState>, source: Source, ApiJson(request): 
     let Some(user) = users::by_username(state.store.pool(), &username).await? else {
         password::verify(request.password, state.dummy_hash.to_string()).await?;
         record(&state, failed("unknown_user")).await?;
-        return Err(HttpError::Unauthorized { code: "invalid_credentials", message: "wrong username or password".into() });
+        return Err(HttpError::Unauthorized {
+            code: "invalid_credentials",
+            message: "wrong username or password".into(),
+        });
     };
     if !password::verify(request.password, user.password_hash.clone()).await? {
         record(&state, failed("wrong_password")).await?;
-        return Err(HttpError::Unauthorized { code: "invalid_credentials", message: "wrong username or password".into() });
+        return Err(HttpError::Unauthorized {
+            code: "invalid_credentials",
+            message: "wrong username or password".into(),
+        });
     }
     if user.is_disabled() {
         record(&state, failed("account_disabled")).await?;
