@@ -47,6 +47,13 @@ ensure_rust_tools() {
     fi
 }
 
+ensure_cargo_fuzz() {
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        say "installing cargo-fuzz"
+        cargo install cargo-fuzz --locked
+    fi
+}
+
 ensure_npm_packages() {
     local stamp="$TETHER_ROOT/e2e/node_modules/.package-lock.json"
     if [ ! -f "$stamp" ] || [ "$TETHER_ROOT/e2e/package-lock.json" -nt "$stamp" ]; then

@@ -22,6 +22,9 @@ start_test_postgres
 say "unit and integration tests (SQLite and PostgreSQL)"
 TETHER_TEST_REQUIRE_POSTGRES=1 cargo nextest run --workspace --exclude tether-web --locked --no-fail-fast
 
+say "fuzzing every parser briefly"
+bash "$TETHER_ROOT/scripts/fuzz.sh"
+
 build_web
 say "building the server for the browser tests"
 cargo build -p tether-server --locked
