@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod audit_chain;
+pub mod input;
 pub mod role;
 pub mod validate;
 
