@@ -23,6 +23,8 @@ pub fn api(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::users::router())
         .merge(routes::audit::router())
+        .merge(routes::enrollment::router())
+        .merge(routes::agents::router())
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))

@@ -2,6 +2,7 @@
 //! log, and the built web app. `main.rs` wires it to a socket; everything
 //! else is here so tests can drive it without one.
 
+pub mod agents;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -11,7 +12,9 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod fsutil;
+pub mod hub;
 pub mod routes;
+pub mod secret;
 pub mod state;
 pub mod store;
 pub mod users;

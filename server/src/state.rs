@@ -14,6 +14,8 @@ pub struct AppState {
     /// Verified against when a login names an unknown user, so unknown and
     /// known usernames take the same time to refuse.
     pub dummy_hash: Arc<String>,
+    /// Connected agents.
+    pub hub: crate::hub::Hub,
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
 }
@@ -25,6 +27,7 @@ impl AppState {
             keys,
             throttle: LoginThrottle::new(limits),
             dummy_hash: Arc::new(crate::auth::password::dummy_hash().await?),
+            hub: crate::hub::Hub::default(),
             secure_cookies,
         })
     }

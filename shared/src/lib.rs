@@ -4,10 +4,12 @@
 //! This crate does no I/O, spawns nothing and reads no clock: time comes in as
 //! an argument. It builds for native targets and for `wasm32-unknown-unknown`.
 
+pub mod agent;
 pub mod api;
 pub mod audit_chain;
 pub mod input;
 pub mod role;
+pub mod signal;
 pub mod validate;
 
 pub use role::Role;

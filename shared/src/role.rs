@@ -43,6 +43,11 @@ impl Role {
         self == Role::Admin
     }
 
+    /// Whether this role may enroll agents (issue enrollment tokens).
+    pub fn can_enroll_agents(self) -> bool {
+        self == Role::Admin
+    }
+
     /// Whether this role may read and verify the audit log. Admins may not:
     /// auditing is kept apart from administration (separation of duties).
     pub fn can_read_audit(self) -> bool {

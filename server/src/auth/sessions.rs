@@ -2,11 +2,8 @@
 //! the browser once (in an `HttpOnly` cookie), stored only as its SHA-256,
 //! and replaced at every refresh.
 
+use crate::secret;
 use crate::store::WriteTx;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// A refresh keeps the session alive this long past the last refresh.
 pub const IDLE_LIFETIME_MS: i64 = 12 * 60 * 60 * 1000;
@@ -27,13 +24,11 @@ pub struct Rotated {
 }
 
 fn new_refresh_token() -> String {
-    let mut bytes = [0_u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    secret::generate("")
 }
 
 fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    secret::digest(token)
 }
 
 /// Starts a session for `user_id`.

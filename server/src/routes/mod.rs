@@ -1,6 +1,8 @@
 //! The HTTP API, one module per area; each exposes `router()`.
 
+pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod enrollment;
 pub mod health;
 pub mod users;

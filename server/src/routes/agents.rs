@@ -1,0 +1,146 @@
+//! Agents: enrollment (`POST /api/agent/enroll`), their WebSocket
+//! (`/api/agent/ws`, authenticated by the agent credential), and the
+//! technician's target list (`GET /api/targets`).
+
+use crate::agents;
+use crate::audit::{self, Actor, Event};
+use crate::auth::AuthUser;
+use crate::auth::extractor::Source;
+use crate::error::{HttpError, HttpResult};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::store::now_ms;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use std::time::Duration;
+use tether_shared::Role;
+use tether_shared::agent::{EnrollRequest, EnrollResponse, TargetView};
+use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent};
+
+/// How long a new connection may take to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Malformed messages tolerated on one connection before it is closed.
+const MAX_BAD_MESSAGES: u32 = 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/agent/enroll", post(enroll))
+        .route("/api/agent/ws", get(connect))
+        .route("/api/targets", get(targets))
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    source: Source,
+    ApiJson(request): ApiJson<EnrollRequest>,
+) -> HttpResult<(StatusCode, Json<EnrollResponse>)> {
+    request.info.validate().map_err(|err| HttpError::InvalidField(err.to_string()))?;
+    let now = now_ms();
+    let mut tx = state.store.begin_write().await?;
+    let Some((token_id, token_label)) = agents::redeem_token(&mut tx, &request.token, now).await? else {
+        tracing::warn!(source = ?source.0, hostname = %request.info.hostname, "enrollment with a bad token");
+        return Err(HttpError::Unauthorized {
+            code: "invalid_enrollment_token",
+            message: "the enrollment token is unknown, expired, revoked or used up".into(),
+        });
+    };
+    let (agent_id, credential) = agents::create_agent(&mut tx, &token_id, &request.info, now).await?;
+    let event = Event::new(Actor::claimed(&format!("agent:{}", request.info.hostname)), "agent.enroll")
+        .target(request.info.hostname.clone())
+        .source(source.label())
+        .details(json!({ "agent_id": agent_id, "token": token_label, "info": request.info }));
+    audit::record(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(EnrollResponse { agent_id, credential })))
+}
+
+async fn connect(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResult<Response> {
+    let credential = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| HttpError::unauthorized("agents connect with 'Authorization: Bearer <credential>'"))?;
+    let agent_id = agents::authenticate(state.store.pool(), credential)
+        .await?
+        .ok_or_else(|| HttpError::Unauthorized { code: "unknown_agent", message: "unknown or revoked agent".into() })?;
+    Ok(upgrade.max_message_size(MAX_SIGNAL_MESSAGE_BYTES).max_frame_size(MAX_SIGNAL_MESSAGE_BYTES).on_upgrade(
+        move |socket| async move {
+            if let Err(err) = run_agent_socket(state, agent_id.clone(), socket).await {
+                tracing::info!(%agent_id, error = %err, "agent connection ended");
+            }
+        },
+    ))
+}
+
+fn text(message: &ServerToAgent) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+}
+
+/// Drives one agent connection: hello, then messages both ways until
+/// either side closes or a newer connection of the same agent takes over.
+async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSocket) -> anyhow::Result<()> {
+    let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
+    let info = match first {
+        Ok(Some(Ok(Message::Text(body)))) => match serde_json::from_str::<AgentToServer>(&body) {
+            Ok(AgentToServer::Hello { info }) => info,
+            Err(err) => {
+                socket.send(text(&ServerToAgent::Error { message: format!("expected hello: {err}") })).await?;
+                anyhow::bail!("no hello");
+            }
+        },
+        _ => anyhow::bail!("no hello within {HELLO_TIMEOUT:?}"),
+    };
+    if let Err(err) = info.validate() {
+        socket.send(text(&ServerToAgent::Error { message: err.to_string() })).await?;
+        anyhow::bail!("{err}");
+    }
+    agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
+    let (_presence, mut outbox) = state.hub.attach(&agent_id);
+    tracing::info!(%agent_id, hostname = %info.hostname, "agent online");
+    socket.send(text(&ServerToAgent::Welcome { agent_id: agent_id.clone() })).await?;
+
+    let mut bad_messages = 0;
+    let result = loop {
+        tokio::select! {
+            inbound = socket.recv() => match inbound {
+                Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
+                    Ok(AgentToServer::Hello { info }) if info.validate().is_ok() => {
+                        agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
+                    }
+                    Ok(AgentToServer::Hello { .. }) | Err(_) => {
+                        bad_messages += 1;
+                        tracing::warn!(%agent_id, "malformed message from agent");
+                        if bad_messages > MAX_BAD_MESSAGES {
+                            break Err(anyhow::anyhow!("too many malformed messages"));
+                        }
+                        socket.send(text(&ServerToAgent::Error { message: "malformed message".into() })).await?;
+                    }
+                },
+                Some(Ok(Message::Binary(_))) => {
+                    socket.send(text(&ServerToAgent::Error { message: "binary messages are not used".into() })).await?;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => break Ok(()),
+                Some(Err(err)) => break Err(err.into()),
+            },
+            outbound = outbox.recv() => match outbound {
+                Some(message) => socket.send(text(&message)).await?,
+                None => break Ok(()), // replaced by a newer connection
+            },
+        }
+    };
+    agents::record_seen(state.store.pool(), &agent_id, None, now_ms()).await?;
+    tracing::info!(%agent_id, "agent offline");
+    result
+}
+
+async fn targets(State(state): State<AppState>, auth: AuthUser) -> HttpResult<Json<Vec<TargetView>>> {
+    auth.require(Role::can_open_sessions, "open sessions")?;
+    let hub = state.hub.clone();
+    Ok(Json(agents::targets(state.store.pool(), |id| hub.is_online(id)).await?))
+}
