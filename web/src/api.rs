@@ -1,0 +1,340 @@
+//! Typed client for Tether's REST API (`/api`), split by type state:
+//! [`UnauthorizedApi`] can only log in or restore a session, and those return
+//! the [`AuthorizedApi`] that every other call needs, so "forgot to log in" is
+//! a compile error.
+
+use crate::text::capitalize;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use tether_shared::api::{
+    ApiError, AuditPage, AuditQuery, ChainStatus, ChangePasswordRequest, CreateUserRequest, LoginRequest,
+    ResetPasswordRequest, TokenResponse, UpdateUserRequest, UserView,
+};
+
+/// Error codes the client reacts to (the server's `ApiError::error`).
+pub mod codes {
+    /// Wrong username or password (login, or the current password when changing it).
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    /// The account must choose a new password before anything else.
+    pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
+    /// The account was disabled by an administrator.
+    pub const ACCOUNT_DISABLED: &str = "account_disabled";
+    /// The current password given with a password change is wrong.
+    pub const WRONG_PASSWORD: &str = "wrong_password";
+    /// A field of the request breaks the rules in `tether_shared::validate`.
+    pub const INVALID_FIELD: &str = "invalid_field";
+    /// The username is already in use.
+    pub const USERNAME_TAKEN: &str = "username_taken";
+}
+
+/// Why an API call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApiFailure {
+    /// The server answered with an error status and (usually) an [`ApiError`] body.
+    Api {
+        /// HTTP status code.
+        status: u16,
+        /// The server's error; synthesised from the status when the body was not JSON.
+        error: ApiError,
+        /// Seconds from a `Retry-After` header, sent with `429 Too Many Requests`.
+        retry_after: Option<u32>,
+    },
+    /// No answer: the server is down or the network failed.
+    Network(String),
+    /// An answer that does not match the API's types.
+    Decode(String),
+    /// The call needs a session and there is none (signed out meanwhile).
+    SignedOut,
+}
+
+impl ApiFailure {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiFailure::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The server's machine-readable error code, when it sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiFailure::Api { error, .. } => Some(error.error.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a `401` about the session itself (expired or revoked
+    /// token), as opposed to a wrong password typed into a form.
+    pub fn is_session_expired(&self) -> bool {
+        self.status() == Some(401) && self.code() != Some(codes::INVALID_CREDENTIALS)
+    }
+
+    /// A sentence to show to the user.
+    pub fn message(&self) -> String {
+        match self {
+            ApiFailure::Api { error, .. } if error.message.is_empty() => {
+                format!("The request failed ({}).", error.error)
+            }
+            ApiFailure::Api { error, .. } => capitalize(&error.message),
+            ApiFailure::Network(_) => "Cannot reach the Tether server. Check your connection and try again.".to_owned(),
+            ApiFailure::Decode(_) => {
+                "The server sent an answer this page does not understand. Reload the page.".to_owned()
+            }
+            ApiFailure::SignedOut => "You are signed out. Please sign in again.".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiFailure::Api { status, error, .. } => {
+                write!(f, "HTTP {status} {}: {}", error.error, error.message)
+            }
+            ApiFailure::Network(detail) => write!(f, "network error: {detail}"),
+            ApiFailure::Decode(detail) => write!(f, "unexpected answer: {detail}"),
+            ApiFailure::SignedOut => f.write_str("signed out"),
+        }
+    }
+}
+
+impl std::error::Error for ApiFailure {}
+
+/// Sends a built request and turns non-2xx answers into [`ApiFailure::Api`].
+async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiFailure> {
+    let request = request.map_err(|e| ApiFailure::Network(e.to_string()))?;
+    let response = request.send().await.map_err(|e| ApiFailure::Network(e.to_string()))?;
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.trim().parse().ok());
+    let error = match response.json::<ApiError>().await {
+        Ok(error) => error,
+        Err(_) => ApiError {
+            error: format!("http_{status}"),
+            message: match status {
+                502..=504 => "The Tether server is not reachable right now. Try again shortly.".to_owned(),
+                _ => format!("The server answered {status} {}.", response.status_text()),
+            },
+        },
+    };
+    Err(ApiFailure::Api { status, error, retry_after })
+}
+
+/// Sends a request and decodes a JSON answer.
+async fn send_json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<T, ApiFailure> {
+    send(request).await?.json::<T>().await.map_err(|e| ApiFailure::Decode(e.to_string()))
+}
+
+/// Sends a request whose answer has no body we need (`204 No Content`).
+async fn send_empty(request: Result<Request, gloo_net::Error>) -> Result<(), ApiFailure> {
+    send(request).await.map(drop)
+}
+
+/// The API before signing in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnauthorizedApi;
+
+impl UnauthorizedApi {
+    /// `POST /api/auth/login`. The server also sets the refresh cookie.
+    pub async fn login(self, credentials: &LoginRequest) -> Result<AuthorizedApi, ApiFailure> {
+        let tokens: TokenResponse = send_json(Request::post("/api/auth/login").json(credentials)).await?;
+        Ok(AuthorizedApi::from(tokens))
+    }
+
+    /// `POST /api/auth/refresh`: restores a session from the `HttpOnly`
+    /// refresh cookie (sent by the browser; this code never sees it).
+    pub async fn refresh(self) -> Result<AuthorizedApi, ApiFailure> {
+        let tokens: TokenResponse = send_json(Request::post("/api/auth/refresh").build()).await?;
+        Ok(AuthorizedApi::from(tokens))
+    }
+}
+
+/// The API of a signed-in user: an access token and the account it belongs to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizedApi {
+    token: String,
+    user: UserView,
+}
+
+impl fmt::Debug for AuthorizedApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizedApi").field("token", &"<redacted>").field("user", &self.user.username).finish()
+    }
+}
+
+impl From<TokenResponse> for AuthorizedApi {
+    fn from(tokens: TokenResponse) -> Self {
+        Self { token: tokens.access_token, user: tokens.user }
+    }
+}
+
+impl AuthorizedApi {
+    /// The signed-in account as last seen by this client.
+    pub fn user(&self) -> &UserView {
+        &self.user
+    }
+
+    /// Whether two handles carry the same access token.
+    pub fn same_token(&self, other: &AuthorizedApi) -> bool {
+        self.token == other.token
+    }
+
+    /// The same session with an updated view of the account.
+    pub fn with_user(self, user: UserView) -> Self {
+        Self { user, ..self }
+    }
+
+    fn authorize(&self, builder: RequestBuilder) -> RequestBuilder {
+        builder.header("Authorization", &format!("Bearer {}", self.token))
+    }
+
+    fn get(&self, url: &str) -> RequestBuilder {
+        self.authorize(Request::get(url))
+    }
+
+    fn post(&self, url: &str) -> RequestBuilder {
+        self.authorize(Request::post(url))
+    }
+
+    fn patch(&self, url: &str) -> RequestBuilder {
+        self.authorize(Request::patch(url))
+    }
+
+    fn post_json<B: Serialize>(&self, url: &str, body: &B) -> Result<Request, gloo_net::Error> {
+        self.post(url).json(body)
+    }
+
+    /// `POST /api/auth/logout`: revokes the refresh token and clears its cookie.
+    pub async fn logout(&self) -> Result<(), ApiFailure> {
+        send_empty(self.post("/api/auth/logout").build()).await
+    }
+
+    /// `GET /api/me`.
+    pub async fn me(&self) -> Result<UserView, ApiFailure> {
+        send_json(self.get("/api/me").build()).await
+    }
+
+    /// `POST /api/me/password`.
+    pub async fn change_password(&self, body: &ChangePasswordRequest) -> Result<(), ApiFailure> {
+        send_empty(self.post_json("/api/me/password", body)).await
+    }
+
+    /// `GET /api/users` (admin).
+    pub async fn list_users(&self) -> Result<Vec<UserView>, ApiFailure> {
+        send_json(self.get("/api/users").build()).await
+    }
+
+    /// `POST /api/users` (admin).
+    pub async fn create_user(&self, body: &CreateUserRequest) -> Result<UserView, ApiFailure> {
+        send_json(self.post_json("/api/users", body)).await
+    }
+
+    /// `PATCH /api/users/{id}` (admin).
+    pub async fn update_user(&self, id: &str, body: &UpdateUserRequest) -> Result<UserView, ApiFailure> {
+        send_json(self.patch(&user_url(id, "")).json(body)).await
+    }
+
+    /// `POST /api/users/{id}/password` (admin): sets a one-time password.
+    pub async fn reset_password(&self, id: &str, body: &ResetPasswordRequest) -> Result<(), ApiFailure> {
+        send_empty(self.post_json(&user_url(id, "/password"), body)).await
+    }
+
+    /// `GET /api/audit` (auditor): one page, newest first.
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, ApiFailure> {
+        send_json(self.get("/api/audit").query(audit_params(query)).build()).await
+    }
+
+    /// `GET /api/audit/verify` (auditor): checks the whole hash chain.
+    pub async fn verify_audit(&self) -> Result<ChainStatus, ApiFailure> {
+        send_json(self.get("/api/audit/verify").build()).await
+    }
+}
+
+/// `/api/users/{id}{suffix}` with the id percent-encoded as a path segment.
+fn user_url(id: &str, suffix: &str) -> String {
+    let id = String::from(js_sys::encode_uri_component(id));
+    format!("/api/users/{id}{suffix}")
+}
+
+/// The query-string pairs of an [`AuditQuery`], leaving out absent filters.
+fn audit_params(query: &AuditQuery) -> Vec<(&'static str, String)> {
+    let mut params = Vec::new();
+    if let Some(actor) = &query.actor {
+        params.push(("actor", actor.clone()));
+    }
+    if let Some(action) = &query.action {
+        params.push(("action", action.clone()));
+    }
+    let numbers = [
+        ("since", query.since),
+        ("until", query.until),
+        ("before_seq", query.before_seq),
+        ("limit", query.limit.map(i64::from)),
+    ];
+    for (name, value) in numbers {
+        if let Some(value) = value {
+            params.push((name, value.to_string()));
+        }
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(status: u16, code: &str, message: &str) -> ApiFailure {
+        ApiFailure::Api {
+            status,
+            error: ApiError { error: code.to_owned(), message: message.to_owned() },
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn only_session_401s_count_as_expired() {
+        assert!(failure(401, "not_authenticated", "not signed in").is_session_expired());
+        assert!(!failure(401, codes::INVALID_CREDENTIALS, "wrong").is_session_expired());
+        assert!(!failure(403, codes::PASSWORD_CHANGE_REQUIRED, "change").is_session_expired());
+        assert!(!ApiFailure::Network("down".into()).is_session_expired());
+    }
+
+    #[test]
+    fn messages_are_sentences() {
+        assert_eq!(
+            failure(401, codes::INVALID_CREDENTIALS, "wrong username or password").message(),
+            "Wrong username or password"
+        );
+        assert_eq!(failure(500, "internal", "").message(), "The request failed (internal).");
+        assert!(ApiFailure::Network("x".into()).message().starts_with("Cannot reach"));
+    }
+
+    #[test]
+    fn audit_query_leaves_out_absent_filters() {
+        assert!(audit_params(&AuditQuery::default()).is_empty());
+        let query = AuditQuery {
+            actor: Some("tina".into()),
+            action: Some("auth.".into()),
+            since: Some(1_000),
+            until: None,
+            before_seq: Some(42),
+            limit: Some(50),
+        };
+        assert_eq!(
+            audit_params(&query),
+            vec![
+                ("actor", "tina".to_owned()),
+                ("action", "auth.".to_owned()),
+                ("since", "1000".to_owned()),
+                ("before_seq", "42".to_owned()),
+                ("limit", "50".to_owned()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! The root component: the session, the router, and which screen the
+//! session's phase allows (login, forced password change, or the shell).
+
+use crate::components::role_gate::RoleGate;
+use crate::components::sidebar::Sidebar;
+use crate::components::splash::Splash;
+use crate::pages::account::AccountPage;
+use crate::pages::audit::AuditPage;
+use crate::pages::forced_password_change::ForcedPasswordChangePage;
+use crate::pages::home::HomePage;
+use crate::pages::login::LoginPage;
+use crate::pages::not_found::NotFoundPage;
+use crate::pages::sessions::SessionsPage;
+use crate::pages::targets::TargetsPage;
+use crate::pages::users::UsersPage;
+use crate::session::{Phase, Session};
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use tether_shared::Role;
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::provide();
+    view! {
+        <Router>
+            {move || match session.phase().get() {
+                Phase::Restoring => view! { <Splash /> }.into_any(),
+                Phase::SignedOut => view! { <LoginPage /> }.into_any(),
+                Phase::MustChangePassword => view! { <ForcedPasswordChangePage /> }.into_any(),
+                Phase::Ready(role) => view! { <Shell role=role /> }.into_any(),
+            }}
+        </Router>
+    }
+}
+
+/// The signed-in layout: navigation on the left, the routed page on the right.
+#[component]
+fn Shell(role: Role) -> impl IntoView {
+    view! {
+        <div class="shell" data-testid="shell" data-role=role.as_str()>
+            <Sidebar role=role />
+            <main class="content">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/account") view=AccountPage />
+                    <Route
+                        path=path!("/targets")
+                        view=|| view! { <RoleGate allow=Role::can_open_sessions><TargetsPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/sessions")
+                        view=|| view! { <RoleGate allow=Role::can_open_sessions><SessionsPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/users")
+                        view=|| view! { <RoleGate allow=Role::can_manage_users><UsersPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/audit")
+                        view=|| view! { <RoleGate allow=Role::can_read_audit><AuditPage /></RoleGate> }
+                    />
+                </Routes>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,117 @@
+//! The dialog in which an administrator creates an account.
+
+use crate::api::codes;
+use crate::components::alert::{Alert, AlertKind};
+use crate::components::modal::Modal;
+use crate::components::one_time_password_field::OneTimePasswordField;
+use crate::components::role_select::RoleSelect;
+use crate::components::text_field::TextField;
+use crate::session::Session;
+use crate::text::capitalize;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tether_shared::Role;
+use tether_shared::api::{CreateUserRequest, UserView};
+use tether_shared::validate;
+
+/// Username, display name, role and initial one-time password.
+#[component]
+pub fn CreateUserDialog(
+    /// Called with the new account once the server created it.
+    #[prop(into)]
+    on_created: Callback<UserView>,
+    /// Called when the dialog is dismissed.
+    #[prop(into)]
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let session = Session::use_context();
+    let username = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Technician);
+    let password = RwSignal::new(crate::secret::generate_password().unwrap_or_default());
+    let username_error = RwSignal::new(None::<String>);
+    let display_name_error = RwSignal::new(None::<String>);
+    let password_error = RwSignal::new(None::<String>);
+    let form_error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        form_error.set(None);
+        let body = CreateUserRequest {
+            username: username.get_untracked().trim().to_owned(),
+            display_name: display_name.get_untracked().trim().to_owned(),
+            role: role.get_untracked(),
+            password: password.get_untracked(),
+        };
+        let u = validate::username(&body.username).err().map(|e| capitalize(&e.to_string()));
+        let d = validate::display_name(&body.display_name).err().map(|e| capitalize(&e.to_string()));
+        let p = validate::password(&body.password, &body.username).err().map(|e| capitalize(&e.to_string()));
+        let valid = u.is_none() && d.is_none() && p.is_none();
+        username_error.set(u);
+        display_name_error.set(d);
+        password_error.set(p);
+        if !valid {
+            return;
+        }
+        pending.set(true);
+        spawn_local(async move {
+            let result = session
+                .call(|api| {
+                    let body = body.clone();
+                    async move { api.create_user(&body).await }
+                })
+                .await;
+            pending.set(false);
+            match result {
+                Ok(user) => on_created.run(user),
+                Err(failure) if failure.code() == Some(codes::USERNAME_TAKEN) => {
+                    username_error.set(Some(failure.message()));
+                }
+                Err(failure) => form_error.set(Some(failure.message())),
+            }
+        });
+    };
+
+    view! {
+        <Modal title="New user".to_owned() testid="create-user-dialog" on_close=on_close>
+            <form class="form" on:submit=submit novalidate data-testid="create-user-form">
+                <Alert message=form_error kind=AlertKind::Error testid="create-user-error" />
+                <div class="form-row">
+                    <TextField
+                        label="Username"
+                        value=username
+                        testid="create-username"
+                        hint="Lower-case letters, digits, '.', '_' or '-'."
+                        error=username_error
+                        autofocus=true
+                    />
+                    <TextField
+                        label="Display name"
+                        value=display_name
+                        testid="create-display-name"
+                        error=display_name_error
+                    />
+                </div>
+                <RoleSelect value=role testid="create-role" />
+                <OneTimePasswordField value=password testid="create-password" error=password_error />
+                <div class="form-actions">
+                    <button type="button" class="button button-ghost" on:click=move |_| on_close.run(())>
+                        "Cancel"
+                    </button>
+                    <button
+                        type="submit"
+                        class="button button-primary"
+                        data-testid="create-user-submit"
+                        disabled=move || pending.get()
+                    >
+                        {move || if pending.get() { "Creating…" } else { "Create user" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}

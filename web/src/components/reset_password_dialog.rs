@@ -1,0 +1,131 @@
+//! The dialog in which an administrator sets a one-time password for an account.
+
+use crate::components::alert::{Alert, AlertKind};
+use crate::components::modal::Modal;
+use crate::components::one_time_password_field::OneTimePasswordField;
+use crate::session::Session;
+use crate::text::capitalize;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tether_shared::api::{ResetPasswordRequest, UserView};
+use tether_shared::validate;
+
+/// Sets a one-time password for `user`, then shows it once more to hand out.
+#[component]
+pub fn ResetPasswordDialog(
+    /// The account whose password is reset.
+    user: UserView,
+    /// Called after the server accepted the new password.
+    #[prop(into)]
+    on_done: Callback<()>,
+    /// Called when the dialog is dismissed.
+    #[prop(into)]
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let session = Session::use_context();
+    let password = RwSignal::new(crate::secret::generate_password().unwrap_or_default());
+    let password_error = RwSignal::new(None::<String>);
+    let form_error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+    let done = RwSignal::new(false);
+    let id = user.id.clone();
+    let username = user.username.clone();
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        form_error.set(None);
+        let body = ResetPasswordRequest { password: password.get_untracked() };
+        let error = validate::password(&body.password, &username).err().map(|e| capitalize(&e.to_string()));
+        let invalid = error.is_some();
+        password_error.set(error);
+        if invalid {
+            return;
+        }
+        pending.set(true);
+        let id = id.clone();
+        spawn_local(async move {
+            let result = session
+                .call(|api| {
+                    let (id, body) = (id.clone(), body.clone());
+                    async move { api.reset_password(&id, &body).await }
+                })
+                .await;
+            pending.set(false);
+            match result {
+                Ok(()) => {
+                    done.set(true);
+                    on_done.run(());
+                }
+                Err(failure) => form_error.set(Some(failure.message())),
+            }
+        });
+    };
+
+    let who = user.display_name.clone();
+    view! {
+        <Modal
+            title=format!("Reset password of {}", user.username)
+            testid="reset-password-dialog"
+            on_close=on_close
+        >
+            <Show
+                when=move || done.get()
+                fallback=move || {
+                    view! {
+                        <form class="form" on:submit=submit.clone() novalidate>
+                            <p class="muted">
+                                "The current password stops working at once, and open sessions of this account end."
+                            </p>
+                            <Alert message=form_error kind=AlertKind::Error testid="reset-password-error" />
+                            <OneTimePasswordField
+                                value=password
+                                testid="reset-password-input"
+                                error=password_error
+                            />
+                            <div class="form-actions">
+                                <button
+                                    type="button"
+                                    class="button button-ghost"
+                                    on:click=move |_| on_close.run(())
+                                >
+                                    "Cancel"
+                                </button>
+                                <button
+                                    type="submit"
+                                    class="button button-danger"
+                                    data-testid="reset-password-submit"
+                                    disabled=move || pending.get()
+                                >
+                                    {move || if pending.get() { "Setting…" } else { "Set one-time password" }}
+                                </button>
+                            </div>
+                        </form>
+                    }
+                }
+            >
+                <div class="form" data-testid="reset-password-done">
+                    <p>
+                        "One-time password set for " <strong>{who.clone()}</strong>
+                        ". They must choose a new password at their next sign-in."
+                    </p>
+                    <code class="secret" data-testid="reset-password-value">
+                        {move || password.get()}
+                    </code>
+                    <div class="form-actions">
+                        <button
+                            type="button"
+                            class="button button-primary"
+                            data-testid="reset-password-close"
+                            on:click=move |_| on_close.run(())
+                        >
+                            "Done"
+                        </button>
+                    </div>
+                </div>
+            </Show>
+        </Modal>
+    }
+}

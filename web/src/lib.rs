@@ -1,0 +1,24 @@
+//! Tether's web app (Leptos, client-side rendered): sign-in, the technician
+//! console, account administration and the audit log.
+//!
+//! Code map: [`api`] talks HTTP, [`session`] holds the signed-in state and
+//! refreshes tokens, [`app`] routes, `pages/` are screens and `components/`
+//! the pieces they share.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod pages;
+pub mod secret;
+pub mod session;
+pub mod text;
+pub mod time;
+
+pub use app::App;
+
+/// Sets the browser tab's title to "`page` · Tether".
+pub fn set_document_title(page: &str) {
+    if let Some(document) = web_sys::window().and_then(|window| window.document()) {
+        document.set_title(&format!("{page} · Tether"));
+    }
+}

@@ -1,0 +1,11 @@
+//! One module per screen.
+
+pub mod account;
+pub mod audit;
+pub mod forced_password_change;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod sessions;
+pub mod targets;
+pub mod users;
