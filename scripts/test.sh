@@ -11,7 +11,7 @@ say "cargo fmt --check"
 cargo fmt --all --check
 
 say "clippy (native)"
-cargo clippy --workspace --exclude tether-web --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 say "clippy (wasm32)"
 cargo clippy -p tether-web -p tether-shared --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
@@ -20,7 +20,7 @@ source "$TETHER_ROOT/scripts/postgres.sh"
 start_test_postgres
 
 say "unit and integration tests (SQLite and PostgreSQL)"
-TETHER_TEST_REQUIRE_POSTGRES=1 cargo nextest run --workspace --exclude tether-web --locked --no-fail-fast
+TETHER_TEST_REQUIRE_POSTGRES=1 cargo nextest run --workspace --locked --no-fail-fast
 
 say "fuzzing every parser briefly"
 bash "$TETHER_ROOT/scripts/fuzz.sh"
