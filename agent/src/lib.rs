@@ -4,7 +4,9 @@
 
 pub mod backoff;
 pub mod config;
+pub mod encode;
 pub mod enroll;
+pub mod frame;
 pub mod link;
 pub mod machine;
 pub mod platform;

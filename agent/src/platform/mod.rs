@@ -3,6 +3,7 @@
 //! other platforms plug in here, not in the logic that uses them.
 
 pub mod x11;
+pub mod x11_capture;
 
 use tether_shared::agent::DisplayInfo;
 

@@ -1,0 +1,114 @@
+//! X11 screen capture through MIT-SHM: the X server writes each frame
+//! straight into a shared-memory segment it created (`ShmCreateSegment`),
+//! which costs about 2 ms per 1080p frame, against ~35 ms for `GetImage`.
+//!
+//! The one `unsafe` block maps that segment into our address space.
+
+#![allow(unsafe_code)]
+
+use crate::frame::Frame;
+use anyhow::Context;
+use memmap2::{Mmap, MmapOptions};
+use x11rb::connection::Connection;
+use x11rb::protocol::shm::ConnectionExt as _;
+use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat, Window};
+use x11rb::rust_connection::RustConnection;
+
+/// A shared-memory segment sized for one screen.
+struct Segment {
+    id: u32,
+    map: Mmap,
+    width: u16,
+    height: u16,
+}
+
+/// Grabs the whole X screen.
+pub struct X11Capturer {
+    conn: RustConnection,
+    root: Window,
+    segment: Option<Segment>,
+}
+
+impl std::fmt::Debug for X11Capturer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("X11Capturer").field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+impl X11Capturer {
+    /// Connects to `display` (or `$DISPLAY`) and checks for MIT-SHM 1.2.
+    pub fn open(display: Option<&str>) -> anyhow::Result<Self> {
+        let (conn, screen_index) = x11rb::connect(display).context("cannot connect to the X server")?;
+        let root = conn.setup().roots.get(screen_index).context("X server has no such screen")?.root;
+        let version =
+            conn.shm_query_version().context("MIT-SHM")?.reply().context("the X server lacks the MIT-SHM extension")?;
+        if (version.major_version, version.minor_version) < (1, 2) {
+            anyhow::bail!("MIT-SHM {}.{} is too old; 1.2 is needed", version.major_version, version.minor_version);
+        }
+        Ok(Self { conn, root, segment: None })
+    }
+
+    /// The screen's current size.
+    fn screen_size(&self) -> anyhow::Result<(u16, u16)> {
+        let geometry = self.conn.get_geometry(self.root)?.reply()?;
+        Ok((geometry.width, geometry.height))
+    }
+
+    fn segment_for(&mut self, width: u16, height: u16) -> anyhow::Result<&Segment> {
+        if self.segment.as_ref().is_none_or(|s| (s.width, s.height) != (width, height)) {
+            if let Some(old) = self.segment.take() {
+                self.conn.shm_detach(old.id)?;
+            }
+            let size = usize::from(width) * usize::from(height) * 4;
+            let id = self.conn.generate_id()?;
+            let reply = self
+                .conn
+                .shm_create_segment(id, u32::try_from(size)?, false)?
+                .reply()
+                .context("the X server cannot create a shared-memory segment")?;
+            let file = std::fs::File::from(reply.shm_fd);
+            // SAFETY: the segment is `size` bytes, created for us by the X
+            // server; only the server writes it, and only while we wait for
+            // a ShmGetImage reply, so no write races our reads of `map`.
+            let map = unsafe { MmapOptions::new().len(size).map(&file) }.context("cannot map the segment")?;
+            self.segment = Some(Segment { id, map, width, height });
+        }
+        self.segment.as_ref().context("segment")
+    }
+
+    /// Captures the whole screen into `frame` (reusing its buffer).
+    pub fn grab_into(&mut self, frame: &mut Frame) -> anyhow::Result<()> {
+        let (width, height) = self.screen_size()?;
+        let (root, id) = (self.root, self.segment_for(width, height)?.id);
+        let reply = self
+            .conn
+            .shm_get_image(root, 0, 0, width, height, u32::MAX, ImageFormat::Z_PIXMAP.into(), id, 0)?
+            .reply()
+            .context("ShmGetImage failed")?;
+        if reply.depth != 24 && reply.depth != 32 {
+            anyhow::bail!("unsupported screen depth {}", reply.depth);
+        }
+        let segment = self.segment.as_ref().context("segment")?;
+        frame.width = usize::from(width);
+        frame.height = usize::from(height);
+        frame.data.clear();
+        frame.data.extend_from_slice(&segment.map[..frame.width * frame.height * 4]);
+        Ok(())
+    }
+
+    /// Captures the whole screen into a new frame.
+    pub fn grab(&mut self) -> anyhow::Result<Frame> {
+        let mut frame = Frame { width: 0, height: 0, data: Vec::new() };
+        self.grab_into(&mut frame)?;
+        Ok(frame)
+    }
+}
+
+impl Drop for X11Capturer {
+    fn drop(&mut self) {
+        if let Some(segment) = self.segment.take() {
+            // The connection is going away too; a failure here changes nothing.
+            let _ = self.conn.shm_detach(segment.id);
+        }
+    }
+}
