@@ -26,8 +26,10 @@ say "fuzzing every parser briefly"
 bash "$TETHER_ROOT/scripts/fuzz.sh"
 
 build_web
-say "building the server for the browser tests"
-cargo build -p tether-server --locked
+say "building the server and the agent for the browser tests"
+cargo build -p tether-server -p tether-agent --locked
 say "browser end-to-end tests"
-(cd e2e && TETHER_SERVER_BIN="$CARGO_TARGET_DIR/debug/tether-server" TETHER_WEB_DIR="$TETHER_ROOT/web/dist" npm test)
+(cd e2e && TETHER_SERVER_BIN="$CARGO_TARGET_DIR/debug/tether-server" \
+    TETHER_AGENT_BIN="$CARGO_TARGET_DIR/debug/tether-agent" \
+    TETHER_WEB_DIR="$TETHER_ROOT/web/dist" npm test)
 say "all tests passed"

@@ -4,7 +4,7 @@
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
 use futures_util::{SinkExt, StreamExt};
-use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent};
+use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, Signal};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -64,6 +64,20 @@ async fn connect_once(config: &AgentConfig) -> anyhow::Result<Ended> {
             Message::Text(text) => match serde_json::from_str::<ServerToAgent>(&text) {
                 Ok(ServerToAgent::Welcome { agent_id }) => tracing::info!(%agent_id, "connected to the server"),
                 Ok(ServerToAgent::Error { message }) => tracing::warn!(%message, "the server reported an error"),
+                Ok(ServerToAgent::SessionRequest { session_id, technician, .. }) => {
+                    // Live streaming arrives with the WebRTC peer; until then
+                    // the agent declines honestly instead of leaving the
+                    // technician waiting.
+                    tracing::info!(%session_id, %technician, "declining a session: streaming not available yet");
+                    let bye = AgentToServer::Signal {
+                        session_id,
+                        signal: Signal::Bye { reason: "this agent cannot stream yet".into() },
+                    };
+                    socket.send(Message::text(serde_json::to_string(&bye)?)).await?;
+                }
+                Ok(ServerToAgent::Signal { session_id, .. }) => {
+                    tracing::debug!(%session_id, "ignoring signalling for a declined session");
+                }
                 Err(err) => tracing::warn!(error = %err, "ignoring a malformed message from the server"),
             },
             Message::Close(_) => break,

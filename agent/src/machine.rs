@@ -8,10 +8,15 @@ pub fn info() -> AgentInfo {
     AgentInfo {
         hostname: clip(&gethostname::gethostname().to_string_lossy()),
         os: clip(&os_name()),
-        os_user: clip(&std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default()),
+        os_user: clip(&logged_in_user()),
         agent_version: env!("CARGO_PKG_VERSION").to_owned(),
         displays: crate::platform::displays(),
     }
+}
+
+/// The account the agent runs as (the desktop session's user), by uid.
+fn logged_in_user() -> String {
+    whoami::username().or_else(|_| std::env::var("USER")).unwrap_or_default()
 }
 
 /// `PRETTY_NAME` from os-release, or the kernel's name.

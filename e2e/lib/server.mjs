@@ -10,15 +10,14 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/**
- * The server binary: `TETHER_SERVER_BIN`, else the debug build in Cargo's
- * target dir (`CARGO_TARGET_DIR`, by default `~/.cache/tether/target` as in
- * scripts/lib.sh).
- */
+/** Cargo's target dir: `CARGO_TARGET_DIR`, by default `~/.cache/tether/target` as in scripts/lib.sh. */
+export function cargoTargetDir() {
+  return process.env.CARGO_TARGET_DIR || path.join(homedir(), '.cache', 'tether', 'target');
+}
+
+/** The server binary: `TETHER_SERVER_BIN`, else the debug build in Cargo's target dir. */
 export function serverBinary() {
-  if (process.env.TETHER_SERVER_BIN) return process.env.TETHER_SERVER_BIN;
-  const targetDir = process.env.CARGO_TARGET_DIR || path.join(homedir(), '.cache', 'tether', 'target');
-  return path.join(targetDir, 'debug', 'tether-server');
+  return process.env.TETHER_SERVER_BIN ?? path.join(cargoTargetDir(), 'debug', 'tether-server');
 }
 
 /** The built web app: `TETHER_WEB_DIR`, else `web/dist`. */

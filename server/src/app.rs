@@ -25,6 +25,7 @@ pub fn api(state: AppState) -> Router {
         .merge(routes::audit::router())
         .merge(routes::enrollment::router())
         .merge(routes::agents::router())
+        .merge(routes::sessions::router())
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))

@@ -16,6 +16,10 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// Connected agents.
     pub hub: crate::hub::Hub,
+    /// Live sessions' signalling routes.
+    pub relay: crate::relay::Relay,
+    /// STUN/TURN servers handed to both ends of a session.
+    pub ice_servers: Arc<Vec<tether_shared::signal::IceServer>>,
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
 }
@@ -28,6 +32,8 @@ impl AppState {
             throttle: LoginThrottle::new(limits),
             dummy_hash: Arc::new(crate::auth::password::dummy_hash().await?),
             hub: crate::hub::Hub::default(),
+            relay: crate::relay::Relay::default(),
+            ice_servers: Arc::new(Vec::new()),
             secure_cookies,
         })
     }

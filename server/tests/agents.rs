@@ -7,41 +7,12 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{TestApp, on_each_backend};
+use common::{TestApp, agent_info, enroll, enrollment_token, on_each_backend};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::time::Duration;
-use tether_server::app;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-fn agent_info(hostname: &str) -> Value {
-    json!({
-        "hostname": hostname,
-        "os": "Debian GNU/Linux 12",
-        "os_user": "alice",
-        "agent_version": "0.1.0",
-        "displays": [{ "name": ":0", "width": 1280, "height": 720, "primary": true }]
-    })
-}
-
-async fn enrollment_token(app: &TestApp, admin: &str, max_uses: u32) -> String {
-    let reply = app
-        .call(
-            Method::POST,
-            "/api/enrollment-tokens",
-            Some(admin),
-            Some(json!({ "label": "Lab PCs", "ttl_minutes": 60, "max_uses": max_uses })),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["token"].as_str().unwrap().to_owned()
-}
-
-async fn enroll(app: &TestApp, token: &str, hostname: &str) -> common::Reply {
-    app.call(Method::POST, "/api/agent/enroll", None, Some(json!({ "token": token, "info": agent_info(hostname) })))
-        .await
-}
 
 #[tokio::test]
 async fn tokens_enroll_agents_only_while_valid() {
@@ -126,12 +97,7 @@ async fn a_connected_agent_shows_online_until_it_leaves() {
         let token = enrollment_token(&app, &admin, 1).await;
         let credential = enroll(&app, &token, "pc-1").await.body["credential"].as_str().unwrap().to_owned();
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app::serve(listener, app.router.clone(), async {
-            let _ = stopped.await;
-        }));
+        let (address, stop) = common::serve(&app).await;
 
         let url = format!("ws://{address}/api/agent/ws");
         let refused = tokio_tungstenite::connect_async(url.as_str()).await;
@@ -159,7 +125,6 @@ async fn a_connected_agent_shows_online_until_it_leaves() {
         let targets = wait_for_online(&app, &technician, false).await;
         assert!(targets[0]["last_seen_at"].as_i64().is_some());
         stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
     })
     .await;
 }

@@ -8,6 +8,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
+use tether_shared::agent::{CreateEnrollmentTokenRequest, CreatedEnrollmentToken, EnrollmentTokenView, TargetView};
 use tether_shared::api::{
     ApiError, AuditPage, AuditQuery, ChainStatus, ChangePasswordRequest, CreateUserRequest, LoginRequest,
     ResetPasswordRequest, TokenResponse, UpdateUserRequest, UserView,
@@ -206,6 +207,10 @@ impl AuthorizedApi {
         self.authorize(Request::patch(url))
     }
 
+    fn delete(&self, url: &str) -> RequestBuilder {
+        self.authorize(Request::delete(url))
+    }
+
     fn post_json<B: Serialize>(&self, url: &str, body: &B) -> Result<Request, gloo_net::Error> {
         self.post(url).json(body)
     }
@@ -237,12 +242,12 @@ impl AuthorizedApi {
 
     /// `PATCH /api/users/{id}` (admin).
     pub async fn update_user(&self, id: &str, body: &UpdateUserRequest) -> Result<UserView, ApiFailure> {
-        send_json(self.patch(&user_url(id, "")).json(body)).await
+        send_json(self.patch(&resource_url("/api/users", id, "")).json(body)).await
     }
 
     /// `POST /api/users/{id}/password` (admin): sets a one-time password.
     pub async fn reset_password(&self, id: &str, body: &ResetPasswordRequest) -> Result<(), ApiFailure> {
-        send_empty(self.post_json(&user_url(id, "/password"), body)).await
+        send_empty(self.post_json(&resource_url("/api/users", id, "/password"), body)).await
     }
 
     /// `GET /api/audit` (auditor): one page, newest first.
@@ -254,12 +259,35 @@ impl AuthorizedApi {
     pub async fn verify_audit(&self) -> Result<ChainStatus, ApiFailure> {
         send_json(self.get("/api/audit/verify").build()).await
     }
+
+    /// `GET /api/enrollment-tokens` (admin): newest first, without secrets.
+    pub async fn list_enrollment_tokens(&self) -> Result<Vec<EnrollmentTokenView>, ApiFailure> {
+        send_json(self.get("/api/enrollment-tokens").build()).await
+    }
+
+    /// `POST /api/enrollment-tokens` (admin): the answer holds the secret, once.
+    pub async fn create_enrollment_token(
+        &self,
+        body: &CreateEnrollmentTokenRequest,
+    ) -> Result<CreatedEnrollmentToken, ApiFailure> {
+        send_json(self.post_json("/api/enrollment-tokens", body)).await
+    }
+
+    /// `DELETE /api/enrollment-tokens/{id}` (admin): no agent can enroll with it any more.
+    pub async fn revoke_enrollment_token(&self, id: &str) -> Result<(), ApiFailure> {
+        send_empty(self.delete(&resource_url("/api/enrollment-tokens", id, "")).build()).await
+    }
+
+    /// `GET /api/targets` (technician): enrolled agents and whether they are connected.
+    pub async fn list_targets(&self) -> Result<Vec<TargetView>, ApiFailure> {
+        send_json(self.get("/api/targets").build()).await
+    }
 }
 
-/// `/api/users/{id}{suffix}` with the id percent-encoded as a path segment.
-fn user_url(id: &str, suffix: &str) -> String {
+/// `{collection}/{id}{suffix}` with the id percent-encoded as a path segment.
+fn resource_url(collection: &str, id: &str, suffix: &str) -> String {
     let id = String::from(js_sys::encode_uri_component(id));
-    format!("/api/users/{id}{suffix}")
+    format!("{collection}/{id}{suffix}")
 }
 
 /// The query-string pairs of an [`AuditQuery`], leaving out absent filters.

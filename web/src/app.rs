@@ -5,6 +5,7 @@ use crate::components::role_gate::RoleGate;
 use crate::components::sidebar::Sidebar;
 use crate::components::splash::Splash;
 use crate::pages::account::AccountPage;
+use crate::pages::agents::AgentsPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::forced_password_change::ForcedPasswordChangePage;
 use crate::pages::home::HomePage;
@@ -56,6 +57,10 @@ fn Shell(role: Role) -> impl IntoView {
                     <Route
                         path=path!("/users")
                         view=|| view! { <RoleGate allow=Role::can_manage_users><UsersPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/agents")
+                        view=|| view! { <RoleGate allow=Role::can_enroll_agents><AgentsPage /></RoleGate> }
                     />
                     <Route
                         path=path!("/audit")

@@ -1,5 +1,5 @@
 //! Tether's web app (Leptos, client-side rendered): sign-in, the technician
-//! console, account administration and the audit log.
+//! console, account administration, agent enrollment and the audit log.
 //!
 //! Code map: [`api`] talks HTTP, [`session`] holds the signed-in state and
 //! refreshes tokens, [`app`] routes, `pages/` are screens and `components/`
@@ -7,7 +7,9 @@
 
 pub mod api;
 pub mod app;
+pub mod clipboard;
 pub mod components;
+pub mod enrollment;
 pub mod pages;
 pub mod secret;
 pub mod session;

@@ -65,20 +65,28 @@ impl FromRequestParts<AppState> for Authenticated {
             .to_str()
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(|| HttpError::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        let claims = state.keys.verify(token).map_err(|err| match err {
-            TokenError::Expired => HttpError::Unauthorized { code: "token_expired", message: err.to_string() },
-            TokenError::Invalid(_) => HttpError::Unauthorized { code: "invalid_token", message: err.to_string() },
-        })?;
-        let user = users::by_live_session(state.store.pool(), &claims.sid, &claims.sub, now_ms()).await?;
-        let user = user.ok_or_else(|| HttpError::Unauthorized {
-            code: "session_ended",
-            message: "your session has ended; sign in again".to_owned(),
-        })?;
-        let role = user.role()?;
+            .ok_or_else(|| HttpError::unauthorized("the Authorization header must be 'Bearer <token>'"))?
+            .to_owned();
         let source = Source::from_request_parts(parts, state).await.unwrap_or(Source(None));
-        Ok(Authenticated { user, role, session_id: claims.sid, source })
+        authenticate_token(state, &token, source).await
     }
+}
+
+/// Checks an access token from wherever it came (a header, or the first
+/// message of a WebSocket): signature and claims, live login session,
+/// enabled account.
+pub async fn authenticate_token(state: &AppState, token: &str, source: Source) -> Result<Authenticated, HttpError> {
+    let claims = state.keys.verify(token).map_err(|err| match err {
+        TokenError::Expired => HttpError::Unauthorized { code: "token_expired", message: err.to_string() },
+        TokenError::Invalid(_) => HttpError::Unauthorized { code: "invalid_token", message: err.to_string() },
+    })?;
+    let user = users::by_live_session(state.store.pool(), &claims.sid, &claims.sub, now_ms()).await?;
+    let user = user.ok_or_else(|| HttpError::Unauthorized {
+        code: "session_ended",
+        message: "your session has ended; sign in again".to_owned(),
+    })?;
+    let role = user.role()?;
+    Ok(Authenticated { user, role, session_id: claims.sid, source })
 }
 
 impl FromRequestParts<AppState> for AuthUser {

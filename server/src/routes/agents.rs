@@ -8,6 +8,7 @@ use crate::auth::AuthUser;
 use crate::auth::extractor::Source;
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
+use crate::sessions;
 use crate::state::AppState;
 use crate::store::now_ms;
 use axum::extract::State;
@@ -20,7 +21,7 @@ use serde_json::json;
 use std::time::Duration;
 use tether_shared::Role;
 use tether_shared::agent::{EnrollRequest, EnrollResponse, TargetView};
-use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent};
+use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, ServerToController, Signal};
 
 /// How long a new connection may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -88,6 +89,10 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     let info = match first {
         Ok(Some(Ok(Message::Text(body)))) => match serde_json::from_str::<AgentToServer>(&body) {
             Ok(AgentToServer::Hello { info }) => info,
+            Ok(AgentToServer::Signal { .. }) => {
+                socket.send(text(&ServerToAgent::Error { message: "expected hello first".into() })).await?;
+                anyhow::bail!("no hello");
+            }
             Err(err) => {
                 socket.send(text(&ServerToAgent::Error { message: format!("expected hello: {err}") })).await?;
                 anyhow::bail!("no hello");
@@ -111,6 +116,9 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
                 Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
                     Ok(AgentToServer::Hello { info }) if info.validate().is_ok() => {
                         agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
+                    }
+                    Ok(AgentToServer::Signal { session_id, signal }) => {
+                        relay_from_agent(&state, &agent_id, session_id, signal).await?;
                     }
                     Ok(AgentToServer::Hello { .. }) | Err(_) => {
                         bad_messages += 1;
@@ -136,7 +144,35 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     };
     agents::record_seen(state.store.pool(), &agent_id, None, now_ms()).await?;
     tracing::info!(%agent_id, "agent offline");
+    for session_id in state.relay.sessions_of_agent(&agent_id) {
+        sessions::end(&state, &session_id, agent_actor(&agent_id), "the target disconnected", false).await?;
+    }
     result
+}
+
+fn agent_actor(agent_id: &str) -> Actor {
+    Actor { id: None, name: format!("agent:{agent_id}") }
+}
+
+/// Passes a signal from an agent to the controller of one of its sessions;
+/// a `bye` ends the session.
+async fn relay_from_agent(state: &AppState, agent_id: &str, session_id: String, signal: Signal) -> anyhow::Result<()> {
+    if !state.relay.is_agents(&session_id, agent_id) {
+        tracing::warn!(%agent_id, %session_id, "agent signalled a session that is not its own");
+        return Ok(());
+    }
+    if let Signal::Bye { reason } = signal {
+        return sessions::end(
+            state,
+            &session_id,
+            agent_actor(agent_id),
+            &format!("the target ended it: {reason}"),
+            false,
+        )
+        .await;
+    }
+    state.relay.to_controller(&session_id, agent_id, ServerToController::Signal { signal });
+    Ok(())
 }
 
 async fn targets(State(state): State<AppState>, auth: AuthUser) -> HttpResult<Json<Vec<TargetView>>> {

@@ -5,4 +5,5 @@ pub mod audit;
 pub mod auth;
 pub mod enrollment;
 pub mod health;
+pub mod sessions;
 pub mod users;

@@ -232,3 +232,45 @@ pub fn json_request(method: Method, path: &str, token: Option<&str>, body: Optio
     }
     .expect("request")
 }
+
+/// What an agent reports, for enrollment and hello.
+pub fn agent_info(hostname: &str) -> Value {
+    json!({
+        "hostname": hostname,
+        "os": "Debian GNU/Linux 12",
+        "os_user": "alice",
+        "agent_version": "0.1.0",
+        "displays": [{ "name": ":0", "width": 1280, "height": 720, "primary": true }]
+    })
+}
+
+/// A fresh enrollment token issued by `admin`.
+pub async fn enrollment_token(app: &TestApp, admin: &str, max_uses: u32) -> String {
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/enrollment-tokens",
+            Some(admin),
+            Some(json!({ "label": "Lab PCs", "ttl_minutes": 60, "max_uses": max_uses })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply.body["token"].as_str().unwrap().to_owned()
+}
+
+pub async fn enroll(app: &TestApp, token: &str, hostname: &str) -> Reply {
+    app.call(Method::POST, "/api/agent/enroll", None, Some(json!({ "token": token, "info": agent_info(hostname) })))
+        .await
+}
+
+/// The app on a real loopback socket; stops when the returned sender is
+/// dropped or sent to.
+pub async fn serve(app: &TestApp) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app::serve(listener, app.router.clone(), async {
+        let _ = stopped.await;
+    }));
+    (address, stop)
+}

@@ -9,6 +9,8 @@ pub enum AlertKind {
     Error,
     /// Something worked.
     Success,
+    /// Something to act on before going on.
+    Warning,
     /// Neutral information.
     Info,
 }
@@ -18,6 +20,7 @@ impl AlertKind {
         match self {
             AlertKind::Error => "alert alert-error",
             AlertKind::Success => "alert alert-success",
+            AlertKind::Warning => "alert alert-warning",
             AlertKind::Info => "alert alert-info",
         }
     }

@@ -1,6 +1,7 @@
 //! One module per screen.
 
 pub mod account;
+pub mod agents;
 pub mod audit;
 pub mod forced_password_change;
 pub mod home;

@@ -1,20 +1,152 @@
-//! The technician's list of enrolled computers (targets).
+//! The technician's list of enrolled computers (targets), refreshed every
+//! few seconds while the page is open.
 
+use crate::components::alert::{Alert, AlertKind};
 use crate::components::empty_state::EmptyState;
 use crate::components::page_header::PageHeader;
+use crate::components::targets_table::TargetsTable;
+use crate::session::Session;
+use crate::time::{local_date_time, now_ms};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::time::Duration;
+use tether_shared::agent::TargetView;
 
-/// Enrolled targets; none can be enrolled yet, so this is the empty state.
+/// How often the list refreshes itself.
+const REFRESH_EVERY: Duration = Duration::from_secs(3);
+
+/// The list as last fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snapshot {
+    targets: Vec<TargetView>,
+    /// When it was fetched, Unix milliseconds.
+    at: i64,
+}
+
+/// "3 targets · 2 online".
+fn summary(targets: &[TargetView]) -> String {
+    let online = targets.iter().filter(|target| target.online).count();
+    let noun = if targets.len() == 1 { "target" } else { "targets" };
+    format!("{} {noun} · {online} online", targets.len())
+}
+
+/// Targets with their status; the empty state until an agent enrolls.
 #[component]
 pub fn TargetsPage() -> impl IntoView {
-    view! {
-        <PageHeader title="Targets" subtitle="Computers with the Tether agent that you may assist." />
-        <section class="card">
+    let session = Session::use_context();
+    let snapshot = RwSignal::new(None::<Snapshot>);
+    let error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+
+    // One request at a time: a slow answer is not overtaken by the next tick
+    // (nor by the Refresh button, which is left enabled so it does not
+    // flicker with every tick).
+    let load = move || {
+        if loading.get_untracked() {
+            return;
+        }
+        loading.set(true);
+        spawn_local(async move {
+            let result = session.call(|api| async move { api.list_targets().await }).await;
+            loading.set(false);
+            match result {
+                Ok(targets) => {
+                    error.set(None);
+                    snapshot.set(Some(Snapshot { targets, at: now_ms() }));
+                }
+                // The last good list stays on screen under the error.
+                Err(failure) => error.set(Some(format!("Could not refresh the list: {}", failure.message()))),
+            }
+        });
+    };
+    load();
+    if let Ok(interval) = set_interval_with_handle(load, REFRESH_EVERY) {
+        on_cleanup(move || interval.clear());
+    }
+
+    let targets = Signal::derive(move || snapshot.with(|s| s.as_ref().map(|s| s.targets.clone()).unwrap_or_default()));
+    let now = Signal::derive(move || snapshot.with(|s| s.as_ref().map_or(0, |s| s.at)));
+    let has_targets = move || snapshot.with(|s| s.as_ref().is_some_and(|s| !s.targets.is_empty()));
+
+    let empty_state = || {
+        view! {
             <EmptyState title="No targets enrolled yet" testid="targets-empty">
                 <p>
-                    "When an administrator enrolls a computer with the Tether agent, it appears here and you can request a session."
+                    "An administrator issues enrollment tokens under Agents. Computers enrolled with one appear here, online while their agent runs."
                 </p>
             </EmptyState>
+        }
+    };
+    let body = move || {
+        let empty = snapshot.with(|s| s.as_ref().map(|s| s.targets.is_empty()));
+        match empty {
+            Some(true) => Some(empty_state().into_any()),
+            Some(false) => None,
+            None if error.with(Option::is_some) => None,
+            None => {
+                Some(view! { <div class="loading" data-testid="targets-loading">"Loading targets…"</div> }.into_any())
+            }
+        }
+    };
+
+    view! {
+        <PageHeader title="Targets" subtitle="Computers with the Tether agent that you may assist.">
+            <span class="muted small" data-testid="targets-updated">
+                {move || {
+                    snapshot
+                        .with(|s| s.as_ref().map(|s| local_date_time(s.at)))
+                        .map(|at| format!("Updated {}", at.split(' ').nth(1).unwrap_or_default()))
+                }}
+            </span>
+            <button
+                type="button"
+                class="button button-secondary"
+                data-testid="targets-refresh"
+                on:click=move |_| load()
+            >
+                "Refresh"
+            </button>
+        </PageHeader>
+        <Alert message=error kind=AlertKind::Error testid="targets-error" />
+        <section class="card card-flush">
+            <Show when=has_targets>
+                <header class="card-flush-header">
+                    <h2>"Enrolled computers"</h2>
+                    <span class="muted" data-testid="targets-summary">
+                        {move || targets.with(|t| summary(t))}
+                    </span>
+                </header>
+                <TargetsTable targets=targets now=now />
+            </Show>
+            {body}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+    use tether_shared::agent::{AgentInfo, TargetView};
+
+    fn target(online: bool) -> TargetView {
+        TargetView {
+            id: "a".into(),
+            info: AgentInfo {
+                hostname: "pc".into(),
+                os: String::new(),
+                os_user: String::new(),
+                agent_version: "0.1.0".into(),
+                displays: Vec::new(),
+            },
+            online,
+            last_seen_at: None,
+            enrolled_at: 0,
+        }
+    }
+
+    #[test]
+    fn summaries() {
+        assert_eq!(summary(&[target(true)]), "1 target · 1 online");
+        assert_eq!(summary(&[target(true), target(false), target(false)]), "3 targets · 1 online");
     }
 }

@@ -1,0 +1,180 @@
+//! `/api/sessions`: a technician asks for a live session with an online
+//! target, then negotiates WebRTC with its agent over
+//! `/api/sessions/{id}/signal`, a WebSocket whose first message carries the
+//! access token. The server relays only between the two ends of a session.
+
+use crate::audit::{self, Actor, Event};
+use crate::auth::AuthUser;
+use crate::auth::extractor::{Source, authenticate_token};
+use crate::error::{HttpError, HttpResult};
+use crate::extract::ApiJson;
+use crate::relay::AttachError;
+use crate::sessions;
+use crate::state::AppState;
+use crate::store::now_ms;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::time::Duration;
+use tether_shared::Role;
+use tether_shared::signal::{ControllerToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, ServerToController, Signal};
+
+/// How long a controller may take to authenticate after connecting.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `POST /api/sessions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionRequest {
+    pub target_id: String,
+}
+
+/// A session as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub target_id: String,
+    pub state: String,
+    pub created_at: i64,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/sessions", post(create)).route("/api/sessions/{id}/signal", get(signal))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(request): ApiJson<CreateSessionRequest>,
+) -> HttpResult<(StatusCode, Json<SessionView>)> {
+    auth.require(Role::can_open_sessions, "open sessions")?;
+    if !state.hub.is_online(&request.target_id) {
+        return Err(HttpError::Conflict { code: "target_offline", message: "the target is offline".into() });
+    }
+    let now = now_ms();
+    let id = uuid::Uuid::new_v4().to_string();
+    let user = &auth.0.user;
+    let mut tx = state.store.begin_write().await?;
+    let event = Event::new(Actor::user(&user.id, &user.username), "session.request")
+        .target(request.target_id.clone())
+        .source(auth.0.source.label())
+        .details(json!({ "session_id": id }));
+    audit::record(&mut tx, &event, now).await?;
+    sessions::insert(&mut tx, &id, &user.id, &request.target_id, now).await?;
+    tx.commit().await?;
+    state.relay.open(&id, &request.target_id, &user.id);
+    let asked = state.hub.send(
+        &request.target_id,
+        ServerToAgent::SessionRequest {
+            session_id: id.clone(),
+            technician: user.display_name.clone(),
+            ice_servers: state.ice_servers.to_vec(),
+        },
+    );
+    if !asked {
+        sessions::end(&state, &id, Actor::system(), "the target went offline", false).await?;
+        return Err(HttpError::Conflict { code: "target_offline", message: "the target is offline".into() });
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionView { id, target_id: request.target_id, state: "requested".into(), created_at: now }),
+    ))
+}
+
+async fn signal(
+    State(state): State<AppState>,
+    source: Source,
+    Path(session_id): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.max_message_size(MAX_SIGNAL_MESSAGE_BYTES).max_frame_size(MAX_SIGNAL_MESSAGE_BYTES).on_upgrade(
+        move |socket| async move {
+            if let Err(err) = run_controller_socket(state, session_id.clone(), source, socket).await {
+                tracing::info!(%session_id, error = format!("{err:#}"), "controller connection ended");
+            }
+        },
+    )
+}
+
+fn text(message: &ServerToController) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+}
+
+async fn run_controller_socket(
+    state: AppState,
+    session_id: String,
+    source: Source,
+    mut socket: WebSocket,
+) -> anyhow::Result<()> {
+    let token = match tokio::time::timeout(AUTH_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(body)))) => match serde_json::from_str::<ControllerToServer>(&body) {
+            Ok(ControllerToServer::Auth { token }) => token,
+            _ => {
+                socket.send(text(&ServerToController::Error { message: "expected auth first".into() })).await?;
+                anyhow::bail!("no auth message");
+            }
+        },
+        _ => anyhow::bail!("no auth within {AUTH_TIMEOUT:?}"),
+    };
+    let auth = match authenticate_token(&state, &token, source).await {
+        Ok(auth) if auth.user.must_change_password() => Err(HttpError::forbidden("choose a new password first")),
+        Ok(auth) if !auth.role.can_open_sessions() => Err(HttpError::forbidden("your role may not open sessions")),
+        other => other,
+    };
+    let auth = match auth {
+        Ok(auth) => auth,
+        Err(err) => {
+            socket.send(text(&ServerToController::Error { message: err.to_string() })).await?;
+            anyhow::bail!("refused: {err}");
+        }
+    };
+    let (attachment, agent_id, mut inbox) = match state.relay.attach_controller(&session_id, &auth.user.id) {
+        Ok(attached) => attached,
+        Err(err @ (AttachError::NotFound | AttachError::NotYours)) => {
+            socket.send(text(&ServerToController::Ended { reason: err.to_string() })).await?;
+            anyhow::bail!("{err}");
+        }
+    };
+    socket
+        .send(text(&ServerToController::Ready {
+            session_id: session_id.clone(),
+            ice_servers: state.ice_servers.to_vec(),
+        }))
+        .await?;
+    let actor = Actor::user(&auth.user.id, &auth.user.username);
+    let ended_by_controller = loop {
+        tokio::select! {
+            inbound = socket.recv() => match inbound {
+                Some(Ok(Message::Text(body))) => match serde_json::from_str::<ControllerToServer>(&body) {
+                    Ok(ControllerToServer::Signal { signal: Signal::Bye { reason } }) => break Some(reason),
+                    Ok(ControllerToServer::Signal { signal }) => {
+                        state.hub.send(&agent_id, ServerToAgent::Signal { session_id: session_id.clone(), signal });
+                    }
+                    Ok(ControllerToServer::Auth { .. }) | Err(_) => {
+                        socket.send(text(&ServerToController::Error { message: "malformed signalling message".into() })).await?;
+                    }
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Some("the technician left".to_owned()),
+                Some(Ok(_)) => {}
+            },
+            outbound = inbox.recv() => match outbound {
+                Some(message @ ServerToController::Ended { .. }) => {
+                    socket.send(text(&message)).await?;
+                    break None;
+                }
+                Some(message) => socket.send(text(&message)).await?,
+                None => break None, // replaced by a newer controller connection
+            },
+        }
+    };
+    drop(attachment);
+    if let Some(reason) = ended_by_controller {
+        sessions::end(&state, &session_id, actor, &reason, true).await?;
+    }
+    Ok(())
+}

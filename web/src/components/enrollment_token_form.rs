@@ -1,0 +1,141 @@
+//! The administrator's form for a new enrollment token: what it is for, how
+//! long it is valid and how many agents may enroll with it.
+
+use crate::components::alert::{Alert, AlertKind};
+use crate::components::text_field::TextField;
+use crate::enrollment::{self, TtlUnit};
+use crate::session::Session;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tether_shared::agent::{CreateEnrollmentTokenRequest, CreatedEnrollmentToken};
+
+/// Label, validity (an amount and a unit) and maximum uses; checked here
+/// first with the server's limits, then sent.
+#[component]
+pub fn EnrollmentTokenForm(
+    /// Called with the new token (and its secret) once the server created it.
+    #[prop(into)]
+    on_created: Callback<CreatedEnrollmentToken>,
+) -> impl IntoView {
+    let session = Session::use_context();
+    let label = RwSignal::new(String::new());
+    let ttl_amount = RwSignal::new("1".to_owned());
+    let ttl_unit = RwSignal::new(TtlUnit::Days);
+    let max_uses = RwSignal::new("1".to_owned());
+    let label_error = RwSignal::new(None::<String>);
+    let ttl_error = RwSignal::new(None::<String>);
+    let max_uses_error = RwSignal::new(None::<String>);
+    let form_error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        form_error.set(None);
+        let checked_label = enrollment::label(&label.get_untracked());
+        let checked_ttl = enrollment::ttl_minutes(&ttl_amount.get_untracked(), ttl_unit.get_untracked());
+        let checked_uses = enrollment::max_uses(&max_uses.get_untracked());
+        label_error.set(checked_label.as_ref().err().map(|e| (*e).to_owned()));
+        ttl_error.set(checked_ttl.err().map(str::to_owned));
+        max_uses_error.set(checked_uses.err().map(str::to_owned));
+        let (Ok(label_text), Ok(ttl_minutes), Ok(max_uses_count)) = (checked_label, checked_ttl, checked_uses) else {
+            return;
+        };
+        let body = CreateEnrollmentTokenRequest { label: label_text, ttl_minutes, max_uses: max_uses_count };
+        pending.set(true);
+        spawn_local(async move {
+            let result = session
+                .call(|api| {
+                    let body = body.clone();
+                    async move { api.create_enrollment_token(&body).await }
+                })
+                .await;
+            pending.set(false);
+            match result {
+                Ok(created) => {
+                    label.set(String::new());
+                    on_created.run(created);
+                }
+                Err(failure) => form_error.set(Some(failure.message())),
+            }
+        });
+    };
+
+    view! {
+        <form class="form" data-testid="token-form" on:submit=submit novalidate>
+            <Alert message=form_error kind=AlertKind::Error testid="token-form-error" />
+            <div class="token-form-fields">
+                <TextField
+                    label="Label"
+                    value=label
+                    testid="token-label"
+                    placeholder="e.g. Library PCs"
+                    hint="Who or what the token is for; shown in the list and the audit log."
+                    error=label_error
+                />
+                <div class="field" class:field-invalid=move || ttl_error.with(Option::is_some)>
+                    <label for="field-token-ttl-amount">"Valid for"</label>
+                    <div class="input-with-select">
+                        <input
+                            id="field-token-ttl-amount"
+                            type="number"
+                            min="1"
+                            inputmode="numeric"
+                            data-testid="token-ttl-amount"
+                            aria-invalid=move || ttl_error.with(Option::is_some).to_string()
+                            bind:value=ttl_amount
+                        />
+                        <select
+                            aria-label="Unit"
+                            data-testid="token-ttl-unit"
+                            prop:value=move || ttl_unit.get().as_str()
+                            on:change=move |ev| {
+                                if let Some(unit) = TtlUnit::parse(&event_target_value(&ev)) {
+                                    ttl_unit.set(unit);
+                                }
+                            }
+                        >
+                            {TtlUnit::ALL
+                                .into_iter()
+                                .map(|unit| {
+                                    view! {
+                                        <option value=unit.as_str() selected=move || ttl_unit.get() == unit>
+                                            {unit.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    {move || match ttl_error.get() {
+                        Some(message) => view! {
+                            <p class="field-error" data-testid="token-ttl-amount-error">{message}</p>
+                        }
+                        .into_any(),
+                        None => view! { <p class="field-hint">"Up to 30 days."</p> }.into_any(),
+                    }}
+                </div>
+                <TextField
+                    label="Max uses"
+                    value=max_uses
+                    kind="number"
+                    testid="token-max-uses"
+                    hint="How many computers may enroll with it."
+                    error=max_uses_error
+                />
+                <div class="token-form-submit">
+                    <button
+                        type="submit"
+                        class="button button-primary"
+                        data-testid="token-create-submit"
+                        disabled=move || pending.get()
+                    >
+                        {move || if pending.get() { "Creating…" } else { "Create token" }}
+                    </button>
+                </div>
+            </div>
+        </form>
+    }
+}
