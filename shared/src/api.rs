@@ -159,6 +159,23 @@ pub struct ChainStatus {
     pub first_break: Option<crate::audit_chain::ChainBreak>,
 }
 
+/// `POST /api/sessions` (technician): ask for a live session with a target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionRequest {
+    pub target_id: String,
+}
+
+/// A live session as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub target_id: String,
+    /// `requested` or `ended` for now.
+    pub state: String,
+    pub created_at: i64,
+}
+
 /// `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {

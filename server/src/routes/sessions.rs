@@ -18,30 +18,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
 use tether_shared::Role;
+use tether_shared::api::{CreateSessionRequest, SessionView};
 use tether_shared::signal::{ControllerToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, ServerToController, Signal};
 
 /// How long a controller may take to authenticate after connecting.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// `POST /api/sessions`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateSessionRequest {
-    pub target_id: String,
-}
-
-/// A session as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SessionView {
-    pub id: String,
-    pub target_id: String,
-    pub state: String,
-    pub created_at: i64,
-}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/sessions", post(create)).route("/api/sessions/{id}/signal", get(signal))
