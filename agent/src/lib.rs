@@ -1,12 +1,14 @@
 //! Tether's native agent: enrollment, the lasting link to the server, what
-//! it reports about the machine, and (with the live-screen work) capture,
-//! encoding, WebRTC and input under the user's consent.
+//! it reports about the machine, capture, encoding, the WebRTC session and
+//! remote input under the user's consent.
 
 pub mod backoff;
 pub mod config;
 pub mod encode;
 pub mod enroll;
 pub mod frame;
+pub mod inject;
 pub mod link;
 pub mod machine;
 pub mod platform;
+pub mod session;

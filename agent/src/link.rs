@@ -1,13 +1,39 @@
 //! The agent's lasting connection to its server: a WebSocket authenticated
 //! by the agent credential, re-established with backoff whenever it drops.
+//! While connected, a [`Dispatcher`] starts a [`Session`] per accepted
+//! request and routes signalling between the server and each session.
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
+use crate::session::{Session, SessionConfig, SessionEvent};
 use futures_util::{SinkExt, StreamExt};
+use std::collections::HashMap;
 use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, Signal};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Whether session requests may start without asking the person at this
+/// computer. The consent prompt comes later; until then only an explicit
+/// `--unattended` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// Accept every request (the operator chose unattended access).
+    Unattended,
+    /// Decline every request with a `bye`.
+    Decline,
+}
+
+/// How the link treats sessions.
+#[derive(Debug, Clone)]
+pub struct LinkOptions {
+    pub consent: Consent,
+    pub session: SessionConfig,
+}
+
+/// Most sessions one agent runs at once.
+const MAX_SESSIONS: usize = 4;
 
 /// How one connection ended.
 #[derive(Debug)]
@@ -19,12 +45,16 @@ enum Ended {
 }
 
 /// Stays connected until `shutdown` completes.
-pub async fn run(config: AgentConfig, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    config: AgentConfig,
+    options: LinkOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let mut backoff = Backoff::default();
     tokio::pin!(shutdown);
     loop {
         let attempt = tokio::select! {
-            result = connect_once(&config) => result,
+            result = connect_once(&config, &options) => result,
             () = &mut shutdown => return Ok(()),
         };
         match attempt {
@@ -44,7 +74,9 @@ pub async fn run(config: AgentConfig, shutdown: impl std::future::Future<Output 
     }
 }
 
-async fn connect_once(config: &AgentConfig) -> anyhow::Result<Ended> {
+/// One connection. Its sessions end with it: the server ends them when the
+/// agent goes away.
+async fn connect_once(config: &AgentConfig, options: &LinkOptions) -> anyhow::Result<Ended> {
     let mut request = config.socket_url()?.as_str().into_client_request()?;
     request.headers_mut().insert("authorization", format!("Bearer {}", config.credential).parse()?);
     let limits = WebSocketConfig::default()
@@ -59,30 +91,164 @@ async fn connect_once(config: &AgentConfig) -> anyhow::Result<Ended> {
     };
     let hello = AgentToServer::Hello { info: crate::machine::info() };
     socket.send(Message::text(serde_json::to_string(&hello)?)).await?;
-    while let Some(message) = socket.next().await {
-        match message? {
-            Message::Text(text) => match serde_json::from_str::<ServerToAgent>(&text) {
-                Ok(ServerToAgent::Welcome { agent_id }) => tracing::info!(%agent_id, "connected to the server"),
-                Ok(ServerToAgent::Error { message }) => tracing::warn!(%message, "the server reported an error"),
-                Ok(ServerToAgent::SessionRequest { session_id, technician, .. }) => {
-                    // Live streaming arrives with the WebRTC peer; until then
-                    // the agent declines honestly instead of leaving the
-                    // technician waiting.
-                    tracing::info!(%session_id, %technician, "declining a session: streaming not available yet");
-                    let bye = AgentToServer::Signal {
-                        session_id,
-                        signal: Signal::Bye { reason: "this agent cannot stream yet".into() },
-                    };
-                    socket.send(Message::text(serde_json::to_string(&bye)?)).await?;
-                }
-                Ok(ServerToAgent::Signal { session_id, .. }) => {
-                    tracing::debug!(%session_id, "ignoring signalling for a declined session");
-                }
-                Err(err) => tracing::warn!(error = %err, "ignoring a malformed message from the server"),
+    let (session_events, mut from_sessions) = mpsc::unbounded_channel();
+    let mut dispatcher = Dispatcher::new(options.clone(), session_events);
+    loop {
+        let outgoing = tokio::select! {
+            message = socket.next() => match message {
+                None => break,
+                Some(message) => match message? {
+                    Message::Text(text) => match serde_json::from_str::<ServerToAgent>(&text) {
+                        Ok(message) => dispatcher.on_server_message(message).await,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "ignoring a malformed message from the server");
+                            None
+                        }
+                    },
+                    Message::Close(_) => break,
+                    _ => None,
+                },
             },
-            Message::Close(_) => break,
-            _ => {}
+            Some(event) = from_sessions.recv() => dispatcher.on_session_event(event),
+        };
+        if let Some(message) = outgoing {
+            socket.send(Message::text(serde_json::to_string(&message)?)).await?;
         }
     }
     Ok(Ended::AfterWelcome)
+}
+
+/// Routes messages between the server and the sessions, keyed by id.
+#[derive(Debug)]
+pub struct Dispatcher {
+    options: LinkOptions,
+    sessions: HashMap<String, Session>,
+    session_events: mpsc::UnboundedSender<SessionEvent>,
+}
+
+impl Dispatcher {
+    pub fn new(options: LinkOptions, session_events: mpsc::UnboundedSender<SessionEvent>) -> Self {
+        Self { options, sessions: HashMap::new(), session_events }
+    }
+
+    /// Acts on a message from the server; returns the reply to send, if any.
+    pub async fn on_server_message(&mut self, message: ServerToAgent) -> Option<AgentToServer> {
+        match message {
+            ServerToAgent::Welcome { agent_id } => {
+                tracing::info!(%agent_id, "connected to the server");
+                None
+            }
+            ServerToAgent::Error { message } => {
+                tracing::warn!(%message, "the server reported an error");
+                None
+            }
+            ServerToAgent::SessionRequest { session_id, technician, ice_servers } => {
+                if let Err(reason) = self.admit(&session_id) {
+                    tracing::info!(%session_id, %technician, %reason, "declining a session");
+                    return Some(bye(session_id, reason));
+                }
+                tracing::info!(%session_id, %technician, "starting a session (unattended access)");
+                let session = Session::start(
+                    session_id.clone(),
+                    ice_servers,
+                    self.options.session.clone(),
+                    self.session_events.clone(),
+                );
+                self.sessions.insert(session_id, session);
+                None
+            }
+            ServerToAgent::Signal { session_id, signal } => {
+                match self.sessions.get(&session_id) {
+                    Some(session) => {
+                        if !session.signal(signal).await {
+                            tracing::debug!(%session_id, "signal for a session that just ended");
+                        }
+                    }
+                    None => tracing::debug!(%session_id, "ignoring signalling for an unknown or declined session"),
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether a new session may start.
+    fn admit(&self, session_id: &str) -> Result<(), String> {
+        match self.options.consent {
+            Consent::Decline => Err("nobody at this computer can accept sessions yet".into()),
+            Consent::Unattended if self.sessions.contains_key(session_id) => Err("this session already runs".into()),
+            Consent::Unattended if self.sessions.len() >= MAX_SESSIONS => {
+                Err("this computer is already in as many sessions as it allows".into())
+            }
+            Consent::Unattended => Ok(()),
+        }
+    }
+
+    /// Acts on what a session reports; returns the message for the server, if any.
+    pub fn on_session_event(&mut self, event: SessionEvent) -> Option<AgentToServer> {
+        match event {
+            SessionEvent::Signal { session_id, signal } => Some(AgentToServer::Signal { session_id, signal }),
+            SessionEvent::Ended { session_id, reason } => {
+                tracing::info!(%session_id, %reason, "session ended");
+                self.sessions.remove(&session_id);
+                None
+            }
+        }
+    }
+
+    /// How many sessions are running.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+}
+
+fn bye(session_id: String, reason: String) -> AgentToServer {
+    AgentToServer::Signal { session_id, signal: Signal::Bye { reason } }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn request(id: &str) -> ServerToAgent {
+        ServerToAgent::SessionRequest { session_id: id.into(), technician: "tech".into(), ice_servers: vec![] }
+    }
+
+    #[tokio::test]
+    async fn without_consent_requests_are_declined_with_a_bye() {
+        let (events, _receiver) = mpsc::unbounded_channel();
+        let options = LinkOptions { consent: Consent::Decline, session: SessionConfig::default() };
+        let mut dispatcher = Dispatcher::new(options, events);
+        let reply = dispatcher.on_server_message(request("s1")).await;
+        assert!(
+            matches!(reply, Some(AgentToServer::Signal { ref session_id, signal: Signal::Bye { .. } }) if session_id == "s1"),
+            "{reply:?}"
+        );
+        assert_eq!(dispatcher.session_count(), 0);
+        let offer = ServerToAgent::Signal { session_id: "s1".into(), signal: Signal::Offer { sdp: "v=0".into() } };
+        assert_eq!(dispatcher.on_server_message(offer).await, None);
+    }
+
+    #[tokio::test]
+    async fn session_signals_go_to_the_server_and_ended_sessions_are_forgotten() {
+        let (events, _receiver) = mpsc::unbounded_channel();
+        let options = LinkOptions {
+            consent: Consent::Unattended,
+            session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
+        };
+        let mut dispatcher = Dispatcher::new(options, events);
+        assert_eq!(dispatcher.on_server_message(request("s1")).await, None);
+        assert_eq!(dispatcher.session_count(), 1);
+        let duplicate = dispatcher.on_server_message(request("s1")).await;
+        assert!(matches!(duplicate, Some(AgentToServer::Signal { signal: Signal::Bye { .. }, .. })));
+
+        let answer = SessionEvent::Signal { session_id: "s1".into(), signal: Signal::Answer { sdp: "v=0".into() } };
+        assert_eq!(
+            dispatcher.on_session_event(answer),
+            Some(AgentToServer::Signal { session_id: "s1".into(), signal: Signal::Answer { sdp: "v=0".into() } })
+        );
+        let ended = SessionEvent::Ended { session_id: "s1".into(), reason: "done".into() };
+        assert_eq!(dispatcher.on_session_event(ended), None);
+        assert_eq!(dispatcher.session_count(), 0);
+    }
 }

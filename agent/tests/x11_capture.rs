@@ -6,49 +6,13 @@
 
 mod common;
 
-use common::Xvfb;
+use common::{BLUE, RED, Xvfb, bgr, draw_scene};
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
 use tether_agent::encode::{EncoderSettings, H264Encoder};
 use tether_agent::frame::changed_tiles;
 use tether_agent::platform::x11_capture::X11Capturer;
-use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConnectionExt, CreateWindowAux, WindowClass};
-use x11rb::rust_connection::RustConnection;
-
-const RED: u32 = 0x00_d0_20_20;
-const BLUE: u32 = 0x00_20_40_e0;
-
-/// Paints the root red and puts a blue 100×80 window at (40, 30).
-fn draw_scene(display: &str) -> (RustConnection, u32) {
-    let (conn, screen_index) = x11rb::connect(Some(display)).unwrap();
-    let screen = &conn.setup().roots[screen_index];
-    let root = screen.root;
-    conn.change_window_attributes(root, &ChangeWindowAttributesAux::new().background_pixel(RED)).unwrap();
-    conn.clear_area(false, root, 0, 0, 0, 0).unwrap();
-    let window = conn.generate_id().unwrap();
-    conn.create_window(
-        screen.root_depth,
-        window,
-        root,
-        40,
-        30,
-        100,
-        80,
-        0,
-        WindowClass::INPUT_OUTPUT,
-        screen.root_visual,
-        &CreateWindowAux::new().background_pixel(BLUE).override_redirect(1),
-    )
-    .unwrap();
-    conn.map_window(window).unwrap();
-    conn.get_input_focus().unwrap().reply().unwrap(); // round trip: drawn before we capture
-    (conn, window)
-}
-
-fn bgr(pixel: u32) -> [u8; 3] {
-    [(pixel & 0xff) as u8, ((pixel >> 8) & 0xff) as u8, ((pixel >> 16) & 0xff) as u8]
-}
+use x11rb::protocol::xproto::ConnectionExt;
 
 #[test]
 fn captures_known_colours_and_detects_changes() {

@@ -160,8 +160,8 @@ describe('agents', () => {
     assert.notEqual((await targetRow().getByTestId('target-cell-version').textContent()).trim(), '—');
     assert.equal((await targetRow().getByTestId('target-last-seen').textContent()).trim(), 'now');
     await showsText(page, 'targets-summary', '1 target · 1 online');
-    // The live session arrives with the next step: Connect is there but disabled.
-    assert.ok(await targetRow().getByTestId('target-connect').isDisabled());
+    // Connect opens a live session (controller.test.mjs follows it).
+    assert.ok(await targetRow().getByTestId('target-connect').isEnabled());
     assert.equal(await page.getByTestId('targets-empty').count(), 0);
   });
 

@@ -27,6 +27,23 @@ pub async fn insert(
     Ok(())
 }
 
+/// Why session `session_id` of technician `technician_id` ended, if it
+/// has: a controller that connects after the agent already left (or
+/// declined) is told the real reason.
+pub async fn end_reason(
+    state: &AppState,
+    session_id: &str,
+    technician_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT end_reason FROM sessions WHERE id = $1 AND technician_id = $2 AND ended_at IS NOT NULL")
+            .bind(session_id)
+            .bind(technician_id)
+            .fetch_optional(state.store.pool())
+            .await?;
+    Ok(row.map(|(reason,)| reason.unwrap_or_else(|| "the session has ended".to_owned())))
+}
+
 /// Ends `session_id` for `reason`, once: later calls do nothing.
 /// `notify_agent` sends the agent a `bye` (not needed when the agent left).
 pub async fn end(

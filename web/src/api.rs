@@ -10,9 +10,10 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use tether_shared::agent::{CreateEnrollmentTokenRequest, CreatedEnrollmentToken, EnrollmentTokenView, TargetView};
 use tether_shared::api::{
-    ApiError, AuditPage, AuditQuery, ChainStatus, ChangePasswordRequest, CreateUserRequest, LoginRequest,
-    ResetPasswordRequest, TokenResponse, UpdateUserRequest, UserView,
+    ApiError, AuditPage, AuditQuery, ChainStatus, ChangePasswordRequest, CreateSessionRequest, CreateUserRequest,
+    LoginRequest, ResetPasswordRequest, SessionView, TokenResponse, UpdateUserRequest, UserView,
 };
+use tether_shared::signal::ControllerToServer;
 
 /// Error codes the client reacts to (the server's `ApiError::error`).
 pub mod codes {
@@ -28,6 +29,8 @@ pub mod codes {
     pub const INVALID_FIELD: &str = "invalid_field";
     /// The username is already in use.
     pub const USERNAME_TAKEN: &str = "username_taken";
+    /// The target's agent is not connected, so no session can start.
+    pub const TARGET_OFFLINE: &str = "target_offline";
 }
 
 /// Why an API call failed.
@@ -181,6 +184,12 @@ impl AuthorizedApi {
         &self.user
     }
 
+    /// The first message on a session's signalling WebSocket, which carries
+    /// the access token because browsers cannot set headers on WebSockets.
+    pub fn signal_auth(&self) -> ControllerToServer {
+        ControllerToServer::Auth { token: self.token.clone() }
+    }
+
     /// Whether two handles carry the same access token.
     pub fn same_token(&self, other: &AuthorizedApi) -> bool {
         self.token == other.token
@@ -281,6 +290,12 @@ impl AuthorizedApi {
     /// `GET /api/targets` (technician): enrolled agents and whether they are connected.
     pub async fn list_targets(&self) -> Result<Vec<TargetView>, ApiFailure> {
         send_json(self.get("/api/targets").build()).await
+    }
+
+    /// `POST /api/sessions` (technician): asks an online target for a live
+    /// session; signalling follows on the session's WebSocket.
+    pub async fn create_session(&self, target_id: &str) -> Result<SessionView, ApiFailure> {
+        send_json(self.post_json("/api/sessions", &CreateSessionRequest { target_id: target_id.to_owned() })).await
     }
 }
 

@@ -7,6 +7,7 @@ use crate::components::splash::Splash;
 use crate::pages::account::AccountPage;
 use crate::pages::agents::AgentsPage;
 use crate::pages::audit::AuditPage;
+use crate::pages::controller::ControllerPage;
 use crate::pages::forced_password_change::ForcedPasswordChangePage;
 use crate::pages::home::HomePage;
 use crate::pages::login::LoginPage;
@@ -53,6 +54,10 @@ fn Shell(role: Role) -> impl IntoView {
                     <Route
                         path=path!("/sessions")
                         view=|| view! { <RoleGate allow=Role::can_open_sessions><SessionsPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/sessions/:id")
+                        view=|| view! { <RoleGate allow=Role::can_open_sessions><ControllerPage /></RoleGate> }
                     />
                     <Route
                         path=path!("/users")

@@ -3,12 +3,13 @@
 //!
 //! Code map: [`api`] talks HTTP, [`session`] holds the signed-in state and
 //! refreshes tokens, [`app`] routes, `pages/` are screens and `components/`
-//! the pieces they share.
+//! the pieces they share; [`controller`] is the live session's logic.
 
 pub mod api;
 pub mod app;
 pub mod clipboard;
 pub mod components;
+pub mod controller;
 pub mod enrollment;
 pub mod pages;
 pub mod secret;

@@ -10,9 +10,24 @@ pub fn capitalize(message: &str) -> String {
     }
 }
 
+/// The message as a sentence: capitalized, with a full stop unless it
+/// already ends with punctuation.
+pub fn sentence(message: &str) -> String {
+    let text = capitalize(message.trim());
+    if text.is_empty() || text.ends_with(['.', '!', '?', '…']) { text } else { format!("{text}.") }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::capitalize;
+    use super::{capitalize, sentence};
+
+    #[test]
+    fn sentences_end_once() {
+        assert_eq!(sentence("this agent cannot stream yet"), "This agent cannot stream yet.");
+        assert_eq!(sentence("Declined by the user."), "Declined by the user.");
+        assert_eq!(sentence(" no? "), "No?");
+        assert_eq!(sentence(""), "");
+    }
 
     #[test]
     fn capitalizes_the_first_letter_only() {

@@ -119,8 +119,13 @@ async fn run_controller_socket(
     };
     let (attachment, agent_id, mut inbox) = match state.relay.attach_controller(&session_id, &auth.user.id) {
         Ok(attached) => attached,
-        Err(err @ (AttachError::NotFound | AttachError::NotYours)) => {
-            socket.send(text(&ServerToController::Ended { reason: err.to_string() })).await?;
+        Err(err) => {
+            let ended = match err {
+                AttachError::NotFound => sessions::end_reason(&state, &session_id, &auth.user.id).await?,
+                AttachError::NotYours => None,
+            };
+            let reason = ended.unwrap_or_else(|| err.to_string());
+            socket.send(text(&ServerToController::Ended { reason })).await?;
             anyhow::bail!("{err}");
         }
     };

@@ -12,7 +12,7 @@ pub fn display_label(display: &DisplayInfo) -> String {
 }
 
 /// Status, hostname, OS, user, agent version, displays, last seen, and a
-/// "Connect" button (not yet active) when the target is online.
+/// "Connect" button when the target is online.
 #[component]
 pub fn TargetRow(
     /// The target.
@@ -20,8 +20,17 @@ pub fn TargetRow(
     /// The current time, Unix milliseconds, for "last seen".
     #[prop(into)]
     now: Signal<i64>,
+    /// The target a session is being opened with, if any (all Connect
+    /// buttons wait meanwhile).
+    #[prop(into)]
+    connecting: Signal<Option<String>>,
+    /// Opens a session with the target of this id.
+    on_connect: Callback<String>,
 ) -> impl IntoView {
     let TargetView { id, info, online, last_seen_at, .. } = target;
+    let this_id = id.clone();
+    let is_connecting = move || connecting.with(|busy| busy.as_deref() == Some(this_id.as_str()));
+    let connect_id = id.clone();
     let display_count = info.displays.len();
     let displays = if info.displays.is_empty() {
         view! { <span class="muted">"No display"</span> }.into_any()
@@ -64,11 +73,11 @@ pub fn TargetRow(
                                     type="button"
                                     class="button button-small button-primary"
                                     data-testid="target-connect"
-                                    disabled
-                                    title="Live sessions arrive in the next version of Tether."
+                                    disabled=move || connecting.with(Option::is_some)
+                                    title="Open a live session with this computer"
+                                    on:click=move |_| on_connect.run(connect_id.clone())
                                 >
-                                    "Connect"
-                                    <span class="tag tag-on-primary">"soon"</span>
+                                    {move || if is_connecting() { "Connecting…" } else { "Connect" }}
                                 </button>
                             }
                         })}

@@ -19,6 +19,11 @@ pub fn TargetsTable(
     /// The current time, Unix milliseconds, for "last seen".
     #[prop(into)]
     now: Signal<i64>,
+    /// The target a session is being opened with, if any.
+    #[prop(into)]
+    connecting: Signal<Option<String>>,
+    /// Opens a session with a target, by id.
+    on_connect: Callback<String>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
@@ -37,7 +42,7 @@ pub fn TargetsTable(
                 </thead>
                 <tbody>
                     <For each=move || targets.get() key=row_key let:target>
-                        <TargetRow target=target now=now />
+                        <TargetRow target=target now=now connecting=connecting on_connect=on_connect />
                     </For>
                 </tbody>
             </table>

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod agents;
 pub mod audit;
+pub mod controller;
 pub mod forced_password_change;
 pub mod home;
 pub mod login;

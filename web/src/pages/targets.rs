@@ -1,6 +1,7 @@
 //! The technician's list of enrolled computers (targets), refreshed every
-//! few seconds while the page is open.
+//! few seconds while the page is open; "Connect" opens a live session.
 
+use crate::api::codes;
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::empty_state::EmptyState;
 use crate::components::page_header::PageHeader;
@@ -9,6 +10,7 @@ use crate::session::Session;
 use crate::time::{local_date_time, now_ms};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
 use std::time::Duration;
 use tether_shared::agent::TargetView;
 
@@ -60,6 +62,37 @@ pub fn TargetsPage() -> impl IntoView {
         });
     };
     load();
+
+    // Connect: ask the server for a session, then open its controller page.
+    let navigate = use_navigate();
+    let connecting = RwSignal::new(None::<String>);
+    let connect_error = RwSignal::new(None::<String>);
+    let on_connect = Callback::new(move |target_id: String| {
+        if connecting.with_untracked(Option::is_some) {
+            return;
+        }
+        connecting.set(Some(target_id.clone()));
+        connect_error.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = session
+                .call(|api| {
+                    let target_id = target_id.clone();
+                    async move { api.create_session(&target_id).await }
+                })
+                .await;
+            connecting.set(None);
+            match result {
+                Ok(created) => navigate(&format!("/sessions/{}", created.id), Default::default()),
+                Err(failure) if failure.code() == Some(codes::TARGET_OFFLINE) => {
+                    connect_error.set(Some("That computer is offline now, so no session can start.".to_owned()));
+                    load();
+                }
+                Err(failure) => connect_error.set(Some(format!("Could not start a session: {}", failure.message()))),
+            }
+        });
+    });
+
     if let Ok(interval) = set_interval_with_handle(load, REFRESH_EVERY) {
         on_cleanup(move || interval.clear());
     }
@@ -108,6 +141,7 @@ pub fn TargetsPage() -> impl IntoView {
             </button>
         </PageHeader>
         <Alert message=error kind=AlertKind::Error testid="targets-error" />
+        <Alert message=connect_error kind=AlertKind::Error testid="connect-error" />
         <section class="card card-flush">
             <Show when=has_targets>
                 <header class="card-flush-header">
@@ -116,7 +150,7 @@ pub fn TargetsPage() -> impl IntoView {
                         {move || targets.with(|t| summary(t))}
                     </span>
                 </header>
-                <TargetsTable targets=targets now=now />
+                <TargetsTable targets=targets now=now connecting=connecting on_connect=on_connect />
             </Show>
             {body}
         </section>

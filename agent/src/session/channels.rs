@@ -1,0 +1,88 @@
+//! The controller's data channels: `input` carries input events, each
+//! decoded strictly against the streamed display's size before anything
+//! reaches the operating system; `control` will carry settings changes and
+//! is only logged for now.
+
+use super::media::ScreenSizeCell;
+use crate::inject::Injector;
+use std::sync::Arc;
+use tether_shared::input::decode_input;
+use tokio::task::JoinHandle;
+use webrtc::data_channel::{DataChannel, DataChannelEvent};
+
+/// Label of the input channel.
+pub const INPUT: &str = "input";
+/// Label of the control channel.
+pub const CONTROL: &str = "control";
+
+/// Serves a data channel the controller opened, by its label, until it closes.
+pub async fn serve(
+    channel: Arc<dyn DataChannel>,
+    screen: ScreenSizeCell,
+    display: Option<String>,
+) -> Option<JoinHandle<()>> {
+    let label = match channel.label().await {
+        Ok(label) => label,
+        Err(err) => {
+            tracing::warn!(error = %err, "a data channel closed before it could be served");
+            return None;
+        }
+    };
+    match label.as_str() {
+        INPUT => Some(tokio::spawn(serve_input(channel, screen, display))),
+        CONTROL => Some(tokio::spawn(serve_control(channel))),
+        other => {
+            tracing::warn!(label = other, "closing an unknown data channel");
+            if let Err(err) = channel.close().await {
+                tracing::debug!(error = %err, "closing the unknown data channel failed");
+            }
+            None
+        }
+    }
+}
+
+async fn serve_input(channel: Arc<dyn DataChannel>, screen: ScreenSizeCell, display: Option<String>) {
+    let injector = match Injector::start(display).await {
+        Ok(injector) => Some(injector),
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "remote input is unavailable in this session");
+            None
+        }
+    };
+    while let Some(event) = channel.poll().await {
+        match event {
+            DataChannelEvent::OnMessage(message) => {
+                let Some(size) = screen.get() else {
+                    tracing::warn!("dropping an input message: the display size is not known yet");
+                    continue;
+                };
+                match decode_input(&message.data, size) {
+                    Ok(input) => {
+                        if let Some(injector) = &injector
+                            && let Err(err) = injector.inject(input)
+                        {
+                            tracing::error!(error = %err, "cannot inject input");
+                        }
+                    }
+                    Err(reason) => tracing::warn!(%reason, "dropping an input message"),
+                }
+            }
+            DataChannelEvent::OnClose => break,
+            _ => {}
+        }
+    }
+    // Dropping the injector releases whatever the controller still held.
+}
+
+async fn serve_control(channel: Arc<dyn DataChannel>) {
+    while let Some(event) = channel.poll().await {
+        match event {
+            DataChannelEvent::OnMessage(message) => {
+                // Settings changes arrive here later; none are understood yet.
+                tracing::info!(bytes = message.data.len(), "ignoring a control message");
+            }
+            DataChannelEvent::OnClose => break,
+            _ => {}
+        }
+    }
+}

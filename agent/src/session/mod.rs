@@ -1,0 +1,95 @@
+//! Live sessions: one [`Session`] per `session_id` answers the controller's
+//! WebRTC offer, streams this display as H.264, and injects the input the
+//! controller sends, each message decoded strictly first. It ends on `bye`,
+//! when the connection fails, or when the handle is dropped.
+
+mod channels;
+mod keyframe;
+mod media;
+mod negotiation;
+mod pacing;
+pub mod peer;
+mod rtp_clock;
+mod run;
+
+use crate::encode::EncoderSettings;
+use std::time::Duration;
+use tether_shared::signal::{IceServer, Signal};
+use tokio::sync::mpsc;
+
+/// Where sessions bind and what they stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    /// Local UDP addresses for ICE. A wildcard (`0.0.0.0:0`) binds every
+    /// non-loopback interface, as webrtc-rs expands it.
+    pub udp_addrs: Vec<String>,
+    /// The X display to stream and control; `None` = `$DISPLAY`.
+    pub display: Option<String>,
+    pub encoder: EncoderSettings,
+    /// When a silent connection counts as lost.
+    pub ice_timeouts: IceTimeouts,
+}
+
+/// How long ICE waits before calling a silent connection disconnected, and
+/// then failed (which ends the session with a `bye`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IceTimeouts {
+    pub disconnected: Duration,
+    pub failed: Duration,
+}
+
+impl Default for IceTimeouts {
+    /// webrtc-rs's (and Chromium's) 5 s and 25 s: a Wi-Fi hiccup does not end a session.
+    fn default() -> Self {
+        Self { disconnected: Duration::from_secs(5), failed: Duration::from_secs(25) }
+    }
+}
+
+/// Every interface, plus loopback (for a controller on this machine).
+pub const DEFAULT_UDP_ADDRS: [&str; 2] = ["0.0.0.0:0", "127.0.0.1:0"];
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            udp_addrs: DEFAULT_UDP_ADDRS.map(str::to_owned).to_vec(),
+            display: None,
+            encoder: EncoderSettings::default(),
+            ice_timeouts: IceTimeouts::default(),
+        }
+    }
+}
+
+/// What a session tells the link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// A signal for the controller (answer, candidate, bye).
+    Signal { session_id: String, signal: Signal },
+    /// The session is over and can be forgotten.
+    Ended { session_id: String, reason: String },
+}
+
+/// A handle on a running session. Dropping it ends the session (capture
+/// stops, the connection closes).
+#[derive(Debug)]
+pub struct Session {
+    signals: mpsc::Sender<Signal>,
+}
+
+impl Session {
+    /// Starts a session; its signals and end come out on `events`.
+    pub fn start(
+        session_id: String,
+        ice_servers: Vec<IceServer>,
+        config: SessionConfig,
+        events: mpsc::UnboundedSender<SessionEvent>,
+    ) -> Self {
+        let (signals, receiver) = mpsc::channel(64);
+        tokio::spawn(run::run(session_id, ice_servers, config, events, receiver));
+        Self { signals }
+    }
+
+    /// Hands the session a signal from its controller; `false` once it has ended.
+    pub async fn signal(&self, signal: Signal) -> bool {
+        self.signals.send(signal).await.is_ok()
+    }
+}

@@ -1,0 +1,64 @@
+//! When to send a frame: only when the screen changed, when the viewer asked
+//! for a key frame (PLI/FIR), or after a second of stillness, so that a
+//! viewer that missed something still gets a picture. A still screen costs
+//! one tiny frame a second.
+
+use std::time::Duration;
+
+/// The longest a viewer waits for a frame while nothing changes.
+pub const IDLE_REFRESH: Duration = Duration::from_secs(1);
+
+/// What kind of frame to encode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// A key frame (IDR), decodable on its own.
+    Key,
+    /// A frame that refers to the previous ones.
+    Delta,
+}
+
+/// Whether to encode the frame just captured. `since_last` is the time since
+/// the last frame sent, `None` before the first.
+pub fn should_send(changed: bool, key_requested: bool, since_last: Option<Duration>) -> Option<FrameKind> {
+    match since_last {
+        None => Some(FrameKind::Key),
+        Some(_) if key_requested => Some(FrameKind::Key),
+        Some(_) if changed => Some(FrameKind::Delta),
+        Some(elapsed) if elapsed >= IDLE_REFRESH => Some(FrameKind::Delta),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOON: Option<Duration> = Some(Duration::from_millis(33));
+    const LATE: Option<Duration> = Some(IDLE_REFRESH);
+
+    #[test]
+    fn the_first_frame_is_a_key_frame() {
+        assert_eq!(should_send(false, false, None), Some(FrameKind::Key));
+        assert_eq!(should_send(true, false, None), Some(FrameKind::Key));
+    }
+
+    #[test]
+    fn a_still_screen_sends_nothing_until_the_idle_refresh() {
+        assert_eq!(should_send(false, false, SOON), None);
+        assert_eq!(should_send(false, false, Some(IDLE_REFRESH - Duration::from_millis(1))), None);
+        assert_eq!(should_send(false, false, LATE), Some(FrameKind::Delta));
+    }
+
+    #[test]
+    fn changes_send_delta_frames() {
+        assert_eq!(should_send(true, false, SOON), Some(FrameKind::Delta));
+        assert_eq!(should_send(true, false, LATE), Some(FrameKind::Delta));
+    }
+
+    #[test]
+    fn key_frame_requests_win() {
+        assert_eq!(should_send(false, true, SOON), Some(FrameKind::Key));
+        assert_eq!(should_send(true, true, SOON), Some(FrameKind::Key));
+        assert_eq!(should_send(false, true, LATE), Some(FrameKind::Key));
+    }
+}

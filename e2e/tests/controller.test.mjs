@@ -1,0 +1,217 @@
+// The technician's live controller, as far as it works without a streaming
+// agent: Connect on an online target opens the controller page, the agent
+// (run without --unattended) declines, and the page shows the session ended
+// with the agent's reason; a target that went offline meanwhile gives an
+// error on the Targets page; the signalling socket refuses a bad token.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer } from '../lib/server.mjs';
+import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
+import { launchBrowser, watchPageErrors, screenshot } from '../lib/browser.mjs';
+import { visible, showsText, signIn, shellOf } from '../lib/ui.mjs';
+import { call, createEnrollmentToken, createUser, firstLogin, login } from '../lib/api.mjs';
+
+const ADMIN_PASSWORD = 'admin-correct-horse-42';
+const TECH = { username: 'connie', displayName: 'Connie Controller', role: 'technician', password: 'connie-one-time-pass-1' };
+const TECH_PASSWORD = 'connie-battery-staple-7';
+const AUDITOR = { username: 'otto', displayName: 'Otto Auditor', role: 'auditor', password: 'otto-one-time-pass-1' };
+const AUDITOR_PASSWORD = 'otto-ledger-lantern-5';
+/** How long the server and the page's 3 s refresh may take to show a change. */
+const STATUS_DEADLINE_MS = 20_000;
+/** Session ids are UUIDs. */
+const SESSION_PATH = /\/sessions\/([0-9a-f-]{36})$/;
+
+/** Polls `check` (every 50 ms) until it returns a truthy value; rejects after `deadlineMs`. */
+async function until(check, what, deadlineMs = STATUS_DEADLINE_MS) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Opens the signalling WebSocket from the browser, sends `messages`, and
+ * resolves to `{ received, closed }` once the server closes it (or after
+ * `deadlineMs`, with `closed: false`).
+ */
+function signalExchange(page, url, messages, deadlineMs = 10_000) {
+  return page.evaluate(
+    ({ url, messages, deadlineMs }) =>
+      new Promise((resolve) => {
+        const received = [];
+        const socket = new WebSocket(url);
+        const timer = setTimeout(() => {
+          socket.close();
+          resolve({ received, closed: false });
+        }, deadlineMs);
+        socket.onopen = () => messages.forEach((message) => socket.send(JSON.stringify(message)));
+        socket.onmessage = (event) => received.push(JSON.parse(event.data));
+        socket.onclose = () => {
+          clearTimeout(timer);
+          resolve({ received, closed: true });
+        };
+      }),
+    { url, messages, deadlineMs },
+  );
+}
+
+describe('controller', () => {
+  let server;
+  let browser;
+  let page;
+  let workDir;
+  let agent = null;
+  let techToken;
+  let auditorToken;
+  let sessionId = null;
+  let pageErrors = [];
+  let failed = false;
+  const host = hostname();
+  const targetRow = () => page.locator(`[data-testid="target-row"][data-hostname=${JSON.stringify(host)}]`);
+  const signalUrl = (id) => `${server.url.replace(/^http/, 'ws')}/api/sessions/${id}/signal`;
+
+  before(async () => {
+    workDir = await mkdtemp(path.join(tmpdir(), 'tether-e2e-controller-'));
+    server = await startServer();
+    assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
+    const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
+    await createUser(server.url, adminToken, TECH);
+    techToken = await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
+    await createUser(server.url, adminToken, AUDITOR);
+    auditorToken = await firstLogin(server.url, AUDITOR.username, AUDITOR.password, AUDITOR_PASSWORD);
+
+    await requireAgentBinary();
+    const token = await createEnrollmentToken(server.url, adminToken, 'E2E controller');
+    const configPath = path.join(workDir, 'agent.json');
+    const enrolled = await runAgentCommand(['enroll', '--server', server.url, '--token', token, '--config', configPath]);
+    assert.equal(enrolled.code, 0, `enroll failed:\n${enrolled.stdout}${enrolled.stderr}`);
+    // Without --unattended the agent declines every session with a bye.
+    agent = startAgent(configPath);
+
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    pageErrors = watchPageErrors(page);
+  });
+
+  after(async () => {
+    await agent?.kill('SIGKILL');
+    await browser?.close();
+    await server?.stop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  /** A test step: skipped after an earlier failure, screenshot on its own. */
+  const step = (name, body) =>
+    it(name, async (t) => {
+      if (failed) {
+        t.skip('an earlier step failed');
+        return;
+      }
+      try {
+        await body();
+        assert.deepEqual(pageErrors, [], 'the page reported errors');
+      } catch (error) {
+        failed = true;
+        const file = await screenshot(page, `controller-${name}`).catch(() => null);
+        if (file) error.message += `\nscreenshot: ${file}`;
+        error.message += `\nserver output (last lines):\n${server.output.slice(-15).join('\n')}`;
+        if (agent) error.message += `\nagent output (last lines):\n${agent.output.slice(-15).join('\n')}`;
+        throw error;
+      }
+    });
+
+  step('a technician connects and the agent declines: the page shows why the session ended', async () => {
+    await page.goto(server.url);
+    await signIn(page, TECH.username, TECH_PASSWORD);
+    await shellOf(page, 'technician');
+    await showsText(page, 'page-title', 'Targets');
+    await targetRow().locator('[data-testid="target-status"][data-status="online"]')
+      .waitFor({ timeout: STATUS_DEADLINE_MS });
+    const connect = targetRow().getByTestId('target-connect');
+    assert.ok(await connect.isEnabled(), 'Connect is disabled for an online target');
+
+    await connect.click();
+    await page.waitForURL(SESSION_PATH);
+    sessionId = page.url().match(SESSION_PATH)[1];
+    await showsText(page, 'page-title', 'Live session');
+    await visible(page, 'remote-video');
+
+    const state = page.locator('[data-testid="connection-state"][data-state="ended"]');
+    await state.waitFor({ timeout: STATUS_DEADLINE_MS });
+    const line = (await state.textContent()).trim();
+    // The reason the server recorded when the agent said bye.
+    const ended = await until(async () => {
+      const { body } = await call(server.url, 'GET', '/api/audit?action=session.end', { token: auditorToken });
+      return body.entries.find((entry) => entry.target === sessionId);
+    }, 'the session.end audit entry');
+    assert.match(ended.actor, /^agent:/, `the session was ended by ${ended.actor}, not by the agent`);
+    assert.equal(
+      line,
+      `Ended: ${ended.details.reason}`,
+      'a controller that connects after the agent declined must hear the recorded reason from the server',
+    );
+    assert.match(ended.details.reason, /accept|stream|declin/, 'not the reason of a declining agent');
+
+    // The picture area says so too, with the way back; nothing is left to end.
+    await page.locator('[data-testid="screen-message"][data-kind="ended"]').waitFor();
+    assert.equal(await page.getByTestId('end-session').count(), 0);
+    assert.ok(await page.getByTestId('send-cad').isDisabled());
+    await page.getByTestId('back-to-targets').click();
+    await showsText(page, 'page-title', 'Targets');
+  });
+
+  step('the controller page refuses a session that is over', async () => {
+    // The session's route is gone; reopening it says so instead of hanging.
+    await page.goto(`${server.url}/sessions/${sessionId}`);
+    await shellOf(page, 'technician');
+    await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: STATUS_DEADLINE_MS });
+    await showsText(page, 'connection-state', /^Ended: /);
+    await page.getByTestId('back-to-targets').click();
+    await showsText(page, 'page-title', 'Targets');
+  });
+
+  step('Connect on a target that went offline meanwhile shows the error', async () => {
+    await targetRow().locator('[data-testid="target-status"][data-status="online"]')
+      .waitFor({ timeout: STATUS_DEADLINE_MS });
+    // Keep the list as it is now, so the row still offers Connect after the agent stops.
+    const listed = await call(server.url, 'GET', '/api/targets', { token: techToken });
+    await page.route('**/api/targets', (route) => route.fulfill({ json: listed.body }));
+    await agent.kill('SIGKILL');
+    agent = null;
+    await until(async () => {
+      const { body } = await call(server.url, 'GET', '/api/targets', { token: techToken });
+      return body.every((target) => !target.online);
+    }, 'the server to see the agent leave');
+
+    await targetRow().getByTestId('target-connect').click();
+    await showsText(page, 'connect-error', 'That computer is offline now, so no session can start.');
+    assert.match(page.url(), /\/targets$/);
+    await page.unroute('**/api/targets');
+  });
+
+  step('the signalling socket refuses a bad token and sessions that are not live', async () => {
+    const id = sessionId ?? '00000000-0000-4000-8000-000000000000';
+    const bad = await signalExchange(page, signalUrl(id), [{ type: 'auth', token: 'not-a-token' }]);
+    assert.ok(bad.closed, 'the server kept a socket with a bad token open');
+    assert.equal(bad.received.length, 1, JSON.stringify(bad.received));
+    assert.equal(bad.received[0].type, 'error');
+
+    const unauthenticated = await signalExchange(page, signalUrl(id), [
+      { type: 'signal', signal: { kind: 'offer', sdp: 'v=0' } },
+    ]);
+    assert.ok(unauthenticated.closed);
+    assert.deepEqual(unauthenticated.received, [{ type: 'error', message: 'expected auth first' }]);
+
+    const fresh = await login(server.url, TECH.username, TECH_PASSWORD);
+    const over = await signalExchange(page, signalUrl(id), [{ type: 'auth', token: fresh }]);
+    assert.ok(over.closed);
+    assert.deepEqual(over.received.map((message) => message.type), ['ended']);
+  });
+});

@@ -1,0 +1,171 @@
+//! The remote computer's screen: the `<video>` that shows it and the mouse,
+//! wheel and keyboard input it captures, mapped to the target's pixels.
+
+use crate::controller::ViewMode;
+use crate::controller::events::{DeltaMode, MoveThrottle, WheelAccumulator, key_event, mouse_button};
+use crate::controller::geometry::{Outside, Size, one_to_one, to_target};
+use leptos::ev::{FocusEvent, KeyboardEvent, MouseEvent, PointerEvent, WheelEvent};
+use leptos::html::Video;
+use leptos::prelude::*;
+use tether_shared::input::{InputEvent, ScreenSize};
+use wasm_bindgen::JsValue;
+
+/// `clientX` and `clientY` with their fractions, where the browser gives
+/// them (web-sys reads them as whole numbers).
+fn client_point(event: &MouseEvent) -> (f64, f64) {
+    let read = |name: &str, whole: i32| {
+        js_sys::Reflect::get(event, &JsValue::from_str(name))
+            .ok()
+            .and_then(|value| value.as_f64())
+            .unwrap_or(f64::from(whole))
+    };
+    (read("clientX", event.client_x()), read("clientY", event.client_y()))
+}
+
+/// The bit of DOM mouse button `button` in a set of held buttons.
+fn button_bit(button: i16) -> u8 {
+    match button {
+        0..=4 => 1 << button,
+        _ => 0,
+    }
+}
+
+/// The video with input capture. Moves go out at most once per animation
+/// frame; buttons pressed on the picture are tracked so that a drag may
+/// leave it (pointer capture) and still release on the target.
+#[component]
+pub fn RemoteScreen(
+    /// The `<video>` element (the controller attaches the stream to it).
+    video: NodeRef<Video>,
+    /// Fit to window or 1:1.
+    #[prop(into)]
+    mode: Signal<ViewMode>,
+    /// The remote picture's size, set here as frames arrive.
+    picture: RwSignal<Option<ScreenSize>>,
+    /// Where input events go.
+    on_input: Callback<InputEvent>,
+    /// Overlays shown over the screen (messages, stats).
+    children: Children,
+) -> impl IntoView {
+    let moves = StoredValue::new(MoveThrottle::default());
+    let wheel = StoredValue::new(WheelAccumulator::default());
+    let held = StoredValue::new(0u8);
+
+    let target_of = move |event: &MouseEvent, outside: Outside| {
+        let element = video.get_untracked()?;
+        let size = ScreenSize { width: element.video_width(), height: element.video_height() };
+        let rect = element.get_bounding_client_rect();
+        let (x, y) = client_point(event);
+        to_target(x - rect.left(), y - rect.top(), Size { width: rect.width(), height: rect.height() }, size, outside)
+    };
+    let update_picture = move || {
+        let Some(element) = video.get_untracked() else { return };
+        let size = ScreenSize { width: element.video_width(), height: element.video_height() };
+        let size = (size.width > 0 && size.height > 0).then_some(size);
+        if picture.get_untracked() != size {
+            picture.set(size);
+        }
+    };
+
+    let on_pointer_down = move |event: PointerEvent| {
+        // Keep receiving this pointer's events when a drag leaves the video.
+        if let Some(element) = video.get_untracked() {
+            let _ = element.set_pointer_capture(event.pointer_id());
+        }
+    };
+    let on_mouse_down = move |event: MouseEvent| {
+        event.prevent_default();
+        if let Some(element) = video.get_untracked() {
+            let _ = element.focus();
+        }
+        let (Some(button), Some((x, y))) = (mouse_button(event.button()), target_of(&event, Outside::Ignore)) else {
+            return;
+        };
+        held.update_value(|held| *held |= button_bit(event.button()));
+        moves.update_value(|moves| moves.button_at(x, y));
+        on_input.run(InputEvent::MouseButton { button, down: true, x, y });
+    };
+    let on_mouse_up = move |event: MouseEvent| {
+        let bit = button_bit(event.button());
+        if held.get_value() & bit == 0 {
+            return; // pressed outside the picture
+        }
+        held.update_value(|held| *held &= !bit);
+        let (Some(button), Some((x, y))) = (mouse_button(event.button()), target_of(&event, Outside::Clamp)) else {
+            return;
+        };
+        moves.update_value(|moves| moves.button_at(x, y));
+        on_input.run(InputEvent::MouseButton { button, down: false, x, y });
+    };
+    let on_mouse_move = move |event: MouseEvent| {
+        let outside = if held.get_value() == 0 { Outside::Ignore } else { Outside::Clamp };
+        let Some((x, y)) = target_of(&event, outside) else { return };
+        if moves.try_update_value(|moves| moves.moved(x, y)).unwrap_or(false) {
+            request_animation_frame(move || {
+                if let Some(event) = moves.try_update_value(MoveThrottle::on_frame).flatten() {
+                    on_input.run(event);
+                }
+            });
+        }
+    };
+    let on_wheel = move |event: WheelEvent| {
+        event.prevent_default();
+        let mode = DeltaMode::from_dom(event.delta_mode());
+        if let Some(event) = wheel.try_update_value(|wheel| wheel.add(event.delta_x(), event.delta_y(), mode)).flatten()
+        {
+            on_input.run(event);
+        }
+    };
+    let on_key = move |event: KeyboardEvent, down: bool| {
+        // While the screen has focus every key is the remote computer's.
+        event.prevent_default();
+        if let Some(input) = key_event(&event.code(), down, event.repeat()) {
+            on_input.run(input);
+        }
+    };
+    let on_blur = move |_: FocusEvent| {
+        held.set_value(0);
+        wheel.update_value(WheelAccumulator::reset);
+        on_input.run(InputEvent::ReleaseAll);
+    };
+
+    let actual_size = move || {
+        if mode.get() != ViewMode::OneToOne {
+            return None;
+        }
+        let ratio = window().device_pixel_ratio();
+        picture.get().map(|size| one_to_one(size, ratio))
+    };
+
+    view! {
+        <div class="screen-frame" data-testid="remote-screen" data-mode=move || mode.get().key()>
+            <div class="screen" class:screen-fit=move || mode.get() == ViewMode::Fit>
+                <video
+                    node_ref=video
+                    class="remote-video"
+                    data-testid="remote-video"
+                    autoplay
+                    muted
+                    playsinline
+                    prop:muted=true
+                    tabindex="0"
+                    aria-label="Remote screen"
+                    style:width=move || actual_size().map(|size| format!("{}px", size.width))
+                    style:height=move || actual_size().map(|size| format!("{}px", size.height))
+                    on:loadedmetadata=move |_| update_picture()
+                    on:resize=move |_| update_picture()
+                    on:pointerdown=on_pointer_down
+                    on:mousedown=on_mouse_down
+                    on:mouseup=on_mouse_up
+                    on:mousemove=on_mouse_move
+                    on:wheel=on_wheel
+                    on:contextmenu=|event: MouseEvent| event.prevent_default()
+                    on:keydown=move |event| on_key(event, true)
+                    on:keyup=move |event| on_key(event, false)
+                    on:blur=on_blur
+                ></video>
+            </div>
+            {children()}
+        </div>
+    }
+}

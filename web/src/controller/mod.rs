@@ -1,0 +1,45 @@
+//! The technician's live controller: signalling, the WebRTC peer, remote
+//! input and stats for one session.
+//!
+//! Pure logic, tested natively: [`machine`] (connection and reconnection
+//! as a state machine), [`geometry`] (letterboxing and target pixels),
+//! [`events`] (DOM input to [`tether_shared::input::InputEvent`]s),
+//! [`stats`] (`getStats()` figures) and [`codecs`] (the offer's codec
+//! order). Browser glue: [`socket`], [`peer`] and [`runtime`], which drives
+//! the machine.
+
+pub mod codecs;
+pub mod events;
+pub mod geometry;
+pub mod machine;
+pub mod peer;
+pub mod runtime;
+pub mod socket;
+pub mod stats;
+
+/// How the remote screen is sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewMode {
+    /// Scaled to fit the window, letterboxed.
+    Fit,
+    /// One target pixel per device pixel, scrolling when larger than the window.
+    OneToOne,
+}
+
+impl ViewMode {
+    /// The other mode.
+    pub fn toggled(self) -> Self {
+        match self {
+            ViewMode::Fit => ViewMode::OneToOne,
+            ViewMode::OneToOne => ViewMode::Fit,
+        }
+    }
+
+    /// A stable name for styling and tests.
+    pub fn key(self) -> &'static str {
+        match self {
+            ViewMode::Fit => "fit",
+            ViewMode::OneToOne => "1:1",
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! Drives the [`Machine`] in the browser: carries out its commands with the
+//! signalling socket and the peer connection, feeds it their events and
+//! its timer, polls `getStats()` once a second, and publishes what the page
+//! shows through signals.
+//!
+//! Event handlers hold only a `Weak` reference, so dropping the
+//! [`Controller`] (when the page unmounts) drops the socket and the peer
+//! connection, which close themselves.
+
+use crate::controller::machine::{Command, Input, Machine, Status};
+use crate::controller::peer::{Applying, PeerEvent, PeerLink, apply, describe, make_offer, stats_objects};
+use crate::controller::socket::{SignalSocket, SocketEvent, signal_url};
+use crate::controller::stats::{Sample, StatsView};
+use crate::session::Session;
+use leptos::html::Video;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+use tether_shared::input::{InputEvent, encode_input};
+use tether_shared::signal::ControllerToServer;
+
+/// How often the stats are read.
+const STATS_EVERY: Duration = Duration::from_secs(1);
+
+/// What the page shows, updated by the controller.
+#[derive(Debug, Clone, Copy)]
+pub struct ControllerView {
+    /// The connection state line.
+    pub status: RwSignal<Status>,
+    /// The latest stats, once the first `getStats()` answered.
+    pub stats: RwSignal<Option<StatsView>>,
+    /// Something worth telling that does not change the status.
+    pub notice: RwSignal<Option<String>>,
+    /// Whether the input channel is open.
+    pub input_ready: RwSignal<bool>,
+}
+
+impl ControllerView {
+    /// Fresh signals, owned by the calling component.
+    pub fn new() -> Self {
+        Self {
+            status: RwSignal::new(Status::Connecting),
+            stats: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            input_ready: RwSignal::new(false),
+        }
+    }
+}
+
+impl Default for ControllerView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The live controller of one session; cheap to clone.
+#[derive(Clone)]
+pub struct Controller {
+    runtime: Rc<Runtime>,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller").field("session_id", &self.runtime.session_id).finish_non_exhaustive()
+    }
+}
+
+/// One step for the machine.
+enum Step {
+    Input(Input),
+    Timeout,
+}
+
+struct Runtime {
+    session_id: String,
+    session: Session,
+    video: NodeRef<Video>,
+    view: ControllerView,
+    machine: RefCell<Machine>,
+    /// Steps waiting while an earlier one is being carried out, so that
+    /// commands run in the order the machine gave them.
+    steps: RefCell<VecDeque<Step>>,
+    busy: Cell<bool>,
+    socket: RefCell<Option<SignalSocket>>,
+    /// Bumped whenever a socket is opened or closed, so that the work of an
+    /// older one (a token fetch in flight) stops.
+    socket_generation: Cell<u32>,
+    peer: RefCell<Option<(u32, PeerLink)>>,
+    timer: Cell<Option<TimeoutHandle>>,
+    stats_interval: Cell<Option<IntervalHandle>>,
+    previous_sample: RefCell<Option<Sample>>,
+    stopped: Cell<bool>,
+}
+
+fn now() -> f64 {
+    web_sys::window().and_then(|window| window.performance()).map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+impl Controller {
+    /// Starts connecting to session `session_id`; the remote picture goes
+    /// into `video`, the rest into `view`.
+    pub fn start(session_id: String, session: Session, video: NodeRef<Video>, view: ControllerView) -> Self {
+        let runtime = Rc::new(Runtime {
+            session_id,
+            session,
+            video,
+            view,
+            machine: RefCell::new(Machine::new()),
+            steps: RefCell::new(VecDeque::new()),
+            busy: Cell::new(false),
+            socket: RefCell::new(None),
+            socket_generation: Cell::new(0),
+            peer: RefCell::new(None),
+            timer: Cell::new(None),
+            stats_interval: Cell::new(None),
+            previous_sample: RefCell::new(None),
+            stopped: Cell::new(false),
+        });
+        let weak = Rc::downgrade(&runtime);
+        let poll = move || {
+            if let Some(runtime) = weak.upgrade() {
+                runtime.poll_stats();
+            }
+        };
+        if let Ok(interval) = set_interval_with_handle(poll, STATS_EVERY) {
+            runtime.stats_interval.set(Some(interval));
+        }
+        runtime.machine.borrow_mut().start();
+        runtime.run(None);
+        Self { runtime }
+    }
+
+    /// Sends one input event to the agent; false if the input channel is not open.
+    pub fn send_input(&self, event: &InputEvent) -> bool {
+        self.runtime.peer.borrow().as_ref().is_some_and(|(_, link)| link.send_input(&encode_input(event)))
+    }
+
+    /// Ends the session: `bye` to the agent, then everything closes.
+    pub fn end(&self) {
+        self.runtime.run(Some(Step::Input(Input::End)));
+    }
+
+    /// Starts over after a failure.
+    pub fn retry(&self) {
+        self.runtime.run(Some(Step::Input(Input::Retry)));
+    }
+
+    /// Leaves the page: ends the session if it is still live and stops
+    /// every timer. Nothing is reported afterwards.
+    pub fn stop(&self) {
+        self.end();
+        let runtime = &self.runtime;
+        runtime.stopped.set(true);
+        if let Some(timer) = runtime.timer.take() {
+            timer.clear();
+        }
+        if let Some(interval) = runtime.stats_interval.take() {
+            interval.clear();
+        }
+        runtime.peer.replace(None);
+        runtime.socket.replace(None);
+    }
+}
+
+impl Runtime {
+    /// Feeds `step` (if any) and carries out the commands that follow.
+    /// Re-entrant calls queue their step for the loop already running.
+    fn run(self: &Rc<Self>, step: Option<Step>) {
+        if self.stopped.get() {
+            return;
+        }
+        if let Some(step) = step {
+            self.steps.borrow_mut().push_back(step);
+        }
+        if self.busy.replace(true) {
+            return;
+        }
+        loop {
+            loop {
+                let command = self.machine.borrow_mut().poll_command();
+                let Some(command) = command else { break };
+                self.execute(command);
+            }
+            let step = self.steps.borrow_mut().pop_front();
+            match step {
+                Some(Step::Input(input)) => self.machine.borrow_mut().handle(input, now()),
+                Some(Step::Timeout) => self.machine.borrow_mut().handle_timeout(now()),
+                None => break,
+            }
+        }
+        self.busy.set(false);
+        self.publish();
+    }
+
+    fn feed(self: &Rc<Self>, input: Input) {
+        self.run(Some(Step::Input(input)));
+    }
+
+    /// Shows the machine's status and sets its timer.
+    fn publish(self: &Rc<Self>) {
+        let machine = self.machine.borrow();
+        let status = machine.status().clone();
+        if self.view.status.with_untracked(|shown| shown != &status) {
+            self.view.status.set(status);
+        }
+        if let Some(timer) = self.timer.take() {
+            timer.clear();
+        }
+        if let Some(at) = machine.poll_timeout() {
+            let weak = Rc::downgrade(self);
+            let wake = move || {
+                if let Some(runtime) = weak.upgrade() {
+                    runtime.timer.set(None);
+                    runtime.run(Some(Step::Timeout));
+                }
+            };
+            // Whole milliseconds, at least zero.
+            let delay = Duration::from_millis((at - now()).max(0.0).ceil() as u64);
+            self.timer.set(set_timeout_with_handle(wake, delay).ok());
+        }
+    }
+
+    fn execute(self: &Rc<Self>, command: Command) {
+        match command {
+            Command::OpenSocket => self.open_socket(),
+            Command::Send(message) => {
+                if let Some(socket) = self.socket.borrow().as_ref() {
+                    socket.send(&message);
+                }
+            }
+            Command::StartPeer { peer, ice_servers } => {
+                self.close_peer();
+                let weak = Rc::downgrade(self);
+                let on_event: Rc<dyn Fn(PeerEvent)> = Rc::new(move |event| {
+                    if let Some(runtime) = weak.upgrade() {
+                        runtime.on_peer_event(peer, event);
+                    }
+                });
+                match PeerLink::new(&ice_servers, on_event) {
+                    Ok(link) => {
+                        let connection = link.connection();
+                        self.peer.replace(Some((peer, link)));
+                        self.offer(peer, connection, false);
+                    }
+                    Err(err) => self.feed(Input::PeerError { peer, error: describe(&err) }),
+                }
+            }
+            Command::RestartIce { peer } => {
+                if let Some(connection) = self.connection_of(peer) {
+                    self.offer(peer, connection, true);
+                }
+            }
+            Command::ToPeer { peer, signal } => {
+                let Some(connection) = self.connection_of(peer) else { return };
+                let weak = Rc::downgrade(self);
+                match apply(&connection, &signal) {
+                    Some(Applying::Answer(applied)) => spawn_local(async move {
+                        if let Err(err) = applied.await
+                            && let Some(runtime) = weak.upgrade()
+                        {
+                            runtime.feed(Input::PeerError { peer, error: describe(&err) });
+                        }
+                    }),
+                    Some(Applying::Candidate(applied)) => spawn_local(async move {
+                        if let Err(err) = applied.await {
+                            let text = format!("ignoring a remote ICE candidate: {}", describe(&err));
+                            web_sys::console::warn_1(&text.into());
+                        }
+                    }),
+                    None => {}
+                }
+            }
+            Command::ClosePeer => self.close_peer(),
+            Command::CloseSocket => {
+                self.socket_generation.set(self.socket_generation.get().wrapping_add(1));
+                self.socket.replace(None);
+            }
+            Command::Notice(text) => self.view.notice.set(Some(text)),
+        }
+    }
+
+    /// Makes peer `peer`'s offer and reports it to the machine.
+    fn offer(self: &Rc<Self>, peer: u32, connection: web_sys::RtcPeerConnection, ice_restart: bool) {
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            let offer = make_offer(&connection, ice_restart).await;
+            let Some(runtime) = weak.upgrade() else { return };
+            runtime.feed(match offer {
+                Ok(sdp) => Input::OfferCreated { peer, sdp },
+                Err(err) => Input::PeerError { peer, error: describe(&err) },
+            });
+        });
+    }
+
+    fn connection_of(&self, peer: u32) -> Option<web_sys::RtcPeerConnection> {
+        self.peer.borrow().as_ref().filter(|(id, _)| *id == peer).map(|(_, link)| link.connection())
+    }
+
+    fn close_peer(&self) {
+        self.peer.replace(None);
+        self.previous_sample.replace(None);
+        self.view.input_ready.set(false);
+    }
+
+    /// Gets a token the server accepts (refreshing it if needed), then
+    /// opens the socket and authenticates with it.
+    fn open_socket(self: &Rc<Self>) {
+        let generation = self.socket_generation.get().wrapping_add(1);
+        self.socket_generation.set(generation);
+        self.socket.replace(None);
+        let weak = Rc::downgrade(self);
+        let session = self.session;
+        spawn_local(async move {
+            let auth = session.call(|api| async move { api.me().await.map(|_| api.signal_auth()) }).await;
+            let Some(runtime) = weak.upgrade() else { return };
+            if runtime.socket_generation.get() != generation {
+                return;
+            }
+            match auth {
+                Ok(auth) => runtime.connect(generation, auth),
+                Err(failure) => {
+                    runtime.view.notice.set(Some(failure.message()));
+                    runtime.feed(Input::SocketClosed);
+                }
+            }
+        });
+    }
+
+    fn connect(self: &Rc<Self>, generation: u32, auth: ControllerToServer) {
+        let location = web_sys::window().map(|window| window.location());
+        let protocol = location.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_default();
+        let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+        let url = signal_url(&protocol, &host, &self.session_id);
+        let weak: Weak<Runtime> = Rc::downgrade(self);
+        let opened = SignalSocket::open(&url, move |event| {
+            let Some(runtime) = weak.upgrade() else { return };
+            if runtime.socket_generation.get() != generation {
+                return;
+            }
+            match event {
+                SocketEvent::Open => {
+                    if let Some(socket) = runtime.socket.borrow().as_ref() {
+                        socket.send(&auth);
+                    }
+                }
+                SocketEvent::Message(message) => runtime.feed(Input::Server(message)),
+                SocketEvent::Closed => runtime.feed(Input::SocketClosed),
+            }
+        });
+        match opened {
+            Ok(socket) => {
+                self.socket.replace(Some(socket));
+            }
+            Err(err) => {
+                self.view.notice.set(Some(format!("Cannot open the signalling connection: {err}")));
+                self.feed(Input::SocketClosed);
+            }
+        }
+    }
+
+    fn on_peer_event(self: &Rc<Self>, peer: u32, event: PeerEvent) {
+        match event {
+            PeerEvent::Candidate(signal) => self.feed(Input::LocalCandidate { peer, signal }),
+            PeerEvent::State(state) => self.feed(Input::PeerState { peer, state }),
+            PeerEvent::Track(track) => {
+                if self.connection_of(peer).is_none() {
+                    return;
+                }
+                let Ok(stream) = web_sys::MediaStream::new() else { return };
+                stream.add_track(&track);
+                if let Some(video) = self.video.get_untracked() {
+                    video.set_src_object(Some(&stream));
+                }
+            }
+            PeerEvent::InputChannel(open) => {
+                if self.connection_of(peer).is_some() {
+                    self.view.input_ready.set(open);
+                }
+            }
+            PeerEvent::Control(text) => {
+                web_sys::console::debug_1(&format!("control message: {text}").into());
+            }
+        }
+    }
+
+    fn poll_stats(self: &Rc<Self>) {
+        let Some((peer, connection)) = self.peer.borrow().as_ref().map(|(peer, link)| (*peer, link.connection()))
+        else {
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            let objects = stats_objects(&connection).await;
+            let Some(runtime) = weak.upgrade() else { return };
+            let Ok(objects) = objects else { return };
+            if runtime.connection_of(peer).is_none() {
+                return;
+            }
+            let sample = Sample::parse(objects.iter().map(String::as_str));
+            let view = StatsView::between(runtime.previous_sample.borrow().as_ref(), &sample);
+            runtime.previous_sample.replace(Some(sample));
+            runtime.view.stats.set(Some(view));
+        });
+    }
+}

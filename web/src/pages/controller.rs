@@ -1,0 +1,73 @@
+//! The live session with one target (`/sessions/{id}`): the remote screen
+//! with its input, the state line, the toolbar and the stats overlay.
+
+use crate::components::alert::{Alert, AlertKind};
+use crate::components::connection_status::ConnectionStatus;
+use crate::components::controller_toolbar::ControllerToolbar;
+use crate::components::page_header::PageHeader;
+use crate::components::remote_screen::RemoteScreen;
+use crate::components::screen_message::ScreenMessage;
+use crate::components::stats_overlay::StatsOverlay;
+use crate::controller::ViewMode;
+use crate::controller::machine::Status;
+use crate::controller::runtime::{Controller, ControllerView};
+use crate::session::Session;
+use leptos::html::Video;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use tether_shared::input::{InputEvent, ScreenSize};
+
+/// Connects on mount; leaving the page ends the session.
+#[component]
+pub fn ControllerPage() -> impl IntoView {
+    let session = Session::use_context();
+    let navigate = use_navigate();
+    let session_id = use_params_map().with_untracked(|params| params.get("id")).unwrap_or_default();
+    let video = NodeRef::<Video>::new();
+    let state = ControllerView::new();
+    let controller = StoredValue::new_local(Controller::start(session_id, session, video, state));
+    on_cleanup(move || controller.with_value(Controller::stop));
+
+    let mode = RwSignal::new(ViewMode::Fit);
+    let show_stats = RwSignal::new(false);
+    let picture = RwSignal::new(None::<ScreenSize>);
+    let status = state.status;
+    let live = Signal::derive(move || !status.with(Status::is_final));
+
+    let on_input = Callback::new(move |event: InputEvent| {
+        controller.with_value(|controller| controller.send_input(&event));
+    });
+    let on_secure_attention = Callback::new(move |()| on_input.run(InputEvent::SecureAttention));
+    let back = Callback::new(move |()| navigate("/targets", Default::default()));
+    let on_end = Callback::new(move |()| {
+        controller.with_value(Controller::end);
+        back.run(());
+    });
+    let on_retry = Callback::new(move |()| controller.with_value(Controller::retry));
+
+    view! {
+        <PageHeader title="Live session">
+            <ControllerToolbar
+                mode=mode
+                show_stats=show_stats
+                live=live
+                input_ready=state.input_ready
+                on_secure_attention=on_secure_attention
+                on_end=on_end
+            />
+        </PageHeader>
+        <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready />
+        <Alert message=state.notice kind=AlertKind::Warning testid="controller-notice" />
+        <RemoteScreen video=video mode=mode picture=picture on_input=on_input>
+            <ScreenMessage
+                status=status
+                has_picture=Signal::derive(move || picture.with(Option::is_some))
+                on_retry=on_retry
+                on_back=back
+            />
+            <Show when=move || show_stats.get()>
+                <StatsOverlay stats=state.stats />
+            </Show>
+        </RemoteScreen>
+    }
+}
