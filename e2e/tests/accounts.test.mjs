@@ -6,7 +6,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
-import { launchBrowser, watchPageErrors, screenshot } from '../lib/browser.mjs';
+import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, changeOneTimePassword, shellOf, logOut, createUser } from '../lib/ui.mjs';
 
 const ADMIN_PASSWORD = 'admin-correct-horse-42';
@@ -40,7 +41,6 @@ describe('accounts', () => {
   let browser;
   let page;
   let pageErrors = [];
-  let failed = false;
 
   before(async () => {
     server = await startServer();
@@ -55,24 +55,7 @@ describe('accounts', () => {
     await server?.stop();
   });
 
-  /** A test step: skipped after an earlier failure, screenshot on its own. */
-  const step = (name, body) =>
-    it(name, async (t) => {
-      if (failed) {
-        t.skip('an earlier step failed');
-        return;
-      }
-      try {
-        await body();
-        assert.deepEqual(pageErrors, [], 'the page reported errors');
-      } catch (error) {
-        failed = true;
-        const file = await screenshot(page, name).catch(() => null);
-        if (file) error.message += `\nscreenshot: ${file}`;
-        error.message += `\nserver output (last lines):\n${server.output.slice(-15).join('\n')}`;
-        throw error;
-      }
-    });
+  const step = stepRunner('', () => ({ page, server, pageErrors }));
 
   step('the first admin signs in with the one-time password and must change it', async () => {
     await page.goto(server.url);

@@ -10,7 +10,8 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
-import { launchBrowser, watchPageErrors, screenshot } from '../lib/browser.mjs';
+import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, changeOneTimePassword, shellOf, logOut, createUser } from '../lib/ui.mjs';
 
 const ADMIN_PASSWORD = 'admin-correct-horse-42';
@@ -28,7 +29,6 @@ describe('agents', () => {
   let agent = null;
   let token = null;
   let pageErrors = [];
-  let failed = false;
   const host = hostname();
   const configPath = () => path.join(workDir, 'agent.json');
   const tokenRow = () => page.locator(`[data-testid="token-row"][data-label="${LABEL}"]`);
@@ -50,25 +50,7 @@ describe('agents', () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  /** A test step: skipped after an earlier failure, screenshot on its own. */
-  const step = (name, body) =>
-    it(name, async (t) => {
-      if (failed) {
-        t.skip('an earlier step failed');
-        return;
-      }
-      try {
-        await body();
-        assert.deepEqual(pageErrors, [], 'the page reported errors');
-      } catch (error) {
-        failed = true;
-        const file = await screenshot(page, `agents-${name}`).catch(() => null);
-        if (file) error.message += `\nscreenshot: ${file}`;
-        error.message += `\nserver output (last lines):\n${server.output.slice(-15).join('\n')}`;
-        if (agent) error.message += `\nagent output (last lines):\n${agent.output.slice(-15).join('\n')}`;
-        throw error;
-      }
-    });
+  const step = stepRunner('agents', () => ({ page, server, agent, pageErrors }));
 
   step('the admin opens Agents and sees how enrollment works', async () => {
     await page.goto(server.url);

@@ -11,7 +11,8 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
-import { launchBrowser, watchPageErrors, screenshot } from '../lib/browser.mjs';
+import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, shellOf } from '../lib/ui.mjs';
 import { call, createEnrollmentToken, createUser, firstLogin, login } from '../lib/api.mjs';
 
@@ -72,7 +73,6 @@ describe('controller', () => {
   let auditorToken;
   let sessionId = null;
   let pageErrors = [];
-  let failed = false;
   const host = hostname();
   const targetRow = () => page.locator(`[data-testid="target-row"][data-hostname=${JSON.stringify(host)}]`);
   const signalUrl = (id) => `${server.url.replace(/^http/, 'ws')}/api/sessions/${id}/signal`;
@@ -107,25 +107,7 @@ describe('controller', () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  /** A test step: skipped after an earlier failure, screenshot on its own. */
-  const step = (name, body) =>
-    it(name, async (t) => {
-      if (failed) {
-        t.skip('an earlier step failed');
-        return;
-      }
-      try {
-        await body();
-        assert.deepEqual(pageErrors, [], 'the page reported errors');
-      } catch (error) {
-        failed = true;
-        const file = await screenshot(page, `controller-${name}`).catch(() => null);
-        if (file) error.message += `\nscreenshot: ${file}`;
-        error.message += `\nserver output (last lines):\n${server.output.slice(-15).join('\n')}`;
-        if (agent) error.message += `\nagent output (last lines):\n${agent.output.slice(-15).join('\n')}`;
-        throw error;
-      }
-    });
+  const step = stepRunner('controller', () => ({ page, server, agent, pageErrors }));
 
   step('a technician connects and the agent declines: the page shows why the session ended', async () => {
     await page.goto(server.url);
