@@ -13,7 +13,7 @@ TRUNK_VERSION="0.21.14"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # Debian packages the build and tests need.
-DEBIAN_PACKAGES=(pkg-config nasm xvfb xdotool x11-utils chromium fonts-dejavu-core postgresql)
+DEBIAN_PACKAGES=(pkg-config nasm xvfb xdotool x11-utils chromium fonts-dejavu-core postgresql coturn)
 
 ensure_debian_packages() {
     local missing=()

@@ -20,16 +20,17 @@ source "$TETHER_ROOT/scripts/postgres.sh"
 start_test_postgres
 
 say "unit and integration tests (SQLite and PostgreSQL)"
-TETHER_TEST_REQUIRE_POSTGRES=1 cargo nextest run --workspace --locked --no-fail-fast
+TETHER_TEST_REQUIRE_POSTGRES=1 TETHER_TEST_REQUIRE_COTURN=1 cargo nextest run --workspace --locked --no-fail-fast
 
 say "fuzzing every parser briefly"
 bash "$TETHER_ROOT/scripts/fuzz.sh"
 
 build_web
-say "building the server and the agent for the browser tests"
-cargo build -p tether-server -p tether-agent --locked
+say "building the server, the agent and its X11 test scene for the browser tests"
+cargo build -p tether-server -p tether-agent --examples --bins --locked
 say "browser end-to-end tests"
 (cd e2e && TETHER_SERVER_BIN="$CARGO_TARGET_DIR/debug/tether-server" \
     TETHER_AGENT_BIN="$CARGO_TARGET_DIR/debug/tether-agent" \
+    TETHER_SCENE_BIN="$CARGO_TARGET_DIR/debug/examples/x11_scene" \
     TETHER_WEB_DIR="$TETHER_ROOT/web/dist" npm test)
 say "all tests passed"

@@ -11,6 +11,7 @@ use openh264::encoder::{
     VuiConfig,
 };
 use openh264::formats::{BgraSliceU8, YUVBuffer};
+use tether_shared::control::{QualityPreset, QualitySettings};
 
 /// How the encoder trades quality for speed; changeable during a session.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,8 +21,19 @@ pub struct EncoderSettings {
 }
 
 impl Default for EncoderSettings {
+    /// The default quality preset's.
     fn default() -> Self {
-        Self { bitrate_bps: 2_500_000, max_fps: 30.0 }
+        QualityPreset::default().settings().into()
+    }
+}
+
+impl From<QualitySettings> for EncoderSettings {
+    fn from(settings: QualitySettings) -> Self {
+        Self {
+            bitrate_bps: settings.max_bitrate_kbps.saturating_mul(1000),
+            // Frame rates are small whole numbers: exact in an f32.
+            max_fps: settings.max_fps as f32,
+        }
     }
 }
 
@@ -196,6 +208,19 @@ mod tests {
         assert!(requested.key_frame);
         let resized = encoder.encode(&gradient(640, 360), false).expect("encode").expect("frame");
         assert!(resized.key_frame);
+    }
+
+    #[test]
+    fn reconfiguring_starts_over_with_a_key_frame() {
+        let mut encoder = H264Encoder::new(EncoderSettings::default()).expect("encoder");
+        assert_eq!(encoder.settings(), EncoderSettings { bitrate_bps: 2_500_000, max_fps: 30.0 });
+        encoder.encode(&gradient(320, 240), false).expect("encode");
+        let speed = EncoderSettings::from(QualityPreset::Speed.settings());
+        assert_eq!(speed, EncoderSettings { bitrate_bps: 1_000_000, max_fps: 20.0 });
+        encoder.reconfigure(speed).expect("reconfigure");
+        assert_eq!(encoder.settings(), speed);
+        let next = encoder.encode(&gradient(160, 120), false).expect("encode").expect("frame");
+        assert!(next.key_frame);
     }
 
     #[test]

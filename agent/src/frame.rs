@@ -1,12 +1,17 @@
-//! Captured frames and change detection: a frame is tightly packed BGRA;
-//! comparing 64×64 tiles with the previous frame tells whether anything
-//! changed, so an unchanged screen costs no encoding and no bandwidth.
+//! Captured frames, change detection and scaling: a frame is tightly packed
+//! BGRA; comparing 64×64 tiles with the previous frame tells whether
+//! anything changed, so an unchanged screen costs no encoding and no
+//! bandwidth; [`Scaler`] shrinks frames for a smaller stream.
+
+use anyhow::Context;
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 /// Side of a comparison tile, in pixels.
 pub const TILE: usize = 64;
 
 /// One captured picture: `width × height` pixels, 4 bytes each (B, G, R, X).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Frame {
     pub width: usize,
     pub height: usize,
@@ -73,6 +78,39 @@ pub fn changed_tiles(previous: Option<&Frame>, next: &Frame) -> Vec<Rect> {
     changed
 }
 
+/// Shrinks frames to the stream's size (bilinear, SIMD), reusing its
+/// buffers from frame to frame.
+#[derive(Default)]
+pub struct Scaler {
+    resizer: Resizer,
+    scaled: Frame,
+}
+
+impl std::fmt::Debug for Scaler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scaler").field("width", &self.scaled.width).field("height", &self.scaled.height).finish()
+    }
+}
+
+impl Scaler {
+    /// `frame` resized to `width × height`.
+    pub fn scale(&mut self, frame: &Frame, width: usize, height: usize) -> anyhow::Result<&Frame> {
+        let source =
+            ImageRef::new(u32::try_from(frame.width)?, u32::try_from(frame.height)?, &frame.data, PixelType::U8x4)
+                .context("the frame does not hold its pixels")?;
+        self.scaled.width = width;
+        self.scaled.height = height;
+        self.scaled.data.resize(width * height * 4, 0);
+        let mut target =
+            Image::from_slice_u8(u32::try_from(width)?, u32::try_from(height)?, &mut self.scaled.data, PixelType::U8x4)
+                .context("cannot make the scaled frame")?;
+        // The fourth byte is X's padding, not alpha: leave it out of the maths.
+        let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)).use_alpha(false);
+        self.resizer.resize(&source, &mut target, &options).context("cannot scale the frame")?;
+        Ok(&self.scaled)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +140,23 @@ mod tests {
         assert_eq!(changed_tiles(Some(&before), &after), vec![Rect { x: 128, y: 64, width: 64, height: 64 }]);
         assert_eq!(after.pixel(x, y), Some([0, 9, 9]));
         assert_eq!(after.pixel(256, 0), None);
+    }
+
+    #[test]
+    fn scaling_halves_and_keeps_colours() {
+        let mut frame = Frame::solid(200, 100, [200, 100, 50, 0]);
+        for y in 0..100 {
+            for x in 100..200 {
+                let at = (y * 200 + x) * 4;
+                frame.data[at..at + 4].copy_from_slice(&[10, 20, 30, 0]);
+            }
+        }
+        let mut scaler = Scaler::default();
+        let half = scaler.scale(&frame, 100, 50).expect("scaled").clone();
+        assert_eq!((half.width, half.height, half.data.len()), (100, 50, 100 * 50 * 4));
+        assert_eq!(half.pixel(10, 10), Some([200, 100, 50]), "padding bytes of 0 do not darken it");
+        assert_eq!(half.pixel(90, 40), Some([10, 20, 30]));
+        let again = scaler.scale(&frame, 50, 26).expect("scaled again");
+        assert_eq!((again.width, again.height), (50, 26));
     }
 }

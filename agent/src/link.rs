@@ -225,7 +225,10 @@ mod tests {
             "{reply:?}"
         );
         assert_eq!(dispatcher.session_count(), 0);
-        let offer = ServerToAgent::Signal { session_id: "s1".into(), signal: Signal::Offer { sdp: "v=0".into() } };
+        let offer = ServerToAgent::Signal {
+            session_id: "s1".into(),
+            signal: Signal::Offer { negotiation: 1, sdp: "v=0".into() },
+        };
         assert_eq!(dispatcher.on_server_message(offer).await, None);
     }
 
@@ -242,10 +245,16 @@ mod tests {
         let duplicate = dispatcher.on_server_message(request("s1")).await;
         assert!(matches!(duplicate, Some(AgentToServer::Signal { signal: Signal::Bye { .. }, .. })));
 
-        let answer = SessionEvent::Signal { session_id: "s1".into(), signal: Signal::Answer { sdp: "v=0".into() } };
+        let answer = SessionEvent::Signal {
+            session_id: "s1".into(),
+            signal: Signal::Answer { negotiation: 1, sdp: "v=0".into() },
+        };
         assert_eq!(
             dispatcher.on_session_event(answer),
-            Some(AgentToServer::Signal { session_id: "s1".into(), signal: Signal::Answer { sdp: "v=0".into() } })
+            Some(AgentToServer::Signal {
+                session_id: "s1".into(),
+                signal: Signal::Answer { negotiation: 1, sdp: "v=0".into() }
+            })
         );
         let ended = SessionEvent::Ended { session_id: "s1".into(), reason: "done".into() };
         assert_eq!(dispatcher.on_session_event(ended), None);

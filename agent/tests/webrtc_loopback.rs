@@ -3,7 +3,10 @@
 //! receive-only H.264 and an `input` data channel, as the browser does);
 //! the controller depacketises, decodes with openh264 and checks colours,
 //! then drives the pointer and keyboard through the data channel and checks
-//! the X server saw it. Bad input is dropped and the session stays up.
+//! the X server saw it. Bad input is dropped and the session stays up. Over
+//! the `control` channel a quality change applies live (acknowledged, the
+//! picture shrinks, input stays in screen pixels) and the pointer's
+//! position and shape come back.
 
 #![allow(clippy::unwrap_used)]
 
@@ -23,6 +26,7 @@ use std::time::{Duration, Instant};
 use tether_agent::encode::nal_units;
 use tether_agent::session::peer::h264_codec;
 use tether_agent::session::{IceTimeouts, Session, SessionConfig, SessionEvent};
+use tether_shared::control::{AgentToController, ControllerToAgent, QualityPreset, decode_from_agent, encode};
 use tether_shared::signal::Signal;
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
@@ -32,7 +36,7 @@ use webrtc::peer_connection::{
     RTCIceGatheringState, RTCPeerConnectionIceEvent, RTCSessionDescription, Registry, register_default_interceptors,
 };
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt, KeyButMask};
+use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt, KeyButMask};
 
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
@@ -56,6 +60,7 @@ impl Unit {
 /// A decoded picture.
 struct Picture {
     width: usize,
+    height: usize,
     rgb: Vec<u8>,
 }
 
@@ -102,6 +107,9 @@ struct Harness {
     session: Option<Arc<Session>>,
     controller: Arc<dyn PeerConnection>,
     input: Arc<dyn DataChannel>,
+    control: Arc<dyn DataChannel>,
+    /// Every message the agent sent on `control`, decoded strictly.
+    from_agent: mpsc::UnboundedReceiver<AgentToController>,
     track: Arc<dyn TrackRemote>,
     units: mpsc::UnboundedReceiver<Unit>,
     decoder: Decoder,
@@ -131,6 +139,8 @@ impl Harness {
             udp_addrs: vec!["127.0.0.1:0".into()],
             display: Some(display.clone()),
             ice_timeouts,
+            // Short, for the test where the controller disappears.
+            rejoin_timeout: Duration::from_millis(500),
             ..SessionConfig::default()
         };
         let session = Arc::new(Session::start("s1".into(), vec![], config, agent_events));
@@ -153,6 +163,7 @@ impl Harness {
         let recv_only = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
         controller.add_transceiver_from_kind(RtpCodecKind::Video, Some(recv_only)).await.unwrap();
         let input = controller.create_data_channel("input", None).await.unwrap();
+        let control = controller.create_data_channel("control", None).await.unwrap();
 
         // Signalling, as the server relays it: the agent's answer and
         // candidates to the controller, the controller's candidates to the agent.
@@ -162,14 +173,15 @@ impl Harness {
         tokio::spawn(async move {
             while let Some(event) = from_agent.recv().await {
                 match event {
-                    SessionEvent::Signal { signal: Signal::Answer { sdp }, .. } => {
+                    SessionEvent::Signal { signal: Signal::Answer { sdp, .. }, .. } => {
                         to_controller
                             .set_remote_description(RTCSessionDescription::answer(sdp).unwrap())
                             .await
                             .unwrap();
                     }
                     SessionEvent::Signal {
-                        signal: Signal::Candidate { candidate, sdp_mid, sdp_mline_index }, ..
+                        signal: Signal::Candidate { candidate, sdp_mid, sdp_mline_index, .. },
+                        ..
                     } => {
                         let init = RTCIceCandidateInit { candidate, sdp_mid, sdp_mline_index, ..Default::default() };
                         to_controller.add_ice_candidate(init).await.unwrap();
@@ -192,6 +204,7 @@ impl Harness {
                     candidate: init.candidate,
                     sdp_mid: init.sdp_mid,
                     sdp_mline_index: init.sdp_mline_index,
+                    negotiation: Some(1),
                 };
                 session.signal(signal).await;
             }
@@ -201,11 +214,13 @@ impl Harness {
         let sdp = offer.sdp.clone();
         controller.set_local_description(offer).await.unwrap();
         let offered_at = Instant::now();
-        assert!(session.signal(Signal::Offer { sdp }).await);
+        assert!(session.signal(Signal::Offer { negotiation: 1, sdp }).await);
 
         let track = tokio::time::timeout(DEADLINE, new_tracks.recv()).await.expect("no video track").unwrap();
         let units = receive_units(Arc::clone(&track));
         wait_open(&input).await;
+        wait_open(&control).await;
+        let from_agent = receive_control(Arc::clone(&control));
         Self {
             _xvfb: xvfb,
             display,
@@ -213,6 +228,8 @@ impl Harness {
             session: Some(session),
             controller,
             input,
+            control,
+            from_agent,
             track,
             units,
             decoder: Decoder::new().unwrap(),
@@ -234,7 +251,7 @@ impl Harness {
                 let (width, height) = yuv.dimensions();
                 let mut rgb = vec![0; width * height * 3];
                 yuv.write_rgb8(&mut rgb);
-                return Picture { width, rgb };
+                return Picture { width, height, rgb };
             }
         }
     }
@@ -252,6 +269,25 @@ impl Harness {
 
     async fn send_input(&self, text: &str) {
         self.input.send_text(text).await.unwrap();
+    }
+
+    async fn set_quality(&self, preset: QualityPreset) {
+        self.control.send_text(&encode(&ControllerToAgent::SetQuality { preset })).await.unwrap();
+    }
+
+    /// Waits for a control message that satisfies `check`, skipping others.
+    async fn control_where(&mut self, what: &str, check: impl Fn(&AgentToController) -> bool) -> AgentToController {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let message = tokio::time::timeout(left, self.from_agent.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no control message {what} in time"))
+                .expect("the control channel closed");
+            if check(&message) {
+                return message;
+            }
+        }
     }
 
     /// Moves the scene's blue window.
@@ -292,6 +328,22 @@ fn receive_units(track: Arc<dyn TrackRemote>) -> mpsc::UnboundedReceiver<Unit> {
     receiver
 }
 
+/// Decodes every message of the control channel, as the web controller does.
+fn receive_control(channel: Arc<dyn DataChannel>) -> mpsc::UnboundedReceiver<AgentToController> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(event) = channel.poll().await {
+            if let DataChannelEvent::OnMessage(message) = event {
+                let decoded = decode_from_agent(&message.data).expect("the agent sends valid control messages");
+                if sender.send(decoded).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    receiver
+}
+
 async fn wait_open(channel: &Arc<dyn DataChannel>) {
     tokio::time::timeout(DEADLINE, async {
         while let Some(event) = channel.poll().await {
@@ -299,10 +351,10 @@ async fn wait_open(channel: &Arc<dyn DataChannel>) {
                 return;
             }
         }
-        panic!("the input channel closed before opening");
+        panic!("a data channel closed before opening");
     })
     .await
-    .expect("the input channel did not open in time");
+    .expect("a data channel did not open in time");
 }
 
 /// Polls the X server until `check` holds, with a deadline.
@@ -405,6 +457,102 @@ async fn streams_the_screen_and_obeys_input() {
     let reason = tokio::time::timeout(DEADLINE, h.ended.recv()).await.expect("session did not end").unwrap();
     assert!(reason.contains("done"), "{reason}");
     assert!(h.agent_byes.try_recv().is_err(), "the agent answered bye with bye");
+    h.controller.close().await.unwrap();
+}
+
+fn is_applied(message: &AgentToController, want: QualityPreset) -> bool {
+    matches!(message, AgentToController::Applied { preset, .. } if *preset == want)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quality_changes_apply_live() {
+    let mut h = Harness::start().await;
+    let first = h.next_picture().await;
+    assert_eq!((first.width, first.height), (1280, 720));
+    let balanced = h.control_where("applied: balanced", |m| is_applied(m, QualityPreset::Balanced)).await;
+    assert_eq!(
+        balanced,
+        AgentToController::applied(
+            QualityPreset::Balanced,
+            tether_shared::input::ScreenSize { width: WIDTH, height: HEIGHT }
+        )
+    );
+
+    // Speed: acknowledged, then pictures at half size showing the same scene.
+    h.control.send_text("{\"t\":\"set_quality\",\"preset\":\"turbo\"}").await.unwrap();
+    h.set_quality(QualityPreset::Speed).await;
+    let speed = h.control_where("applied: speed", |m| is_applied(m, QualityPreset::Speed)).await;
+    let AgentToController::Applied { scale_percent, max_fps, screen_width, screen_height, .. } = speed else {
+        unreachable!()
+    };
+    assert_eq!((scale_percent, max_fps, screen_width, screen_height), (50, 20, WIDTH, HEIGHT));
+    h.picture_where("at half size", |p| {
+        (p.width, p.height) == (640, 360) && p.shows(45, 35, BLUE) && p.shows(5, 5, RED)
+    })
+    .await;
+
+    // Input stays in screen pixels, beyond the scaled picture's size.
+    let x = h.x();
+    h.send_input(r#"{"t":"mouse_move","x":1000,"y":600}"#).await;
+    eventually("pointer at (1000, 600)", || {
+        let (px, py, _) = pointer(&x);
+        (px, py) == (1000, 600)
+    })
+    .await;
+
+    // Quality: full size again; asking again for it says so again.
+    h.set_quality(QualityPreset::Quality).await;
+    h.control_where("applied: quality", |m| is_applied(m, QualityPreset::Quality)).await;
+    h.picture_where("at full size", |p| (p.width, p.height) == (1280, 720) && p.shows(90, 70, BLUE)).await;
+    h.set_quality(QualityPreset::Quality).await;
+    h.control_where("applied again: quality", |m| is_applied(m, QualityPreset::Quality)).await;
+    h.controller.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_the_pointer_and_its_shape() {
+    let mut h = Harness::start().await;
+    let AgentToController::CursorShape(first) =
+        h.control_where("a cursor shape", |m| matches!(m, AgentToController::CursorShape(_))).await
+    else {
+        unreachable!()
+    };
+    assert!(first.width > 0 && first.height > 0);
+
+    // Moved on the target (as its user would), and through the controller's input.
+    let x = h.x();
+    let root = x.setup().roots[0].root;
+    x.warp_pointer(x11rb::NONE, root, 0, 0, 0, 0, 321, 123).unwrap();
+    x.flush().unwrap();
+    h.control_where("the pointer at (321, 123)", |m| {
+        *m == AgentToController::Cursor { x: 321, y: 123, visible: true, shape: first.id }
+    })
+    .await;
+    h.send_input(r#"{"t":"mouse_move","x":700,"y":500}"#).await;
+    h.control_where("the pointer at (700, 500)", |m| matches!(m, AgentToController::Cursor { x: 700, y: 500, .. }))
+        .await;
+
+    // A new shape (the root window's cursor becomes the text beam) is sent
+    // once, then named by the cursor messages.
+    let font = x.generate_id().unwrap();
+    x.open_font(font, b"cursor").unwrap();
+    let beam = x.generate_id().unwrap();
+    const XC_XTERM: u16 = 152;
+    x.create_glyph_cursor(beam, font, font, XC_XTERM, XC_XTERM + 1, 0, 0, 0, 0xffff, 0xffff, 0xffff).unwrap();
+    x.change_window_attributes(root, &ChangeWindowAttributesAux::new().cursor(beam)).unwrap();
+    x.flush().unwrap();
+    let AgentToController::CursorShape(second) = h
+        .control_where("the text beam's shape", |m| matches!(m, AgentToController::CursorShape(s) if s.id != first.id))
+        .await
+    else {
+        unreachable!()
+    };
+    x.warp_pointer(x11rb::NONE, root, 0, 0, 0, 0, 400, 300).unwrap();
+    x.flush().unwrap();
+    h.control_where("the pointer with the text beam", |m| {
+        *m == AgentToController::Cursor { x: 400, y: 300, visible: true, shape: second.id }
+    })
+    .await;
     h.controller.close().await.unwrap();
 }
 

@@ -23,12 +23,13 @@ export async function requireAgentBinary() {
 
 /**
  * The environment for an agent: the test's own, without `DISPLAY` (and
- * `WAYLAND_DISPLAY`), so the agent reports no displays and never touches
- * the desktop of whoever runs the tests.
+ * `WAYLAND_DISPLAY`), so the agent never touches the desktop of whoever
+ * runs the tests. `display` (a test's own Xvfb, like `:7`) becomes its
+ * `DISPLAY`; without one it reports no displays.
  */
-function agentEnv(extra = {}) {
+function agentEnv({ display } = {}) {
   const { DISPLAY, WAYLAND_DISPLAY, ...env } = process.env;
-  return { ...env, TETHER_LOG: process.env.TETHER_LOG ?? 'info', ...extra };
+  return { ...env, TETHER_LOG: process.env.TETHER_LOG ?? 'info', ...(display ? { DISPLAY: display } : {}) };
 }
 
 /**
@@ -56,15 +57,16 @@ export async function runAgentCommand(args, { deadlineMs = 30_000 } = {}) {
 }
 
 /**
- * Starts `tether-agent run --config <configPath>` in the background. Returns
- * `{ pid, output, exited, kill }`: `exited` resolves with `{ code, signal }`;
- * `kill(signal)` signals the process by its PID (if still running) and waits
- * for it to exit.
+ * Starts `tether-agent run --config <configPath> ...args` in the background,
+ * on X display `display` if given (e.g. `args: ['--unattended',
+ * '--webrtc-bind', '127.0.0.1:0']` to stream it). Returns `{ pid, output,
+ * exited, kill }`: `exited` resolves with `{ code, signal }`; `kill(signal)`
+ * signals the process by its PID (if still running) and waits for it to exit.
  */
-export function startAgent(configPath) {
-  const child = spawn(agentBinary(), ['run', '--config', configPath], {
+export function startAgent(configPath, { args = [], display } = {}) {
+  const child = spawn(agentBinary(), ['run', '--config', configPath, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: agentEnv(),
+    env: agentEnv({ display }),
   });
   const output = [];
   for (const [name, stream] of [['stdout', child.stdout], ['stderr', child.stderr]]) {

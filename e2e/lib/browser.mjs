@@ -9,8 +9,18 @@ import { repoRoot } from './server.mjs';
 
 export const artifactsDir = path.join(repoRoot, 'e2e', 'artifacts');
 
-/** Launches Chromium; resolves to `{ context, close }`. */
-export async function launchBrowser() {
+/**
+ * Flags a test that streams over loopback WebRTC adds: gather a 127.0.0.1
+ * candidate (not only an mDNS name) and play video without a gesture.
+ */
+export const LOOPBACK_WEBRTC_ARGS = [
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Launches Chromium with the default flags and `extraArgs`; resolves to `{ context, close }`. */
+export async function launchBrowser({ extraArgs = [] } = {}) {
   const profile = await mkdtemp(path.join(tmpdir(), 'tether-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium',
@@ -24,6 +34,7 @@ export async function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
   context.setDefaultTimeout(15_000);

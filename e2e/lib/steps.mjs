@@ -8,7 +8,8 @@ import { screenshot } from './browser.mjs';
 
 /**
  * Returns `step(name, body)` for one suite. `current()` gives the suite's
- * live `{ page, server, agent?, pageErrors }` (they are set up in `before`).
+ * live `{ page, server, agent?, others?, pageErrors }` (they are set up in
+ * `before`); `others` names more processes' outputs, `{ name: lines }`.
  */
 export function stepRunner(prefix, current) {
   let failed = false;
@@ -23,11 +24,14 @@ export function stepRunner(prefix, current) {
         assert.deepEqual(current().pageErrors, [], 'the page reported errors');
       } catch (error) {
         failed = true;
-        const { page, server, agent } = current();
+        const { page, server, agent, others = {} } = current();
         const file = await screenshot(page, prefix ? `${prefix}-${name}` : name).catch(() => null);
         if (file) error.message += `\nscreenshot: ${file}`;
         error.message += `\nserver output (last lines):\n${server.output.slice(-15).join('\n')}`;
         if (agent) error.message += `\nagent output (last lines):\n${agent.output.slice(-15).join('\n')}`;
+        for (const [other, output] of Object.entries(others)) {
+          error.message += `\n${other} output (last lines):\n${output.slice(-15).join('\n')}`;
+        }
         throw error;
       }
     });

@@ -9,7 +9,7 @@ use tether_server::auth::tokens::TokenKeys;
 use tether_server::config::{ServerConfig, StorageConfig};
 use tether_server::state::AppState;
 use tether_server::store::Store;
-use tether_server::{app, audit, bootstrap, db};
+use tether_server::{app, audit, bootstrap, db, sessions};
 use tracing_subscriber::EnvFilter;
 
 /// Tether server: browser-based remote assistance.
@@ -96,6 +96,7 @@ async fn open_store(storage: &StorageConfig) -> anyhow::Result<Store> {
 
 async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     init_logging(config.log_json);
+    let ice = config.signalling.ice().context("bad ICE server settings")?;
     let store = open_store(&config.storage).await?;
     let keys = TokenKeys::load_or_create(&config.storage.data_dir)?;
     if let Some(admin) = bootstrap::first_admin(&store).await? {
@@ -108,7 +109,13 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     if !config.web_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.web_dir.display(), "web app not built; only the API is served");
     }
-    let state = AppState::new(store, keys, LoginLimits::default(), config.secure_cookies).await?;
+    let ended = sessions::end_interrupted(&store).await?;
+    if ended > 0 {
+        tracing::warn!(sessions = ended, "ended the sessions a previous run left open");
+    }
+    let state = AppState::new(store, keys, LoginLimits::default(), config.secure_cookies)
+        .await?
+        .with_signalling(ice, config.signalling.timings());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -3,6 +3,10 @@
 //! [`crate::hub::Hub`]. Signals are only relayed along a session's own
 //! route, so neither end can reach another session.
 //!
+//! A route outlives its controller's connection: a reloaded page attaches
+//! again (see `routes::sessions` for the grace period), and the route
+//! remembers the highest offer number so the new page continues after it.
+//!
 //! A std `Mutex` guards the map: never held across an `.await`.
 
 use std::collections::HashMap;
@@ -30,6 +34,30 @@ struct Route {
     agent_id: String,
     technician_id: String,
     controller: Option<(u64, mpsc::Sender<ServerToController>)>,
+    /// The newest attachment ever made, attached or not.
+    last_attachment: Option<u64>,
+    phase: Phase,
+    /// The highest negotiation id the controller has offered.
+    last_negotiation: u64,
+}
+
+/// How far a session has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Opened; the target has not answered an offer yet.
+    Requested,
+    /// The target answered: the session is live.
+    Active,
+}
+
+/// A live route, as seen before attaching to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteView {
+    pub agent_id: String,
+    /// A controller attached before (this attachment is a re-attach).
+    pub attached_before: bool,
+    pub phase: Phase,
+    pub last_negotiation: u64,
 }
 
 /// Why a controller cannot attach.
@@ -44,9 +72,10 @@ pub enum AttachError {
 /// Keeps the controller attached while it lives.
 #[derive(Debug)]
 pub struct Attachment {
+    /// Which attachment this is, for [`Relay::abandoned_by`].
+    pub id: u64,
     shared: Arc<Shared>,
     session_id: String,
-    id: u64,
 }
 
 impl Relay {
@@ -56,8 +85,67 @@ impl Relay {
 
     /// Opens the route of a new session.
     pub fn open(&self, session_id: &str, agent_id: &str, technician_id: &str) {
-        let route = Route { agent_id: agent_id.to_owned(), technician_id: technician_id.to_owned(), controller: None };
+        let route = Route {
+            agent_id: agent_id.to_owned(),
+            technician_id: technician_id.to_owned(),
+            controller: None,
+            last_attachment: None,
+            phase: Phase::Requested,
+            last_negotiation: 0,
+        };
         self.lock().insert(session_id.to_owned(), route);
+    }
+
+    /// The route `technician_id` would attach to.
+    pub fn view(&self, session_id: &str, technician_id: &str) -> Result<RouteView, AttachError> {
+        let routes = self.lock();
+        let route = routes.get(session_id).ok_or(AttachError::NotFound)?;
+        if route.technician_id != technician_id {
+            return Err(AttachError::NotYours);
+        }
+        Ok(RouteView {
+            agent_id: route.agent_id.clone(),
+            attached_before: route.last_attachment.is_some(),
+            phase: route.phase,
+            last_negotiation: route.last_negotiation,
+        })
+    }
+
+    /// The session's phase, if it is live.
+    pub fn phase(&self, session_id: &str) -> Option<Phase> {
+        self.lock().get(session_id).map(|route| route.phase)
+    }
+
+    /// Whether a controller ever attached to the live session.
+    pub fn ever_attached(&self, session_id: &str) -> bool {
+        self.lock().get(session_id).is_some_and(|route| route.last_attachment.is_some())
+    }
+
+    /// Whether `attachment` was the session's last controller and none has
+    /// attached since it left: the session is still waiting for it.
+    pub fn abandoned_by(&self, session_id: &str, attachment: u64) -> bool {
+        self.lock()
+            .get(session_id)
+            .is_some_and(|route| route.controller.is_none() && route.last_attachment == Some(attachment))
+    }
+
+    /// Notes an offer the controller sent (for the next page's numbering).
+    pub fn offered(&self, session_id: &str, negotiation: u64) {
+        if let Some(route) = self.lock().get_mut(session_id) {
+            route.last_negotiation = route.last_negotiation.max(negotiation);
+        }
+    }
+
+    /// Marks the session active; true the first time (the target answered).
+    pub fn answered(&self, session_id: &str, agent_id: &str) -> bool {
+        let mut routes = self.lock();
+        match routes.get_mut(session_id).filter(|route| route.agent_id == agent_id) {
+            Some(route) if route.phase == Phase::Requested => {
+                route.phase = Phase::Active;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Attaches the technician's controller; a second attachment of the same
@@ -75,6 +163,7 @@ impl Relay {
         let id = self.shared.next_attachment.fetch_add(1, Ordering::Relaxed);
         let (outbox, inbox) = mpsc::channel(OUTBOX_CAPACITY);
         route.controller = Some((id, outbox));
+        route.last_attachment = Some(id);
         let attachment = Attachment { shared: Arc::clone(&self.shared), session_id: session_id.to_owned(), id };
         Ok((attachment, route.agent_id.clone(), inbox))
     }
@@ -126,6 +215,31 @@ impl Drop for Attachment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_remember_attachments_answers_and_offers() {
+        let relay = Relay::default();
+        relay.open("s1", "agent-1", "tech-1");
+        assert_eq!(relay.phase("s1"), Some(Phase::Requested));
+        assert!(!relay.ever_attached("s1"));
+        let (first, _, _inbox) = relay.attach_controller("s1", "tech-1").expect("attach");
+        relay.offered("s1", 3);
+        relay.offered("s1", 2);
+        assert!(!relay.answered("s1", "agent-2"), "only the session's agent answers");
+        assert!(relay.answered("s1", "agent-1"));
+        assert!(!relay.answered("s1", "agent-1"), "once");
+        let first_id = first.id;
+        assert!(!relay.abandoned_by("s1", first_id), "still attached");
+        drop(first);
+        assert!(relay.abandoned_by("s1", first_id));
+        let view = relay.view("s1", "tech-1").expect("view");
+        assert_eq!(
+            view,
+            RouteView { agent_id: "agent-1".into(), attached_before: true, phase: Phase::Active, last_negotiation: 3 }
+        );
+        let (_second, _, _inbox) = relay.attach_controller("s1", "tech-1").expect("re-attach");
+        assert!(!relay.abandoned_by("s1", first_id), "a newer controller took over");
+    }
 
     #[tokio::test]
     async fn signals_only_follow_their_own_route() {

@@ -7,81 +7,10 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{TestApp, agent_info, enroll, enrollment_token, on_each_backend};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use std::net::SocketAddr;
+use common::on_each_backend;
+use common::ws::{connect_controller, next, open_session, send, session_row, setup};
+use serde_json::json;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn send(socket: &mut Socket, value: Value) {
-    socket.send(Message::text(value.to_string())).await.unwrap();
-}
-
-/// The next text message, within a deadline.
-async fn next(socket: &mut Socket) -> Value {
-    let message = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("a message in time");
-    let message = message.expect("socket open").expect("no socket error");
-    serde_json::from_str(message.to_text().unwrap()).unwrap()
-}
-
-async fn connect_agent(address: SocketAddr, credential: &str) -> Socket {
-    let mut request = format!("ws://{address}/api/agent/ws").into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {credential}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    send(&mut socket, json!({ "type": "hello", "info": agent_info("pc-1") })).await;
-    assert_eq!(next(&mut socket).await["type"], "welcome");
-    socket
-}
-
-async fn connect_controller(address: SocketAddr, session_id: &str, token: &str) -> (Socket, Value) {
-    let url = format!("ws://{address}/api/sessions/{session_id}/signal");
-    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
-    send(&mut socket, json!({ "type": "auth", "token": token })).await;
-    let first = next(&mut socket).await;
-    (socket, first)
-}
-
-struct Setup {
-    technician: String,
-    other_technician: String,
-    agent_id: String,
-    agent: Socket,
-    address: SocketAddr,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn setup(app: &TestApp) -> Setup {
-    let admin = app.admin_token().await;
-    let technician = app.user_token(&admin, "tech", "technician").await;
-    let other_technician = app.user_token(&admin, "tech2", "technician").await;
-    let token = enrollment_token(app, &admin, 1).await;
-    let enrolled = enroll(app, &token, "pc-1").await;
-    let credential = enrolled.body["credential"].as_str().unwrap().to_owned();
-    let agent_id = enrolled.body["agent_id"].as_str().unwrap().to_owned();
-    let (address, stop) = common::serve(app).await;
-    let agent = connect_agent(address, &credential).await;
-    Setup { technician, other_technician, agent_id, agent, address, _stop: stop }
-}
-
-async fn open_session(app: &TestApp, s: &mut Setup) -> String {
-    let reply =
-        app.call(Method::POST, "/api/sessions", Some(&s.technician), Some(json!({ "target_id": s.agent_id }))).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    let session_id = reply.body["id"].as_str().unwrap().to_owned();
-    let request = next(&mut s.agent).await;
-    assert_eq!(
-        (request["type"].as_str(), request["session_id"].as_str()),
-        (Some("session_request"), Some(session_id.as_str()))
-    );
-    assert_eq!(request["technician"], "tech");
-    session_id
-}
 
 #[tokio::test]
 async fn offer_answer_and_candidates_pass_between_the_two_ends_only() {
@@ -98,27 +27,30 @@ async fn offer_answer_and_candidates_pass_between_the_two_ends_only() {
         let (mut controller, ready) = connect_controller(s.address, &session_id, &s.technician).await;
         assert_eq!((ready["type"].as_str(), ready["session_id"].as_str()), (Some("ready"), Some(session_id.as_str())));
 
-        send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer", "sdp": "v=0 offer" } })).await;
+        assert_eq!(ready["last_negotiation"], 0);
+        send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer", "negotiation": 1, "sdp": "v=0 offer" } })).await;
         let offer = next(&mut s.agent).await;
-        assert_eq!(offer, json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "offer", "sdp": "v=0 offer" } }));
+        assert_eq!(offer, json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "offer", "negotiation": 1, "sdp": "v=0 offer" } }));
+        assert_eq!(session_row(&app, &session_id).await.0, "requested");
 
         // A signal for another session goes nowhere.
-        send(&mut s.agent, json!({ "type": "signal", "session_id": "someone-else", "signal": { "kind": "answer", "sdp": "x" } })).await;
-        send(&mut s.agent, json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "answer", "sdp": "v=0 answer" } })).await;
-        assert_eq!(next(&mut controller).await, json!({ "type": "signal", "signal": { "kind": "answer", "sdp": "v=0 answer" } }));
+        send(&mut s.agent, json!({ "type": "signal", "session_id": "someone-else", "signal": { "kind": "answer", "negotiation": 1, "sdp": "x" } })).await;
+        send(&mut s.agent, json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "answer", "negotiation": 1, "sdp": "v=0 answer" } })).await;
+        assert_eq!(next(&mut controller).await, json!({ "type": "signal", "signal": { "kind": "answer", "negotiation": 1, "sdp": "v=0 answer" } }));
+        assert_eq!(session_row(&app, &session_id).await.0, "active", "the target's answer makes the session active");
 
-        let candidate = json!({ "kind": "candidate", "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdp_mid": "0", "sdp_mline_index": 0 });
+        let candidate = json!({ "kind": "candidate", "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdp_mid": "0", "sdp_mline_index": 0, "negotiation": 1 });
         send(&mut controller, json!({ "type": "signal", "signal": candidate })).await;
         assert_eq!(next(&mut s.agent).await["signal"], candidate);
 
-        send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer" } })).await;
+        send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer", "sdp": "no negotiation id" } })).await;
         assert_eq!(next(&mut controller).await["type"], "error", "malformed signals are refused, the session stays");
 
         send(&mut controller, json!({ "type": "signal", "signal": { "kind": "bye", "reason": "done" } })).await;
         let bye = next(&mut s.agent).await;
         assert_eq!((bye["signal"]["kind"].as_str(), bye["session_id"].as_str()), (Some("bye"), Some(session_id.as_str())));
         let actions = app.audit_actions().await;
-        assert!(actions.ends_with(&["session.request".to_owned(), "session.end".to_owned()]), "{actions:?}");
+        assert!(actions.ends_with(&["session.request".to_owned(), "session.start".to_owned(), "session.end".to_owned()]), "{actions:?}");
     })
     .await;
 }

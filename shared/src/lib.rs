@@ -7,6 +7,8 @@
 pub mod agent;
 pub mod api;
 pub mod audit_chain;
+pub mod connection_code;
+pub mod control;
 pub mod input;
 pub mod role;
 pub mod signal;

@@ -2,10 +2,19 @@
 //! on the controller's session WebSocket (`/api/sessions/{id}/signal`), one
 //! enum per direction. The server relays [`Signal`]s between the two ends of
 //! a session after checking that both belong to it. Each variant notes the
-//! protocol version that added it.
+//! protocol version that added it (or its newer fields).
+//!
+//! Negotiation ids (v2): the controller numbers its offers, increasing for
+//! the whole session (a reloaded page continues after
+//! `ServerToController::Ready::last_negotiation`); the agent echoes the
+//! number in its answer and tags its candidates with it, so either end
+//! drops an answer or candidates of a negotiation it has abandoned.
 
 use crate::agent::AgentInfo;
 use serde::{Deserialize, Serialize};
+
+/// The signalling protocol this build speaks. v2 added negotiation ids.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest WebSocket message either side accepts, in bytes.
 pub const MAX_SIGNAL_MESSAGE_BYTES: usize = 64 * 1024;
@@ -25,17 +34,21 @@ pub struct IceServer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Signal {
-    /// An SDP offer. (v1)
-    Offer { sdp: String },
-    /// An SDP answer. (v1)
-    Answer { sdp: String },
-    /// A trickled ICE candidate; an empty `candidate` ends gathering. (v1)
+    /// An SDP offer, the `negotiation`th of its session. (v1; `negotiation` v2)
+    Offer { negotiation: u64, sdp: String },
+    /// The SDP answer to offer number `negotiation`. (v1; `negotiation` v2)
+    Answer { negotiation: u64, sdp: String },
+    /// A trickled ICE candidate; an empty `candidate` ends gathering.
+    /// `negotiation` names the offer it belongs to, when known. (v1;
+    /// `negotiation` v2)
     Candidate {
         candidate: String,
         #[serde(default)]
         sdp_mid: Option<String>,
         #[serde(default)]
         sdp_mline_index: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        negotiation: Option<u64>,
     },
     /// The sender is leaving the session. (v1)
     Bye { reason: String },
@@ -80,14 +93,43 @@ pub enum ControllerToServer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ServerToController {
-    /// Authenticated; send the offer. (v1)
-    Ready { session_id: String, ice_servers: Vec<IceServer> },
+    /// Authenticated; send the offer, numbered above `last_negotiation`
+    /// (the highest offer number this session has seen, 0 for none).
+    /// (v1; `last_negotiation` v2)
+    Ready {
+        session_id: String,
+        ice_servers: Vec<IceServer>,
+        #[serde(default)]
+        last_negotiation: u64,
+    },
     /// Negotiation from the agent. (v1)
     Signal { signal: Signal },
     /// The session is over. (v1)
     Ended { reason: String },
     /// A message was refused; the connection stays up. (v1)
     Error { message: String },
+}
+
+impl Signal {
+    /// The negotiation a signal belongs to, if it names one.
+    pub fn negotiation(&self) -> Option<u64> {
+        match self {
+            Signal::Offer { negotiation, .. } | Signal::Answer { negotiation, .. } => Some(*negotiation),
+            Signal::Candidate { negotiation, .. } => *negotiation,
+            Signal::Bye { .. } => None,
+        }
+    }
+}
+
+/// The DTLS certificate fingerprint an SDP announces (`a=fingerprint:`,
+/// the first one, session or media level), normalised to lower case. A
+/// new `RTCPeerConnection` has a new certificate, so a different
+/// fingerprint means a different peer, not a renegotiation.
+pub fn dtls_fingerprint(sdp: &str) -> Option<String> {
+    sdp.lines()
+        .find_map(|line| line.trim().strip_prefix("a=fingerprint:"))
+        .map(|value| value.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase())
+        .filter(|value| !value.is_empty())
 }
 
 #[cfg(test)]
@@ -103,13 +145,15 @@ mod tests {
 
     fn signals() -> Vec<Signal> {
         vec![
-            Signal::Offer { sdp: "v=0".into() },
-            Signal::Answer { sdp: "v=0".into() },
+            Signal::Offer { negotiation: 1, sdp: "v=0".into() },
+            Signal::Answer { negotiation: 1, sdp: "v=0".into() },
             Signal::Candidate {
                 candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host".into(),
                 sdp_mid: Some("0".into()),
                 sdp_mline_index: Some(0),
+                negotiation: Some(1),
             },
+            Signal::Candidate { candidate: String::new(), sdp_mid: None, sdp_mline_index: None, negotiation: None },
             Signal::Bye { reason: "done".into() },
         ]
     }
@@ -137,7 +181,7 @@ mod tests {
         });
         round_trip(ServerToAgent::Error { message: "m".into() });
         round_trip(ControllerToServer::Auth { token: "jwt".into() });
-        round_trip(ServerToController::Ready { session_id: "s".into(), ice_servers: ice });
+        round_trip(ServerToController::Ready { session_id: "s".into(), ice_servers: ice, last_negotiation: 7 });
         round_trip(ServerToController::Ended { reason: "r".into() });
         round_trip(ServerToController::Error { message: "m".into() });
         for signal in signals() {
@@ -150,14 +194,57 @@ mod tests {
 
     #[test]
     fn wire_format_is_stable() {
-        let text = serde_json::to_string(&ControllerToServer::Signal { signal: Signal::Offer { sdp: "x".into() } })
-            .expect("json");
-        assert_eq!(text, r#"{"type":"signal","signal":{"kind":"offer","sdp":"x"}}"#);
+        let offer = ControllerToServer::Signal { signal: Signal::Offer { negotiation: 3, sdp: "x".into() } };
+        let text = serde_json::to_string(&offer).expect("json");
+        assert_eq!(text, r#"{"type":"signal","signal":{"kind":"offer","negotiation":3,"sdp":"x"}}"#);
         assert!(
             serde_json::from_str::<ControllerToServer>(
-                r#"{"type":"signal","signal":{"kind":"offer","sdp":"x","evil":1}}"#
+                r#"{"type":"signal","signal":{"kind":"offer","negotiation":3,"sdp":"x","evil":1}}"#
             )
             .is_err()
         );
+        let answer = AgentToServer::Signal {
+            session_id: "s".into(),
+            signal: Signal::Answer { negotiation: 3, sdp: "y".into() },
+        };
+        assert_eq!(
+            serde_json::to_string(&answer).expect("json"),
+            r#"{"type":"signal","session_id":"s","signal":{"kind":"answer","negotiation":3,"sdp":"y"}}"#
+        );
+        let tagged = Signal::Candidate {
+            candidate: "c".into(),
+            sdp_mid: Some("0".into()),
+            sdp_mline_index: Some(0),
+            negotiation: Some(3),
+        };
+        assert_eq!(
+            serde_json::to_string(&tagged).expect("json"),
+            r#"{"kind":"candidate","candidate":"c","sdp_mid":"0","sdp_mline_index":0,"negotiation":3}"#
+        );
+        let ready = ServerToController::Ready { session_id: "s".into(), ice_servers: vec![], last_negotiation: 4 };
+        assert_eq!(
+            serde_json::to_string(&ready).expect("json"),
+            r#"{"type":"ready","session_id":"s","ice_servers":[],"last_negotiation":4}"#
+        );
+    }
+
+    #[test]
+    fn v2_requires_offer_and_answer_numbers_but_not_candidate_tags() {
+        assert!(serde_json::from_str::<Signal>(r#"{"kind":"offer","sdp":"x"}"#).is_err());
+        assert!(serde_json::from_str::<Signal>(r#"{"kind":"answer","sdp":"x"}"#).is_err());
+        assert!(serde_json::from_str::<Signal>(r#"{"kind":"offer","negotiation":-1,"sdp":"x"}"#).is_err());
+        let untagged: Signal = serde_json::from_str(r#"{"kind":"candidate","candidate":"c"}"#).expect("v1 candidate");
+        assert_eq!(untagged.negotiation(), None);
+        let ready: ServerToController =
+            serde_json::from_str(r#"{"type":"ready","session_id":"s","ice_servers":[]}"#).expect("v1 ready");
+        assert!(matches!(ready, ServerToController::Ready { last_negotiation: 0, .. }));
+    }
+
+    #[test]
+    fn finds_the_dtls_fingerprint() {
+        let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\nm=video 9 UDP/TLS/RTP/SAVPF 108\r\na=fingerprint:sha-256 AB:CD:EF\r\na=setup:actpass\r\n";
+        assert_eq!(dtls_fingerprint(sdp), Some("sha-256 ab:cd:ef".into()));
+        assert_eq!(dtls_fingerprint("v=0\r\na=fingerprint:\r\n"), None);
+        assert_eq!(dtls_fingerprint("v=0\r\n"), None);
     }
 }

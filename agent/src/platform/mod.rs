@@ -1,9 +1,15 @@
-//! The operating system behind small interfaces: which displays there are
-//! (and, with the live-screen work, capture and input). Linux/X11 today;
-//! other platforms plug in here, not in the logic that uses them.
+//! The operating system behind small interfaces: which displays there are,
+//! screen capture ([`ScreenCapture`]: X11 MIT-SHM, or scap with the `scap`
+//! feature) and the pointer. Linux/X11 first; other platforms plug in
+//! here, not in the logic that uses them.
 
+#[cfg(feature = "scap")]
+pub mod scap_capture;
 pub mod x11;
 pub mod x11_capture;
+pub mod x11_cursor;
+
+use crate::frame::Frame;
 
 use tether_shared::agent::DisplayInfo;
 
@@ -20,4 +26,21 @@ pub fn displays() -> Vec<DisplayInfo> {
             Vec::new()
         }
     }
+}
+
+/// A source of whole-screen frames, polled by the capture loop.
+pub trait ScreenCapture {
+    /// Captures the screen as it is now into `frame` (reusing its buffer).
+    fn grab_into(&mut self, frame: &mut Frame) -> anyhow::Result<()>;
+}
+
+/// The capturer for `display` (or the session's own display): X11, or scap
+/// where it is built in and the desktop is not X11 (Wayland, macOS, Windows).
+pub fn open_capture(display: Option<&str>, max_fps: u32) -> anyhow::Result<Box<dyn ScreenCapture>> {
+    #[cfg(feature = "scap")]
+    if scap_capture::preferred(display) {
+        return Ok(Box::new(scap_capture::ScapCapturer::open(max_fps)?));
+    }
+    let _ = max_fps; // X11 capture is polled: it has no rate of its own.
+    Ok(Box::new(x11_capture::X11Capturer::open(display)?))
 }

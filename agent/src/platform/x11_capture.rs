@@ -6,6 +6,7 @@
 
 #![allow(unsafe_code)]
 
+use super::ScreenCapture;
 use crate::frame::Frame;
 use anyhow::Context;
 use memmap2::{Mmap, MmapOptions};
@@ -98,9 +99,15 @@ impl X11Capturer {
 
     /// Captures the whole screen into a new frame.
     pub fn grab(&mut self) -> anyhow::Result<Frame> {
-        let mut frame = Frame { width: 0, height: 0, data: Vec::new() };
+        let mut frame = Frame::default();
         self.grab_into(&mut frame)?;
         Ok(frame)
+    }
+}
+
+impl ScreenCapture for X11Capturer {
+    fn grab_into(&mut self, frame: &mut Frame) -> anyhow::Result<()> {
+        X11Capturer::grab_into(self, frame)
     }
 }
 

@@ -1,9 +1,10 @@
 //! The controller's data channels: `input` carries input events, each
 //! decoded strictly against the streamed display's size before anything
-//! reaches the operating system; `control` will carry settings changes and
-//! is only logged for now.
+//! reaches the operating system; `control` carries quality changes one way
+//! and the pointer the other ([`super::control`]).
 
-use super::media::ScreenSizeCell;
+use super::control;
+use super::media::{ScreenSizeCell, StreamControls};
 use crate::inject::Injector;
 use std::sync::Arc;
 use tether_shared::input::decode_input;
@@ -18,7 +19,7 @@ pub const CONTROL: &str = "control";
 /// Serves a data channel the controller opened, by its label, until it closes.
 pub async fn serve(
     channel: Arc<dyn DataChannel>,
-    screen: ScreenSizeCell,
+    controls: StreamControls,
     display: Option<String>,
 ) -> Option<JoinHandle<()>> {
     let label = match channel.label().await {
@@ -29,8 +30,8 @@ pub async fn serve(
         }
     };
     match label.as_str() {
-        INPUT => Some(tokio::spawn(serve_input(channel, screen, display))),
-        CONTROL => Some(tokio::spawn(serve_control(channel))),
+        INPUT => Some(tokio::spawn(serve_input(channel, controls.screen().clone(), display))),
+        CONTROL => Some(tokio::spawn(control::serve(channel, controls, display))),
         other => {
             tracing::warn!(label = other, "closing an unknown data channel");
             if let Err(err) = channel.close().await {
@@ -72,17 +73,4 @@ async fn serve_input(channel: Arc<dyn DataChannel>, screen: ScreenSizeCell, disp
         }
     }
     // Dropping the injector releases whatever the controller still held.
-}
-
-async fn serve_control(channel: Arc<dyn DataChannel>) {
-    while let Some(event) = channel.poll().await {
-        match event {
-            DataChannelEvent::OnMessage(message) => {
-                // Settings changes arrive here later; none are understood yet.
-                tracing::info!(bytes = message.data.len(), "ignoring a control message");
-            }
-            DataChannelEvent::OnClose => break,
-            _ => {}
-        }
-    }
 }

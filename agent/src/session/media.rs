@@ -1,23 +1,26 @@
-//! The live screen: a capture thread grabs the display at up to the
-//! encoder's frame rate and encodes only what [`should_send`] allows; an
-//! async task writes each access unit to the video track as one sample;
-//! another turns the viewer's key-frame requests into the next frame's kind.
+//! The live screen: a capture thread grabs the display at the quality
+//! preset's frame rate, scales it to the preset's size and encodes only
+//! what [`should_send`] allows; an async task writes each access unit to the
+//! video track as one sample; another turns the viewer's key-frame requests
+//! into the next frame's kind. Quality changes reach the capture thread
+//! through [`StreamControls`] and apply from the next frame (a key frame).
 //! Dropping [`Stream`] stops all three.
 
 use super::keyframe::is_keyframe_request;
-use super::pacing::{FrameKind, should_send};
+use super::pacing::{FrameKind, frame_period, should_send};
 use super::rtp_clock::RtpClock;
-use crate::encode::{EncoderSettings, H264Encoder};
-use crate::frame::{Frame, changed_tiles};
-use crate::platform::x11_capture::X11Capturer;
+use crate::encode::H264Encoder;
+use crate::frame::{Frame, Scaler, changed_tiles};
+use crate::platform;
 use anyhow::Context;
 use bytes::Bytes;
 use rtc::media::Sample;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tether_shared::control::QualityPreset;
 use tether_shared::input::ScreenSize;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
@@ -35,6 +38,64 @@ impl ScreenSizeCell {
 
     fn set(&self, size: ScreenSize) {
         self.0.store((u64::from(size.width) << 32) | u64::from(size.height), Ordering::Release);
+    }
+}
+
+/// What the stream runs with now: the preset and the real screen size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub preset: QualityPreset,
+    pub screen: ScreenSize,
+}
+
+/// What the session's parts share about its stream, cheap to clone: the
+/// screen size (for the input decoder), the preset the controller asked for
+/// (for the capture thread) and what capture applied (for the control
+/// channel). Lives as long as the session, before and after streaming.
+#[derive(Debug, Clone)]
+pub struct StreamControls {
+    screen: ScreenSizeCell,
+    requested: Arc<watch::Sender<QualityPreset>>,
+    applied: Arc<watch::Sender<Option<Applied>>>,
+}
+
+impl StreamControls {
+    /// Controls that start with `preset`.
+    pub fn new(preset: QualityPreset) -> Self {
+        Self {
+            screen: ScreenSizeCell::default(),
+            requested: Arc::new(watch::Sender::new(preset)),
+            applied: Arc::new(watch::Sender::new(None)),
+        }
+    }
+
+    /// The streamed display's size, once capture has seen it.
+    pub fn screen(&self) -> &ScreenSizeCell {
+        &self.screen
+    }
+
+    /// Asks for `preset` from the next frame on; `false` if it was already
+    /// the one asked for.
+    pub fn request(&self, preset: QualityPreset) -> bool {
+        self.requested.send_if_modified(|current| {
+            let changed = *current != preset;
+            *current = preset;
+            changed
+        })
+    }
+
+    /// What capture applies, as it changes (`None` before it starts).
+    pub fn applied(&self) -> watch::Receiver<Option<Applied>> {
+        self.applied.subscribe()
+    }
+
+    /// Says what capture runs with; wakes watchers only on a change.
+    fn publish(&self, applied: Applied) {
+        self.applied.send_if_modified(|current| {
+            let changed = *current != Some(applied);
+            *current = Some(applied);
+            changed
+        });
     }
 }
 
@@ -78,14 +139,13 @@ impl Drop for Stream {
 pub fn start(
     target: StreamTarget,
     display: Option<String>,
-    settings: EncoderSettings,
-    screen: ScreenSizeCell,
+    controls: StreamControls,
     stopped: oneshot::Sender<String>,
 ) -> anyhow::Result<Stream> {
     let key_requested = Arc::new(AtomicBool::new(false));
     let (frames, received) = mpsc::channel(2);
     let (finished, capture_result) = oneshot::channel();
-    let capture = Capture { display, settings, screen, key_requested: Arc::clone(&key_requested) };
+    let capture = Capture { display, controls, key_requested: Arc::clone(&key_requested) };
     std::thread::Builder::new()
         .name("tether-capture".into())
         .spawn(move || {
@@ -101,45 +161,62 @@ pub fn start(
 /// The capture thread's state.
 struct Capture {
     display: Option<String>,
-    settings: EncoderSettings,
-    screen: ScreenSizeCell,
+    controls: StreamControls,
     key_requested: Arc<AtomicBool>,
 }
 
 impl Capture {
     /// Captures until `frames` closes; returns early only on failure.
     fn run(self, frames: &mpsc::Sender<AccessUnit>) -> anyhow::Result<()> {
-        let mut capturer = X11Capturer::open(self.display.as_deref())?;
-        let mut encoder = H264Encoder::new(self.settings)?;
-        let period = Duration::from_secs_f32(1.0 / self.settings.max_fps.max(1.0));
-        let mut grabbed = Frame { width: 0, height: 0, data: Vec::new() };
+        let mut requested = self.controls.requested.subscribe();
+        let mut preset = *requested.borrow_and_update();
+        let mut capturer = platform::open_capture(self.display.as_deref(), preset.settings().max_fps)?;
+        let mut encoder = H264Encoder::new(preset.settings().into())?;
+        let mut scaler = Scaler::default();
+        let mut grabbed = Frame::default();
         let mut last_sent: Option<Frame> = None;
         let mut last_sent_at: Option<Instant> = None;
         let mut next_tick = Instant::now();
         while !frames.is_closed() {
+            // Err only once the controls are gone, which they are not while we run.
+            if requested.has_changed().unwrap_or(false) {
+                preset = *requested.borrow_and_update();
+                encoder.reconfigure(preset.settings().into())?;
+                // The next frame is a key frame, at the new size.
+                last_sent_at = None;
+                tracing::info!(?preset, "stream quality changed");
+            }
             let now = Instant::now();
             if next_tick > now {
                 // Pacing the capture rate, not waiting for a condition.
                 std::thread::sleep(next_tick - now);
             }
-            next_tick = (next_tick + period).max(Instant::now());
+            next_tick = (next_tick + frame_period(preset.settings().max_fps)).max(Instant::now());
             let captured_at = Instant::now();
             capturer.grab_into(&mut grabbed)?;
-            self.screen
-                .set(ScreenSize { width: u32::try_from(grabbed.width)?, height: u32::try_from(grabbed.height)? });
+            let screen = ScreenSize { width: u32::try_from(grabbed.width)?, height: u32::try_from(grabbed.height)? };
+            self.controls.screen.set(screen);
+            self.controls.publish(Applied { preset, screen });
             let changed = !changed_tiles(last_sent.as_ref(), &grabbed).is_empty();
             let key_requested = self.key_requested.swap(false, Ordering::AcqRel);
             let since_last = last_sent_at.map(|at| captured_at.saturating_duration_since(at));
             let Some(kind) = should_send(changed, key_requested, since_last) else {
                 continue;
             };
-            match encoder.encode(&grabbed, kind == FrameKind::Key)? {
+            let stream = preset.settings().stream_size(screen);
+            let picture = if (stream.width, stream.height) == (screen.width & !1, screen.height & !1) {
+                // Full size: the encoder drops an odd last column or row itself.
+                &grabbed
+            } else {
+                scaler.scale(&grabbed, usize::try_from(stream.width)?, usize::try_from(stream.height)?)?
+            };
+            match encoder.encode(picture, kind == FrameKind::Key)? {
                 Some(encoded) => {
                     if frames.blocking_send(AccessUnit { data: encoded.data, captured_at }).is_err() {
                         break;
                     }
-                    let previous = last_sent.replace(grabbed);
-                    grabbed = previous.unwrap_or(Frame { width: 0, height: 0, data: Vec::new() });
+                    let previous = last_sent.replace(std::mem::take(&mut grabbed));
+                    grabbed = previous.unwrap_or_default();
                     last_sent_at = Some(captured_at);
                 }
                 // Rate control skipped the frame: the change (and any key
@@ -205,6 +282,22 @@ async fn watch_key_requests(track: Arc<TrackLocalStaticSample>, key_requested: A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn controls_say_what_changed() {
+        let controls = StreamControls::new(QualityPreset::Balanced);
+        let mut applied = controls.applied();
+        assert_eq!(*applied.borrow_and_update(), None);
+        assert!(!controls.request(QualityPreset::Balanced), "already asked for");
+        assert!(controls.request(QualityPreset::Speed));
+        assert_eq!(*controls.requested.subscribe().borrow(), QualityPreset::Speed);
+        let hd = Applied { preset: QualityPreset::Speed, screen: ScreenSize { width: 1280, height: 720 } };
+        controls.clone().publish(hd);
+        assert!(applied.has_changed().expect("open"));
+        assert_eq!(*applied.borrow_and_update(), Some(hd));
+        controls.publish(hd);
+        assert!(!applied.has_changed().expect("open"), "the same again wakes nobody");
+    }
 
     #[test]
     fn screen_size_cell_starts_unknown_and_keeps_the_last_size() {

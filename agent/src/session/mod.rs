@@ -4,6 +4,8 @@
 //! when the connection fails, or when the handle is dropped.
 
 mod channels;
+mod control;
+mod cursor;
 mod keyframe;
 mod media;
 mod negotiation;
@@ -12,8 +14,8 @@ pub mod peer;
 mod rtp_clock;
 mod run;
 
-use crate::encode::EncoderSettings;
 use std::time::Duration;
+use tether_shared::control::QualityPreset;
 use tether_shared::signal::{IceServer, Signal};
 use tokio::sync::mpsc;
 
@@ -25,9 +27,13 @@ pub struct SessionConfig {
     pub udp_addrs: Vec<String>,
     /// The X display to stream and control; `None` = `$DISPLAY`.
     pub display: Option<String>,
-    pub encoder: EncoderSettings,
+    /// The quality the stream starts with; the controller may change it.
+    pub quality: QualityPreset,
     /// When a silent connection counts as lost.
     pub ice_timeouts: IceTimeouts,
+    /// How long a session whose peer failed or closed waits for the
+    /// controller to offer again (a reloaded page) before it ends.
+    pub rejoin_timeout: Duration,
 }
 
 /// How long ICE waits before calling a silent connection disconnected, and
@@ -53,8 +59,9 @@ impl Default for SessionConfig {
         Self {
             udp_addrs: DEFAULT_UDP_ADDRS.map(str::to_owned).to_vec(),
             display: None,
-            encoder: EncoderSettings::default(),
+            quality: QualityPreset::default(),
             ice_timeouts: IceTimeouts::default(),
+            rejoin_timeout: Duration::from_secs(60),
         }
     }
 }

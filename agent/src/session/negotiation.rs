@@ -2,6 +2,10 @@
 //! candidates trickle both ways. Candidates that arrive or are gathered
 //! before the answer exists wait here, because neither side can use a
 //! candidate before it has the other's description.
+//!
+//! Each offer carries a negotiation id; our answer and candidates echo it,
+//! and the controller's candidates tagged with another id (an abandoned
+//! negotiation) are dropped rather than applied to this one.
 
 use tether_shared::signal::Signal;
 use webrtc::peer_connection::RTCIceCandidateInit;
@@ -13,11 +17,13 @@ pub enum Negotiation {
     AwaitingOffer {
         /// Local candidate lines to trickle once answered; empty = end of candidates.
         local: Vec<String>,
-        /// Remote candidates to apply once the offer is set.
-        remote: Vec<RTCIceCandidateInit>,
+        /// Remote candidates (with their negotiation tag) to apply once the offer is set.
+        remote: Vec<(Option<u64>, RTCIceCandidateInit)>,
     },
     /// The answer is out; candidates flow as they come.
     Answered {
+        /// The offer answered last.
+        negotiation: u64,
         /// The media section our candidates name (the offer's first `mid`).
         mid: Option<String>,
     },
@@ -47,29 +53,46 @@ impl Negotiation {
                 local.push(candidate);
                 None
             }
-            Self::Answered { mid } => Some(candidate_signal(candidate, mid.clone())),
+            Self::Answered { negotiation, mid } => Some(candidate_signal(candidate, mid.clone(), *negotiation)),
         }
     }
 
-    /// A candidate from the controller. Returns it when it can be added now.
-    pub fn remote_candidate(&mut self, candidate: RTCIceCandidateInit) -> Option<RTCIceCandidateInit> {
+    /// A candidate from the controller, tagged with the negotiation it
+    /// belongs to (untagged: the current one). Returns it when it can be
+    /// added now; a candidate of another negotiation is dropped.
+    pub fn remote_candidate(
+        &mut self,
+        tag: Option<u64>,
+        candidate: RTCIceCandidateInit,
+    ) -> Option<RTCIceCandidateInit> {
         match self {
             Self::AwaitingOffer { remote, .. } => {
-                remote.push(candidate);
+                remote.push((tag, candidate));
+                None
+            }
+            Self::Answered { negotiation, .. } if tag.is_some_and(|tag| tag != *negotiation) => {
+                tracing::debug!(?tag, current = *negotiation, "dropping a candidate of another negotiation");
                 None
             }
             Self::Answered { .. } => Some(candidate),
         }
     }
 
-    /// The answer to the offer `offer_sdp` has been sent.
-    pub fn answered(&mut self, offer_sdp: &str) -> Flushed {
+    /// The answer to offer number `negotiation`, `offer_sdp`, has been sent.
+    pub fn answered(&mut self, negotiation: u64, offer_sdp: &str) -> Flushed {
         let mid = first_mid(offer_sdp);
-        let previous = std::mem::replace(self, Self::Answered { mid: mid.clone() });
+        let previous = std::mem::replace(self, Self::Answered { negotiation, mid: mid.clone() });
         match previous {
             Self::AwaitingOffer { local, remote } => Flushed {
-                to_send: local.into_iter().map(|candidate| candidate_signal(candidate, mid.clone())).collect(),
-                to_add: remote,
+                to_send: local
+                    .into_iter()
+                    .map(|candidate| candidate_signal(candidate, mid.clone(), negotiation))
+                    .collect(),
+                to_add: remote
+                    .into_iter()
+                    .filter(|(tag, _)| tag.is_none_or(|tag| tag == negotiation))
+                    .map(|(_, candidate)| candidate)
+                    .collect(),
             },
             // A renegotiation: candidates already flowed.
             Self::Answered { .. } => Flushed::default(),
@@ -77,10 +100,11 @@ impl Negotiation {
     }
 }
 
-/// The `Signal` for a local candidate line, naming the first media section
-/// (every section is bundled on one transport).
-pub fn candidate_signal(candidate: String, mid: Option<String>) -> Signal {
-    Signal::Candidate { candidate, sdp_mid: mid, sdp_mline_index: Some(0) }
+/// The `Signal` for a local candidate line of negotiation `negotiation`,
+/// naming the first media section (every section is bundled on one
+/// transport).
+pub fn candidate_signal(candidate: String, mid: Option<String>, negotiation: u64) -> Signal {
+    Signal::Candidate { candidate, sdp_mid: mid, sdp_mline_index: Some(0), negotiation: Some(negotiation) }
 }
 
 /// The candidate the controller sent, as webrtc-rs takes it.
@@ -108,33 +132,45 @@ mod tests {
         let mut negotiation = Negotiation::default();
         assert_eq!(negotiation.local_candidate("candidate:1 1 udp 1 127.0.0.1 5000 typ host".into()), None);
         let early = remote_candidate("candidate:2 1 udp 1 127.0.0.1 6000 typ host".into(), Some("0".into()), Some(0));
-        assert_eq!(negotiation.remote_candidate(early.clone()), None);
+        assert_eq!(negotiation.remote_candidate(Some(5), early.clone()), None);
+        let untagged = remote_candidate("candidate:5".into(), Some("0".into()), Some(0));
+        assert_eq!(negotiation.remote_candidate(None, untagged.clone()), None);
+        let abandoned = remote_candidate("candidate:6".into(), Some("0".into()), Some(0));
+        assert_eq!(negotiation.remote_candidate(Some(4), abandoned), None);
         assert_eq!(negotiation.local_candidate(String::new()), None);
 
-        let flushed = negotiation.answered(OFFER);
+        let flushed = negotiation.answered(5, OFFER);
         assert_eq!(
             flushed.to_send,
             vec![
-                candidate_signal("candidate:1 1 udp 1 127.0.0.1 5000 typ host".into(), Some("0".into())),
-                candidate_signal(String::new(), Some("0".into())),
+                candidate_signal("candidate:1 1 udp 1 127.0.0.1 5000 typ host".into(), Some("0".into()), 5),
+                candidate_signal(String::new(), Some("0".into()), 5),
             ]
         );
-        assert_eq!(flushed.to_add, vec![early]);
+        assert_eq!(flushed.to_add, vec![early, untagged], "the abandoned negotiation's candidate is dropped");
 
         let late = remote_candidate("candidate:3 1 udp 1 127.0.0.1 7000 typ host".into(), None, Some(0));
-        assert_eq!(negotiation.remote_candidate(late.clone()), Some(late));
+        assert_eq!(negotiation.remote_candidate(Some(5), late.clone()), Some(late.clone()));
+        assert_eq!(negotiation.remote_candidate(None, late.clone()), Some(late));
         assert_eq!(
             negotiation.local_candidate("candidate:4".into()),
-            Some(candidate_signal("candidate:4".into(), Some("0".into())))
+            Some(candidate_signal("candidate:4".into(), Some("0".into()), 5))
         );
     }
 
     #[test]
-    fn a_renegotiation_flushes_nothing() {
+    fn a_renegotiation_flushes_nothing_and_drops_the_old_ones_candidates() {
         let mut negotiation = Negotiation::default();
         negotiation.local_candidate("candidate:1".into());
-        assert_eq!(negotiation.answered(OFFER).to_send.len(), 1);
-        assert_eq!(negotiation.answered(OFFER), Flushed::default());
+        assert_eq!(negotiation.answered(1, OFFER).to_send.len(), 1);
+        assert_eq!(negotiation.answered(2, OFFER), Flushed::default());
+        let stale = remote_candidate("candidate:old".into(), Some("0".into()), Some(0));
+        assert_eq!(negotiation.remote_candidate(Some(1), stale), None);
+        assert_eq!(
+            negotiation.local_candidate("candidate:2".into()),
+            Some(candidate_signal("candidate:2".into(), Some("0".into()), 2)),
+            "our candidates carry the new negotiation's id"
+        );
     }
 
     #[test]

@@ -1,12 +1,18 @@
 //! When to send a frame: only when the screen changed, when the viewer asked
 //! for a key frame (PLI/FIR), or after a second of stillness, so that a
 //! viewer that missed something still gets a picture. A still screen costs
-//! one tiny frame a second.
+//! one tiny frame a second. Capture itself ticks at the quality preset's
+//! frame rate ([`frame_period`]).
 
 use std::time::Duration;
 
 /// The longest a viewer waits for a frame while nothing changes.
 pub const IDLE_REFRESH: Duration = Duration::from_secs(1);
+
+/// The time between two captures at `max_fps` frames a second (at least one).
+pub fn frame_period(max_fps: u32) -> Duration {
+    Duration::from_secs(1) / max_fps.max(1)
+}
 
 /// What kind of frame to encode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +41,13 @@ mod tests {
 
     const SOON: Option<Duration> = Some(Duration::from_millis(33));
     const LATE: Option<Duration> = Some(IDLE_REFRESH);
+
+    #[test]
+    fn capture_ticks_at_the_frame_rate() {
+        assert_eq!(frame_period(20), Duration::from_millis(50));
+        assert_eq!(frame_period(30), Duration::from_nanos(33_333_333));
+        assert_eq!(frame_period(0), Duration::from_secs(1));
+    }
 
     #[test]
     fn the_first_frame_is_a_key_frame() {

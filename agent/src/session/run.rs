@@ -1,15 +1,26 @@
 //! The task behind a [`Session`](super::Session): negotiates, starts the
 //! stream once connected, serves the data channels, and tears everything
 //! down when the session ends.
+//!
+//! A session outlives its peer connection. An offer whose DTLS fingerprint
+//! differs from the current peer's remote one comes from a new
+//! `RTCPeerConnection` (the technician reloaded the page): the old peer,
+//! its stream and channels are torn down and a fresh peer answers. An
+//! offer with the same fingerprint is an ICE restart or renegotiation on
+//! the existing peer. Offers numbered at or below the last one answered
+//! are stale and dropped. When the peer fails or closes, the controller has
+//! [`SessionConfig::rejoin_timeout`] to offer again before the session
+//! ends.
 
-use super::media::{self, ScreenSizeCell, Stream, StreamTarget};
+use super::media::{self, Stream, StreamControls, StreamTarget};
 use super::negotiation::{self, Negotiation};
 use super::peer::{self, Peer, PeerEvent};
 use super::{SessionConfig, SessionEvent, channels};
 use anyhow::Context;
-use tether_shared::signal::{IceServer, Signal};
+use tether_shared::signal::{IceServer, Signal, dtls_fingerprint};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use webrtc::peer_connection::{RTCPeerConnectionState, RTCSessionDescription};
 
 /// Why a session ended.
@@ -31,16 +42,56 @@ enum Streaming {
     Live { _stream: Stream, stopped: oneshot::Receiver<String> },
 }
 
+/// One peer connection and everything that hangs off it.
+struct Current {
+    peer: Peer,
+    events: mpsc::UnboundedReceiver<PeerEvent>,
+    /// The DTLS fingerprint of the controller's connection, once it offered.
+    remote_fingerprint: Option<String>,
+    negotiation: Negotiation,
+    streaming: Streaming,
+    channels: Vec<JoinHandle<()>>,
+}
+
+impl Current {
+    async fn build(ice_servers: &[IceServer], config: &SessionConfig) -> anyhow::Result<Self> {
+        let (peer_events, events) = mpsc::unbounded_channel();
+        let peer = peer::build(ice_servers, config, peer_events).await?;
+        Ok(Self {
+            peer,
+            events,
+            remote_fingerprint: None,
+            negotiation: Negotiation::default(),
+            streaming: Streaming::Waiting,
+            channels: Vec::new(),
+        })
+    }
+
+    /// Stops streaming and the channels and closes the connection.
+    async fn close(mut self, session: &str) {
+        self.streaming = Streaming::Waiting;
+        for task in self.channels.drain(..) {
+            task.abort();
+        }
+        if let Err(err) = self.peer.connection.close().await {
+            tracing::warn!(%session, error = %err, "closing the peer connection failed");
+        }
+    }
+}
+
 /// Everything one running session holds.
 struct Live {
     id: String,
     config: SessionConfig,
+    ice_servers: Vec<IceServer>,
     events: mpsc::UnboundedSender<SessionEvent>,
-    peer: Peer,
-    negotiation: Negotiation,
-    streaming: Streaming,
-    screen: ScreenSizeCell,
-    channels: Vec<JoinHandle<()>>,
+    current: Option<Current>,
+    /// The highest offer number seen; offers at or below it are stale.
+    last_negotiation: u64,
+    /// Set while the peer is lost: the session ends unless the controller
+    /// offers (and connects) again by then.
+    rejoin_by: Option<Instant>,
+    stream_controls: StreamControls,
 }
 
 /// Runs a session until it ends; `signals` closing means it was dropped.
@@ -51,9 +102,9 @@ pub(super) async fn run(
     events: mpsc::UnboundedSender<SessionEvent>,
     signals: mpsc::Receiver<Signal>,
 ) {
-    let (peer_events, peer_receiver) = mpsc::unbounded_channel();
-    let peer = match peer::build(&ice_servers, &config, peer_events).await {
-        Ok(peer) => peer,
+    // Built before the offer, so a peer that cannot start is reported at once.
+    let current = match Current::build(&ice_servers, &config).await {
+        Ok(current) => current,
         Err(err) => {
             let reason = format!("{err:#}");
             tracing::error!(session = %id, %reason, "cannot start the session");
@@ -65,17 +116,18 @@ pub(super) async fn run(
             return;
         }
     };
+    let stream_controls = StreamControls::new(config.quality);
     let mut live = Live {
         id,
         config,
+        ice_servers,
         events,
-        peer,
-        negotiation: Negotiation::default(),
-        streaming: Streaming::Waiting,
-        screen: ScreenSizeCell::default(),
-        channels: Vec::new(),
+        current: Some(current),
+        last_negotiation: 0,
+        rejoin_by: None,
+        stream_controls,
     };
-    let end = live.run(signals, peer_receiver).await;
+    let end = live.run(signals).await;
     live.teardown(end).await;
 }
 
@@ -86,16 +138,35 @@ fn send(events: &mpsc::UnboundedSender<SessionEvent>, event: SessionEvent) {
 }
 
 impl Live {
-    async fn run(
-        &mut self,
-        mut signals: mpsc::Receiver<Signal>,
-        mut peer_events: mpsc::UnboundedReceiver<PeerEvent>,
-    ) -> End {
+    async fn run(&mut self, mut signals: mpsc::Receiver<Signal>) -> End {
         loop {
+            let (peer_event, stream_stopped) = match &mut self.current {
+                Some(current) => {
+                    let stopped = match &mut current.streaming {
+                        Streaming::Live { stopped, .. } => Some(stopped),
+                        Streaming::Waiting => None,
+                    };
+                    (Some(&mut current.events), stopped)
+                }
+                None => (None, None),
+            };
+            let peer_event = async {
+                match peer_event {
+                    Some(events) => events.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             let stream_stopped = async {
-                match &mut self.streaming {
-                    Streaming::Live { stopped, .. } => stopped.await.ok(),
-                    Streaming::Waiting => std::future::pending().await,
+                match stream_stopped {
+                    Some(stopped) => stopped.await.ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            let rejoin_by = self.rejoin_by;
+            let rejoin_expired = async {
+                match rejoin_by {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
                 }
             };
             let outcome = tokio::select! {
@@ -103,10 +174,14 @@ impl Live {
                     Some(signal) => self.on_signal(signal).await,
                     None => Err(End::Dropped),
                 },
-                Some(event) = peer_events.recv() => self.on_peer_event(event).await,
+                Some(event) = peer_event => self.on_peer_event(event).await,
                 reason = stream_stopped => {
                     Err(End::Failed(reason.unwrap_or_else(|| "streaming stopped unexpectedly".into())))
                 }
+                () = rejoin_expired => Err(End::Failed(format!(
+                    "the connection to the controller was lost and it did not come back within {:?}",
+                    self.config.rejoin_timeout
+                ))),
             };
             if let Err(end) = outcome {
                 return end;
@@ -120,10 +195,18 @@ impl Live {
 
     async fn on_signal(&mut self, signal: Signal) -> Result<(), End> {
         match signal {
-            Signal::Offer { sdp } => self.answer(sdp).await.map_err(|err| End::Failed(format!("{err:#}"))),
-            Signal::Candidate { candidate, sdp_mid, sdp_mline_index } => {
+            Signal::Offer { negotiation, sdp } => {
+                if negotiation <= self.last_negotiation {
+                    tracing::warn!(session = %self.id, negotiation, last = self.last_negotiation, "dropping a stale offer");
+                    return Ok(());
+                }
+                self.last_negotiation = negotiation;
+                self.answer(negotiation, sdp).await.map_err(|err| End::Failed(format!("{err:#}")))
+            }
+            Signal::Candidate { candidate, sdp_mid, sdp_mline_index, negotiation: tag } => {
+                let Some(current) = self.current.as_mut() else { return Ok(()) };
                 let candidate = negotiation::remote_candidate(candidate, sdp_mid, sdp_mline_index);
-                if let Some(candidate) = self.negotiation.remote_candidate(candidate) {
+                if let Some(candidate) = current.negotiation.remote_candidate(tag, candidate) {
                     self.add_remote_candidate(candidate).await;
                 }
                 Ok(())
@@ -136,50 +219,72 @@ impl Live {
         }
     }
 
-    async fn answer(&mut self, offer_sdp: String) -> anyhow::Result<()> {
-        let connection = &self.peer.connection;
+    /// The peer that answers an offer from a connection with `fingerprint`:
+    /// the current one, or a fresh one if the controller's connection is new.
+    async fn peer_for(&mut self, fingerprint: Option<&String>) -> anyhow::Result<&mut Current> {
+        let replace = match &self.current {
+            None => true,
+            Some(current) => current.remote_fingerprint.is_some() && current.remote_fingerprint.as_ref() != fingerprint,
+        };
+        if replace {
+            if let Some(old) = self.current.take() {
+                tracing::info!(session = %self.id, "the controller has a new connection; replacing the peer");
+                old.close(&self.id).await;
+            }
+            self.current = Some(Current::build(&self.ice_servers, &self.config).await?);
+        }
+        self.current.as_mut().context("no peer")
+    }
+
+    async fn answer(&mut self, negotiation: u64, offer_sdp: String) -> anyhow::Result<()> {
+        let fingerprint = dtls_fingerprint(&offer_sdp);
+        let current = self.peer_for(fingerprint.as_ref()).await?;
+        current.remote_fingerprint = fingerprint;
+        let connection = &current.peer.connection;
         let offer = RTCSessionDescription::offer(offer_sdp.clone()).context("the offer is not valid SDP")?;
         connection.set_remote_description(offer).await.context("cannot apply the offer")?;
         let answer = connection.create_answer(None).await.context("cannot create the answer")?;
         let sdp = answer.sdp.clone();
         connection.set_local_description(answer).await.context("cannot apply the answer")?;
-        self.emit(Signal::Answer { sdp });
-        let flushed = self.negotiation.answered(&offer_sdp);
+        let flushed = current.negotiation.answered(negotiation, &offer_sdp);
+        self.emit(Signal::Answer { negotiation, sdp });
         for signal in flushed.to_send {
             self.emit(signal);
         }
         for candidate in flushed.to_add {
             self.add_remote_candidate(candidate).await;
         }
-        tracing::info!(session = %self.id, "answered the controller's offer");
+        tracing::info!(session = %self.id, negotiation, "answered the controller's offer");
         Ok(())
     }
 
     async fn add_remote_candidate(&self, candidate: webrtc::peer_connection::RTCIceCandidateInit) {
+        let Some(current) = self.current.as_ref() else { return };
         // A candidate we cannot use (e.g. an mDNS name) is not fatal: the
         // connection comes up through the others, or fails on its own.
-        if let Err(err) = self.peer.connection.add_ice_candidate(candidate.clone()).await {
+        if let Err(err) = current.peer.connection.add_ice_candidate(candidate.clone()).await {
             tracing::warn!(session = %self.id, candidate = %candidate.candidate, error = %err, "ignoring a remote candidate");
         }
     }
 
     async fn on_peer_event(&mut self, event: PeerEvent) -> Result<(), End> {
+        let Some(current) = self.current.as_mut() else { return Ok(()) };
         match event {
             PeerEvent::LocalCandidate(candidate) => {
-                if let Some(signal) = self.negotiation.local_candidate(candidate.candidate) {
+                if let Some(signal) = current.negotiation.local_candidate(candidate.candidate) {
                     self.emit(signal);
                 }
             }
             PeerEvent::GatheringComplete => {
-                if let Some(signal) = self.negotiation.local_candidate(String::new()) {
+                if let Some(signal) = current.negotiation.local_candidate(String::new()) {
                     self.emit(signal);
                 }
             }
             PeerEvent::State(state) => return self.on_state(state).await,
             PeerEvent::DataChannel(channel) => {
                 let display = self.config.display.clone();
-                if let Some(task) = channels::serve(channel, self.screen.clone(), display).await {
-                    self.channels.push(task);
+                if let Some(task) = channels::serve(channel, self.stream_controls.clone(), display).await {
+                    current.channels.push(task);
                 }
             }
         }
@@ -190,48 +295,59 @@ impl Live {
         tracing::info!(session = %self.id, %state, "connection state");
         match state {
             RTCPeerConnectionState::Connected => {
-                if matches!(self.streaming, Streaming::Waiting) {
-                    self.start_streaming().await.map_err(|err| End::Failed(format!("{err:#}")))?;
-                }
+                self.rejoin_by = None;
+                self.start_streaming().await.map_err(|err| End::Failed(format!("{err:#}")))
+            }
+            // An ICE restart may revive a failed connection: keep it.
+            RTCPeerConnectionState::Failed => {
+                self.lost();
                 Ok(())
             }
-            RTCPeerConnectionState::Failed => Err(End::Failed("the connection to the controller failed".into())),
-            RTCPeerConnectionState::Closed => Err(End::Failed("the connection to the controller closed".into())),
+            RTCPeerConnectionState::Closed => {
+                if let Some(old) = self.current.take() {
+                    old.close(&self.id).await;
+                }
+                self.lost();
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
 
+    /// The peer failed or closed: wait for the controller to offer again.
+    fn lost(&mut self) {
+        if self.rejoin_by.is_none() {
+            tracing::info!(session = %self.id, timeout = ?self.config.rejoin_timeout, "waiting for the controller to come back");
+            self.rejoin_by = Some(Instant::now() + self.config.rejoin_timeout);
+        }
+    }
+
+    /// Starts streaming on the current peer, unless it already streams.
     async fn start_streaming(&mut self) -> anyhow::Result<()> {
+        let Some(current) = self.current.as_mut() else { return Ok(()) };
+        if matches!(current.streaming, Streaming::Live { .. }) {
+            return Ok(());
+        }
         // The offerer picks the payload type (Chromium uses its own number).
-        let parameters = self.peer.sender.get_parameters().await.context("cannot read the video sender")?;
+        let parameters = current.peer.sender.get_parameters().await.context("cannot read the video sender")?;
         let payload_type = parameters
             .rtp_parameters
             .codecs
             .first()
             .map(|codec| codec.payload_type)
             .context("no video codec was negotiated")?;
-        let target = StreamTarget { track: self.peer.track.clone(), ssrc: self.peer.ssrc, payload_type };
+        let target = StreamTarget { track: current.peer.track.clone(), ssrc: current.peer.ssrc, payload_type };
         let (stopped_sender, stopped) = oneshot::channel();
-        let stream = media::start(
-            target,
-            self.config.display.clone(),
-            self.config.encoder,
-            self.screen.clone(),
-            stopped_sender,
-        )?;
+        let stream = media::start(target, self.config.display.clone(), self.stream_controls.clone(), stopped_sender)?;
         tracing::info!(session = %self.id, payload_type, "streaming the screen");
-        self.streaming = Streaming::Live { _stream: stream, stopped };
+        current.streaming = Streaming::Live { _stream: stream, stopped };
         Ok(())
     }
 
     async fn teardown(mut self, end: End) {
         tracing::info!(session = %self.id, ?end, "session ending");
-        self.streaming = Streaming::Waiting;
-        for task in self.channels.drain(..) {
-            task.abort();
-        }
-        if let Err(err) = self.peer.connection.close().await {
-            tracing::warn!(session = %self.id, error = %err, "closing the peer connection failed");
+        if let Some(current) = self.current.take() {
+            current.close(&self.id).await;
         }
         let reason = match end {
             End::Failed(reason) => {

@@ -171,6 +171,9 @@ async fn relay_from_agent(state: &AppState, agent_id: &str, session_id: String, 
         )
         .await;
     }
+    if matches!(signal, Signal::Answer { .. }) && state.relay.answered(&session_id, agent_id) {
+        sessions::activate(state, &session_id, agent_actor(agent_id)).await?;
+    }
     state.relay.to_controller(&session_id, agent_id, ServerToController::Signal { signal });
     Ok(())
 }

@@ -2,6 +2,10 @@
 //! target, then negotiates WebRTC with its agent over
 //! `/api/sessions/{id}/signal`, a WebSocket whose first message carries the
 //! access token. The server relays only between the two ends of a session.
+//!
+//! A controller that disconnects without a `bye` (a page reload, a network
+//! drop) leaves its session open for the reload grace period; the same
+//! technician re-attaches within it, audited, and negotiates again.
 
 use crate::audit::{self, Actor, Event};
 use crate::auth::AuthUser;
@@ -57,13 +61,14 @@ async fn create(
         ServerToAgent::SessionRequest {
             session_id: id.clone(),
             technician: user.display_name.clone(),
-            ice_servers: state.ice_servers.to_vec(),
+            ice_servers: state.ice.servers_for(&id),
         },
     );
     if !asked {
         sessions::end(&state, &id, Actor::system(), "the target went offline", false).await?;
         return Err(HttpError::Conflict { code: "target_offline", message: "the target is offline".into() });
     }
+    sessions::watch_request(state.clone(), id.clone());
     Ok((
         StatusCode::CREATED,
         Json(SessionView { id, target_id: request.target_id, state: "requested".into(), created_at: now }),
@@ -117,7 +122,17 @@ async fn run_controller_socket(
             anyhow::bail!("refused: {err}");
         }
     };
-    let (attachment, agent_id, mut inbox) = match state.relay.attach_controller(&session_id, &auth.user.id) {
+    let actor = Actor::user(&auth.user.id, &auth.user.username);
+    let attached = match state.relay.view(&session_id, &auth.user.id) {
+        Ok(view) => {
+            if view.attached_before {
+                sessions::record_reattach(&state, &session_id, actor.clone(), source.label()).await?;
+            }
+            state.relay.attach_controller(&session_id, &auth.user.id).map(|attached| (attached, view))
+        }
+        Err(err) => Err(err),
+    };
+    let ((attachment, agent_id, mut inbox), view) = match attached {
         Ok(attached) => attached,
         Err(err) => {
             let ended = match err {
@@ -132,38 +147,64 @@ async fn run_controller_socket(
     socket
         .send(text(&ServerToController::Ready {
             session_id: session_id.clone(),
-            ice_servers: state.ice_servers.to_vec(),
+            ice_servers: state.ice.servers_for(&session_id),
+            last_negotiation: view.last_negotiation,
         }))
         .await?;
-    let actor = Actor::user(&auth.user.id, &auth.user.username);
-    let ended_by_controller = loop {
+    let left = loop {
         tokio::select! {
             inbound = socket.recv() => match inbound {
                 Some(Ok(Message::Text(body))) => match serde_json::from_str::<ControllerToServer>(&body) {
-                    Ok(ControllerToServer::Signal { signal: Signal::Bye { reason } }) => break Some(reason),
+                    Ok(ControllerToServer::Signal { signal: Signal::Bye { reason } }) => break Left::Bye(reason),
                     Ok(ControllerToServer::Signal { signal }) => {
+                        if let Signal::Offer { negotiation, .. } = signal {
+                            state.relay.offered(&session_id, negotiation);
+                        }
                         state.hub.send(&agent_id, ServerToAgent::Signal { session_id: session_id.clone(), signal });
                     }
                     Ok(ControllerToServer::Auth { .. }) | Err(_) => {
-                        socket.send(text(&ServerToController::Error { message: "malformed signalling message".into() })).await?;
+                        let refusal = text(&ServerToController::Error { message: "malformed signalling message".into() });
+                        if socket.send(refusal).await.is_err() {
+                            break Left::Disconnected;
+                        }
                     }
                 },
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Some("the technician left".to_owned()),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Left::Disconnected,
                 Some(Ok(_)) => {}
             },
             outbound = inbox.recv() => match outbound {
                 Some(message @ ServerToController::Ended { .. }) => {
-                    socket.send(text(&message)).await?;
-                    break None;
+                    // Ended either way; whether the page heard it does not matter.
+                    let _ = socket.send(text(&message)).await;
+                    break Left::Ended;
                 }
-                Some(message) => socket.send(text(&message)).await?,
-                None => break None, // replaced by a newer controller connection
+                Some(message) => {
+                    if socket.send(text(&message)).await.is_err() {
+                        break Left::Disconnected;
+                    }
+                }
+                None => break Left::Replaced,
             },
         }
     };
+    let attachment_id = attachment.id;
     drop(attachment);
-    if let Some(reason) = ended_by_controller {
-        sessions::end(&state, &session_id, actor, &reason, true).await?;
+    match left {
+        Left::Bye(reason) => sessions::end(&state, &session_id, actor, &reason, true).await?,
+        Left::Disconnected => sessions::watch_reload_grace(state, session_id, attachment_id),
+        Left::Ended | Left::Replaced => {}
     }
     Ok(())
+}
+
+/// How a controller's connection ended.
+enum Left {
+    /// The technician ended the session.
+    Bye(String),
+    /// The socket closed without a `bye`: maybe a reload.
+    Disconnected,
+    /// The session ended.
+    Ended,
+    /// A newer connection of the same technician took over.
+    Replaced,
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod ws;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -106,10 +108,19 @@ impl Reply {
 
 impl TestApp {
     pub async fn start(backend: &Backend, limits: LoginLimits) -> Self {
+        Self::start_configured(backend, limits, &|state| state).await
+    }
+
+    /// Starts with the state adjusted by `configure`.
+    pub async fn start_configured(
+        backend: &Backend,
+        limits: LoginLimits,
+        configure: &dyn Fn(AppState) -> AppState,
+    ) -> Self {
         let store = Store::new(db::connect(&backend.url).await.expect("connect"));
         let keys = TokenKeys::ephemeral().expect("keys");
         let admin = bootstrap::first_admin(&store).await.expect("bootstrap").expect("first admin created");
-        let state = AppState::new(store.clone(), keys.clone(), limits, false).await.expect("state");
+        let state = configure(AppState::new(store.clone(), keys.clone(), limits, false).await.expect("state"));
         Self {
             backend: backend.clone(),
             store,
@@ -270,6 +281,32 @@ pub async fn serve(app: &TestApp) -> (SocketAddr, tokio::sync::oneshot::Sender<(
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app::serve(listener, app.router.clone(), async {
+        let _ = stopped.await;
+    }));
+    (address, stop)
+}
+
+/// Same as [`on_each_backend`], with the app's state adjusted by `configure`
+/// (ICE servers, session timers).
+pub async fn on_each_backend_with<C, F, Fut>(configure: C, test: F)
+where
+    C: Fn(AppState) -> AppState,
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends().await {
+        eprintln!("--- on {}", backend.name);
+        test(TestApp::start_configured(&backend, relaxed_limits(), &configure).await).await;
+    }
+}
+
+/// A router on a real loopback socket (e.g. a second server on the same
+/// database); stops when the returned sender is dropped.
+pub async fn serve_router(router: Router) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app::serve(listener, router, async {
         let _ = stopped.await;
     }));
     (address, stop)

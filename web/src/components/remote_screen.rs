@@ -1,14 +1,23 @@
-//! The remote computer's screen: the `<video>` that shows it and the mouse,
-//! wheel and keyboard input it captures, mapped to the target's pixels.
+//! The remote computer's screen: the `<video>` that shows it, the remote
+//! pointer drawn over it, and the mouse, wheel and keyboard input it
+//! captures, mapped to the target's pixels (the real screen's, even when
+//! the video is scaled down).
+//!
+//! One pointer shows at a time: while the technician's own pointer is over
+//! the picture and input is live, it takes the remote cursor's shape (no
+//! lag); otherwise the remote cursor is drawn where the agent says it is
+//! (e.g. while the user at the other end moves it).
 
 use crate::controller::ViewMode;
+use crate::controller::control::{CursorView, ShapeView};
 use crate::controller::events::{DeltaMode, MoveThrottle, WheelAccumulator, key_event, mouse_button};
-use crate::controller::geometry::{Outside, Size, one_to_one, to_target};
+use crate::controller::geometry::{Outside, Size, cursor_box, one_to_one, to_target};
 use leptos::ev::{FocusEvent, KeyboardEvent, MouseEvent, PointerEvent, WheelEvent};
 use leptos::html::Video;
 use leptos::prelude::*;
 use tether_shared::input::{InputEvent, ScreenSize};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// `clientX` and `clientY` with their fractions, where the browser gives
 /// them (web-sys reads them as whole numbers).
@@ -42,6 +51,16 @@ pub fn RemoteScreen(
     mode: Signal<ViewMode>,
     /// The remote picture's size, set here as frames arrive.
     picture: RwSignal<Option<ScreenSize>>,
+    /// The real screen's size, once the agent said it (the picture may be
+    /// scaled down from it).
+    #[prop(into)]
+    screen: Signal<Option<ScreenSize>>,
+    /// The remote pointer.
+    #[prop(into)]
+    cursor: Signal<Option<CursorView>>,
+    /// Whether input reaches the agent.
+    #[prop(into)]
+    input_ready: Signal<bool>,
     /// Where input events go.
     on_input: Callback<InputEvent>,
     /// Overlays shown over the screen (messages, stats).
@@ -51,12 +70,69 @@ pub fn RemoteScreen(
     let wheel = StoredValue::new(WheelAccumulator::default());
     let held = StoredValue::new(0u8);
 
+    let hovering = RwSignal::new(false);
+    let element_size = RwSignal::new(None::<Size>);
+
     let target_of = move |event: &MouseEvent, outside: Outside| {
         let element = video.get_untracked()?;
         let size = ScreenSize { width: element.video_width(), height: element.video_height() };
+        let target = screen.get_untracked().unwrap_or(size);
         let rect = element.get_bounding_client_rect();
         let (x, y) = client_point(event);
-        to_target(x - rect.left(), y - rect.top(), Size { width: rect.width(), height: rect.height() }, size, outside)
+        let element_size = Size { width: rect.width(), height: rect.height() };
+        to_target(x - rect.left(), y - rect.top(), element_size, size, target, outside)
+    };
+    // The video's box, kept current (window, mode and picture changes) for
+    // placing the remote cursor.
+    let measure = move || {
+        if let Some(element) = video.get_untracked() {
+            let size = Size { width: f64::from(element.client_width()), height: f64::from(element.client_height()) };
+            if element_size.get_untracked() != Some(size) {
+                element_size.set(Some(size));
+            }
+        }
+    };
+    let on_resize = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| measure());
+    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+    let observer = StoredValue::new_local((observer, on_resize));
+    video.on_load(move |element| {
+        observer.with_value(|(observer, _)| {
+            if let Some(observer) = observer {
+                observer.observe(&element);
+            }
+        });
+    });
+    on_cleanup(move || {
+        observer.with_value(|(observer, _)| {
+            if let Some(observer) = observer {
+                observer.disconnect();
+            }
+        });
+    });
+    let cursor_placement = Memo::new(move |_| {
+        let cursor = cursor.get()?;
+        if !cursor.visible || (hovering.get() && input_ready.get()) {
+            return None;
+        }
+        let video_size = picture.get()?;
+        let shape = &cursor.shape;
+        cursor_box(
+            element_size.get()?,
+            video_size,
+            screen.get().unwrap_or(video_size),
+            (cursor.x, cursor.y),
+            (shape.width, shape.height),
+            (shape.hot_x, shape.hot_y),
+        )
+    });
+    // The shape changes far less often than the position: only a new one
+    // touches the image and the CSS cursor.
+    let shape = Memo::new(move |_| cursor.with(|cursor| cursor.as_ref().map(|cursor| cursor.shape.clone())));
+    let local_cursor = move || {
+        if !input_ready.get() {
+            return None;
+        }
+        shape.with(|shape| shape.as_ref().map(ShapeView::css_cursor))
     };
     let update_picture = move || {
         let Some(element) = video.get_untracked() else { return };
@@ -134,12 +210,13 @@ pub fn RemoteScreen(
             return None;
         }
         let ratio = window().device_pixel_ratio();
-        picture.get().map(|size| one_to_one(size, ratio))
+        screen.get().or_else(|| picture.get()).map(|size| one_to_one(size, ratio))
     };
 
     view! {
         <div class="screen-frame" data-testid="remote-screen" data-mode=move || mode.get().key()>
             <div class="screen" class:screen-fit=move || mode.get() == ViewMode::Fit>
+                <div class="screen-surface">
                 <video
                     node_ref=video
                     class="remote-video"
@@ -152,6 +229,9 @@ pub fn RemoteScreen(
                     aria-label="Remote screen"
                     style:width=move || actual_size().map(|size| format!("{}px", size.width))
                     style:height=move || actual_size().map(|size| format!("{}px", size.height))
+                    style:cursor=local_cursor
+                    on:pointerenter=move |_| hovering.set(true)
+                    on:pointerleave=move |_| hovering.set(false)
                     on:loadedmetadata=move |_| update_picture()
                     on:resize=move |_| update_picture()
                     on:pointerdown=on_pointer_down
@@ -164,6 +244,21 @@ pub fn RemoteScreen(
                     on:keyup=move |event| on_key(event, false)
                     on:blur=on_blur
                 ></video>
+                <img
+                    class="remote-cursor"
+                    data-testid="remote-cursor"
+                    alt=""
+                    aria-hidden="true"
+                    hidden=move || cursor_placement.get().is_none()
+                    data-x=move || cursor.with(|cursor| cursor.as_ref().map(|cursor| cursor.x))
+                    data-y=move || cursor.with(|cursor| cursor.as_ref().map(|cursor| cursor.y))
+                    src=move || shape.with(|shape| shape.as_ref().map(|shape| shape.url.clone()))
+                    style:left=move || cursor_placement.get().map(|placed| format!("{}px", placed.left))
+                    style:top=move || cursor_placement.get().map(|placed| format!("{}px", placed.top))
+                    style:width=move || cursor_placement.get().map(|placed| format!("{}px", placed.width))
+                    style:height=move || cursor_placement.get().map(|placed| format!("{}px", placed.height))
+                />
+                </div>
             </div>
             {children()}
         </div>

@@ -1,6 +1,8 @@
 //! Where the remote picture sits inside the `<video>` element and which
 //! target pixel a point on the element is: `object-fit: contain` letterboxing
-//! in fit mode, and the same maths (with no bars) at 1:1.
+//! in fit mode, and the same maths (with no bars) at 1:1. The video may be
+//! scaled down from the screen (the quality preset): the picture's place
+//! comes from the video's size, pixels from the screen's.
 
 use tether_shared::input::ScreenSize;
 
@@ -44,8 +46,19 @@ pub enum Outside {
     Clamp,
 }
 
-/// The target pixel under `(x, y)`, CSS pixels from the element's top-left.
-pub fn to_target(x: f64, y: f64, element: Size, video: ScreenSize, outside: Outside) -> Option<(u32, u32)> {
+/// The screen pixel under `(x, y)`, CSS pixels from the element's
+/// top-left, for a `video`-sized picture of a `screen`-sized display.
+pub fn to_target(
+    x: f64,
+    y: f64,
+    element: Size,
+    video: ScreenSize,
+    screen: ScreenSize,
+    outside: Outside,
+) -> Option<(u32, u32)> {
+    if screen.width == 0 || screen.height == 0 {
+        return None;
+    }
     let picture = contain(element, video)?;
     let u = (x - picture.left) / picture.width;
     let v = (y - picture.top) / picture.height;
@@ -58,11 +71,37 @@ pub fn to_target(x: f64, y: f64, element: Size, video: ScreenSize, outside: Outs
         // Clamped into 0..=extent-1 before the conversion, so it cannot wrap.
         (fraction * f64::from(extent)).floor().clamp(0.0, max) as u32
     };
-    Some((pixel(u, video.width), pixel(v, video.height)))
+    Some((pixel(u, screen.width), pixel(v, screen.height)))
 }
 
-/// The element size that shows the picture at one target pixel per device
-/// pixel (1:1 mode): the video size divided by the device pixel ratio.
+/// Where to draw a `width × height` cursor image whose hot spot is
+/// `hot` when the pointer is at screen pixel `at`: scaled like the
+/// picture, in CSS pixels from the element's top-left.
+pub fn cursor_box(
+    element: Size,
+    video: ScreenSize,
+    screen: ScreenSize,
+    at: (u32, u32),
+    image: (u32, u32),
+    hot: (u32, u32),
+) -> Option<Placement> {
+    if screen.width == 0 || screen.height == 0 {
+        return None;
+    }
+    let picture = contain(element, video)?;
+    let scale_x = picture.width / f64::from(screen.width);
+    let scale_y = picture.height / f64::from(screen.height);
+    Some(Placement {
+        left: picture.left + (f64::from(at.0) - f64::from(hot.0)) * scale_x,
+        top: picture.top + (f64::from(at.1) - f64::from(hot.1)) * scale_y,
+        width: f64::from(image.0) * scale_x,
+        height: f64::from(image.1) * scale_y,
+    })
+}
+
+/// The element size that shows the picture at one screen pixel per device
+/// pixel (1:1 mode): the screen size divided by the device pixel ratio (a
+/// scaled-down video is stretched back to it).
 pub fn one_to_one(video: ScreenSize, device_pixel_ratio: f64) -> Size {
     let ratio = if device_pixel_ratio.is_finite() && device_pixel_ratio > 0.0 { device_pixel_ratio } else { 1.0 };
     Size { width: f64::from(video.width) / ratio, height: f64::from(video.height) / ratio }
@@ -94,13 +133,15 @@ mod tests {
     fn nothing_to_place_before_the_first_frame() {
         assert_eq!(contain(size(640.0, 480.0), ScreenSize { width: 0, height: 0 }), None);
         assert_eq!(contain(size(0.0, 480.0), HD), None);
-        assert_eq!(to_target(1.0, 1.0, size(640.0, 480.0), ScreenSize { width: 0, height: 720 }, Outside::Clamp), None);
+        let flat = ScreenSize { width: 0, height: 720 };
+        assert_eq!(to_target(1.0, 1.0, size(640.0, 480.0), flat, HD, Outside::Clamp), None);
+        assert_eq!(to_target(1.0, 1.0, size(640.0, 480.0), HD, flat, Outside::Clamp), None);
     }
 
     #[test]
     fn points_map_through_the_letterbox() {
         let element = size(1000.0, 360.0); // picture at x 180..820, scale 0.5
-        let map = |x, y| to_target(x, y, element, HD, Outside::Ignore);
+        let map = |x, y| to_target(x, y, element, HD, HD, Outside::Ignore);
         assert_eq!(map(180.0, 0.0), Some((0, 0)));
         assert_eq!(map(500.0, 180.0), Some((640, 360)));
         assert_eq!(map(819.9, 359.9), Some((1279, 719)));
@@ -111,11 +152,11 @@ mod tests {
     #[test]
     fn the_bars_are_ignored_or_clamped() {
         let element = size(1000.0, 360.0);
-        assert_eq!(to_target(100.0, 100.0, element, HD, Outside::Ignore), None);
-        assert_eq!(to_target(820.0, 100.0, element, HD, Outside::Ignore), None);
-        assert_eq!(to_target(100.0, 100.0, element, HD, Outside::Clamp), Some((0, 200)));
-        assert_eq!(to_target(990.0, -40.0, element, HD, Outside::Clamp), Some((1279, 0)));
-        assert_eq!(to_target(500.0, 9_999.0, element, HD, Outside::Clamp), Some((640, 719)));
+        assert_eq!(to_target(100.0, 100.0, element, HD, HD, Outside::Ignore), None);
+        assert_eq!(to_target(820.0, 100.0, element, HD, HD, Outside::Ignore), None);
+        assert_eq!(to_target(100.0, 100.0, element, HD, HD, Outside::Clamp), Some((0, 200)));
+        assert_eq!(to_target(990.0, -40.0, element, HD, HD, Outside::Clamp), Some((1279, 0)));
+        assert_eq!(to_target(500.0, 9_999.0, element, HD, HD, Outside::Clamp), Some((640, 719)));
     }
 
     #[test]
@@ -123,8 +164,32 @@ mod tests {
         let element = one_to_one(HD, 2.0);
         assert_eq!(element, size(640.0, 360.0));
         assert_eq!(contain(element, HD), Some(Placement { left: 0.0, top: 0.0, width: 640.0, height: 360.0 }));
-        assert_eq!(to_target(10.25, 20.75, element, HD, Outside::Ignore), Some((20, 41)));
+        assert_eq!(to_target(10.25, 20.75, element, HD, HD, Outside::Ignore), Some((20, 41)));
         assert_eq!(one_to_one(HD, 0.0), size(1280.0, 720.0));
         assert_eq!(one_to_one(HD, f64::NAN), size(1280.0, 720.0));
+    }
+
+    const HALF: ScreenSize = ScreenSize { width: 640, height: 360 };
+
+    #[test]
+    fn a_scaled_video_still_maps_to_screen_pixels() {
+        let element = size(1000.0, 360.0); // picture at x 180..820
+        let map = |x, y| to_target(x, y, element, HALF, HD, Outside::Ignore);
+        assert_eq!(map(180.0, 0.0), Some((0, 0)));
+        assert_eq!(map(500.0, 180.0), Some((640, 360)));
+        assert_eq!(map(819.9, 359.9), Some((1279, 719)));
+        let actual = one_to_one(HD, 1.0);
+        assert_eq!(to_target(1279.5, 0.0, actual, HALF, HD, Outside::Ignore), Some((1279, 0)));
+    }
+
+    #[test]
+    fn the_cursor_is_drawn_where_the_pointer_is_and_scaled_like_the_picture() {
+        let element = size(1000.0, 360.0); // scale 0.5, picture at x 180
+        let placed = cursor_box(element, HALF, HD, (640, 360), (32, 32), (4, 2)).expect("placed");
+        assert_eq!(placed, Placement { left: 180.0 + 318.0, top: 179.0, width: 16.0, height: 16.0 });
+        let actual = one_to_one(HD, 1.0);
+        let placed = cursor_box(actual, HALF, HD, (10, 20), (24, 24), (0, 0)).expect("placed");
+        assert_eq!(placed, Placement { left: 10.0, top: 20.0, width: 24.0, height: 24.0 });
+        assert_eq!(cursor_box(element, HALF, ScreenSize { width: 0, height: 0 }, (0, 0), (1, 1), (0, 0)), None);
     }
 }

@@ -10,6 +10,12 @@
 //! data channels); only a connection that broke (an offer or answer
 //! failed) is replaced by a new one. Peer connections are numbered so
 //! events of a replaced one are ignored, and each offer takes one answer.
+//!
+//! Offers carry a negotiation id, increasing for the whole session: a
+//! reloaded page continues after the `last_negotiation` the server's
+//! `ready` reports. Only the answer echoing the current offer's id is
+//! applied, and candidates tagged with another id are dropped, so a late
+//! answer to an abandoned offer never lands on a new one.
 
 use std::collections::VecDeque;
 use tether_shared::signal::{ControllerToServer, IceServer, ServerToController, Signal};
@@ -155,6 +161,8 @@ struct Peer {
     answered: bool,
     /// Candidates found before the offer went out.
     early_candidates: Vec<Signal>,
+    /// The id of the current offer.
+    negotiation: u64,
     /// An offer or answer failed: replace the connection, do not restart it.
     broken: bool,
 }
@@ -167,6 +175,8 @@ pub struct Machine {
     ice_servers: Vec<IceServer>,
     peer: Option<Peer>,
     next_peer: u32,
+    /// The highest negotiation id used (by this page or, per the server, an earlier one).
+    last_negotiation: u64,
     /// Failed attempts in a row.
     attempt: u32,
     wake: Option<(f64, Wake)>,
@@ -188,6 +198,7 @@ impl Machine {
             ice_servers: Vec::new(),
             peer: None,
             next_peer: 1,
+            last_negotiation: 0,
             attempt: 0,
             wake: None,
             commands: VecDeque::new(),
@@ -235,10 +246,11 @@ impl Machine {
             Input::OfferCreated { peer, sdp } => {
                 let Some(current) = self.peer.as_mut().filter(|current| current.id == peer) else { return };
                 current.offered = true;
+                let negotiation = current.negotiation;
                 let early = std::mem::take(&mut current.early_candidates);
-                self.send(Signal::Offer { sdp });
+                self.send(Signal::Offer { negotiation, sdp });
                 for signal in early {
-                    self.send(signal);
+                    self.send(tag(signal, negotiation));
                 }
             }
             Input::PeerError { peer, error } => {
@@ -250,7 +262,8 @@ impl Machine {
             Input::LocalCandidate { peer, signal } => {
                 let Some(current) = self.peer.as_mut().filter(|current| current.id == peer) else { return };
                 if current.offered {
-                    self.send(signal);
+                    let negotiation = current.negotiation;
+                    self.send(tag(signal, negotiation));
                 } else {
                     current.early_candidates.push(signal);
                 }
@@ -304,22 +317,25 @@ impl Machine {
 
     fn on_server(&mut self, message: ServerToController, now: f64) {
         match message {
-            ServerToController::Ready { ice_servers, .. } => {
+            ServerToController::Ready { ice_servers, last_negotiation, .. } => {
                 self.socket = Socket::Ready;
                 self.ice_servers = ice_servers;
+                self.last_negotiation = self.last_negotiation.max(last_negotiation);
                 self.negotiate(now);
             }
             ServerToController::Signal { signal: Signal::Bye { reason } } | ServerToController::Ended { reason } => {
                 self.finish(Status::Ended { reason });
             }
-            ServerToController::Signal { signal: signal @ Signal::Answer { .. } } => {
-                if let Some(peer) = self.peer.as_mut().filter(|peer| peer.offered && !peer.answered) {
+            ServerToController::Signal { signal: signal @ Signal::Answer { negotiation, .. } } => {
+                let current = |peer: &&mut Peer| peer.offered && !peer.answered && peer.negotiation == negotiation;
+                if let Some(peer) = self.peer.as_mut().filter(current) {
                     peer.answered = true;
                     self.commands.push_back(Command::ToPeer { peer: peer.id, signal });
                 }
             }
-            ServerToController::Signal { signal: signal @ Signal::Candidate { .. } } => {
-                if let Some(peer) = self.peer.as_ref().filter(|peer| peer.offered) {
+            ServerToController::Signal { signal: signal @ Signal::Candidate { negotiation, .. } } => {
+                let current = |peer: &&Peer| peer.offered && negotiation.is_none_or(|id| id == peer.negotiation);
+                if let Some(peer) = self.peer.as_ref().filter(current) {
                     self.commands.push_back(Command::ToPeer { peer: peer.id, signal });
                 }
             }
@@ -344,18 +360,27 @@ impl Machine {
     /// Makes a new offer: an ICE restart on a working connection, else a
     /// new connection.
     fn negotiate(&mut self, now: f64) {
+        self.last_negotiation += 1;
+        let negotiation = self.last_negotiation;
         match self.peer.as_mut().filter(|peer| !peer.broken) {
             Some(peer) => {
                 peer.offered = false;
                 peer.answered = false;
+                peer.negotiation = negotiation;
                 peer.early_candidates.clear();
                 self.commands.push_back(Command::RestartIce { peer: peer.id });
             }
             None => {
                 let id = self.next_peer;
                 self.next_peer += 1;
-                self.peer =
-                    Some(Peer { id, offered: false, answered: false, early_candidates: Vec::new(), broken: false });
+                self.peer = Some(Peer {
+                    id,
+                    offered: false,
+                    answered: false,
+                    early_candidates: Vec::new(),
+                    negotiation,
+                    broken: false,
+                });
                 self.commands.push_back(Command::StartPeer { peer: id, ice_servers: self.ice_servers.clone() });
             }
         }
@@ -402,19 +427,54 @@ impl Machine {
     }
 }
 
+/// `signal` (a local candidate) tagged with negotiation `negotiation`.
+fn tag(signal: Signal, negotiation: u64) -> Signal {
+    match signal {
+        Signal::Candidate { candidate, sdp_mid, sdp_mline_index, .. } => {
+            Signal::Candidate { candidate, sdp_mid, sdp_mline_index, negotiation: Some(negotiation) }
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ready() -> Input {
+        ready_after(0)
+    }
+
+    /// `ready` from a server that has seen offers up to `last_negotiation`.
+    fn ready_after(last_negotiation: u64) -> Input {
         Input::Server(ServerToController::Ready {
             session_id: "s".into(),
             ice_servers: vec![IceServer { urls: vec!["stun:127.0.0.1:3478".into()], username: None, credential: None }],
+            last_negotiation,
         })
     }
 
+    /// A candidate as the peer connection reports it (untagged).
     fn candidate(text: &str) -> Signal {
-        Signal::Candidate { candidate: text.into(), sdp_mid: Some("0".into()), sdp_mline_index: Some(0) }
+        Signal::Candidate {
+            candidate: text.into(),
+            sdp_mid: Some("0".into()),
+            sdp_mline_index: Some(0),
+            negotiation: None,
+        }
+    }
+
+    /// A candidate of negotiation `negotiation`.
+    fn tagged(text: &str, negotiation: u64) -> Signal {
+        tag(candidate(text), negotiation)
+    }
+
+    fn offer(negotiation: u64, sdp: &str) -> Signal {
+        Signal::Offer { negotiation, sdp: sdp.into() }
+    }
+
+    fn answer(negotiation: u64, sdp: &str) -> Input {
+        Input::Server(ServerToController::Signal { signal: Signal::Answer { negotiation, sdp: sdp.into() } })
     }
 
     fn commands(machine: &mut Machine) -> Vec<Command> {
@@ -451,16 +511,17 @@ mod tests {
         assert_eq!(commands(&mut machine), vec![]);
         machine.handle(Input::OfferCreated { peer: 1, sdp: "offer".into() }, 10.0);
         machine.handle(Input::LocalCandidate { peer: 1, signal: candidate("b") }, 11.0);
+        assert_eq!(commands(&mut machine), vec![sent(offer(1, "offer")), sent(tagged("a", 1)), sent(tagged("b", 1))]);
+        machine.handle(answer(1, "answer"), 20.0);
+        machine.handle(Input::Server(ServerToController::Signal { signal: tagged("c", 1) }), 21.0);
+        machine.handle(Input::Server(ServerToController::Signal { signal: candidate("v1") }), 21.0);
         assert_eq!(
             commands(&mut machine),
-            vec![sent(Signal::Offer { sdp: "offer".into() }), sent(candidate("a")), sent(candidate("b"))]
-        );
-        let answer = Signal::Answer { sdp: "answer".into() };
-        machine.handle(Input::Server(ServerToController::Signal { signal: answer.clone() }), 20.0);
-        machine.handle(Input::Server(ServerToController::Signal { signal: candidate("c") }), 21.0);
-        assert_eq!(
-            commands(&mut machine),
-            vec![Command::ToPeer { peer: 1, signal: answer }, Command::ToPeer { peer: 1, signal: candidate("c") }]
+            vec![
+                Command::ToPeer { peer: 1, signal: Signal::Answer { negotiation: 1, sdp: "answer".into() } },
+                Command::ToPeer { peer: 1, signal: tagged("c", 1) },
+                Command::ToPeer { peer: 1, signal: candidate("v1") },
+            ]
         );
         assert_eq!(machine.poll_timeout(), Some(NEGOTIATION_TIMEOUT_MS));
         machine.handle(Input::PeerState { peer: 1, state: PeerState::Connected }, 30.0);
@@ -527,15 +588,17 @@ mod tests {
         machine.handle(Input::LocalCandidate { peer: 1, signal: candidate("new") }, 3_001.0);
         assert_eq!(commands(&mut machine), vec![]);
         machine.handle(Input::OfferCreated { peer: 1, sdp: "offer 2".into() }, 3_010.0);
-        assert_eq!(commands(&mut machine), vec![sent(Signal::Offer { sdp: "offer 2".into() }), sent(candidate("new"))]);
-        // One answer per offer: a second (stale) one is dropped.
-        let answer =
-            |sdp: &str| Input::Server(ServerToController::Signal { signal: Signal::Answer { sdp: sdp.into() } });
-        machine.handle(answer("answer 2"), 3_020.0);
-        machine.handle(answer("late"), 3_021.0);
+        assert_eq!(commands(&mut machine), vec![sent(offer(2, "offer 2")), sent(tagged("new", 2))]);
+        // A late answer and candidates of the abandoned first offer are dropped.
+        machine.handle(answer(1, "late answer 1"), 3_015.0);
+        machine.handle(Input::Server(ServerToController::Signal { signal: tagged("old", 1) }), 3_016.0);
+        assert_eq!(commands(&mut machine), vec![]);
+        // One answer per offer: a second one is dropped.
+        machine.handle(answer(2, "answer 2"), 3_020.0);
+        machine.handle(answer(2, "again"), 3_021.0);
         assert_eq!(
             commands(&mut machine),
-            vec![Command::ToPeer { peer: 1, signal: Signal::Answer { sdp: "answer 2".into() } }]
+            vec![Command::ToPeer { peer: 1, signal: Signal::Answer { negotiation: 2, sdp: "answer 2".into() } }]
         );
         machine.handle(Input::PeerState { peer: 1, state: PeerState::Connected }, 3_100.0);
         assert_eq!(machine.status(), &Status::Connected);
@@ -621,6 +684,21 @@ mod tests {
         assert_eq!(commands(&mut machine), vec![Command::OpenSocket]);
         machine.handle(ready(), 3_050.0);
         assert_eq!(commands(&mut machine), vec![Command::RestartIce { peer: 1 }]);
+    }
+
+    #[test]
+    fn a_reloaded_page_numbers_its_offers_after_the_old_one() {
+        let mut machine = Machine::new();
+        machine.start();
+        machine.handle(ready_after(7), 0.0);
+        commands(&mut machine);
+        machine.handle(Input::OfferCreated { peer: 1, sdp: "offer".into() }, 10.0);
+        assert_eq!(commands(&mut machine), vec![sent(offer(8, "offer"))]);
+        // The old page's answer, relayed late, is not applied.
+        machine.handle(answer(7, "for the old page"), 20.0);
+        assert_eq!(commands(&mut machine), vec![]);
+        machine.handle(answer(8, "ours"), 21.0);
+        assert!(matches!(commands(&mut machine).as_slice(), [Command::ToPeer { peer: 1, .. }]));
     }
 
     #[test]

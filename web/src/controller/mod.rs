@@ -2,13 +2,16 @@
 //! input and stats for one session.
 //!
 //! Pure logic, tested natively: [`machine`] (connection and reconnection
-//! as a state machine), [`geometry`] (letterboxing and target pixels),
+//! as a state machine), [`control`] (the agent's control messages: applied
+//! quality, the remote cursor), [`geometry`] (letterboxing, target pixels
+//! and where to draw the cursor),
 //! [`events`] (DOM input to [`tether_shared::input::InputEvent`]s),
 //! [`stats`] (`getStats()` figures) and [`codecs`] (the offer's codec
 //! order). Browser glue: [`socket`], [`peer`] and [`runtime`], which drives
 //! the machine.
 
 pub mod codecs;
+pub mod control;
 pub mod events;
 pub mod geometry;
 pub mod machine;

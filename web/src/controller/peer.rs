@@ -123,8 +123,14 @@ impl PeerLink {
                     candidate: candidate.candidate(),
                     sdp_mid: candidate.sdp_mid(),
                     sdp_mline_index: candidate.sdp_m_line_index(),
+                    negotiation: None,
                 },
-                None => Signal::Candidate { candidate: String::new(), sdp_mid: None, sdp_mline_index: None },
+                None => Signal::Candidate {
+                    candidate: String::new(),
+                    sdp_mid: None,
+                    sdp_mline_index: None,
+                    negotiation: None,
+                },
             };
             emit(PeerEvent::Candidate(signal));
         });
@@ -185,6 +191,11 @@ impl PeerLink {
     pub fn send_input(&self, text: &str) -> bool {
         self.input.ready_state() == RtcDataChannelState::Open && self.input.send_with_str(text).is_ok()
     }
+
+    /// Sends one encoded control message; false unless the channel is open.
+    pub fn send_control(&self, text: &str) -> bool {
+        self.control.ready_state() == RtcDataChannelState::Open && self.control.send_with_str(text).is_ok()
+    }
 }
 
 impl Drop for PeerLink {
@@ -230,14 +241,14 @@ pub enum Applying {
 /// even though they are awaited later.
 pub fn apply(connection: &RtcPeerConnection, signal: &Signal) -> Option<Applying> {
     match signal {
-        Signal::Answer { sdp } => {
+        Signal::Answer { sdp, .. } => {
             let description = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
             description.set_sdp(sdp);
             Some(Applying::Answer(JsFuture::from(connection.set_remote_description(&description))))
         }
         // The end of the agent's candidates needs a media section to name.
         Signal::Candidate { sdp_mid: None, sdp_mline_index: None, .. } => None,
-        Signal::Candidate { candidate, sdp_mid, sdp_mline_index } => {
+        Signal::Candidate { candidate, sdp_mid, sdp_mline_index, .. } => {
             let init = RtcIceCandidateInit::new(candidate);
             init.set_sdp_mid(sdp_mid.as_deref());
             init.set_sdp_m_line_index(*sdp_mline_index);

@@ -1,12 +1,14 @@
 //! Drives the [`Machine`] in the browser: carries out its commands with the
 //! signalling socket and the peer connection, feeds it their events and
 //! its timer, polls `getStats()` once a second, and publishes what the page
-//! shows through signals.
+//! shows through signals, including what the agent reports on the control
+//! channel (applied quality, the remote cursor).
 //!
 //! Event handlers hold only a `Weak` reference, so dropping the
 //! [`Controller`] (when the page unmounts) drops the socket and the peer
 //! connection, which close themselves.
 
+use crate::controller::control::{AppliedView, CursorView, RemoteControl, Update};
 use crate::controller::machine::{Command, Input, Machine, Status};
 use crate::controller::peer::{Applying, PeerEvent, PeerLink, apply, describe, make_offer, stats_objects};
 use crate::controller::socket::{SignalSocket, SocketEvent, signal_url};
@@ -19,6 +21,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
+use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::input::{InputEvent, encode_input};
 use tether_shared::signal::ControllerToServer;
 
@@ -36,6 +39,12 @@ pub struct ControllerView {
     pub notice: RwSignal<Option<String>>,
     /// Whether the input channel is open.
     pub input_ready: RwSignal<bool>,
+    /// The stream settings the agent says are in force.
+    pub applied: RwSignal<Option<AppliedView>>,
+    /// The preset the technician picked last (pending until applied).
+    pub requested: RwSignal<Option<QualityPreset>>,
+    /// The remote pointer, once the agent reported it.
+    pub cursor: RwSignal<Option<CursorView>>,
 }
 
 impl ControllerView {
@@ -46,6 +55,9 @@ impl ControllerView {
             stats: RwSignal::new(None),
             notice: RwSignal::new(None),
             input_ready: RwSignal::new(false),
+            applied: RwSignal::new(None),
+            requested: RwSignal::new(None),
+            cursor: RwSignal::new(None),
         }
     }
 }
@@ -92,6 +104,8 @@ struct Runtime {
     timer: Cell<Option<TimeoutHandle>>,
     stats_interval: Cell<Option<IntervalHandle>>,
     previous_sample: RefCell<Option<Sample>>,
+    /// The control channel's state (cursor shapes) for the current peer.
+    remote: RefCell<RemoteControl>,
     stopped: Cell<bool>,
 }
 
@@ -117,6 +131,7 @@ impl Controller {
             timer: Cell::new(None),
             stats_interval: Cell::new(None),
             previous_sample: RefCell::new(None),
+            remote: RefCell::new(RemoteControl::default()),
             stopped: Cell::new(false),
         });
         let weak = Rc::downgrade(&runtime);
@@ -136,6 +151,17 @@ impl Controller {
     /// Sends one input event to the agent; false if the input channel is not open.
     pub fn send_input(&self, event: &InputEvent) -> bool {
         self.runtime.peer.borrow().as_ref().is_some_and(|(_, link)| link.send_input(&encode_input(event)))
+    }
+
+    /// Asks the agent to stream with `preset`; false if the control
+    /// channel is not open.
+    pub fn set_quality(&self, preset: QualityPreset) -> bool {
+        let message = encode(&ControllerToAgent::SetQuality { preset });
+        let sent = self.runtime.peer.borrow().as_ref().is_some_and(|(_, link)| link.send_control(&message));
+        if sent {
+            self.runtime.view.requested.set(Some(preset));
+        }
+        sent
     }
 
     /// Ends the session: `bye` to the agent, then everything closes.
@@ -303,6 +329,10 @@ impl Runtime {
         self.peer.replace(None);
         self.previous_sample.replace(None);
         self.view.input_ready.set(false);
+        // A new connection has a new control channel: the agent starts
+        // its shape cache over, and so do we.
+        self.remote.replace(RemoteControl::default());
+        self.view.cursor.set(None);
     }
 
     /// Gets a token the server accepts (refreshing it if needed), then
@@ -381,7 +411,18 @@ impl Runtime {
                 }
             }
             PeerEvent::Control(text) => {
-                web_sys::console::debug_1(&format!("control message: {text}").into());
+                if self.connection_of(peer).is_none() {
+                    return;
+                }
+                let update = self.remote.borrow_mut().handle(&text);
+                match update {
+                    Ok(Update::Applied(applied)) => self.view.applied.set(Some(applied)),
+                    Ok(Update::Cursor(cursor)) => self.view.cursor.set(Some(cursor)),
+                    Ok(Update::Nothing) => {}
+                    Err(reason) => {
+                        web_sys::console::warn_1(&format!("dropping a control message: {reason}").into());
+                    }
+                }
             }
         }
     }

@@ -15,6 +15,7 @@ use crate::session::Session;
 use leptos::html::Video;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
+use tether_shared::control::QualityPreset;
 use tether_shared::input::{InputEvent, ScreenSize};
 
 /// Connects on mount; leaving the page ends the session.
@@ -44,6 +45,11 @@ pub fn ControllerPage() -> impl IntoView {
         back.run(());
     });
     let on_retry = Callback::new(move |()| controller.with_value(Controller::retry));
+    let on_quality = Callback::new(move |preset: QualityPreset| {
+        controller.with_value(|controller| controller.set_quality(preset));
+    });
+    let applied = state.applied;
+    let screen = Signal::derive(move || applied.with(|applied| applied.map(|applied| applied.screen)));
 
     view! {
         <PageHeader title="Live session">
@@ -52,13 +58,24 @@ pub fn ControllerPage() -> impl IntoView {
                 show_stats=show_stats
                 live=live
                 input_ready=state.input_ready
+                applied=state.applied
+                requested=state.requested
+                on_quality=on_quality
                 on_secure_attention=on_secure_attention
                 on_end=on_end
             />
         </PageHeader>
         <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready />
         <Alert message=state.notice kind=AlertKind::Warning testid="controller-notice" />
-        <RemoteScreen video=video mode=mode picture=picture on_input=on_input>
+        <RemoteScreen
+            video=video
+            mode=mode
+            picture=picture
+            screen=screen
+            cursor=state.cursor
+            input_ready=state.input_ready
+            on_input=on_input
+        >
             <ScreenMessage
                 status=status
                 has_picture=Signal::derive(move || picture.with(Option::is_some))

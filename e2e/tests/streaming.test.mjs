@@ -1,0 +1,291 @@
+// Real streaming, end to end: Xvfb shows a known scene (solid colour blocks
+// and an input window that logs what it receives); an enrolled agent run
+// with --unattended streams that display; headless Chromium logs in as a
+// technician and opens the session from the Targets page. The test checks
+// that frames decode and keep decoding, that the decoded picture has the
+// scene's colours at the scene's places, that a click and typed text in the
+// browser reach the X display at the right place, and that the session
+// survives malformed, oversized and hostile messages on the input channel.
+
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer } from '../lib/server.mjs';
+import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
+import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { stepRunner } from '../lib/steps.mjs';
+import { showsText, signIn, shellOf, visible } from '../lib/ui.mjs';
+import { createEnrollmentToken, createUser, firstLogin } from '../lib/api.mjs';
+import { startXvfb } from '../lib/xvfb.mjs';
+import { centreOf, rgbOf, startScene } from '../lib/scene.mjs';
+import { instrumentWebRtc, pagePointOf, sampleVideo, sendRaw, videoStats } from '../lib/rtc.mjs';
+import { until } from '../lib/wait.mjs';
+
+const ADMIN_PASSWORD = 'admin-correct-horse-42';
+const TECH = { username: 'tess', displayName: 'Tess Technician', role: 'technician', password: 'tess-one-time-pass-1' };
+const TECH_PASSWORD = 'tess-battery-staple-7';
+const WIDTH = 1280;
+const HEIGHT = 720;
+/** How long the server, the agent and the page's 3 s refresh may take. */
+const DEADLINE_MS = 20_000;
+/**
+ * Largest difference per colour channel between the scene and the decoded
+ * picture: H.264 at the agent's bitrate, 4:2:0 chroma and the YUV→RGB
+ * conversions on both sides leave a few steps on flat colour.
+ */
+const COLOUR_TOLERANCE = 16;
+const SESSION_PATH = /\/sessions\/([0-9a-f-]{36})$/;
+
+/** Whether two `[r, g, b]` differ by at most `COLOUR_TOLERANCE` per channel. */
+function sameColour(got, want) {
+  return got.every((value, i) => Math.abs(value - want[i]) <= COLOUR_TOLERANCE);
+}
+
+/**
+ * Messages no well-behaved controller sends: each must be dropped by the
+ * agent's decoder without effect. Strings go as text, `{ bytes }` as binary.
+ */
+const HOSTILE_MESSAGES = [
+  'not json',
+  '',
+  '\u0000',
+  '{"t":"format_disk"}',
+  '{"t":"mouse_button","button":"left","down":true,"x":5000,"y":10}',
+  '{"t":"mouse_button","button":"left","down":true,"x":10,"y":720}',
+  '{"t":"mouse_move","x":-1,"y":0}',
+  '{"t":"mouse_move","x":4294967296,"y":0}',
+  '{"t":"mouse_move","x":1e99,"y":0}',
+  '{"t":"key","key":"KeyA","down":true,"repeat":9}',
+  '{"t":"key","key":"KeyÆ","down":true}',
+  '{"t":"key","key":{"code":"KeyA"},"down":true}',
+  '{"t":"wheel","dx":0,"dy":1000}',
+  '{"t":"text","text":"a\\u0007b"}',
+  '{"t":"text","text":""}',
+  `{"t":"text","text":"${'é'.repeat(300)}"}`,
+  `{"t":"text","text":"${'x'.repeat(4_000)}"}`,
+  `{"t":"text","text":"${'y'.repeat(60_000)}"}`,
+  `${'['.repeat(500)}${']'.repeat(500)}`,
+  { bytes: [0xff, 0xfe, 0x00, 0x80, 0x7b] },
+  { bytes: [] },
+];
+
+describe('streaming', () => {
+  let xvfb;
+  let scene;
+  let server;
+  let browser;
+  let page;
+  let workDir;
+  let agent = null;
+  let sessionId = null;
+  let pageErrors = [];
+  const host = hostname();
+  const targetRow = () => page.locator(`[data-testid="target-row"][data-hostname=${JSON.stringify(host)}]`);
+  const framesDecoded = async () => (await videoStats(page))?.framesDecoded ?? 0;
+
+  /** Waits until the page has decoded `count` more frames than now. */
+  async function framesKeepDecoding(count) {
+    const start = await framesDecoded();
+    await until(async () => (await framesDecoded()) >= start + count, `${count} more decoded frames (from ${start})`, {
+      deadlineMs: DEADLINE_MS,
+      everyMs: 200,
+      describe: () => videoStats(page),
+    });
+  }
+
+  /** Clicks the picture over remote pixel `at` and waits for X to log the press and release there. */
+  async function clickAndExpect(at) {
+    const from = scene.events.length;
+    const point = await pagePointOf(page, at);
+    await page.mouse.click(point.x, point.y);
+    // Mouse events carry whole CSS pixels, so the picture shrunk to fit the
+    // page may map a click up to one CSS pixel's worth of remote pixels off.
+    const tolerance = Math.max(1, Math.ceil(1 / point.scale));
+    const near = (event) => Math.abs(event.root_x - at.x) <= tolerance && Math.abs(event.root_y - at.y) <= tolerance;
+    const press = await scene.waitFor((e) => e.event === 'button_press', `a button press near ${JSON.stringify(at)}`, { from });
+    assert.equal(press.button, 1, `not the left button: ${JSON.stringify(press)}`);
+    assert.ok(near(press), `X saw the press at (${press.root_x}, ${press.root_y}), the browser clicked over (${at.x}, ${at.y})`);
+    const release = await scene.waitFor((e) => e.event === 'button_release', 'the button release', { from });
+    assert.equal(release.button, 1);
+    assert.ok(near(release), `X saw the release at (${release.root_x}, ${release.root_y})`);
+    return from;
+  }
+
+  before(async () => {
+    workDir = await mkdtemp(path.join(tmpdir(), 'tether-e2e-streaming-'));
+    xvfb = await startXvfb({ width: WIDTH, height: HEIGHT });
+    scene = await startScene(xvfb.display);
+    assert.equal(scene.layout.width, WIDTH);
+    assert.equal(scene.layout.height, HEIGHT);
+
+    server = await startServer();
+    assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
+    const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
+    await createUser(server.url, adminToken, TECH);
+    await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
+
+    await requireAgentBinary();
+    const token = await createEnrollmentToken(server.url, adminToken, 'E2E streaming');
+    const configPath = path.join(workDir, 'agent.json');
+    const enrolled = await runAgentCommand(['enroll', '--server', server.url, '--token', token, '--config', configPath]);
+    assert.equal(enrolled.code, 0, `enroll failed:\n${enrolled.stdout}${enrolled.stderr}`);
+    agent = startAgent(configPath, {
+      args: ['--unattended', '--webrtc-bind', '127.0.0.1:0'],
+      display: xvfb.display,
+    });
+
+    browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
+    await instrumentWebRtc(browser.context);
+    page = await browser.context.newPage();
+    pageErrors = watchPageErrors(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await agent?.kill('SIGKILL');
+    await server?.stop();
+    await scene?.stop();
+    await xvfb?.stop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  const step = stepRunner('streaming', () => ({
+    page,
+    server,
+    agent,
+    others: { scene: scene?.output ?? [], Xvfb: xvfb?.output ?? [] },
+    pageErrors,
+  }));
+
+  step('a technician opens the session from the Targets page and frames decode', async () => {
+    await page.goto(server.url);
+    await signIn(page, TECH.username, TECH_PASSWORD);
+    await shellOf(page, 'technician');
+    await showsText(page, 'page-title', 'Targets');
+    await targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
+    await targetRow().getByTestId('target-connect').click();
+    await page.waitForURL(SESSION_PATH);
+    sessionId = page.url().match(SESSION_PATH)[1];
+    await showsText(page, 'page-title', 'Live session');
+    await visible(page, 'remote-video');
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: DEADLINE_MS });
+
+    const first = await until(
+      async () => {
+        const stats = await videoStats(page);
+        return stats && stats.framesDecoded > 0 && stats;
+      },
+      'the first decoded frame',
+      { deadlineMs: DEADLINE_MS, describe: () => videoStats(page) },
+    );
+    assert.match(first.codec ?? '', /^video\/H264/i, `decoded ${first.codec}, not H.264`);
+    assert.deepEqual([first.frameWidth, first.frameHeight], [WIDTH, HEIGHT], 'the picture is not the display size');
+    // The agent resends a still screen at least once a second.
+    await framesKeepDecoding(3);
+  });
+
+  step('the decoded picture shows the scene: known colours at known places', async () => {
+    const places = [
+      ...scene.layout.blocks.map((block) => ({ name: block.name, at: centreOf(block), rgb: rgbOf(block.rgb) })),
+      { name: 'input window', at: centreOf(scene.layout.input), rgb: rgbOf(scene.layout.input.rgb) },
+      { name: 'background', at: { x: 1200, y: 660 }, rgb: rgbOf(scene.layout.background) },
+    ];
+    let last = null;
+    await until(
+      async () => {
+        last = await sampleVideo(page, places.map((place) => place.at));
+        return last && last.width === WIDTH && places.every((place, i) => sameColour(last.colours[i], place.rgb));
+      },
+      'the picture to show the scene',
+      {
+        deadlineMs: DEADLINE_MS,
+        everyMs: 250,
+        describe: () => places.map((place, i) => ({ name: place.name, want: place.rgb, got: last?.colours[i] })),
+      },
+    );
+    if (process.env.TETHER_E2E_VERBOSE) {
+      console.error(places.map((place, i) => `${place.name}: want ${place.rgb} got ${last.colours[i]}`).join('\n'));
+    }
+  });
+
+  step('a click on the picture reaches the X display at the same place', async () => {
+    await page.locator('[data-testid="input-state"][data-ready="true"]').waitFor({ timeout: DEADLINE_MS });
+    const input = scene.layout.input;
+    await clickAndExpect({ x: input.x + 137, y: input.y + 84 });
+  });
+
+  step('typed text reaches the focused window on the X display', async () => {
+    // The click focused the picture, so the keyboard is the remote computer's.
+    assert.ok(
+      await page.evaluate(() => document.activeElement?.dataset?.testid === 'remote-video'),
+      'the picture does not have the focus after a click',
+    );
+    const from = scene.events.length;
+    const text = 'tether 42';
+    await page.keyboard.type(text);
+    const typed = () =>
+      scene.events
+        .slice(from)
+        .filter((e) => e.event === 'key_press')
+        .map((e) => e.text ?? '')
+        .join('');
+    await until(() => typed() === text, `X to receive ${JSON.stringify(text)}`, {
+      deadlineMs: DEADLINE_MS,
+      describe: typed,
+    });
+    // Every key that went down came up again.
+    await until(
+      () => {
+        const held = new Map();
+        for (const e of scene.events.slice(from)) {
+          if (e.event === 'key_press') held.set(e.keycode, (held.get(e.keycode) ?? 0) + 1);
+          if (e.event === 'key_release') held.set(e.keycode, (held.get(e.keycode) ?? 0) - 1);
+        }
+        return [...held.values()].every((count) => count === 0);
+      },
+      'every typed key to be released',
+      { deadlineMs: DEADLINE_MS, describe: () => scene.events.slice(from) },
+    );
+  });
+
+  step('malformed, oversized and hostile input messages are dropped and the session goes on', async () => {
+    const from = scene.events.length;
+    // The decoder's refusals (`reason=…`), not other reasons to drop input.
+    const dropped = () => agent.output.filter((line) => /dropping an input message.*reason/.test(line)).length;
+    const droppedBefore = dropped();
+    assert.equal(await sendRaw(page, 'input', HOSTILE_MESSAGES), HOSTILE_MESSAGES.length);
+    await until(() => dropped() >= droppedBefore + HOSTILE_MESSAGES.length, 'the agent to drop every hostile message', {
+      deadlineMs: DEADLINE_MS,
+      describe: () => ({ dropped: dropped() - droppedBefore, of: HOSTILE_MESSAGES.length }),
+    });
+    assert.equal(dropped() - droppedBefore, HOSTILE_MESSAGES.length, 'the agent refused more messages than were sent');
+    assert.ok(agent.running(), 'the agent exited');
+
+    // Still streaming, still connected, and input still works.
+    await framesKeepDecoding(2);
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor();
+    await page.locator('[data-testid="input-state"][data-ready="true"]').waitFor();
+    const input = scene.layout.input;
+    const clickedFrom = await clickAndExpect({ x: input.x + 311, y: input.y + 197 });
+    // None of the hostile messages had an effect on the display.
+    assert.deepEqual(scene.events.slice(from, clickedFrom), [], 'a hostile message reached the X display');
+  });
+
+  step('ending the session from the page closes the connection on both sides', async () => {
+    await page.getByTestId('end-session').click();
+    await showsText(page, 'page-title', 'Targets');
+    await until(
+      () => page.evaluate(() => window.__tetherProbe.peers.every((peer) => peer.connectionState === 'closed')),
+      'the page to close its peer connection',
+      { deadlineMs: DEADLINE_MS },
+    );
+    const ending = (line) => line.includes('session ending') && line.includes(sessionId);
+    await until(() => agent.output.some(ending), 'the agent to end the session', {
+      deadlineMs: DEADLINE_MS,
+      describe: () => agent.output.slice(-5),
+    });
+    assert.ok(agent.running(), 'the agent exited with the session');
+  });
+});

@@ -1,0 +1,159 @@
+//! The default broker: a TURN relay (UDP only) embedded in the server with
+//! the `turn` crate, so one machine works with no extra process. It checks
+//! TURN REST credentials itself ([`RestAuth`]; the crate's own
+//! `LongTermAuthHandler` rejects `expiry:name` usernames) and relays only
+//! to peers [`super::peers`] allows. Start it with [`EmbeddedRelay::start`]
+//! and stop it with [`EmbeddedRelay::stop`] on shutdown.
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::net::UdpSocket;
+use turn::auth::{AuthHandler, generate_auth_key};
+use turn::relay::RelayAddressGenerator;
+use turn::relay::relay_range::RelayAddressGeneratorRanges;
+use turn::relay::relay_static::RelayAddressGeneratorStatic;
+use turn::server::Server;
+use turn::server::config::{ConnConfig, ServerConfig};
+use webrtc_util::vnet::net::Net;
+
+use super::credentials::TurnSecret;
+use super::peers::{FilteringGenerator, PeerPolicy};
+
+/// How to run the embedded relay.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// UDP address the relay listens on (e.g. `127.0.0.1:3478`; port 0
+    /// picks a free one).
+    pub listen: SocketAddr,
+    /// Address relayed sockets are bound to and announced as; it must be
+    /// an address of this machine that both ends can reach (not 0.0.0.0).
+    pub relay_ip: IpAddr,
+    /// Ports for relayed sockets; `None` lets the system pick.
+    pub relay_ports: Option<RangeInclusive<u16>>,
+    /// The TURN realm.
+    pub realm: String,
+    /// The secret credentials are signed with.
+    pub secret: TurnSecret,
+    /// Relay to loopback peers (tests on one machine only).
+    pub allow_loopback_peers: bool,
+}
+
+/// Why the relay could not start or stop.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The listening socket could not be bound.
+    #[error("cannot bind the embedded TURN relay to {address}: {source}")]
+    Bind {
+        /// The configured address.
+        address: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The relay address is unspecified or the port range is empty.
+    #[error("bad embedded TURN relay settings: {0}")]
+    Config(&'static str),
+    /// The `turn` crate refused to start or stop.
+    #[error("embedded TURN relay: {0}")]
+    Turn(#[from] turn::Error),
+}
+
+/// A running embedded relay.
+pub struct EmbeddedRelay {
+    server: Server,
+    local_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for EmbeddedRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedRelay").field("local_addr", &self.local_addr).finish_non_exhaustive()
+    }
+}
+
+impl EmbeddedRelay {
+    /// Binds the listening socket and starts relaying.
+    pub async fn start(config: EmbeddedConfig) -> Result<Self, RelayError> {
+        if config.relay_ip.is_unspecified() {
+            return Err(RelayError::Config("the relay address must be a real address, not 0.0.0.0 or ::"));
+        }
+        let socket = UdpSocket::bind(config.listen)
+            .await
+            .map_err(|source| RelayError::Bind { address: config.listen, source })?;
+        let local_addr = socket.local_addr().map_err(|source| RelayError::Bind { address: config.listen, source })?;
+        let net = Arc::new(Net::new(None));
+        let address = config.relay_ip.to_string();
+        let inner: Box<dyn RelayAddressGenerator + Send + Sync> = match config.relay_ports {
+            Some(ports) if ports.is_empty() || *ports.start() == 0 => {
+                return Err(RelayError::Config("the relay port range is empty or starts at 0"));
+            }
+            Some(ports) => Box::new(RelayAddressGeneratorRanges {
+                relay_address: config.relay_ip,
+                min_port: *ports.start(),
+                max_port: *ports.end(),
+                max_retries: 0,
+                address,
+                net,
+            }),
+            None => Box::new(RelayAddressGeneratorStatic { relay_address: config.relay_ip, address, net }),
+        };
+        let policy = PeerPolicy { allow_loopback: config.allow_loopback_peers };
+        let server = Server::new(ServerConfig {
+            conn_configs: vec![ConnConfig {
+                conn: Arc::new(socket),
+                relay_addr_generator: Box::new(FilteringGenerator { inner, policy }),
+            }],
+            realm: config.realm,
+            auth_handler: Arc::new(RestAuth { secret: config.secret }),
+            channel_bind_timeout: Duration::ZERO,
+            alloc_close_notify: None,
+        })
+        .await?;
+        tracing::info!(%local_addr, "embedded TURN relay listening (UDP)");
+        Ok(EmbeddedRelay { server, local_addr })
+    }
+
+    /// The address the relay listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The TURN URL for clients: `turn:<ip>:<port>?transport=udp`.
+    pub fn url(&self) -> String {
+        let host = match self.local_addr.ip() {
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+        };
+        format!("turn:{host}:{}?transport=udp", self.local_addr.port())
+    }
+
+    /// Stops relaying: every allocation is closed and the socket released.
+    pub async fn stop(self) -> Result<(), RelayError> {
+        self.server.close().await?;
+        tracing::info!(local_addr = %self.local_addr, "embedded TURN relay stopped");
+        Ok(())
+    }
+}
+
+/// Checks TURN REST usernames (`expiry:name`) and derives the long-term
+/// key from the HMAC-SHA1 password, on every authenticated request, so a
+/// credential stops working once it expires.
+struct RestAuth {
+    secret: TurnSecret,
+}
+
+impl AuthHandler for RestAuth {
+    fn auth_handle(&self, username: &str, realm: &str, src_addr: SocketAddr) -> Result<Vec<u8>, turn::Error> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|err| turn::Error::Other(err.to_string()))?;
+        match self.secret.check(username, now.as_secs()) {
+            Ok(password) => Ok(generate_auth_key(username, realm, &password)),
+            Err(err) => {
+                // Debug, not info: anyone can send these, and the log must not be floodable.
+                tracing::debug!(%src_addr, username, error = %err, "embedded TURN relay refused a credential");
+                Err(turn::Error::Other(err.to_string()))
+            }
+        }
+    }
+}
