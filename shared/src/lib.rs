@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod api;
 pub mod audit_chain;
+pub mod broker;
 pub mod connection_code;
 pub mod control;
 pub mod input;
