@@ -26,11 +26,11 @@ export function webDir() {
 }
 
 /**
- * Starts the server. Resolves once it prints its URL, with
- * `{ url, adminPassword, stop, output }`; rejects if it exits first or the
- * deadline passes.
+ * Starts the server, with `env` added to its environment. Resolves once it
+ * prints its URL, with `{ url, adminPassword, stop, output }`; rejects if it
+ * exits first or the deadline passes.
  */
-export async function startServer({ deadlineMs = 60_000 } = {}) {
+export async function startServer({ deadlineMs = 60_000, env = {} } = {}) {
   const binary = serverBinary();
   await access(binary).catch(() => {
     throw new Error(`server binary not found at ${binary}: build it with \`cargo build -p tether-server\` or set TETHER_SERVER_BIN`);
@@ -50,7 +50,7 @@ export async function startServer({ deadlineMs = 60_000 } = {}) {
       '--data-dir', path.join(dir, 'data'),
       '--web-dir', web,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TETHER_LOG: process.env.TETHER_LOG ?? 'info,sqlx=warn' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TETHER_LOG: process.env.TETHER_LOG ?? 'info,sqlx=warn', ...env } },
   );
 
   const output = [];

@@ -7,28 +7,23 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import { startServer } from '../lib/server.mjs';
-import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
-import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
-import { signIn, shellOf, showsText, visible } from '../lib/ui.mjs';
-import { createEnrollmentToken, createUser, firstLogin } from '../lib/api.mjs';
-import { startXvfb } from '../lib/xvfb.mjs';
-import { startScene } from '../lib/scene.mjs';
-import { instrumentWebRtc, videoStats } from '../lib/rtc.mjs';
+import { showsText, visible } from '../lib/ui.mjs';
+import { LIVE_DEADLINE_MS, startLiveSession } from '../lib/live.mjs';
+import { videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
 
-const ADMIN_PASSWORD = 'admin-correct-horse-42';
-const TECH = { username: 'quinn', displayName: 'Quinn Technician', role: 'technician', password: 'quinn-one-time-pass-1' };
-const TECH_PASSWORD = 'quinn-battery-staple-7';
+const TECH = {
+  username: 'quinn',
+  displayName: 'Quinn Technician',
+  role: 'technician',
+  password: 'quinn-one-time-pass-1',
+  newPassword: 'quinn-battery-staple-7',
+};
 const WIDTH = 1280;
 const HEIGHT = 720;
-const DEADLINE_MS = 20_000;
-const SESSION_PATH = /\/sessions\/([0-9a-f-]{36})$/;
+const DEADLINE_MS = LIVE_DEADLINE_MS;
 
 /**
  * The page point over screen pixel `(x, y)`: the picture is letterboxed in
@@ -51,21 +46,14 @@ function pagePointOfScreen(page, { x, y }) {
 }
 
 describe('quality and the remote pointer', () => {
-  let xvfb;
+  let live;
   let scene;
-  let server;
-  let browser;
   let page;
-  let workDir;
-  let agent = null;
-  let pageErrors = [];
-  const host = hostname();
-  const targetRow = () => page.locator(`[data-testid="target-row"][data-hostname=${JSON.stringify(host)}]`);
   const frameSize = async () => {
     const stats = await videoStats(page);
     return stats && [stats.frameWidth, stats.frameHeight];
   };
-  const xdotool = (...args) => promisify(execFile)('xdotool', args, { env: { ...process.env, DISPLAY: xvfb.display } });
+  const xdotool = (...args) => promisify(execFile)('xdotool', args, { env: { ...process.env, DISPLAY: live.xvfb.display } });
 
   async function clickAndExpect(at) {
     const from = scene.events.length;
@@ -78,49 +66,18 @@ describe('quality and the remote pointer', () => {
   }
 
   before(async () => {
-    workDir = await mkdtemp(path.join(tmpdir(), 'tether-e2e-quality-'));
-    xvfb = await startXvfb({ width: WIDTH, height: HEIGHT });
-    scene = await startScene(xvfb.display);
-    server = await startServer();
-    const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
-    await createUser(server.url, adminToken, TECH);
-    await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
-    await requireAgentBinary();
-    const token = await createEnrollmentToken(server.url, adminToken, 'E2E quality');
-    const configPath = path.join(workDir, 'agent.json');
-    const enrolled = await runAgentCommand(['enroll', '--server', server.url, '--token', token, '--config', configPath]);
-    assert.equal(enrolled.code, 0, `enroll failed:\n${enrolled.stdout}${enrolled.stderr}`);
-    agent = startAgent(configPath, { args: ['--unattended', '--webrtc-bind', '127.0.0.1:0'], display: xvfb.display });
-    browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
-    await instrumentWebRtc(browser.context);
-    page = await browser.context.newPage();
-    pageErrors = watchPageErrors(page);
+    live = await startLiveSession({ name: 'quality', tech: TECH, width: WIDTH, height: HEIGHT });
+    ({ scene, page } = live);
   });
 
   after(async () => {
-    await browser?.close();
-    await agent?.kill('SIGKILL');
-    await server?.stop();
-    await scene?.stop();
-    await xvfb?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    await live?.stop();
   });
 
-  const step = stepRunner('quality', () => ({
-    page,
-    server,
-    agent,
-    others: { scene: scene?.output ?? [] },
-    pageErrors,
-  }));
+  const step = stepRunner('quality', () => live?.diagnostics() ?? {});
 
   step('the session opens at the agent\'s default quality, shown in the toolbar', async () => {
-    await page.goto(server.url);
-    await signIn(page, TECH.username, TECH_PASSWORD);
-    await shellOf(page, 'technician');
-    await targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
-    await targetRow().getByTestId('target-connect').click();
-    await page.waitForURL(SESSION_PATH);
+    await live.openSession();
     await showsText(page, 'page-title', 'Live session');
     await visible(page, 'remote-video');
     await page.locator('[data-testid="quality"][data-applied="balanced"]').waitFor({ timeout: DEADLINE_MS });

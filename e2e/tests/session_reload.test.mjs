@@ -9,47 +9,42 @@
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import path from 'node:path';
-import { startServer } from '../lib/server.mjs';
-import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
-import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
-import { showsText, signIn, shellOf } from '../lib/ui.mjs';
-import { call, createEnrollmentToken, createUser, firstLogin } from '../lib/api.mjs';
-import { startXvfb } from '../lib/xvfb.mjs';
-import { startScene } from '../lib/scene.mjs';
-import { instrumentWebRtc, videoStats } from '../lib/rtc.mjs';
+import { showsText } from '../lib/ui.mjs';
+import { call } from '../lib/api.mjs';
+import { LIVE_DEADLINE_MS, SESSION_PATH, startLiveSession } from '../lib/live.mjs';
+import { videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
 
-const ADMIN_PASSWORD = 'admin-correct-horse-42';
-const TECH = { username: 'rhea', displayName: 'Rhea Reloader', role: 'technician', password: 'rhea-one-time-pass-1' };
-const TECH_PASSWORD = 'rhea-battery-staple-7';
-const AUDITOR = { username: 'ada', displayName: 'Ada Auditor', role: 'auditor', password: 'ada-one-time-pass-1' };
-const AUDITOR_PASSWORD = 'ada-ledger-lantern-5';
+const TECH = {
+  username: 'rhea',
+  displayName: 'Rhea Reloader',
+  role: 'technician',
+  password: 'rhea-one-time-pass-1',
+  newPassword: 'rhea-battery-staple-7',
+};
+const AUDITOR = {
+  username: 'ada',
+  displayName: 'Ada Auditor',
+  role: 'auditor',
+  password: 'ada-one-time-pass-1',
+  newPassword: 'ada-ledger-lantern-5',
+};
 /** The server's reload grace for this suite, seconds: long enough for a reload, short enough to wait out. */
 const GRACE_SECONDS = 6;
-const DEADLINE_MS = 20_000;
-const SESSION_PATH = /\/sessions\/([0-9a-f-]{36})$/;
+const DEADLINE_MS = LIVE_DEADLINE_MS;
 
 describe('session reload', () => {
-  let xvfb;
-  let scene;
+  let live;
   let server;
-  let browser;
   let page;
-  let workDir;
   let agent = null;
-  let auditorToken;
   let sessionId = null;
-  let pageErrors = [];
-  const host = hostname();
-  const targetRow = () => page.locator(`[data-testid="target-row"][data-hostname=${JSON.stringify(host)}]`);
 
   /** Audit entries of `action` about this session. */
   async function auditOf(action) {
-    const { body } = await call(server.url, 'GET', `/api/audit?action=${action}`, { token: auditorToken });
+    const { body } = await call(server.url, 'GET', `/api/audit?action=${action}`, { token: live.auditorToken });
     return body.entries.filter((entry) => entry.target === sessionId);
   }
 
@@ -67,58 +62,23 @@ describe('session reload', () => {
   }
 
   before(async () => {
-    workDir = await mkdtemp(path.join(tmpdir(), 'tether-e2e-reload-'));
-    xvfb = await startXvfb({ width: 1280, height: 720 });
-    scene = await startScene(xvfb.display);
-    // startServer passes its environment on to the server.
-    process.env.TETHER_SESSION_RELOAD_GRACE_SECS = String(GRACE_SECONDS);
-    server = await startServer();
-    assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
-    const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
-    await createUser(server.url, adminToken, TECH);
-    await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
-    await createUser(server.url, adminToken, AUDITOR);
-    auditorToken = await firstLogin(server.url, AUDITOR.username, AUDITOR.password, AUDITOR_PASSWORD);
-
-    await requireAgentBinary();
-    const token = await createEnrollmentToken(server.url, adminToken, 'E2E reload');
-    const configPath = path.join(workDir, 'agent.json');
-    const enrolled = await runAgentCommand(['enroll', '--server', server.url, '--token', token, '--config', configPath]);
-    assert.equal(enrolled.code, 0, `enroll failed:\n${enrolled.stdout}${enrolled.stderr}`);
-    agent = startAgent(configPath, { args: ['--unattended', '--webrtc-bind', '127.0.0.1:0'], display: xvfb.display });
-
-    browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
-    await instrumentWebRtc(browser.context);
-    page = await browser.context.newPage();
-    pageErrors = watchPageErrors(page);
+    live = await startLiveSession({
+      name: 'reload',
+      tech: TECH,
+      auditor: AUDITOR,
+      serverEnv: { TETHER_SESSION_RELOAD_GRACE_SECS: String(GRACE_SECONDS) },
+    });
+    ({ server, page, agent } = live);
   });
 
   after(async () => {
-    await browser?.close();
-    await agent?.kill('SIGKILL');
-    await server?.stop();
-    await scene?.stop();
-    await xvfb?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    await live?.stop();
   });
 
-  const step = stepRunner('session-reload', () => ({
-    page,
-    server,
-    agent,
-    others: { scene: scene?.output ?? [], Xvfb: xvfb?.output ?? [] },
-    pageErrors,
-  }));
+  const step = stepRunner('session-reload', () => live?.diagnostics() ?? {});
 
   step('a technician opens a session and frames decode', async () => {
-    await page.goto(server.url);
-    await signIn(page, TECH.username, TECH_PASSWORD);
-    await shellOf(page, 'technician');
-    await showsText(page, 'page-title', 'Targets');
-    await targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
-    await targetRow().getByTestId('target-connect').click();
-    await page.waitForURL(SESSION_PATH);
-    sessionId = page.url().match(SESSION_PATH)[1];
+    sessionId = await live.openSession();
     await decodesFrames('frames on the first page');
   });
 
@@ -149,7 +109,8 @@ describe('session reload', () => {
       ended.details.reason,
       `the technician's controller disconnected and did not return within ${GRACE_SECONDS} s`,
     );
-    page = await browser.context.newPage();
-    pageErrors = watchPageErrors(page);
+    page = await live.browser.context.newPage();
+    live.page = page;
+    live.pageErrors = watchPageErrors(page);
   });
 });

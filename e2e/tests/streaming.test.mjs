@@ -9,34 +9,27 @@
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import path from 'node:path';
-import { startServer } from '../lib/server.mjs';
-import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
-import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
-import { showsText, signIn, shellOf, visible } from '../lib/ui.mjs';
-import { createEnrollmentToken, createUser, firstLogin } from '../lib/api.mjs';
-import { startXvfb } from '../lib/xvfb.mjs';
-import { centreOf, rgbOf, startScene } from '../lib/scene.mjs';
-import { instrumentWebRtc, pagePointOf, sampleVideo, sendRaw, videoStats } from '../lib/rtc.mjs';
+import { showsText, visible } from '../lib/ui.mjs';
+import { LIVE_DEADLINE_MS, startLiveSession } from '../lib/live.mjs';
+import { centreOf, rgbOf } from '../lib/scene.mjs';
+import { pagePointOf, sampleVideo, sendRaw, videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
 
-const ADMIN_PASSWORD = 'admin-correct-horse-42';
-const TECH = { username: 'tess', displayName: 'Tess Technician', role: 'technician', password: 'tess-one-time-pass-1' };
-const TECH_PASSWORD = 'tess-battery-staple-7';
-const WIDTH = 1280;
-const HEIGHT = 720;
-/** How long the server, the agent and the page's 3 s refresh may take. */
-const DEADLINE_MS = 20_000;
+const TECH = {
+  username: 'tess',
+  displayName: 'Tess Technician',
+  role: 'technician',
+  password: 'tess-one-time-pass-1',
+  newPassword: 'tess-battery-staple-7',
+};
+const DEADLINE_MS = LIVE_DEADLINE_MS;
 /**
  * Largest difference per colour channel between the scene and the decoded
  * picture: H.264 at the agent's bitrate, 4:2:0 chroma and the YUV→RGB
  * conversions on both sides leave a few steps on flat colour.
  */
 const COLOUR_TOLERANCE = 16;
-const SESSION_PATH = /\/sessions\/([0-9a-f-]{36})$/;
 
 /** Whether two `[r, g, b]` differ by at most `COLOUR_TOLERANCE` per channel. */
 function sameColour(got, want) {
@@ -72,17 +65,11 @@ const HOSTILE_MESSAGES = [
 ];
 
 describe('streaming', () => {
-  let xvfb;
+  let live;
   let scene;
-  let server;
-  let browser;
   let page;
-  let workDir;
   let agent = null;
   let sessionId = null;
-  let pageErrors = [];
-  const host = hostname();
-  const targetRow = () => page.locator(`[data-testid="target-row"][data-hostname=${JSON.stringify(host)}]`);
   const framesDecoded = async () => (await videoStats(page))?.framesDecoded ?? 0;
 
   /** Waits until the page has decoded `count` more frames than now. */
@@ -114,60 +101,18 @@ describe('streaming', () => {
   }
 
   before(async () => {
-    workDir = await mkdtemp(path.join(tmpdir(), 'tether-e2e-streaming-'));
-    xvfb = await startXvfb({ width: WIDTH, height: HEIGHT });
-    scene = await startScene(xvfb.display);
-    assert.equal(scene.layout.width, WIDTH);
-    assert.equal(scene.layout.height, HEIGHT);
-
-    server = await startServer();
-    assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
-    const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
-    await createUser(server.url, adminToken, TECH);
-    await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
-
-    await requireAgentBinary();
-    const token = await createEnrollmentToken(server.url, adminToken, 'E2E streaming');
-    const configPath = path.join(workDir, 'agent.json');
-    const enrolled = await runAgentCommand(['enroll', '--server', server.url, '--token', token, '--config', configPath]);
-    assert.equal(enrolled.code, 0, `enroll failed:\n${enrolled.stdout}${enrolled.stderr}`);
-    agent = startAgent(configPath, {
-      args: ['--unattended', '--webrtc-bind', '127.0.0.1:0'],
-      display: xvfb.display,
-    });
-
-    browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
-    await instrumentWebRtc(browser.context);
-    page = await browser.context.newPage();
-    pageErrors = watchPageErrors(page);
+    live = await startLiveSession({ name: 'streaming', tech: TECH });
+    ({ scene, page, agent } = live);
   });
 
   after(async () => {
-    await browser?.close();
-    await agent?.kill('SIGKILL');
-    await server?.stop();
-    await scene?.stop();
-    await xvfb?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    await live?.stop();
   });
 
-  const step = stepRunner('streaming', () => ({
-    page,
-    server,
-    agent,
-    others: { scene: scene?.output ?? [], Xvfb: xvfb?.output ?? [] },
-    pageErrors,
-  }));
+  const step = stepRunner('streaming', () => live?.diagnostics() ?? {});
 
   step('a technician opens the session from the Targets page and frames decode', async () => {
-    await page.goto(server.url);
-    await signIn(page, TECH.username, TECH_PASSWORD);
-    await shellOf(page, 'technician');
-    await showsText(page, 'page-title', 'Targets');
-    await targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
-    await targetRow().getByTestId('target-connect').click();
-    await page.waitForURL(SESSION_PATH);
-    sessionId = page.url().match(SESSION_PATH)[1];
+    sessionId = await live.openSession();
     await showsText(page, 'page-title', 'Live session');
     await visible(page, 'remote-video');
     await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: DEADLINE_MS });
@@ -181,7 +126,7 @@ describe('streaming', () => {
       { deadlineMs: DEADLINE_MS, describe: () => videoStats(page) },
     );
     assert.match(first.codec ?? '', /^video\/H264/i, `decoded ${first.codec}, not H.264`);
-    assert.deepEqual([first.frameWidth, first.frameHeight], [WIDTH, HEIGHT], 'the picture is not the display size');
+    assert.deepEqual([first.frameWidth, first.frameHeight], [scene.layout.width, scene.layout.height], 'the picture is not the display size');
     // The agent resends a still screen at least once a second.
     await framesKeepDecoding(3);
   });
@@ -196,7 +141,7 @@ describe('streaming', () => {
     await until(
       async () => {
         last = await sampleVideo(page, places.map((place) => place.at));
-        return last && last.width === WIDTH && places.every((place, i) => sameColour(last.colours[i], place.rgb));
+        return last && last.width === scene.layout.width && places.every((place, i) => sameColour(last.colours[i], place.rgb));
       },
       'the picture to show the scene',
       {
