@@ -31,7 +31,8 @@ pub async fn enroll(server_url: &str, token: &str) -> anyhow::Result<AgentConfig
     let enrolled: EnrollResponse = response.json().await.context("unexpected answer from the server")?;
     Ok(AgentConfig {
         server_url: base.as_str().trim_end_matches('/').to_owned(),
-        agent_id: enrolled.agent_id,
-        credential: enrolled.credential,
+        agent_id: Some(enrolled.agent_id),
+        credential: Some(enrolled.credential),
+        brokers: None,
     })
 }

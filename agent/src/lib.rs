@@ -1,14 +1,17 @@
-//! Tether's native agent: enrollment, the lasting link to the server, what
-//! it reports about the machine, capture, encoding, the WebRTC session and
+//! Tether's native agent: enrollment, the lasting link to the server,
+//! connection codes (broker sessions) and the loopback UI, what it reports
+//! about the machine, capture, encoding, the WebRTC session and
 //! remote input under the user's consent.
 
 pub mod backoff;
+pub mod broker;
 pub mod config;
 pub mod encode;
 pub mod enroll;
 pub mod frame;
 pub mod inject;
 pub mod link;
+pub mod local_ui;
 pub mod machine;
 pub mod platform;
 pub mod session;

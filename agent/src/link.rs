@@ -1,7 +1,9 @@
 //! The agent's lasting connection to its server: a WebSocket authenticated
 //! by the agent credential, re-established with backoff whenever it drops.
 //! While connected, a [`Dispatcher`] starts a [`Session`] per accepted
-//! request and routes signalling between the server and each session.
+//! request and routes signalling between the server and each session;
+//! [`serve_socket`] is that loop, shared with the broker session socket
+//! (`crate::broker::socket`).
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
@@ -12,17 +14,26 @@ use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAge
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// A signalling WebSocket to the server.
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Whether session requests may start without asking the person at this
 /// computer. The consent prompt comes later; until then only an explicit
 /// `--unattended` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consent {
     /// Accept every request (the operator chose unattended access).
     Unattended,
     /// Decline every request with a `bye`.
     Decline,
+    /// Accept only this session: the person at this computer typed its
+    /// connection code, which is their consent to start it (the acceptance
+    /// prompt comes with session policies). A repeated request for it is
+    /// ignored; any other is declined.
+    Code { session_id: String },
 }
 
 /// How the link treats sessions.
@@ -77,12 +88,8 @@ pub async fn run(
 /// One connection. Its sessions end with it: the server ends them when the
 /// agent goes away.
 async fn connect_once(config: &AgentConfig, options: &LinkOptions) -> anyhow::Result<Ended> {
-    let mut request = config.socket_url()?.as_str().into_client_request()?;
-    request.headers_mut().insert("authorization", format!("Bearer {}", config.credential).parse()?);
-    let limits = WebSocketConfig::default()
-        .max_message_size(Some(MAX_SIGNAL_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_SIGNAL_MESSAGE_BYTES));
-    let (mut socket, _) = match tokio_tungstenite::connect_async_with_config(request, Some(limits), false).await {
+    let enrollment = config.enrollment()?;
+    let (mut socket, _) = match open_socket(config.socket_url()?, enrollment.credential).await {
         Ok(connected) => connected,
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) if response.status().as_u16() == 401 => {
             return Ok(Ended::Refused("unknown or revoked agent credential".into()));
@@ -93,6 +100,44 @@ async fn connect_once(config: &AgentConfig, options: &LinkOptions) -> anyhow::Re
     socket.send(Message::text(serde_json::to_string(&hello)?)).await?;
     let (session_events, mut from_sessions) = mpsc::unbounded_channel();
     let mut dispatcher = Dispatcher::new(options.clone(), session_events);
+    serve_socket(&mut socket, &mut dispatcher, &mut from_sessions, Until::Closed).await?;
+    Ok(Ended::AfterWelcome)
+}
+
+/// Opens a signalling socket authenticated by `Authorization: Bearer`,
+/// with the signalling size limits.
+pub async fn open_socket(
+    url: url::Url,
+    bearer: &str,
+) -> Result<(Socket, tokio_tungstenite::tungstenite::handshake::client::Response), tokio_tungstenite::tungstenite::Error>
+{
+    let mut request = url.as_str().into_client_request()?;
+    let value = http::HeaderValue::from_str(&format!("Bearer {bearer}")).map_err(http::Error::from)?;
+    request.headers_mut().insert(http::header::AUTHORIZATION, value);
+    let limits = WebSocketConfig::default()
+        .max_message_size(Some(MAX_SIGNAL_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_SIGNAL_MESSAGE_BYTES));
+    tokio_tungstenite::connect_async_with_config(request, Some(limits), false).await
+}
+
+/// When [`serve_socket`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// When the server closes the socket.
+    Closed,
+    /// Also as soon as no session runs any more (a broker session's socket
+    /// serves its one session).
+    NoSessions,
+}
+
+/// Serves one signalling socket: messages from the server go to the
+/// dispatcher, what sessions report goes back to the server.
+pub async fn serve_socket(
+    socket: &mut Socket,
+    dispatcher: &mut Dispatcher,
+    from_sessions: &mut mpsc::UnboundedReceiver<SessionEvent>,
+    until: Until,
+) -> anyhow::Result<()> {
     loop {
         let outgoing = tokio::select! {
             message = socket.next() => match message {
@@ -114,8 +159,15 @@ async fn connect_once(config: &AgentConfig, options: &LinkOptions) -> anyhow::Re
         if let Some(message) = outgoing {
             socket.send(Message::text(serde_json::to_string(&message)?)).await?;
         }
+        if until == Until::NoSessions && dispatcher.session_count() == 0 {
+            // The session's bye (if any) went out before its end was reported.
+            if let Err(err) = socket.close(None).await {
+                tracing::debug!(error = %err, "closing the session socket");
+            }
+            break;
+        }
     }
-    Ok(Ended::AfterWelcome)
+    Ok(())
 }
 
 /// Routes messages between the server and the sessions, keyed by id.
@@ -124,11 +176,13 @@ pub struct Dispatcher {
     options: LinkOptions,
     sessions: HashMap<String, Session>,
     session_events: mpsc::UnboundedSender<SessionEvent>,
+    /// Why the last session that ended did.
+    last_ended: Option<String>,
 }
 
 impl Dispatcher {
     pub fn new(options: LinkOptions, session_events: mpsc::UnboundedSender<SessionEvent>) -> Self {
-        Self { options, sessions: HashMap::new(), session_events }
+        Self { options, sessions: HashMap::new(), session_events, last_ended: None }
     }
 
     /// Acts on a message from the server; returns the reply to send, if any.
@@ -143,11 +197,21 @@ impl Dispatcher {
                 None
             }
             ServerToAgent::SessionRequest { session_id, technician, ice_servers } => {
+                if matches!(&self.options.consent, Consent::Code { session_id: id } if *id == session_id)
+                    && self.sessions.contains_key(&session_id)
+                {
+                    tracing::debug!(%session_id, "the session this code started already runs");
+                    return None;
+                }
                 if let Err(reason) = self.admit(&session_id) {
                     tracing::info!(%session_id, %technician, %reason, "declining a session");
                     return Some(bye(session_id, reason));
                 }
-                tracing::info!(%session_id, %technician, "starting a session (unattended access)");
+                let why = match self.options.consent {
+                    Consent::Code { .. } => "the user entered its connection code",
+                    Consent::Unattended | Consent::Decline => "unattended access",
+                };
+                tracing::info!(%session_id, %technician, why, "starting a session");
                 let session = Session::start(
                     session_id.clone(),
                     ice_servers,
@@ -173,8 +237,13 @@ impl Dispatcher {
 
     /// Whether a new session may start.
     fn admit(&self, session_id: &str) -> Result<(), String> {
-        match self.options.consent {
+        match &self.options.consent {
             Consent::Decline => Err("nobody at this computer can accept sessions yet".into()),
+            Consent::Code { session_id: allowed } if allowed != session_id => {
+                Err("this connection is for another session".into())
+            }
+            Consent::Code { .. } if self.sessions.contains_key(session_id) => Err("this session already runs".into()),
+            Consent::Code { .. } => Ok(()),
             Consent::Unattended if self.sessions.contains_key(session_id) => Err("this session already runs".into()),
             Consent::Unattended if self.sessions.len() >= MAX_SESSIONS => {
                 Err("this computer is already in as many sessions as it allows".into())
@@ -190,9 +259,15 @@ impl Dispatcher {
             SessionEvent::Ended { session_id, reason } => {
                 tracing::info!(%session_id, %reason, "session ended");
                 self.sessions.remove(&session_id);
+                self.last_ended = Some(reason);
                 None
             }
         }
+    }
+
+    /// Why the last session that ended did, if one has.
+    pub fn last_ended(&self) -> Option<&str> {
+        self.last_ended.as_deref()
     }
 
     /// How many sessions are running.
@@ -259,5 +334,22 @@ mod tests {
         let ended = SessionEvent::Ended { session_id: "s1".into(), reason: "done".into() };
         assert_eq!(dispatcher.on_session_event(ended), None);
         assert_eq!(dispatcher.session_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_code_admits_its_own_session_once_and_nothing_else() {
+        let (events, _receiver) = mpsc::unbounded_channel();
+        let options = LinkOptions {
+            consent: Consent::Code { session_id: "s1".into() },
+            session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
+        };
+        let mut dispatcher = Dispatcher::new(options, events);
+        let other = dispatcher.on_server_message(request("s2")).await;
+        assert!(matches!(other, Some(AgentToServer::Signal { signal: Signal::Bye { .. }, .. })), "{other:?}");
+        assert_eq!(dispatcher.on_server_message(request("s1")).await, None);
+        assert_eq!(dispatcher.session_count(), 1);
+        // The server may announce the session the code started: no bye.
+        assert_eq!(dispatcher.on_server_message(request("s1")).await, None);
+        assert_eq!(dispatcher.session_count(), 1);
     }
 }

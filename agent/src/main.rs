@@ -1,11 +1,15 @@
 //! The `tether-agent` command: enroll this computer with a Tether server,
-//! then run and stay reachable for technicians, under the user's control.
+//! then run and stay reachable for technicians, under the user's control;
+//! or take a connection code (`connect`, or the loopback UI `ui`).
 
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tether_agent::broker::{self, ConnectOptions, Progress, list, probe};
 use tether_agent::config::{self, AgentConfig};
 use tether_agent::link::{Consent, LinkOptions};
+use tether_agent::local_ui::{LocalUi, UiOptions};
 use tether_agent::session::{DEFAULT_UDP_ADDRS, SessionConfig};
 use tether_agent::{enroll, link};
 
@@ -49,6 +53,57 @@ enum Command {
     },
     /// Connect to the server and stay reachable (the default).
     Run(RunArgs),
+    /// Set the server this agent takes connection codes from, and fetch its
+    /// broker list (no enrollment needed).
+    Configure {
+        /// The server's URL, e.g. https://tether.example.org
+        #[arg(long)]
+        server: String,
+    },
+    /// Take a connection code from a technician and run that session in the
+    /// foreground. Entering the code is your consent to the session.
+    Connect {
+        /// The 9-digit code (spaces or dashes allowed) or its link.
+        code: String,
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+    /// Serve the agent's page on this computer (loopback only) to enter a
+    /// connection code in the browser.
+    Ui {
+        /// The web app's built files (Trunk's dist directory).
+        #[arg(long, env = "TETHER_AGENT_UI_DIR")]
+        ui_dir: Option<PathBuf>,
+        /// Loopback address to listen on; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Print the address without opening a browser.
+        #[arg(long)]
+        no_open: bool,
+        #[command(flatten)]
+        session: SessionArgs,
+    },
+}
+
+/// Where a code's session binds and what it shows.
+#[derive(Debug, Clone, Args)]
+struct SessionArgs {
+    /// Local UDP addresses for WebRTC (comma-separated).
+    #[arg(long = "webrtc-bind", env = "TETHER_AGENT_WEBRTC_BIND", value_delimiter = ',', default_values_t = DEFAULT_UDP_ADDRS.map(String::from))]
+    webrtc_bind: Vec<String>,
+    /// The X display to share (default: $DISPLAY).
+    #[arg(long)]
+    display: Option<String>,
+}
+
+impl SessionArgs {
+    fn connect_options(self, config_path: &Path) -> ConnectOptions {
+        ConnectOptions {
+            config_path: config_path.to_owned(),
+            session: SessionConfig { udp_addrs: self.webrtc_bind, display: self.display, ..SessionConfig::default() },
+            probe_deadline: probe::DEFAULT_DEADLINE,
+        }
+    }
 }
 
 #[tokio::main]
@@ -67,6 +122,12 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
         Command::Enroll { server, token } => enroll_command(&server, &token, &path).await,
         Command::Run(args) => run_command(&path, args).await,
+        Command::Configure { server } => configure_command(&server, &path).await,
+        Command::Connect { code, session } => connect_command(&code, session.connect_options(&path)).await,
+        Command::Ui { ui_dir, listen, no_open, session } => {
+            let options = UiOptions { listen, ui_dir, connect: session.connect_options(&path) };
+            ui_command(options, !no_open).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,14 +141,104 @@ async fn main() -> ExitCode {
 async fn enroll_command(server: &str, token: &str, path: &std::path::Path) -> anyhow::Result<()> {
     let config = enroll::enroll(server, token).await?;
     config.save(path)?;
-    println!("enrolled with {} as agent {}; saved to {}", config.server_url, config.agent_id, path.display());
+    println!(
+        "enrolled with {} as agent {}; saved to {}",
+        config.server_url,
+        config.agent_id.as_deref().unwrap_or_default(),
+        path.display()
+    );
+    refresh_brokers(path, config).await;
     Ok(())
+}
+
+async fn configure_command(server: &str, path: &Path) -> anyhow::Result<()> {
+    let wanted = AgentConfig::for_server(server)?;
+    let config = match AgentConfig::load_optional(path)? {
+        Some(existing) if config::same_server(&existing.server_url, &wanted.server_url) => existing,
+        Some(existing) if existing.enrollment().is_ok() => anyhow::bail!(
+            "this agent is enrolled with {}; to move it to {}, enroll it there with `tether-agent enroll`",
+            existing.server_url,
+            wanted.server_url
+        ),
+        _ => wanted,
+    };
+    config.save(path)?;
+    println!("server set to {}; saved to {}", config.server_url, path.display());
+    refresh_brokers(path, config).await;
+    Ok(())
+}
+
+/// Fetches and caches the broker list, saying how it went; failure is not
+/// fatal (the agent fetches it again when it takes a code).
+async fn refresh_brokers(path: &Path, config: AgentConfig) {
+    match list::refresh(&list::http_client(), path, config).await {
+        Ok(config) => {
+            let count = config.brokers.as_ref().map_or(0, Vec::len);
+            println!("fetched the broker list ({count} broker(s)); connection codes can be entered");
+        }
+        Err(err) => println!("could not fetch the broker list yet: {err}"),
+    }
+}
+
+async fn connect_command(code: &str, options: ConnectOptions) -> anyhow::Result<()> {
+    let run = broker::connect::run(&options, code, |progress| match progress {
+        Progress::ContactingServer { server } => println!("Contacting the Tether server at {server}…"),
+        Progress::Redeeming { broker: Some(address) } => println!("Connecting to: {address}"),
+        Progress::Redeeming { broker: None } => println!("Checking the connection code…"),
+        Progress::InSession { technician, .. } => {
+            println!("Connected: a session with {technician} has started. Press Ctrl+C to end it.");
+        }
+    });
+    tokio::select! {
+        result = run => {
+            let reason = result?;
+            println!("Session ended: {reason}");
+            Ok(())
+        }
+        () = shutdown_signal() => {
+            println!("Cancelled; the session (if any) has ended.");
+            Ok(())
+        }
+    }
+}
+
+async fn ui_command(options: UiOptions, open: bool) -> anyhow::Result<()> {
+    let ui = LocalUi::start(options).await?;
+    let url = ui.url();
+    println!("The agent's page is at {url}");
+    println!("(only this computer can open it; keep the link private)");
+    if open {
+        open_browser(&url);
+    }
+    ui.run_until(shutdown_signal()).await
+}
+
+/// Asks the desktop to open `url`; failing is not fatal (the URL is printed).
+fn open_browser(url: &str) {
+    match std::process::Command::new("xdg-open").arg(url).spawn() {
+        Ok(mut child) => {
+            // Reap it without blocking the runtime.
+            std::thread::spawn(move || child.wait());
+        }
+        Err(err) => eprintln!("could not open a browser ({err}); open the address above yourself"),
+    }
 }
 
 async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()> {
     let config = AgentConfig::load(path)?;
+    let enrollment = config.enrollment()?;
     let consent = if args.unattended { Consent::Unattended } else { Consent::Decline };
-    tracing::info!(server = %config.server_url, agent = %config.agent_id, ?consent, "starting");
+    tracing::info!(server = %config.server_url, agent = %enrollment.agent_id, ?consent, "starting");
+    // Contacting the server also caches its broker list, for connection codes.
+    let refresh = tokio::spawn({
+        let (path, config) = (path.to_owned(), config.clone());
+        async move {
+            if let Err(err) = list::refresh(&list::http_client(), &path, config).await {
+                tracing::warn!(error = %err, "cannot fetch the broker list");
+            }
+        }
+    });
+    drop(refresh);
     let options =
         LinkOptions { consent, session: SessionConfig { udp_addrs: args.webrtc_bind, ..SessionConfig::default() } };
     link::run(config, options, shutdown_signal()).await
@@ -128,5 +279,25 @@ mod tests {
         let unattended = Cli::try_parse_from(["tether-agent", "--unattended"]).unwrap();
         assert!(unattended.command.is_none());
         assert!(unattended.run.unattended);
+    }
+
+    #[test]
+    fn connect_and_ui_take_session_options() {
+        let connect = Cli::try_parse_from([
+            "tether-agent",
+            "connect",
+            "123 456 789",
+            "--display",
+            ":5",
+            "--webrtc-bind",
+            "127.0.0.1:0",
+        ])
+        .unwrap();
+        let Some(Command::Connect { code, session }) = connect.command else { panic!("connect expected") };
+        assert_eq!(code, "123 456 789");
+        assert_eq!(session.display.as_deref(), Some(":5"));
+        let ui = Cli::try_parse_from(["tether-agent", "ui", "--no-open"]).unwrap();
+        let Some(Command::Ui { listen, no_open, .. }) = ui.command else { panic!("ui expected") };
+        assert!(no_open && listen.ip().is_loopback());
     }
 }

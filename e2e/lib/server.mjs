@@ -49,6 +49,8 @@ export async function startServer({ deadlineMs = 60_000, env = {} } = {}) {
       '--database-url', `sqlite://${path.join(dir, 'tether.db')}`,
       '--data-dir', path.join(dir, 'data'),
       '--web-dir', web,
+      // Several servers run at once: no fighting over the default 3478.
+      '--embedded-turn', '127.0.0.1:0',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TETHER_LOG: process.env.TETHER_LOG ?? 'info,sqlx=warn', ...env } },
   );

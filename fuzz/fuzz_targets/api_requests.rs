@@ -24,6 +24,13 @@ fuzz_target!(|data: &[u8]| {
     round_trips::<UpdateUserRequest>(data);
     round_trips::<ResetPasswordRequest>(data);
     round_trips::<ChangePasswordRequest>(data);
+    round_trips::<tether_shared::broker::CreateBrokerRequest>(data);
+    round_trips::<tether_shared::broker::CreateBrokerSessionRequest>(data);
+    round_trips::<tether_shared::broker::RedeemCodeRequest>(data);
+    // The agent's loopback UI request and the server answers the agent reads.
+    round_trips::<tether_shared::broker::LocalConnectRequest>(data);
+    round_trips::<tether_shared::broker::BrokerConfig>(data);
+    round_trips::<tether_shared::broker::RedeemCodeResponse>(data);
     let _ = serde_urlencoded::from_bytes::<AuditQuery>(data);
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = tether_shared::validate::username(text);

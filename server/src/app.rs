@@ -5,6 +5,7 @@ use crate::error::HttpError;
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes;
 use crate::state::AppState;
+use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -26,6 +27,9 @@ pub fn api(state: AppState) -> Router {
         .merge(routes::enrollment::router())
         .merge(routes::agents::router())
         .merge(routes::sessions::router())
+        .merge(routes::brokers::router())
+        .merge(routes::broker_sessions::router())
+        .merge(routes::broker::router(state.clone()))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
@@ -62,6 +66,26 @@ pub async fn serve(
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Starts the embedded TURN relay unless `--embedded-turn off`; returns it
+/// with the relay address it advertises. Stop it after serving.
+pub async fn start_embedded_relay(
+    turn: &crate::config::TurnConfig,
+    secret: &crate::broker::TurnSecret,
+) -> anyhow::Result<Option<(crate::broker::EmbeddedRelay, std::net::IpAddr)>> {
+    let Some(config) = turn.embedded(secret)? else {
+        return Ok(None);
+    };
+    let relay_ip = config.relay_ip;
+    let listen = config.listen;
+    let relay = crate::broker::EmbeddedRelay::start(config).await.with_context(|| {
+        format!(
+            "cannot start the embedded TURN relay on UDP {listen} (is a coturn or another Tether already there?): \
+             choose another address with --embedded-turn, or --embedded-turn off"
+        )
+    })?;
+    Ok(Some((relay, relay_ip)))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

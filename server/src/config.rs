@@ -1,9 +1,12 @@
 //! Server configuration from command-line flags and `TETHER_*` environment
 //! variables (flags win).
 
+use crate::broker::{BrokerSettings, BrokerSpec, EmbeddedConfig, TurnSecret};
+use anyhow::Context;
 use clap::Args;
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
 
 /// Where the server listens, stores and serves from.
 #[derive(Debug, Clone, Args)]
@@ -27,6 +30,9 @@ pub struct ServerConfig {
 
     #[command(flatten)]
     pub signalling: SignallingConfig,
+
+    #[command(flatten)]
+    pub turn: TurnConfig,
 
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TETHER_LOG_JSON", default_value_t = false)]
@@ -72,6 +78,13 @@ pub struct SignallingConfig {
     /// and the target to answer before it is ended.
     #[arg(long, env = "TETHER_SESSION_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub session_request_timeout_secs: u64,
+
+    /// Seconds a connection code stays redeemable after it is issued or
+    /// extended. A policy setting in the product; there is no policy store
+    /// yet, so it is server-wide configuration for now.
+    #[arg(long, env = "TETHER_CONNECTION_CODE_LIFETIME_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub connection_code_lifetime_secs: u64,
 }
 
 impl SignallingConfig {
@@ -86,5 +99,153 @@ impl SignallingConfig {
             reload_grace: std::time::Duration::from_secs(self.session_reload_grace_secs),
             request_timeout: std::time::Duration::from_secs(self.session_request_timeout_secs),
         }
+    }
+}
+
+/// Brokers (TURN relays): the shared TURN REST secret, the embedded relay
+/// and configured coturn brokers.
+#[derive(Debug, Clone, Args)]
+pub struct TurnConfig {
+    /// The TURN REST secret shared with every broker (coturn's
+    /// `static-auth-secret`); by default one is generated and kept in
+    /// `<data-dir>/turn-secret`.
+    #[arg(long, env = "TETHER_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+
+    /// UDP address of the embedded TURN relay (the `embedded` broker), or
+    /// `off`.
+    #[arg(long, env = "TETHER_EMBEDDED_TURN", default_value = "127.0.0.1:3478")]
+    pub embedded_turn: String,
+
+    /// The address the embedded relay gives out for relayed traffic (and
+    /// advertises); by default the listen address's IP. Required when it
+    /// listens on 0.0.0.0 or ::.
+    #[arg(long, env = "TETHER_EMBEDDED_TURN_RELAY_IP")]
+    pub embedded_turn_relay_ip: Option<IpAddr>,
+
+    /// UDP ports the embedded relay allocates from, `MIN-MAX` (any free
+    /// port when unset).
+    #[arg(long, env = "TETHER_EMBEDDED_TURN_PORTS", value_parser = parse_port_range)]
+    pub embedded_turn_ports: Option<RangeInclusive<u16>>,
+
+    /// A TURN relay sharing the secret, as `ID=turn:host:port[,turns:...]`;
+    /// repeat the flag, or separate brokers with spaces in the environment
+    /// variable.
+    #[arg(long = "broker", env = "TETHER_BROKERS", value_delimiter = ' ', value_parser = parse_broker)]
+    pub brokers: Vec<BrokerSpec>,
+
+    /// Seconds a session's TURN credentials stay valid (1 to 600).
+    #[arg(long, env = "TETHER_TURN_CREDENTIAL_LIFETIME_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub turn_credential_lifetime_secs: u64,
+}
+
+impl TurnConfig {
+    /// The secret: the flag's, else the one kept in `data_dir`.
+    pub fn secret(&self, data_dir: &Path) -> anyhow::Result<TurnSecret> {
+        let text = match &self.turn_secret {
+            Some(text) => text.clone(),
+            None => crate::secret::load_or_create(&data_dir.join("turn-secret"), || crate::secret::generate(""))?,
+        };
+        TurnSecret::new(text).context("bad --turn-secret")
+    }
+
+    /// The embedded relay's settings, or `None` when it is `off`.
+    pub fn embedded(&self, secret: &TurnSecret) -> anyhow::Result<Option<EmbeddedConfig>> {
+        if self.embedded_turn.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let listen: SocketAddr = self
+            .embedded_turn
+            .parse()
+            .with_context(|| format!("--embedded-turn {:?} is neither ip:port nor off", self.embedded_turn))?;
+        let relay_ip = match self.embedded_turn_relay_ip {
+            Some(ip) => ip,
+            None if listen.ip().is_unspecified() => {
+                anyhow::bail!(
+                    "--embedded-turn listens on {listen}: set --embedded-turn-relay-ip to the address clients reach"
+                )
+            }
+            None => listen.ip(),
+        };
+        Ok(Some(EmbeddedConfig {
+            listen,
+            relay_ip,
+            relay_ports: self.embedded_turn_ports.clone(),
+            realm: "tether".into(),
+            secret: secret.clone(),
+            // A relay on loopback serves only this machine; letting it relay
+            // to loopback peers gives nobody a way in they did not have.
+            allow_loopback_peers: relay_ip.is_loopback(),
+        }))
+    }
+
+    /// The broker settings: the embedded relay (when `embedded_url` is given)
+    /// first, then `--broker`s.
+    pub fn settings(&self, secret: TurnSecret, embedded_url: Option<String>) -> anyhow::Result<BrokerSettings> {
+        let mut built_in: Vec<BrokerSpec> =
+            embedded_url.map(|url| BrokerSpec { id: EMBEDDED_ID.into(), urls: vec![url] }).into_iter().collect();
+        for spec in &self.brokers {
+            if built_in.iter().any(|other| other.id == spec.id) {
+                anyhow::bail!("--broker {}: the id is used twice (or is the embedded relay's)", spec.id);
+            }
+            built_in.push(spec.clone());
+        }
+        Ok(BrokerSettings {
+            secret,
+            lifetime: std::time::Duration::from_secs(self.turn_credential_lifetime_secs),
+            built_in,
+        })
+    }
+}
+
+/// The embedded relay's broker id.
+pub const EMBEDDED_ID: &str = "embedded";
+
+/// The URL clients reach the embedded relay at: its bound port on the relay
+/// address when it listens on every interface.
+pub fn embedded_url(bound: SocketAddr, relay_ip: IpAddr) -> String {
+    let ip = if bound.ip().is_unspecified() { relay_ip } else { bound.ip() };
+    format!("turn:{}?transport=udp", SocketAddr::new(ip, bound.port()))
+}
+
+fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
+    let (min, max) = text.split_once('-').ok_or("expected MIN-MAX")?;
+    let min: u16 = min.trim().parse().map_err(|_| "MIN is not a port")?;
+    let max: u16 = max.trim().parse().map_err(|_| "MAX is not a port")?;
+    if min == 0 || min > max {
+        return Err("expected 1 <= MIN <= MAX".into());
+    }
+    Ok(min..=max)
+}
+
+fn parse_broker(text: &str) -> Result<BrokerSpec, String> {
+    let (id, urls) = text.split_once('=').ok_or("expected ID=turn:host:port[,turn:...]")?;
+    crate::broker::registry::check_id(id).map_err(str::to_owned)?;
+    let urls: Vec<String> = urls.split(',').map(|url| url.trim().to_owned()).collect();
+    crate::broker::registry::check_urls(&urls).map_err(|err| err.to_string())?;
+    Ok(BrokerSpec { id: id.to_owned(), urls })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_flags_and_port_ranges_parse() {
+        assert_eq!(
+            parse_broker("coturn-1=turn:relay.example.org:3478,turns:relay.example.org"),
+            Ok(BrokerSpec {
+                id: "coturn-1".into(),
+                urls: vec!["turn:relay.example.org:3478".into(), "turns:relay.example.org".into()],
+            })
+        );
+        for bad in ["coturn", "Bad=turn:x", "a=stun:x", "a=", "a=turn:x,http://y"] {
+            assert!(parse_broker(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_port_range("50000-50010"), Ok(50_000..=50_010));
+        assert!(parse_port_range("0-10").is_err() && parse_port_range("9-1").is_err());
+        let any: SocketAddr = "0.0.0.0:3478".parse().expect("addr");
+        assert_eq!(embedded_url(any, "192.0.2.7".parse().expect("ip")), "turn:192.0.2.7:3478?transport=udp");
     }
 }

@@ -103,6 +103,16 @@ enum Kind {
     Turn,
 }
 
+/// Checks that `url` is a well-formed `turn:` or `turns:` URL (a broker's).
+pub fn check_turn_url(url: &str) -> Result<(), IceConfigError> {
+    match check_url(url)? {
+        Kind::Turn => Ok(()),
+        Kind::Stun => {
+            Err(IceConfigError::BadUrl { url: url.to_owned(), problem: "a broker takes turn: or turns: URLs" })
+        }
+    }
+}
+
 /// Checks one RFC 7064 / 7065 URL.
 fn check_url(url: &str) -> Result<Kind, IceConfigError> {
     let bad = |problem| IceConfigError::BadUrl { url: url.to_owned(), problem };

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod broker;
+pub mod broker_sessions;
 pub mod config;
 pub mod db;
 pub mod error;

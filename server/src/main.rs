@@ -9,7 +9,7 @@ use tether_server::auth::tokens::TokenKeys;
 use tether_server::config::{ServerConfig, StorageConfig};
 use tether_server::state::AppState;
 use tether_server::store::Store;
-use tether_server::{app, audit, bootstrap, db, sessions};
+use tether_server::{app, audit, bootstrap, config, db, sessions};
 use tracing_subscriber::EnvFilter;
 
 /// Tether server: browser-based remote assistance.
@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(ServerConfig),
+    Serve(Box<ServerConfig>),
     /// Manage administrators from the console.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -71,7 +71,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Serve(config)) => serve(*config).await,
         Some(Command::Admin(AdminCommand::Create { username, display_name, storage })) => {
             init_logging(false);
             create_admin(&storage, &username, &display_name).await
@@ -97,6 +97,10 @@ async fn open_store(storage: &StorageConfig) -> anyhow::Result<Store> {
 async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     init_logging(config.log_json);
     let ice = config.signalling.ice().context("bad ICE server settings")?;
+    // The relay first: if its port is taken, fail before anything is created.
+    let turn_secret = config.turn.secret(&config.storage.data_dir)?;
+    let relay = app::start_embedded_relay(&config.turn, &turn_secret).await?;
+    let embedded_url = relay.as_ref().map(|(relay, relay_ip)| config::embedded_url(relay.local_addr(), *relay_ip));
     let store = open_store(&config.storage).await?;
     let keys = TokenKeys::load_or_create(&config.storage.data_dir)?;
     if let Some(admin) = bootstrap::first_admin(&store).await? {
@@ -109,19 +113,33 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     if !config.web_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.web_dir.display(), "web app not built; only the API is served");
     }
+    let broker_sessions = tether_server::broker_sessions::BrokerSessions::new(
+        tether_server::broker_sessions::CodeKey::load_or_create(&config.storage.data_dir)?,
+        tether_server::broker_sessions::BrokerSessions::policy_with_lifetime(std::time::Duration::from_secs(
+            config.signalling.connection_code_lifetime_secs,
+        )),
+        tether_server::broker_sessions::RedeemLimits::default(),
+    );
     let ended = sessions::end_interrupted(&store).await?;
     if ended > 0 {
         tracing::warn!(sessions = ended, "ended the sessions a previous run left open");
     }
     let state = AppState::new(store, keys, LoginLimits::default(), config.secure_cookies)
         .await?
-        .with_signalling(ice, config.signalling.timings());
+        .with_signalling(ice, config.signalling.timings())
+        .with_brokers(config.turn.settings(turn_secret, embedded_url)?)?
+        .with_broker_sessions(broker_sessions);
+    tether_server::broker_sessions::sweeper::spawn(state.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("tether: listening on http://{address}");
-    app::serve(listener, app::router(state, &config.web_dir), app::shutdown_signal()).await?;
+    let served = app::serve(listener, app::router(state, &config.web_dir), app::shutdown_signal()).await;
+    if let Some((relay, _)) = relay {
+        relay.stop().await.context("cannot stop the embedded TURN relay")?;
+    }
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

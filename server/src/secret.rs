@@ -20,6 +20,20 @@ pub fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The secret kept in the file at `path`, made with `make` and stored
+/// (owner-only) the first time, so it survives restarts.
+pub fn load_or_create(path: &std::path::Path, make: impl FnOnce() -> String) -> anyhow::Result<String> {
+    use anyhow::Context;
+    if path.exists() {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok(text.trim().to_owned());
+    }
+    let secret = make();
+    crate::fsutil::write_private(path, secret.as_bytes())?;
+    tracing::info!(path = %path.display(), "created a secret");
+    Ok(secret)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +45,15 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(digest(&a).len(), 64);
         assert_ne!(digest(&a), digest(&b));
+    }
+
+    #[test]
+    fn stored_secrets_survive_a_restart() {
+        let dir = std::env::temp_dir().join(format!("tether-secret-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("turn-secret");
+        let first = load_or_create(&path, || "first-secret".to_owned()).expect("create");
+        let second = load_or_create(&path, || "second-secret".to_owned()).expect("load");
+        assert_eq!((first.as_str(), second.as_str()), ("first-secret", "first-secret"));
+        std::fs::remove_dir_all(dir).expect("cleanup");
     }
 }

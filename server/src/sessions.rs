@@ -61,7 +61,7 @@ pub async fn end(
     reason: &str,
     notify_agent: bool,
 ) -> anyhow::Result<()> {
-    let agent_id: Option<(String,)> =
+    let agent_id: Option<(Option<String>,)> =
         sqlx::query_as("SELECT agent_id FROM sessions WHERE id = $1 AND ended_at IS NULL")
             .bind(session_id)
             .fetch_optional(state.store.pool())
@@ -69,6 +69,8 @@ pub async fn end(
     let Some((agent_id,)) = agent_id else {
         return Ok(());
     };
+    // A broker session's target has no agent row; the hub knows it by this.
+    let agent_id = agent_id.unwrap_or_else(|| crate::broker_sessions::hub_id(session_id));
     let now = now_ms();
     let mut tx = state.store.begin_write().await?;
     let event = Event::new(actor, "session.end").target(session_id.to_owned()).details(json!({ "reason": reason }));
@@ -83,6 +85,7 @@ pub async fn end(
     .await?;
     tx.commit().await?;
     state.relay.close(session_id, reason);
+    state.brokers.release(session_id);
     if notify_agent {
         let bye = Signal::Bye { reason: reason.to_owned() };
         state.hub.send(&agent_id, ServerToAgent::Signal { session_id: session_id.to_owned(), signal: bye });
@@ -99,6 +102,7 @@ pub async fn activate(state: &AppState, session_id: &str, agent_actor: Actor) ->
         .bind(session_id)
         .execute(tx.conn())
         .await?;
+    crate::broker_sessions::session_started(&mut tx, session_id, now).await?;
     tx.commit().await?;
     Ok(())
 }

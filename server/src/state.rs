@@ -25,10 +25,15 @@ pub struct AppState {
     pub timings: SessionTimings,
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Brokers (TURN relays) and which session uses which.
+    pub brokers: crate::broker::Brokers,
+    /// Connection codes: their key, policy and redemption throttle.
+    pub broker_sessions: crate::broker_sessions::BrokerSessions,
 }
 
 impl AppState {
     pub async fn new(store: Store, keys: TokenKeys, limits: LoginLimits, secure_cookies: bool) -> anyhow::Result<Self> {
+        let added_brokers = crate::broker::table::list(store.pool()).await?;
         Ok(Self {
             store,
             keys,
@@ -39,6 +44,8 @@ impl AppState {
             ice: Arc::new(crate::ice::IceConfig::default()),
             timings: SessionTimings::default(),
             secure_cookies,
+            brokers: crate::broker::Brokers::new(crate::broker::BrokerSettings::ephemeral()?, added_brokers)?,
+            broker_sessions: crate::broker_sessions::BrokerSessions::default(),
         })
     }
 }
@@ -47,6 +54,37 @@ impl AppState {
     /// The same state with these ICE servers and session timers.
     pub fn with_signalling(self, ice: crate::ice::IceConfig, timings: SessionTimings) -> Self {
         Self { ice: Arc::new(ice), timings, ..self }
+    }
+
+    /// The same state with these connection-code settings (key, policy,
+    /// redemption limits).
+    pub fn with_broker_sessions(self, broker_sessions: crate::broker_sessions::BrokerSessions) -> Self {
+        Self { broker_sessions, ..self }
+    }
+
+    /// The same state with these broker settings (secret, credential
+    /// lifetime, built-in brokers); admin-added brokers are kept.
+    pub fn with_brokers(self, settings: crate::broker::BrokerSettings) -> anyhow::Result<Self> {
+        Ok(Self { brokers: self.brokers.reconfigured(settings)?, ..self })
+    }
+
+    /// The ICE servers for one end of session `session_id`: the configured
+    /// STUN (and static TURN) servers plus a fresh TURN REST credential for
+    /// the session's broker — `broker` if named, else the one the session
+    /// already has, else the least loaded — and that broker's `host:port`
+    /// (`None` when there are no brokers).
+    pub fn ice_servers(
+        &self,
+        session_id: &str,
+        broker: Option<&str>,
+    ) -> Result<(Vec<tether_shared::signal::IceServer>, Option<String>), crate::broker::BrokerError> {
+        let mut servers = self.ice.servers_for(session_id);
+        let turn = self.brokers.turn_for(session_id, broker)?;
+        let address = turn.map(|(server, address)| {
+            servers.push(server);
+            address
+        });
+        Ok((servers, address))
     }
 }
 

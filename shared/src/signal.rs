@@ -101,6 +101,10 @@ pub enum ServerToController {
         ice_servers: Vec<IceServer>,
         #[serde(default)]
         last_negotiation: u64,
+        /// `host:port` of the session's broker (TURN relay), for
+        /// "Connecting to: host:port". (v2, additive)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        broker: Option<String>,
     },
     /// Negotiation from the agent. (v1)
     Signal { signal: Signal },
@@ -181,7 +185,18 @@ mod tests {
         });
         round_trip(ServerToAgent::Error { message: "m".into() });
         round_trip(ControllerToServer::Auth { token: "jwt".into() });
-        round_trip(ServerToController::Ready { session_id: "s".into(), ice_servers: ice, last_negotiation: 7 });
+        round_trip(ServerToController::Ready {
+            session_id: "s".into(),
+            ice_servers: ice.clone(),
+            last_negotiation: 7,
+            broker: None,
+        });
+        round_trip(ServerToController::Ready {
+            session_id: "s".into(),
+            ice_servers: ice,
+            last_negotiation: 7,
+            broker: Some("turn.example:3478".into()),
+        });
         round_trip(ServerToController::Ended { reason: "r".into() });
         round_trip(ServerToController::Error { message: "m".into() });
         for signal in signals() {
@@ -221,7 +236,12 @@ mod tests {
             serde_json::to_string(&tagged).expect("json"),
             r#"{"kind":"candidate","candidate":"c","sdp_mid":"0","sdp_mline_index":0,"negotiation":3}"#
         );
-        let ready = ServerToController::Ready { session_id: "s".into(), ice_servers: vec![], last_negotiation: 4 };
+        let ready = ServerToController::Ready {
+            session_id: "s".into(),
+            ice_servers: vec![],
+            last_negotiation: 4,
+            broker: None,
+        };
         assert_eq!(
             serde_json::to_string(&ready).expect("json"),
             r#"{"type":"ready","session_id":"s","ice_servers":[],"last_negotiation":4}"#

@@ -13,6 +13,7 @@ use tether_shared::api::{
     ApiError, AuditPage, AuditQuery, ChainStatus, ChangePasswordRequest, CreateSessionRequest, CreateUserRequest,
     LoginRequest, ResetPasswordRequest, SessionView, TokenResponse, UpdateUserRequest, UserView,
 };
+use tether_shared::broker::{BrokerSessionView, CreateBrokerSessionRequest};
 use tether_shared::signal::ControllerToServer;
 
 /// Error codes the client reacts to (the server's `ApiError::error`).
@@ -131,12 +132,12 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Api
 }
 
 /// Sends a request and decodes a JSON answer.
-async fn send_json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<T, ApiFailure> {
+pub(crate) async fn send_json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<T, ApiFailure> {
     send(request).await?.json::<T>().await.map_err(|e| ApiFailure::Decode(e.to_string()))
 }
 
 /// Sends a request whose answer has no body we need (`204 No Content`).
-async fn send_empty(request: Result<Request, gloo_net::Error>) -> Result<(), ApiFailure> {
+pub(crate) async fn send_empty(request: Result<Request, gloo_net::Error>) -> Result<(), ApiFailure> {
     send(request).await.map(drop)
 }
 
@@ -296,6 +297,73 @@ impl AuthorizedApi {
     /// session; signalling follows on the session's WebSocket.
     pub async fn create_session(&self, target_id: &str) -> Result<SessionView, ApiFailure> {
         send_json(self.post_json("/api/sessions", &CreateSessionRequest { target_id: target_id.to_owned() })).await
+    }
+
+    /// `GET /api/brokers` (admin): every broker with its load.
+    pub async fn list_brokers(&self) -> Result<Vec<tether_shared::broker::BrokerView>, ApiFailure> {
+        send_json(self.get("/api/brokers").build()).await
+    }
+
+    /// `POST /api/brokers` (admin): add a TURN relay sharing the server's secret.
+    pub async fn create_broker(
+        &self,
+        body: &tether_shared::broker::CreateBrokerRequest,
+    ) -> Result<tether_shared::broker::BrokerView, ApiFailure> {
+        send_json(self.post_json("/api/brokers", body)).await
+    }
+
+    /// `DELETE /api/brokers/{id}` (admin): remove an admin-added broker.
+    pub async fn delete_broker(&self, id: &str) -> Result<(), ApiFailure> {
+        send_empty(self.delete(&resource_url("/api/brokers", id, "")).build()).await
+    }
+
+    /// `POST /api/broker-sessions` (technician): a new connection code; the
+    /// answer is the only one that carries its digits.
+    pub async fn create_broker_session(&self) -> Result<BrokerSessionView, ApiFailure> {
+        send_json(self.post_json("/api/broker-sessions", &CreateBrokerSessionRequest::default())).await
+    }
+
+    /// `GET /api/broker-sessions/{id}` (technician): the code's state, without its digits.
+    pub async fn broker_session(&self, id: &str) -> Result<BrokerSessionView, ApiFailure> {
+        send_json(self.get(&resource_url("/api/broker-sessions", id, "")).build()).await
+    }
+
+    /// `POST /api/broker-sessions/{id}/{action}` (technician), `action` being
+    /// `renew` (Request New: a new code), `extend` (the timer starts over) or
+    /// `cancel`. The answer is the session after it, except for a cancel,
+    /// whose answer is not needed (the window closes).
+    pub async fn broker_session_action(
+        &self,
+        id: &str,
+        action: BrokerAction,
+    ) -> Result<Option<BrokerSessionView>, ApiFailure> {
+        let request = self.post(&resource_url("/api/broker-sessions", id, &format!("/{}", action.as_str()))).build();
+        match action {
+            BrokerAction::Cancel => send_empty(request).await.map(|()| None),
+            BrokerAction::Renew | BrokerAction::Extend => send_json(request).await.map(Some),
+        }
+    }
+}
+
+/// What the technician can do to a broker session's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerAction {
+    /// Request New: a new code replaces the old one.
+    Renew,
+    /// Extend Timeout: the code's lifetime starts over.
+    Extend,
+    /// Cancel: the code stops working and the window closes.
+    Cancel,
+}
+
+impl BrokerAction {
+    /// The last path segment of the action's endpoint.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrokerAction::Renew => "renew",
+            BrokerAction::Extend => "extend",
+            BrokerAction::Cancel => "cancel",
+        }
     }
 }
 

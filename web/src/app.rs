@@ -1,12 +1,16 @@
 //! The root component: the session, the router, and which screen the
-//! session's phase allows (login, forced password change, or the shell).
+//! session's phase allows (login, forced password change, or the shell);
+//! and, apart from all that, the agent's own page at `/agent`.
 
 use crate::components::role_gate::RoleGate;
 use crate::components::sidebar::Sidebar;
 use crate::components::splash::Splash;
 use crate::pages::account::AccountPage;
+use crate::pages::agent_ui::{AGENT_UI_PATH, AgentUiPage};
 use crate::pages::agents::AgentsPage;
 use crate::pages::audit::AuditPage;
+use crate::pages::broker_window::BrokerWindowPage;
+use crate::pages::brokers::BrokersPage;
 use crate::pages::controller::ControllerPage;
 use crate::pages::forced_password_change::ForcedPasswordChangePage;
 use crate::pages::home::HomePage;
@@ -24,6 +28,11 @@ use tether_shared::Role;
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
+    // The agent's page for the end user lives outside the technician's
+    // session machinery: no refresh call, no login redirect.
+    if current_path().trim_end_matches('/') == AGENT_UI_PATH {
+        return view! { <AgentUiPage /> }.into_any();
+    }
     let session = Session::provide();
     view! {
         <Router>
@@ -35,6 +44,12 @@ pub fn App() -> impl IntoView {
             }}
         </Router>
     }
+    .into_any()
+}
+
+/// The address's path as the app started.
+fn current_path() -> String {
+    web_sys::window().and_then(|window| window.location().pathname().ok()).unwrap_or_default()
 }
 
 /// The signed-in layout: navigation on the left, the routed page on the right.
@@ -60,12 +75,20 @@ fn Shell(role: Role) -> impl IntoView {
                         view=|| view! { <RoleGate allow=Role::can_open_sessions><ControllerPage /></RoleGate> }
                     />
                     <Route
+                        path=path!("/broker/:id")
+                        view=|| view! { <RoleGate allow=Role::can_open_sessions><BrokerWindowPage /></RoleGate> }
+                    />
+                    <Route
                         path=path!("/users")
                         view=|| view! { <RoleGate allow=Role::can_manage_users><UsersPage /></RoleGate> }
                     />
                     <Route
                         path=path!("/agents")
                         view=|| view! { <RoleGate allow=Role::can_enroll_agents><AgentsPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/brokers")
+                        view=|| view! { <RoleGate allow=Role::can_manage_users><BrokersPage /></RoleGate> }
                     />
                     <Route
                         path=path!("/audit")

@@ -5,12 +5,15 @@
 //! refreshes tokens, [`app`] routes, `pages/` are screens and `components/`
 //! the pieces they share; [`controller`] is the live session's logic.
 
+pub mod agent_ui;
 pub mod api;
 pub mod app;
+pub mod broker_window;
 pub mod clipboard;
 pub mod components;
 pub mod controller;
 pub mod enrollment;
+pub mod local_api;
 pub mod pages;
 pub mod secret;
 pub mod session;

@@ -7,6 +7,8 @@
 pub mod credentials;
 pub mod embedded;
 mod peers;
+pub mod registry;
+pub mod table;
 
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use tether_shared::signal::IceServer;
 
 pub use credentials::{CredentialError, MAX_LIFETIME, TurnCredential, TurnSecret};
 pub use embedded::{EmbeddedConfig, EmbeddedRelay, RelayError};
+pub use registry::{BrokerError, BrokerSettings, BrokerSpec, Brokers};
 
 /// One broker: the TURN URLs both ends use and the secret it shares with
 /// the server.

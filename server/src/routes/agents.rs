@@ -150,13 +150,18 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     result
 }
 
-fn agent_actor(agent_id: &str) -> Actor {
+pub(crate) fn agent_actor(agent_id: &str) -> Actor {
     Actor { id: None, name: format!("agent:{agent_id}") }
 }
 
 /// Passes a signal from an agent to the controller of one of its sessions;
 /// a `bye` ends the session.
-async fn relay_from_agent(state: &AppState, agent_id: &str, session_id: String, signal: Signal) -> anyhow::Result<()> {
+pub(crate) async fn relay_from_agent(
+    state: &AppState,
+    agent_id: &str,
+    session_id: String,
+    signal: Signal,
+) -> anyhow::Result<()> {
     if !state.relay.is_agents(&session_id, agent_id) {
         tracing::warn!(%agent_id, %session_id, "agent signalled a session that is not its own");
         return Ok(());

@@ -3,6 +3,9 @@
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod broker;
+pub mod broker_sessions;
+pub mod brokers;
 pub mod enrollment;
 pub mod health;
 pub mod sessions;

@@ -56,13 +56,10 @@ async fn create(
     sessions::insert(&mut tx, &id, &user.id, &request.target_id, now).await?;
     tx.commit().await?;
     state.relay.open(&id, &request.target_id, &user.id);
+    let (ice_servers, _broker) = state.ice_servers(&id, None).map_err(anyhow::Error::from)?;
     let asked = state.hub.send(
         &request.target_id,
-        ServerToAgent::SessionRequest {
-            session_id: id.clone(),
-            technician: user.display_name.clone(),
-            ice_servers: state.ice.servers_for(&id),
-        },
+        ServerToAgent::SessionRequest { session_id: id.clone(), technician: user.display_name.clone(), ice_servers },
     );
     if !asked {
         sessions::end(&state, &id, Actor::system(), "the target went offline", false).await?;
@@ -144,11 +141,13 @@ async fn run_controller_socket(
             anyhow::bail!("{err}");
         }
     };
+    let (ice_servers, broker) = state.ice_servers(&session_id, None)?;
     socket
         .send(text(&ServerToController::Ready {
             session_id: session_id.clone(),
-            ice_servers: state.ice.servers_for(&session_id),
+            ice_servers,
             last_negotiation: view.last_negotiation,
+            broker,
         }))
         .await?;
     let left = loop {

@@ -1,5 +1,6 @@
 //! The live session's state line: "Connecting…", "Connected", "Ended: …",
-//! and the address the peer connection uses once ICE has chosen it.
+//! and where the session connects to: the broker (TURN relay) the server
+//! named, or else the address ICE chose once it has.
 
 use crate::controller::machine::Status;
 use crate::controller::stats::StatsView;
@@ -17,15 +18,23 @@ pub fn ConnectionStatus(
     /// Whether the input channel is open.
     #[prop(into)]
     input_ready: Signal<bool>,
+    /// `host:port` of the session's broker, when it goes through one.
+    #[prop(into)]
+    broker: Signal<Option<String>>,
 ) -> impl IntoView {
     let route = move || {
         if status.with(Status::is_final) {
             return None;
         }
-        stats.with(|stats| {
+        let path = stats.with(|stats| {
             let path = stats.as_ref()?.path.as_ref()?;
             Some((path.remote.endpoint()?, path.describe(), path.remote.candidate_type.clone()))
-        })
+        });
+        match (broker.get(), path) {
+            (Some(broker), Some((_, path, kind))) => Some((broker, path, kind)),
+            (Some(broker), None) => Some((broker, "not chosen yet".to_owned(), String::new())),
+            (None, path) => path,
+        }
     };
     view! {
         <div class="connection-bar">

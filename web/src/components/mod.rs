@@ -6,6 +6,7 @@ pub mod audit_table;
 pub mod auth_layout;
 pub mod chain_status_panel;
 pub mod confirm_dialog;
+pub mod connection_code_display;
 pub mod connection_status;
 pub mod controller_toolbar;
 pub mod copy_field;

@@ -23,7 +23,11 @@ fn links_for(role: Role) -> Vec<NavLink> {
         Role::Technician => {
             vec![link("/targets", "Targets", "nav-targets"), link("/sessions", "Sessions", "nav-sessions")]
         }
-        Role::Admin => vec![link("/users", "Users", "nav-users"), link("/agents", "Agents", "nav-agents")],
+        Role::Admin => vec![
+            link("/users", "Users", "nav-users"),
+            link("/agents", "Agents", "nav-agents"),
+            link("/brokers", "Brokers", "nav-brokers"),
+        ],
         Role::Auditor => vec![link("/audit", "Audit log", "nav-audit")],
     }
 }
@@ -121,7 +125,7 @@ mod tests {
     fn each_role_sees_only_its_pages() {
         let hrefs = |role| links_for(role).iter().map(|l| l.href).collect::<Vec<_>>();
         assert_eq!(hrefs(Role::Technician), ["/targets", "/sessions"]);
-        assert_eq!(hrefs(Role::Admin), ["/users", "/agents"]);
+        assert_eq!(hrefs(Role::Admin), ["/users", "/agents", "/brokers"]);
         assert_eq!(hrefs(Role::Auditor), ["/audit"]);
     }
 }

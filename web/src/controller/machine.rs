@@ -451,6 +451,7 @@ mod tests {
             session_id: "s".into(),
             ice_servers: vec![IceServer { urls: vec!["stun:127.0.0.1:3478".into()], username: None, credential: None }],
             last_negotiation,
+            broker: None,
         })
     }
 

@@ -23,7 +23,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::input::{InputEvent, encode_input};
-use tether_shared::signal::ControllerToServer;
+use tether_shared::signal::{ControllerToServer, ServerToController};
 
 /// How often the stats are read.
 const STATS_EVERY: Duration = Duration::from_secs(1);
@@ -45,6 +45,9 @@ pub struct ControllerView {
     pub requested: RwSignal<Option<QualityPreset>>,
     /// The remote pointer, once the agent reported it.
     pub cursor: RwSignal<Option<CursorView>>,
+    /// `host:port` of the broker (TURN relay) the session goes through, as
+    /// the server's `ready` names it.
+    pub broker: RwSignal<Option<String>>,
 }
 
 impl ControllerView {
@@ -58,6 +61,7 @@ impl ControllerView {
             applied: RwSignal::new(None),
             requested: RwSignal::new(None),
             cursor: RwSignal::new(None),
+            broker: RwSignal::new(None),
         }
     }
 }
@@ -376,7 +380,12 @@ impl Runtime {
                         socket.send(&auth);
                     }
                 }
-                SocketEvent::Message(message) => runtime.feed(Input::Server(message)),
+                SocketEvent::Message(message) => {
+                    if let ServerToController::Ready { broker, .. } = &message {
+                        runtime.view.broker.set(broker.clone());
+                    }
+                    runtime.feed(Input::Server(message));
+                }
                 SocketEvent::Closed => runtime.feed(Input::SocketClosed),
             }
         });

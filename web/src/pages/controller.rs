@@ -65,7 +65,7 @@ pub fn ControllerPage() -> impl IntoView {
                 on_end=on_end
             />
         </PageHeader>
-        <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready />
+        <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready broker=state.broker />
         <Alert message=state.notice kind=AlertKind::Warning testid="controller-notice" />
         <RemoteScreen
             video=video

@@ -1,8 +1,11 @@
 //! One module per screen.
 
 pub mod account;
+pub mod agent_ui;
 pub mod agents;
 pub mod audit;
+pub mod broker_window;
+pub mod brokers;
 pub mod controller;
 pub mod forced_password_change;
 pub mod home;

@@ -1,11 +1,13 @@
 //! The technician's list of enrolled computers (targets), refreshed every
-//! few seconds while the page is open; "Connect" opens a live session.
+//! few seconds while the page is open; "Connect" opens a live session, and
+//! "Start broker session" a connection code for a computer not enrolled.
 
 use crate::api::codes;
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::empty_state::EmptyState;
 use crate::components::page_header::PageHeader;
 use crate::components::targets_table::TargetsTable;
+use crate::pages::broker_window::hand_off;
 use crate::session::Session;
 use crate::time::{local_date_time, now_ms};
 use leptos::prelude::*;
@@ -93,6 +95,34 @@ pub fn TargetsPage() -> impl IntoView {
         });
     });
 
+    // Start broker session: a connection code for a computer that is not
+    // enrolled; its window shows the code (handed over: the server cannot
+    // show it again).
+    let navigate = use_navigate();
+    let starting = RwSignal::new(false);
+    let start_broker_session = move |_| {
+        if starting.get_untracked() {
+            return;
+        }
+        starting.set(true);
+        connect_error.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = session.call(|api| async move { api.create_broker_session().await }).await;
+            starting.set(false);
+            match result {
+                Ok(created) => {
+                    let path = format!("/broker/{}", created.id);
+                    hand_off(created);
+                    navigate(&path, Default::default());
+                }
+                Err(failure) => {
+                    connect_error.set(Some(format!("Could not start a broker session: {}", failure.message())))
+                }
+            }
+        });
+    };
+
     if let Ok(interval) = set_interval_with_handle(load, REFRESH_EVERY) {
         on_cleanup(move || interval.clear());
     }
@@ -131,6 +161,16 @@ pub fn TargetsPage() -> impl IntoView {
                         .map(|at| format!("Updated {}", at.split(' ').nth(1).unwrap_or_default()))
                 }}
             </span>
+            <button
+                type="button"
+                class="button button-primary"
+                data-testid="start-broker-session"
+                title="A connection code for a computer that is not enrolled"
+                disabled=move || starting.get()
+                on:click=start_broker_session
+            >
+                {move || if starting.get() { "Starting…" } else { "Start broker session" }}
+            </button>
             <button
                 type="button"
                 class="button button-secondary"

@@ -1,0 +1,60 @@
+//! The broker session socket (`GET /api/broker/ws`, `Authorization: Bearer
+//! <session_token>`): the same signalling messages as the agent socket
+//! (`hello` first, then `ServerToAgent` in, `AgentToServer` out), serving
+//! exactly the one session the code started. The session starts as soon as
+//! the socket is open, with the ICE servers from the redemption (the
+//! server's own `session_request` for it is then ignored); the socket
+//! closes when the session ends, and the session ends if the socket does.
+
+use super::ConnectError;
+use crate::config::AgentConfig;
+use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
+use crate::session::SessionConfig;
+use futures_util::SinkExt;
+use tether_shared::agent::AgentInfo;
+use tether_shared::broker::RedeemCodeResponse;
+use tether_shared::signal::{AgentToServer, ServerToAgent};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Serves the redeemed session until it ends; returns why it ended.
+pub async fn serve(
+    config: &AgentConfig,
+    redeemed: &RedeemCodeResponse,
+    info: AgentInfo,
+    session: SessionConfig,
+    on_live: impl FnOnce(),
+) -> Result<String, ConnectError> {
+    let unreachable = |detail: String| ConnectError::ServerUnreachable { server: config.server_url.clone(), detail };
+    let url = config.ws_url("/api/broker/ws").map_err(|err| unreachable(format!("{err:#}")))?;
+    let (mut socket, _) = link::open_socket(url, &redeemed.session_token).await.map_err(|err| match err {
+        tokio_tungstenite::tungstenite::Error::Http(response) => ConnectError::Refused {
+            error: format!("http_{}", response.status().as_u16()),
+            message: format!("the server refused the session socket (HTTP {})", response.status()),
+        },
+        other => unreachable(format!("cannot open the session socket: {other}")),
+    })?;
+    let hello = serde_json::to_string(&AgentToServer::Hello { info })
+        .map_err(|err| ConnectError::Session(format!("cannot encode the hello: {err}")))?;
+    socket.send(Message::text(hello)).await.map_err(|err| unreachable(format!("the session socket closed: {err}")))?;
+    let (events, mut from_sessions) = mpsc::unbounded_channel();
+    let consent = Consent::Code { session_id: redeemed.session_id.clone() };
+    let mut dispatcher = Dispatcher::new(LinkOptions { consent, session }, events);
+    let start = ServerToAgent::SessionRequest {
+        session_id: redeemed.session_id.clone(),
+        technician: redeemed.technician.clone(),
+        ice_servers: redeemed.ice_servers.clone(),
+    };
+    if let Some(refusal) = dispatcher.on_server_message(start).await {
+        return Err(ConnectError::Session(format!("the session could not start: {refusal:?}")));
+    }
+    on_live();
+    let served = link::serve_socket(&mut socket, &mut dispatcher, &mut from_sessions, Until::NoSessions).await;
+    match (served, dispatcher.last_ended()) {
+        (Ok(()), Some(reason)) => Ok(reason.to_owned()),
+        // The server closed the socket (the session ended there); dropping
+        // the dispatcher ends the session here.
+        (Ok(()), None) => Ok("the server ended the session".into()),
+        (Err(err), _) => Err(ConnectError::Session(format!("the session socket failed: {err:#}"))),
+    }
+}

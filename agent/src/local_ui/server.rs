@@ -1,0 +1,255 @@
+//! The loopback HTTP server: static files of the web app (its `/agent`
+//! page), and `/local/{status,connect,cancel,reset}` behind the guard.
+
+use super::guard::{self, Refusal};
+use super::state::{Conflict, Machine};
+use crate::broker::list::{self, Readiness};
+use crate::broker::{self, ConnectOptions};
+use crate::config::AgentConfig;
+use anyhow::Context;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tether_shared::api::ApiError;
+use tether_shared::broker::{LocalAgentStatus, LocalConnectRequest};
+use tokio::task::AbortHandle;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Largest `/local` request body.
+const MAX_BODY_BYTES: usize = 4096;
+
+/// How to run the loopback UI.
+#[derive(Debug, Clone)]
+pub struct UiOptions {
+    /// Must be a loopback address; port 0 picks one.
+    pub listen: SocketAddr,
+    /// The web app's built files (Trunk's `dist`); `None` serves a notice.
+    pub ui_dir: Option<PathBuf>,
+    pub connect: ConnectOptions,
+}
+
+/// A running loopback UI.
+#[derive(Debug)]
+pub struct LocalUi {
+    pub addr: SocketAddr,
+    secret: String,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl LocalUi {
+    /// Binds and starts serving; reads (and, if it has only a server URL,
+    /// refreshes) the configuration first.
+    pub async fn start(options: UiOptions) -> anyhow::Result<Self> {
+        if !options.listen.ip().is_loopback() {
+            anyhow::bail!("the agent UI listens on loopback only, not {}", options.listen);
+        }
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", options.listen))?;
+        let addr = listener.local_addr()?;
+        let secret = new_secret();
+        let ready = readiness(&options.connect).await;
+        let shared = Arc::new(Shared {
+            port: addr.port(),
+            secret: secret.clone(),
+            connect: options.connect,
+            inner: Mutex::new(Inner { machine: Machine::new(ready), task: None }),
+        });
+        let app = router(shared, options.ui_dir);
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(Self { addr, secret, server })
+    }
+
+    /// The address to open, secret in the fragment (never sent to a server).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/agent#key={}", self.addr.port(), self.secret)
+    }
+
+    /// The per-launch secret.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// Serves until `shutdown` completes or the server fails.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let mut server = self.server;
+        tokio::select! {
+            result = &mut server => result.context("the UI server stopped")?.context("the UI server failed"),
+            () = shutdown => {
+                server.abort();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// 32 random bytes, hex.
+fn new_secret() -> String {
+    rand::random::<[u8; 32]>().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+struct Shared {
+    port: u16,
+    secret: String,
+    connect: ConnectOptions,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    machine: Machine,
+    /// The running attempt's task.
+    task: Option<AbortHandle>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves a consistent state machine.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// `Ok(server)` when codes can be taken, else the message why not. An
+/// agent with a server URL but no broker list contacts its server first.
+async fn readiness(options: &ConnectOptions) -> Result<String, String> {
+    let config = AgentConfig::load_optional(&options.config_path).map_err(|err| format!("{err:#}"))?;
+    match list::readiness(config.as_ref()) {
+        Readiness::NotConfigured => Err(list::NOT_CONFIGURED.to_owned()),
+        Readiness::Ready { server, .. } => Ok(server),
+        Readiness::NeedsContact { server } => {
+            let config = config.ok_or_else(|| list::NOT_CONFIGURED.to_owned())?;
+            match list::refresh(&list::http_client(), &options.config_path, config).await {
+                Ok(_) => Ok(server),
+                Err(err) => Err(format!("{} ({err})", list::NOT_CONFIGURED)),
+            }
+        }
+    }
+}
+
+fn router(shared: Arc<Shared>, ui_dir: Option<PathBuf>) -> Router {
+    let local = Router::new()
+        .route("/local/status", get(status))
+        .route("/local/connect", post(connect))
+        .route("/local/cancel", post(cancel))
+        .route("/local/reset", post(reset))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), require_key))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    let app = match ui_dir {
+        Some(dir) => {
+            let index = ServeFile::new(dir.join("index.html"));
+            local.fallback_service(ServeDir::new(dir).fallback(index))
+        }
+        None => local.fallback(no_ui),
+    };
+    app.layer(middleware::from_fn_with_state(shared.clone(), require_loopback_host))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(shared)
+}
+
+async fn require_loopback_host(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    match guard::check_host_and_origin(request.headers(), shared.port) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refused(refusal),
+    }
+}
+
+async fn require_key(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    match guard::check_key(request.headers(), &shared.secret) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refused(refusal),
+    }
+}
+
+fn refused(refusal: Refusal) -> Response {
+    error(StatusCode::FORBIDDEN, refusal.code(), refusal.to_string())
+}
+
+fn error(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(ApiError { error: code.to_owned(), message })).into_response()
+}
+
+fn conflict(conflict: Conflict) -> Response {
+    let code = match conflict {
+        Conflict::NotConfigured(_) => "not_configured",
+        Conflict::Busy => "busy",
+        Conflict::NothingToCancel => "nothing_to_cancel",
+    };
+    error(StatusCode::CONFLICT, code, conflict.to_string())
+}
+
+async fn no_ui() -> Html<&'static str> {
+    Html(
+        "<!doctype html><title>Tether agent</title><p>The agent's web UI files are not installed \
+         (start it with <code>--ui-dir</code>). You can enter a connection code with \
+         <code>tether-agent connect CODE</code>.</p>",
+    )
+}
+
+async fn status(State(shared): State<Arc<Shared>>) -> Json<LocalAgentStatus> {
+    Json(shared.lock().machine.status())
+}
+
+async fn connect(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Json<LocalConnectRequest>, JsonRejection>,
+) -> Response {
+    let request = match body {
+        Ok(Json(request)) => request,
+        Err(rejection) => return error(rejection.status(), "invalid_request", rejection.body_text()),
+    };
+    let mut inner = shared.lock();
+    let attempt = match inner.machine.connect() {
+        Ok(attempt) => attempt,
+        Err(err) => return conflict(err),
+    };
+    let task_shared = shared.clone();
+    let task = tokio::spawn(async move {
+        let progress_shared = task_shared.clone();
+        let result = broker::connect::run(&task_shared.connect, &request.code, move |progress| {
+            progress_shared.lock().machine.progress(attempt, progress);
+        })
+        .await;
+        match &result {
+            Ok(reason) => tracing::info!(%reason, "the session ended"),
+            Err(err) => tracing::warn!(error = %err, "taking the connection code failed"),
+        }
+        let ready = readiness(&task_shared.connect).await;
+        task_shared.lock().machine.finished(attempt, result, ready);
+    });
+    inner.task = Some(task.abort_handle());
+    (StatusCode::ACCEPTED, Json(inner.machine.status())).into_response()
+}
+
+async fn cancel(State(shared): State<Arc<Shared>>) -> Response {
+    let ready = readiness(&shared.connect).await;
+    let mut inner = shared.lock();
+    if let Err(err) = inner.machine.cancel(ready) {
+        return conflict(err);
+    }
+    // Aborting drops the session handle, which ends the session.
+    if let Some(task) = inner.task.take() {
+        task.abort();
+    }
+    Json(inner.machine.status()).into_response()
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> Response {
+    let ready = readiness(&shared.connect).await;
+    let mut inner = shared.lock();
+    match inner.machine.reset(ready) {
+        Ok(()) => Json(inner.machine.status()).into_response(),
+        Err(err) => conflict(err),
+    }
+}

@@ -1,0 +1,285 @@
+//! `POST /api/broker/redeem`: a target trades the code its user typed for a
+//! session. Throttled per source and globally before anything else; a wrong
+//! code is compared with live codes one slip away (`near_misses`) so
+//! guesses aimed at a code count towards voiding it. Every failure within
+//! the limits is audited with its source and reason; throttled ones are
+//! aggregated (see `throttle.rs`).
+
+use super::hub_id;
+use super::record::{self, Key, Record};
+use super::throttle::Throttled;
+use crate::audit::{self, Actor, Event as AuditEvent};
+use crate::secret;
+use crate::sessions;
+use crate::state::AppState;
+use crate::store::{WriteTx, now_ms};
+use axum::http::StatusCode;
+use serde_json::json;
+use std::net::IpAddr;
+use tether_shared::broker::{RedeemCodeRequest, RedeemCodeResponse, redeem_error};
+use tether_shared::connection_code::{ConnectionCode, Event, Refusal};
+
+/// Why a redemption failed, as the agent is told.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: StatusCode,
+    /// One of [`redeem_error`], or `invalid_field` / `internal`.
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl Failure {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Failure { status, code, message: message.into(), retry_after_secs: None }
+    }
+
+    fn wrong() -> Self {
+        Failure::new(StatusCode::NOT_FOUND, redeem_error::WRONG, "no connection code matches; check the digits")
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(err: sqlx::Error) -> Self {
+        tracing::error!(error = %err, "database error during a code redemption");
+        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        tracing::error!(error = format!("{err:#}"), "error during a code redemption");
+        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+}
+
+/// Takes one try from `source` off the limits; runs before the request
+/// body is even read, so a flood costs as little as possible.
+pub async fn throttle(state: &AppState, source: Option<IpAddr>) -> Result<(), Failure> {
+    match state.broker_sessions.throttle.attempt(source) {
+        Ok(()) => Ok(()),
+        Err(throttled) => Err(throttle_refusal(state, throttled).await),
+    }
+}
+
+/// Redeems `request` from `source` (after [`throttle`]).
+pub async fn redeem(
+    state: &AppState,
+    source: Option<IpAddr>,
+    request: RedeemCodeRequest,
+) -> Result<RedeemCodeResponse, Failure> {
+    // Before anything is audited: the claimed host name goes into entries.
+    if let Err(err) = request.target.validate() {
+        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", err.to_string()));
+    }
+    let label = source.map(|ip| ip.to_string());
+    let claimed = Actor::claimed(&format!("target:{}", request.target.hostname));
+    let code = match ConnectionCode::parse(&request.code) {
+        Ok(code) => code,
+        Err(err) => {
+            failed(state, None, &claimed, &label, redeem_error::MALFORMED).await?;
+            return Err(Failure::new(StatusCode::BAD_REQUEST, redeem_error::MALFORMED, err.to_string()));
+        }
+    };
+    let now = now_ms();
+    let key = &state.broker_sessions.key;
+    let mut tx = state.store.begin_write().await?;
+    let Some(mut record) = record::load_by(&mut tx, Key::NewestWithCode, &key.hash(code)).await? else {
+        return Err(wrong_code(state, tx, code, &claimed, &label, now).await?);
+    };
+    let owner: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT display_name, disabled_at FROM users WHERE id = $1")
+            .bind(&record.owner_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    let Some((technician, None)) = owner else {
+        record_failure(&mut tx, Some(&record.id), &claimed, &label, redeem_error::NOT_AUTHORISED, now).await?;
+        tx.commit().await?;
+        let message = "the technician who issued this code can no longer open sessions";
+        return Err(Failure::new(StatusCode::FORBIDDEN, redeem_error::NOT_AUTHORISED, message));
+    };
+    match record::apply(&mut tx, &mut record, Event::Redeem, "broker_session.target_connected", claimed.clone(), now)
+        .await?
+    {
+        Ok(()) => {}
+        Err(Refusal::Expired) => {
+            record_failure(&mut tx, Some(&record.id), &claimed, &label, redeem_error::EXPIRED, now).await?;
+            tx.commit().await?;
+            return Err(Failure::new(StatusCode::GONE, redeem_error::EXPIRED, "the connection code has expired"));
+        }
+        Err(Refusal::AlreadyUsed | Refusal::NotNow { .. }) => {
+            record_failure(&mut tx, Some(&record.id), &claimed, &label, redeem_error::USED, now).await?;
+            tx.commit().await?;
+            let message = "the connection code has already been used";
+            return Err(Failure::new(StatusCode::CONFLICT, redeem_error::USED, message));
+        }
+        Err(_) => return Err(wrong_code(state, tx, code, &claimed, &label, now).await?),
+    }
+    let response = open_session(state, &mut tx, &mut record, &request, &technician, &claimed, &label, now).await?;
+    tx.commit().await?;
+    state.relay.open(&response.session_id, &hub_id(&response.session_id), &record.owner_id);
+    sessions::watch_request(state.clone(), response.session_id.clone());
+    Ok(response)
+}
+
+/// The redeemed code's session: token, row, audit entries.
+#[allow(clippy::too_many_arguments)]
+async fn open_session(
+    state: &AppState,
+    tx: &mut WriteTx,
+    record: &mut Record,
+    request: &RedeemCodeRequest,
+    technician: &str,
+    claimed: &Actor,
+    label: &Option<String>,
+    now: i64,
+) -> Result<RedeemCodeResponse, Failure> {
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let token = secret::generate("tbs_");
+    // The broker the target chose (or the least loaded); the session keeps
+    // it, so the controller's `ready` gets the same one.
+    let (ice_servers, address) =
+        state.ice_servers(&session_id, request.broker.as_deref()).map_err(|err| match err {
+            crate::broker::BrokerError::Unknown(_) => {
+                Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", err.to_string())
+            }
+            other => Failure::from(anyhow::Error::from(other)),
+        })?;
+    let details = json!({ "session_id": session_id, "target": request.target });
+    let entry = AuditEvent::new(claimed.clone(), "broker_session.redeemed")
+        .target(record.id.clone())
+        .source(label.clone())
+        .details(details);
+    audit::record(tx, &entry, now).await?;
+    if request.broker.is_some() || address.is_some() {
+        let entry = AuditEvent::new(claimed.clone(), "broker_session.broker")
+            .target(record.id.clone())
+            .details(json!({ "broker": request.broker, "address": address }));
+        audit::record(tx, &entry, now).await?;
+    }
+    sqlx::query(
+        "UPDATE broker_sessions SET session_id = $1, session_token_hash = $2, target_info = $3, broker = $4, \
+         broker_address = $5 WHERE id = $6",
+    )
+    .bind(&session_id)
+    .bind(secret::digest(&token))
+    .bind(serde_json::to_string(&request.target).unwrap_or_default())
+    .bind(&request.broker)
+    .bind(&address)
+    .bind(&record.id)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO sessions (id, technician_id, broker_session_id, state, created_at) VALUES ($1, $2, $3, 'requested', $4)",
+    )
+    .bind(&session_id)
+    .bind(&record.owner_id)
+    .bind(&record.id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    record.session_id = Some(session_id.clone());
+    record.target = Some(request.target.clone());
+    record.broker = request.broker.clone();
+    record.broker_address = address.clone();
+    Ok(RedeemCodeResponse {
+        session_id,
+        session_token: token,
+        technician: technician.to_owned(),
+        ice_servers,
+        broker: address,
+    })
+}
+
+/// A code no live broker session has: counts against the live codes one
+/// slip away from it (voiding them after the policy's maximum), audited.
+async fn wrong_code(
+    state: &AppState,
+    mut tx: WriteTx,
+    guess: ConnectionCode,
+    claimed: &Actor,
+    label: &Option<String>,
+    now: i64,
+) -> Result<Failure, Failure> {
+    let key = &state.broker_sessions.key;
+    let hashes: Vec<String> = guess.near_misses().into_iter().map(|miss| key.hash(miss)).collect();
+    let placeholders: Vec<String> = (1..=hashes.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT id FROM broker_sessions WHERE status = 'waiting' AND code_hash IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql));
+    for hash in &hashes {
+        query = query.bind(hash);
+    }
+    let aimed_at = query.fetch_all(tx.conn()).await?;
+    for (id,) in &aimed_at {
+        if let Some(mut record) = record::load_by(&mut tx, Key::Id, id).await? {
+            let action = "broker_session.wrong_guess";
+            record::apply(&mut tx, &mut record, Event::WrongGuess, action, claimed.clone(), now).await?.ok();
+        }
+    }
+    let near = aimed_at.first().map(|(id,)| id.as_str());
+    record_failure(&mut tx, near, claimed, label, redeem_error::WRONG, now).await?;
+    tx.commit().await?;
+    Ok(Failure::wrong())
+}
+
+/// Audits a failed attempt (within the limits) in the caller's transaction.
+async fn record_failure(
+    tx: &mut WriteTx,
+    broker_session: Option<&str>,
+    claimed: &Actor,
+    label: &Option<String>,
+    reason: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut entry = AuditEvent::new(claimed.clone(), "broker_session.redeem_failed")
+        .source(label.clone())
+        .details(json!({ "reason": reason }));
+    if let Some(id) = broker_session {
+        entry = entry.target(id.to_owned());
+    }
+    audit::record(tx, &entry, now).await?;
+    Ok(())
+}
+
+/// Audits a failed attempt in a transaction of its own.
+async fn failed(
+    state: &AppState,
+    broker_session: Option<&str>,
+    claimed: &Actor,
+    label: &Option<String>,
+    reason: &str,
+) -> Result<(), Failure> {
+    let mut tx = state.store.begin_write().await?;
+    record_failure(&mut tx, broker_session, claimed, label, reason, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The 429, audited only when it opens a new window for its limit.
+async fn throttle_refusal(state: &AppState, throttled: Throttled) -> Failure {
+    if let Some(previous) = throttled.audit {
+        let entry = AuditEvent::new(Actor::system(), "broker_session.redeem_throttled")
+            .source(Some(throttled.limit.label()))
+            .details(json!({ "refused_in_previous_window": previous }));
+        let recorded = async {
+            let mut tx = state.store.begin_write().await?;
+            audit::record(&mut tx, &entry, now_ms()).await?;
+            tx.commit().await
+        };
+        if let Err(err) = recorded.await {
+            tracing::error!(error = %err, "cannot audit throttled code redemptions");
+        }
+    } else {
+        tracing::debug!(limit = %throttled.limit.label(), "code redemption throttled");
+    }
+    let message = format!("too many attempts; try again in {} s", throttled.retry_after_secs);
+    Failure {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        code: redeem_error::RATE_LIMITED,
+        message,
+        retry_after_secs: Some(throttled.retry_after_secs),
+    }
+}

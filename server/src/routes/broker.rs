@@ -1,0 +1,175 @@
+//! The target side of broker sessions, no account needed:
+//! `POST /api/broker/redeem` (throttled) trades a connection code for a
+//! session and a session-scoped token; `GET /api/broker/ws` with
+//! `Authorization: Bearer <session_token>` is that session's socket. It
+//! speaks the agent socket's messages (hello, then the session request and
+//! signals) but reaches only its one session: its hub and relay id is
+//! `broker_sessions::hub_id(session)`, and signals go through the same
+//! `relay_from_agent` as an enrolled agent's.
+
+use crate::audit::Actor;
+use crate::auth::extractor::Source;
+use crate::broker_sessions::{self, redeem::Failure};
+use crate::error::{HttpError, HttpResult};
+use crate::extract::ApiJson;
+use crate::routes::agents::{agent_actor, relay_from_agent};
+use crate::secret;
+use crate::sessions;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::time::Duration;
+use tether_shared::api::ApiError;
+use tether_shared::broker::{RedeemCodeRequest, RedeemCodeResponse};
+use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent};
+
+/// How long a new connection may take to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Malformed messages tolerated on one connection before it is closed.
+const MAX_BAD_MESSAGES: u32 = 20;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/broker/redeem", post(redeem).route_layer(axum::middleware::from_fn_with_state(state, throttled)))
+        .route("/api/broker/ws", get(connect))
+}
+
+/// The redemption throttle, in front of the handler and its body parsing.
+async fn throttled(
+    State(state): State<AppState>,
+    source: Source,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match broker_sessions::redeem::throttle(&state, source.0).await {
+        Ok(()) => next.run(request).await,
+        Err(failure) => Refused(failure).into_response(),
+    }
+}
+
+async fn redeem(
+    State(state): State<AppState>,
+    source: Source,
+    ApiJson(request): ApiJson<RedeemCodeRequest>,
+) -> Result<Json<RedeemCodeResponse>, Refused> {
+    Ok(Json(broker_sessions::redeem::redeem(&state, source.0, request).await.map_err(Refused)?))
+}
+
+/// A failed redemption as `{error, message}` with its status.
+#[derive(Debug)]
+struct Refused(Failure);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let Failure { status, code, message, retry_after_secs } = self.0;
+        let mut response = (status, Json(ApiError { error: code.to_owned(), message })).into_response();
+        if let Some(secs) = retry_after_secs {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// The live session a session token opens, with its technician's name.
+async fn session_of(state: &AppState, token: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id, u.display_name FROM broker_sessions b JOIN sessions s ON s.id = b.session_id \
+         JOIN users u ON u.id = b.owner_id WHERE b.session_token_hash = $1 AND s.ended_at IS NULL",
+    )
+    .bind(secret::digest(token))
+    .fetch_optional(state.store.pool())
+    .await
+}
+
+async fn connect(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResult<Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| HttpError::unauthorized("connect with 'Authorization: Bearer <session_token>'"))?;
+    let (session_id, technician) = session_of(&state, token).await?.ok_or_else(|| HttpError::Unauthorized {
+        code: "invalid_session_token",
+        message: "the session token is unknown or its session has ended".into(),
+    })?;
+    Ok(upgrade.max_message_size(MAX_SIGNAL_MESSAGE_BYTES).max_frame_size(MAX_SIGNAL_MESSAGE_BYTES).on_upgrade(
+        move |socket| async move {
+            if let Err(err) = run(state, session_id.clone(), technician, socket).await {
+                tracing::info!(%session_id, error = %err, "broker target connection ended");
+            }
+        },
+    ))
+}
+
+fn text(message: &ServerToAgent) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+}
+
+/// Drives the target's socket: hello, its one session request, then
+/// signals both ways; the session ends when the socket does.
+async fn run(state: AppState, session_id: String, technician: String, mut socket: WebSocket) -> anyhow::Result<()> {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(body)))) => serde_json::from_str::<AgentToServer>(&body).ok(),
+        _ => anyhow::bail!("no hello within {HELLO_TIMEOUT:?}"),
+    };
+    match hello {
+        Some(AgentToServer::Hello { info }) if info.validate().is_ok() => {}
+        _ => {
+            socket.send(text(&ServerToAgent::Error { message: "expected a valid hello first".into() })).await?;
+            anyhow::bail!("no valid hello");
+        }
+    }
+    let hub_id = broker_sessions::hub_id(&session_id);
+    let (presence, mut outbox) = state.hub.attach(&hub_id);
+    socket.send(text(&ServerToAgent::Welcome { agent_id: hub_id.clone() })).await?;
+    let (ice_servers, _broker) = state.ice_servers(&session_id, None)?;
+    let request = ServerToAgent::SessionRequest { session_id: session_id.clone(), technician, ice_servers };
+    socket.send(text(&request)).await?;
+
+    let mut bad_messages = 0;
+    let result = loop {
+        tokio::select! {
+            inbound = socket.recv() => match inbound {
+                Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
+                    Ok(AgentToServer::Signal { session_id: signalled, signal }) => {
+                        relay_from_agent(&state, &hub_id, signalled, signal).await?;
+                    }
+                    Ok(AgentToServer::Hello { .. }) => {}
+                    Err(_) => {
+                        bad_messages += 1;
+                        if bad_messages > MAX_BAD_MESSAGES {
+                            break Err(anyhow::anyhow!("too many malformed messages"));
+                        }
+                        socket.send(text(&ServerToAgent::Error { message: "malformed message".into() })).await?;
+                    }
+                },
+                Some(Ok(Message::Binary(_))) => {
+                    socket.send(text(&ServerToAgent::Error { message: "binary messages are not used".into() })).await?;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => break Ok(()),
+                Some(Err(err)) => break Err(err.into()),
+            },
+            outbound = outbox.recv() => match outbound {
+                Some(message) => socket.send(text(&message)).await?,
+                None => break Ok(()), // replaced by a newer connection
+            },
+        }
+    };
+    drop(presence);
+    if !state.hub.is_online(&hub_id) {
+        end_target_sessions(&state, &hub_id).await?;
+    }
+    result
+}
+
+async fn end_target_sessions(state: &AppState, hub_id: &str) -> anyhow::Result<()> {
+    let actor: Actor = agent_actor(hub_id);
+    for session_id in state.relay.sessions_of_agent(hub_id) {
+        sessions::end(state, &session_id, actor.clone(), "the target disconnected", false).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Typed client for the agent's loopback UI API (`/local/*` on the page's
+//! own origin, the agent). Separate from [`crate::api`]'s technician API on
+//! purpose: no login, no token refresh; every call carries the per-launch
+//! key the agent put in the page's address.
+
+use crate::api::{ApiFailure, send_empty, send_json};
+use gloo_net::http::{Request, RequestBuilder};
+use std::fmt;
+use tether_shared::broker::{LocalAgentStatus, LocalConnectRequest};
+
+/// The header that carries the per-launch key.
+pub const KEY_HEADER: &str = "X-Tether-Local-Key";
+
+/// The agent's loopback API, holding the per-launch key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LocalApi {
+    key: String,
+}
+
+impl fmt::Debug for LocalApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalApi").field("key", &"<redacted>").finish()
+    }
+}
+
+impl LocalApi {
+    /// A client that sends `key` with every call.
+    pub fn new(key: String) -> Self {
+        Self { key }
+    }
+
+    fn keyed(&self, builder: RequestBuilder) -> RequestBuilder {
+        builder.header(KEY_HEADER, &self.key)
+    }
+
+    /// `GET /local/status`.
+    pub async fn status(&self) -> Result<LocalAgentStatus, ApiFailure> {
+        send_json(self.keyed(Request::get("/local/status")).build()).await
+    }
+
+    /// `POST /local/connect`: redeem the code the user typed.
+    pub async fn connect(&self, code: &str) -> Result<(), ApiFailure> {
+        send_empty(self.keyed(Request::post("/local/connect")).json(&LocalConnectRequest { code: code.to_owned() }))
+            .await
+    }
+
+    /// `POST /local/cancel`: stop connecting, or end the session.
+    pub async fn cancel(&self) -> Result<(), ApiFailure> {
+        send_empty(self.keyed(Request::post("/local/cancel")).build()).await
+    }
+
+    /// `POST /local/reset`: leave a failure behind, back to code entry.
+    pub async fn reset(&self) -> Result<(), ApiFailure> {
+        send_empty(self.keyed(Request::post("/local/reset")).build()).await
+    }
+}

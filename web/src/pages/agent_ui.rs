@@ -1,0 +1,254 @@
+//! The end user's page in the Tether agent (`/agent`, served by the agent on
+//! loopback): enter the technician's connection code, then see the session
+//! and end it. It talks only to the agent ([`LocalApi`]), never to the
+//! Tether server's `/api`, and knows nothing of technician sign-in.
+//!
+//! The agent opens the page with its per-launch key in the fragment
+//! (`#key=…`); the page keeps the key in memory and removes it from the
+//! address bar at once.
+
+use crate::agent_ui::{CodeCheck, key_from_fragment};
+use crate::components::alert::{Alert, AlertKind};
+use crate::components::auth_layout::AuthLayout;
+use crate::components::text_field::TextField;
+use crate::local_api::LocalApi;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::time::Duration;
+use tether_shared::broker::LocalAgentStatus;
+
+/// The path the agent opens.
+pub const AGENT_UI_PATH: &str = "/agent";
+
+/// How often the agent's status is fetched.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// Reads the key from the address's fragment and removes the fragment.
+fn take_key() -> Option<String> {
+    let window = web_sys::window()?;
+    let location = window.location();
+    let key = key_from_fragment(&location.hash().ok()?);
+    if key.is_some() {
+        let path = location.pathname().unwrap_or_default();
+        let search = location.search().unwrap_or_default();
+        if let Ok(history) = window.history() {
+            // Failing to tidy the address bar leaves the key visible, nothing worse.
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}{search}")));
+        }
+    }
+    key
+}
+
+/// The agent's page: code entry, progress, the session, failures.
+#[component]
+pub fn AgentUiPage() -> impl IntoView {
+    match take_key() {
+        Some(key) => view! { <AgentScreens api=LocalApi::new(key) /> }.into_any(),
+        None => view! {
+            <AuthLayout title="Tether agent" subtitle="Remote assistance">
+                <div class="alert alert-error" role="alert" data-testid="agent-no-key">
+                    "Open this page from the Tether agent: this address lacks the agent's key."
+                </div>
+            </AuthLayout>
+        }
+        .into_any(),
+    }
+}
+
+/// The screens, following `GET /local/status`.
+#[component]
+fn AgentScreens(api: LocalApi) -> impl IntoView {
+    let api = StoredValue::new(api);
+    let status = RwSignal::new(None::<LocalAgentStatus>);
+    // A failed status fetch, cleared by the next good one.
+    let unreachable = RwSignal::new(None::<String>);
+    // A refused action, cleared by the next action.
+    let error = RwSignal::new(None::<String>);
+    let fetching = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+
+    let refresh = move || {
+        if fetching.get_untracked() {
+            return;
+        }
+        fetching.set(true);
+        let api = api.get_value();
+        spawn_local(async move {
+            let result = api.status().await;
+            fetching.set(false);
+            match result {
+                Ok(current) => {
+                    unreachable.set(None);
+                    // Only a change re-renders, so a half-typed code survives the polls.
+                    if !busy.get_untracked() && status.with_untracked(|shown| shown.as_ref() != Some(&current)) {
+                        status.set(Some(current));
+                    }
+                }
+                Err(failure) => unreachable.set(Some(format!("Cannot reach the Tether agent: {}", failure.message()))),
+            }
+        });
+    };
+    refresh();
+    if let Ok(interval) = set_interval_with_handle(refresh, POLL_EVERY) {
+        on_cleanup(move || interval.clear());
+    }
+
+    // One call to the agent at a time; its status is fetched right after.
+    let run = move |call: Action| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let api = api.get_value();
+        spawn_local(async move {
+            let result = match &call {
+                Action::Connect(code) => api.connect(code).await,
+                Action::Cancel => api.cancel().await,
+                Action::Reset => api.reset().await,
+            };
+            busy.set(false);
+            if let Err(failure) = result {
+                error.set(Some(failure.message()));
+            }
+            refresh();
+        });
+    };
+    let on_action = Callback::new(run);
+
+    let screen = move || {
+        match status.get() {
+        None => view! { <div class="loading" data-testid="agent-loading">"Contacting the agent…"</div> }.into_any(),
+        Some(LocalAgentStatus::NotConfigured { message }) => view! {
+            <div class="agent-screen" data-testid="agent-not-configured">
+                <h2>"Not set up yet"</h2>
+                <p>{message}</p>
+                <p class="muted">"Ask your IT department to configure the Tether agent for their server."</p>
+            </div>
+        }
+        .into_any(),
+        Some(LocalAgentStatus::Idle { server }) => view! { <CodeForm server=server on_action=on_action busy=busy /> }.into_any(),
+        Some(LocalAgentStatus::Connecting { server }) => view! {
+            <div class="agent-screen" data-testid="agent-connecting">
+                <h2>"Connecting…"</h2>
+                <p class="muted">"Checking the code with " <span class="mono">{server}</span></p>
+                <div class="form-actions">
+                    <button type="button" class="button button-secondary" data-testid="agent-cancel"
+                        disabled=move || busy.get() on:click=move |_| on_action.run(Action::Cancel)>
+                        "Cancel"
+                    </button>
+                </div>
+            </div>
+        }
+        .into_any(),
+        Some(LocalAgentStatus::InSession { technician, broker, .. }) => view! {
+            <div class="agent-screen" data-testid="agent-in-session">
+                <h2>"In session"</h2>
+                <dl class="broker-details">
+                    <dt>"Technician"</dt>
+                    <dd data-testid="agent-technician">{technician}</dd>
+                    {broker.map(|broker| view! { <dt>"Connecting to"</dt><dd class="mono" data-testid="agent-broker">{broker}</dd> })}
+                </dl>
+                <div class="form-actions">
+                    <button type="button" class="button button-danger" data-testid="agent-end"
+                        disabled=move || busy.get() on:click=move |_| on_action.run(Action::Cancel)>
+                        "End session"
+                    </button>
+                </div>
+            </div>
+        }
+        .into_any(),
+        Some(LocalAgentStatus::Failed { error: code, message }) => view! {
+            <div class="agent-screen" data-testid="agent-failed" data-error=code>
+                <h2>"Could not connect"</h2>
+                <p data-testid="agent-failure">{crate::text::sentence(&message)}</p>
+                <div class="form-actions">
+                    <button type="button" class="button button-primary" data-testid="agent-retry"
+                        disabled=move || busy.get() on:click=move |_| on_action.run(Action::Reset)>
+                        "Try Again"
+                    </button>
+                    <button type="button" class="button button-secondary" data-testid="agent-cancel"
+                        disabled=move || busy.get() on:click=move |_| on_action.run(Action::Cancel)>
+                        "Cancel"
+                    </button>
+                </div>
+            </div>
+        }
+        .into_any(),
+    }
+    };
+
+    view! {
+        <AuthLayout title="Tether agent" subtitle="Let a technician see and control this computer.">
+            <div data-testid="agent-ui" data-state=move || status.with(|s| s.as_ref().map(state_key))>
+                <Alert message=unreachable kind=AlertKind::Error testid="agent-unreachable" />
+                <Alert message=error kind=AlertKind::Error testid="agent-error" />
+                {screen}
+            </div>
+        </AuthLayout>
+    }
+}
+
+/// What the user asked the agent to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Action {
+    Connect(String),
+    Cancel,
+    Reset,
+}
+
+/// The status's name, for styling and tests.
+fn state_key(status: &LocalAgentStatus) -> &'static str {
+    match status {
+        LocalAgentStatus::NotConfigured { .. } => "not_configured",
+        LocalAgentStatus::Idle { .. } => "idle",
+        LocalAgentStatus::Connecting { .. } => "connecting",
+        LocalAgentStatus::InSession { .. } => "in_session",
+        LocalAgentStatus::Failed { .. } => "failed",
+    }
+}
+
+/// "Enter connection code", checked as it is typed.
+#[component]
+fn CodeForm(server: String, on_action: Callback<Action>, busy: RwSignal<bool>) -> impl IntoView {
+    let input = RwSignal::new(String::new());
+    let check = Memo::new(move |_| input.with(|text| CodeCheck::of(text)));
+    let field_error = Signal::derive(move || match check.get() {
+        CodeCheck::Invalid(message) => Some(message),
+        CodeCheck::Empty | CodeCheck::Valid { .. } => None,
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if check.with_untracked(CodeCheck::is_valid) {
+            on_action.run(Action::Connect(input.get_untracked().trim().to_owned()));
+        }
+    };
+    view! {
+        <form class="form agent-screen" on:submit=submit novalidate data-testid="agent-code-form">
+            <TextField
+                label="Enter connection code"
+                value=input
+                testid="agent-code"
+                placeholder="123 456 789"
+                hint="The 9-digit code your technician reads to you, or the link they sent."
+                error=field_error
+                autofocus=true
+            />
+            {move || match check.get() {
+                CodeCheck::Valid { grouped, .. } => Some(view! {
+                    <p class="muted small" data-testid="agent-code-ok">"Code " <span class="mono">{grouped}</span></p>
+                }),
+                _ => None,
+            }}
+            <button
+                type="submit"
+                class="button button-primary button-block"
+                data-testid="agent-connect"
+                disabled=move || busy.get() || !check.with(CodeCheck::is_valid)
+            >
+                "Connect"
+            </button>
+            <p class="muted small">"Server: " <span class="mono" data-testid="agent-server">{server}</span></p>
+        </form>
+    }
+}
