@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The streaming benchmark: installs what is missing (Debian's GStreamer for
+# the reference sender, Xvfb, Chromium, the e2e npm packages), builds the
+# release server and agent and the web app, then runs bench/harness.mjs,
+# which writes bench/results/<date>-<host>.md and .json.
+# Arguments go to the harness, e.g. `bash bench/run.sh --runs 7`.
+source "$(dirname "$0")/../scripts/lib.sh"
+
+DEBIAN_PACKAGES+=(
+    gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+    gstreamer1.0-plugins-ugly gstreamer1.0-x gstreamer1.0-nice python3-gst-1.0 gir1.2-gst-plugins-base-1.0
+    gir1.2-gst-plugins-bad-1.0 python3-websockets python3-xlib python3-numpy
+)
+
+ensure_everything
+if [ -z "${TETHER_WEB_DIR:-}" ]; then
+    build_web
+fi
+if [ -z "${TETHER_SERVER_BIN:-}" ] || [ -z "${TETHER_AGENT_BIN:-}" ]; then
+    say "building the release server and agent"
+    cargo build --release -p tether-server -p tether-agent --manifest-path "$TETHER_ROOT/Cargo.toml"
+    export TETHER_SERVER_BIN="${TETHER_SERVER_BIN:-$CARGO_TARGET_DIR/release/tether-server}"
+    export TETHER_AGENT_BIN="${TETHER_AGENT_BIN:-$CARGO_TARGET_DIR/release/tether-agent}"
+fi
+say "running the benchmark (about 20 minutes with the defaults)"
+exec node "$TETHER_ROOT/bench/harness.mjs" "$@"
