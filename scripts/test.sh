@@ -12,6 +12,8 @@ cargo fmt --all --check
 
 say "clippy (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+say "clippy (the agent with its optional scap capture)"
+cargo clippy -p tether-agent --features scap --all-targets --locked -- -D warnings
 say "clippy (wasm32)"
 cargo clippy -p tether-web -p tether-shared --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 

@@ -1,5 +1,7 @@
 // Runs the real tether-agent binary: one-shot commands (enroll) and the
-// long-running `run`, stopped by its PID.
+// long-running `run` or `connect`, stopped by its PID; optionally behind a
+// command prefix such as `ip netns exec <name>` (which execs the agent, so
+// the PID stays the agent's).
 
 import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
@@ -32,12 +34,19 @@ function agentEnv({ display } = {}) {
   return { ...env, TETHER_LOG: process.env.TETHER_LOG ?? 'info', ...(display ? { DISPLAY: display } : {}) };
 }
 
+/** Spawns the agent with `args`, behind `prefix` (a command and its arguments) if given. */
+function spawnWith(prefix, args, env) {
+  const [command, ...rest] = [...prefix, agentBinary(), ...args];
+  return spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'], env });
+}
+
 /**
- * Runs `tether-agent ...args` to completion. Resolves to
- * `{ code, signal, stdout, stderr }`; kills it (by PID) after `deadlineMs`.
+ * Runs `tether-agent ...args` (behind `prefix`, if given) to completion.
+ * Resolves to `{ code, signal, stdout, stderr }`; kills it (by PID) after
+ * `deadlineMs`.
  */
-export async function runAgentCommand(args, { deadlineMs = 30_000 } = {}) {
-  const child = spawn(agentBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], env: agentEnv() });
+export async function runAgentCommand(args, { deadlineMs = 30_000, prefix = [] } = {}) {
+  const child = spawnWith(prefix, args, agentEnv());
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
@@ -63,11 +72,16 @@ export async function runAgentCommand(args, { deadlineMs = 30_000 } = {}) {
  * exited, kill }`: `exited` resolves with `{ code, signal }`; `kill(signal)`
  * signals the process by its PID (if still running) and waits for it to exit.
  */
-export function startAgent(configPath, { args = [], display } = {}) {
-  const child = spawn(agentBinary(), ['run', '--config', configPath, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: agentEnv({ display }),
-  });
+export function startAgent(configPath, { args = [], display, prefix = [] } = {}) {
+  return startAgentCommand(['run', '--config', configPath, ...args], { display, prefix });
+}
+
+/**
+ * Starts `tether-agent ...args` in the background (behind `prefix`, if
+ * given), on X display `display` if given; returns what `startAgent` does.
+ */
+export function startAgentCommand(args, { display, prefix = [] } = {}) {
+  const child = spawnWith(prefix, args, agentEnv({ display }));
   const output = [];
   for (const [name, stream] of [['stdout', child.stdout], ['stderr', child.stderr]]) {
     createInterface({ input: stream }).on('line', (line) => {

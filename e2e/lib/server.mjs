@@ -26,11 +26,20 @@ export function webDir() {
 }
 
 /**
- * Starts the server, with `env` added to its environment. Resolves once it
- * prints its URL, with `{ url, adminPassword, stop, output }`; rejects if it
- * exits first or the deadline passes.
+ * Starts the server, with `env` added to its environment, listening on
+ * `listen` (by default a free loopback port), its embedded relay on
+ * `embeddedTurn` (`off` for none) and `args` added to `serve`'s flags.
+ * Resolves once it prints its URL, with `{ url, adminPassword, stop, output }`;
+ * rejects if it exits first or the deadline passes.
  */
-export async function startServer({ deadlineMs = 60_000, env = {} } = {}) {
+export async function startServer({
+  deadlineMs = 60_000,
+  env = {},
+  listen = '127.0.0.1:0',
+  // Several servers run at once: no fighting over the default 3478.
+  embeddedTurn = '127.0.0.1:0',
+  args = [],
+} = {}) {
   const binary = serverBinary();
   await access(binary).catch(() => {
     throw new Error(`server binary not found at ${binary}: build it with \`cargo build -p tether-server\` or set TETHER_SERVER_BIN`);
@@ -45,12 +54,12 @@ export async function startServer({ deadlineMs = 60_000, env = {} } = {}) {
     binary,
     [
       'serve',
-      '--listen', '127.0.0.1:0',
+      '--listen', listen,
       '--database-url', `sqlite://${path.join(dir, 'tether.db')}`,
       '--data-dir', path.join(dir, 'data'),
       '--web-dir', web,
-      // Several servers run at once: no fighting over the default 3478.
-      '--embedded-turn', '127.0.0.1:0',
+      '--embedded-turn', embeddedTurn,
+      ...args,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TETHER_LOG: process.env.TETHER_LOG ?? 'info,sqlx=warn', ...env } },
   );
@@ -88,7 +97,7 @@ export async function startServer({ deadlineMs = 60_000, env = {} } = {}) {
         remember('stdout')(line);
         const password = line.match(/one-time password: (\S+)/);
         if (password) adminPassword = password[1];
-        const listening = line.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+        const listening = line.match(/listening on (http:\/\/\S+)/);
         if (listening) {
           clearTimeout(timer);
           resolve({ url: listening[1], adminPassword });

@@ -1,0 +1,266 @@
+// Broker sessions through a real coturn, and the ways a code is refused.
+// The agent runs in a network namespace of its own (lib/netns.mjs) whose
+// firewall lets out only the server's HTTP port and coturn's port on the
+// host side of the link, so its session with the browser can only come up
+// through the coturn broker: the technician starts a broker session in
+// Chromium, `tether-agent connect CODE` inside the namespace takes it, the
+// controller says "Connecting to" coturn, frames decode and the selected
+// ICE candidate pair is a relay one. While that session runs, its code
+// again and a wrong code are refused with clear messages and start nothing.
+// A second server with a 3-second code lifetime shows a code expiring in the
+// window, and the agent is then told the code has expired. Needs root (for
+// the namespace), nftables and coturn; CI runs as root.
+
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer } from '../lib/server.mjs';
+import { requireAgentBinary, runAgentCommand, startAgentCommand } from '../lib/agent.mjs';
+import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { stepRunner } from '../lib/steps.mjs';
+import { showsText, signIn, shellOf } from '../lib/ui.mjs';
+import { call, createUser, firstLogin } from '../lib/api.mjs';
+import { until } from '../lib/wait.mjs';
+import { startXvfb } from '../lib/xvfb.mjs';
+import { createNetns, run } from '../lib/netns.mjs';
+import { startCoturn } from '../lib/coturn.mjs';
+import { instrumentWebRtc, videoStats } from '../lib/rtc.mjs';
+
+const ADMIN_PASSWORD = 'admin-correct-horse-42';
+const TECH = { username: 'remy', displayName: 'Remy Relay', role: 'technician', password: 'remy-one-time-pass-1' };
+const TECH_PASSWORD = 'remy-battery-staple-7';
+const BROKER_PATH = /\/broker\/([^/?#]+)$/;
+const SESSION_PATH = /\/sessions\/([^/?#]+)$/;
+const CODE = /^\d{3} \d{3} \d{3}$/;
+/** A short code lifetime for the expiry server, in seconds. */
+const SHORT_LIFETIME_SECS = 3;
+
+/**
+ * The page's selected ICE candidate pair (the transport's, else the
+ * nominated succeeded one) with both candidates' types and addresses, or
+ * `null` before there is one.
+ */
+function selectedPair(page) {
+  return page.evaluate(async () => {
+    const peer = window.__tetherProbe.peers.at(-1);
+    if (!peer) return null;
+    const report = await peer.getStats();
+    const stats = [...report.values()];
+    const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = transport
+      ? report.get(transport.selectedCandidatePairId)
+      : stats.find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+    if (!pair || pair.state !== 'succeeded') return null;
+    const describe = (id) => {
+      const candidate = report.get(id);
+      return candidate && { type: candidate.candidateType, address: `${candidate.address}:${candidate.port}` };
+    };
+    return { local: describe(pair.localCandidateId), remote: describe(pair.remoteCandidateId) };
+  });
+}
+
+/**
+ * Opens a TCP connection to `host:port` from inside namespace `prefix`;
+ * resolves to `connected`, `blocked` (no answer within `waitMs`) or
+ * `error <code>`.
+ */
+async function tcpFromInside(prefix, host, port, waitMs = 700) {
+  const script = `
+    const socket = require('node:net').connect(${Number(port)}, ${JSON.stringify(host)});
+    const done = (what) => { console.log(what); process.exit(0); };
+    socket.setTimeout(${Number(waitMs)}, () => done('blocked'));
+    socket.on('connect', () => done('connected'));
+    socket.on('error', (error) => done('error ' + error.code));`;
+  const [command, ...args] = [...prefix, process.execPath, '-e', script];
+  return (await run(command, args)).trim();
+}
+
+/** Starts a server, creates the technician and returns `{ server, adminToken, techToken }`. */
+async function serverWithTechnician(options) {
+  const server = await startServer(options);
+  assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
+  const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
+  await createUser(server.url, adminToken, TECH);
+  const techToken = await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
+  return { server, adminToken, techToken };
+}
+
+describe('broker relay', () => {
+  let netns;
+  let coturn;
+  let relay;
+  let expiring;
+  let xvfb;
+  let browser;
+  let page;
+  let workDir;
+  let agent;
+  let pageErrors = [];
+  /** The relayed session: its broker-session id and code. */
+  const session = {};
+  const others = {};
+
+  before(async () => {
+    await requireAgentBinary();
+    workDir = await mkdtemp(path.join(tmpdir(), 'tether-e2e-relay-'));
+    netns = await createNetns();
+    const secret = randomBytes(24).toString('hex');
+    coturn = await startCoturn({ ip: netns.hostIp, secret });
+    others.coturn = coturn.output;
+    relay = await serverWithTechnician({
+      listen: `${netns.hostIp}:0`,
+      embeddedTurn: 'off',
+      args: ['--broker', `coturn=${coturn.url}`, '--turn-secret', secret],
+    });
+    const serverPort = Number(new URL(relay.server.url).port);
+    await netns.allowOnly([
+      { protocol: 'tcp', port: serverPort },
+      { protocol: 'udp', port: coturn.port },
+      { protocol: 'tcp', port: coturn.port },
+    ]);
+    xvfb = await startXvfb({ width: 640, height: 480 });
+    others.Xvfb = xvfb.output;
+    browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
+    await instrumentWebRtc(browser.context);
+    page = await browser.context.newPage();
+    pageErrors = watchPageErrors(page);
+  });
+
+  after(async () => {
+    await agent?.kill('SIGKILL');
+    await browser?.close();
+    await relay?.server.stop();
+    await expiring?.server.stop();
+    await coturn?.stop();
+    await xvfb?.stop();
+    await netns?.remove();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  const step = stepRunner('broker-relay', () => ({
+    page,
+    server: expiring?.server ?? relay?.server ?? { output: [] },
+    agent,
+    others,
+    pageErrors,
+  }));
+  const text = async (testid) => (await page.getByTestId(testid).first().textContent()).trim();
+
+  /** Signs the technician in at `url` and opens a new connection-code window; resolves to `{ id, code }`. */
+  const startBrokerSession = async (url) => {
+    await page.goto(url);
+    await signIn(page, TECH.username, TECH_PASSWORD);
+    await shellOf(page, 'technician');
+    await page.getByTestId('start-broker-session').click();
+    await page.waitForURL(BROKER_PATH);
+    const code = await text('broker-code');
+    assert.match(code, CODE);
+    return { id: decodeURIComponent(page.url().match(BROKER_PATH)[1]), code };
+  };
+
+  /** An agent configuration for `server` (made by `configure`, behind `prefix`). */
+  const configureAgent = async (name, server, prefix = []) => {
+    const configPath = path.join(workDir, `${name}.json`);
+    const configured = await runAgentCommand(['configure', '--server', server.url, '--config', configPath], { prefix });
+    assert.equal(configured.code, 0, `configure failed:\n${configured.stdout}${configured.stderr}`);
+    assert.match(configured.stdout, /fetched the broker list \(1 broker\(s\)\)/, configured.stdout);
+    return configPath;
+  };
+
+  /** Runs `connect code` to its end and asserts it was refused with `message`, starting nothing. */
+  const refused = async (configPath, code, message) => {
+    const outcome = await runAgentCommand(['connect', code, '--config', configPath]);
+    assert.notEqual(outcome.code, 0, `connect succeeded:\n${outcome.stdout}${outcome.stderr}`);
+    assert.ok(outcome.stderr.includes(message), `expected ${JSON.stringify(message)} in:\n${outcome.stderr}`);
+    assert.ok(!outcome.stdout.includes('Connected:'), `a session started:\n${outcome.stdout}`);
+  };
+
+  step('from the namespace only the server and coturn on the host are reachable', async () => {
+    const elsewhere = createServer((socket) => socket.destroy());
+    await new Promise((resolve) => elsewhere.listen(0, netns.hostIp, resolve));
+    try {
+      const serverPort = new URL(relay.server.url).port;
+      assert.equal(await tcpFromInside(netns.prefix, netns.hostIp, serverPort), 'connected');
+      assert.equal(await tcpFromInside(netns.prefix, netns.hostIp, elsewhere.address().port), 'blocked');
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
+  });
+
+  step('an agent in the namespace takes the code and the session runs through the coturn broker', async () => {
+    Object.assign(session, await startBrokerSession(relay.server.url));
+    const configPath = await configureAgent('inside', relay.server, netns.prefix);
+    agent = startAgentCommand(['connect', session.code, '--config', configPath], {
+      prefix: netns.prefix,
+      display: xvfb.display,
+    });
+    await until(
+      () => agent.output.some((line) => line.includes(`Connecting to: ${coturn.address}`)),
+      'the agent to choose the coturn broker',
+      { describe: () => agent.output.slice(-5) },
+    );
+    await page.waitForURL(SESSION_PATH, { timeout: 20_000 });
+    await showsText(page, 'connection-route', `Connecting to: ${coturn.address}`);
+    const { body } = await call(relay.server.url, 'GET', `/api/broker-sessions/${session.id}`, { token: relay.techToken });
+    assert.equal(body.broker, coturn.address);
+
+    const first = await until(async () => {
+      const stats = await videoStats(page);
+      return stats?.framesDecoded > 0 && stats;
+    }, 'frames to decode', { describe: () => videoStats(page) });
+    await until(
+      async () => (await videoStats(page)).framesDecoded > first.framesDecoded,
+      'more frames to decode',
+      { describe: () => videoStats(page) },
+    );
+    const pair = await until(() => selectedPair(page), 'a selected candidate pair', { deadlineMs: 5_000 });
+    if (process.env.TETHER_E2E_VERBOSE) console.error(`selected candidate pair: ${JSON.stringify(pair)}`);
+    assert.ok(
+      pair.local.type === 'relay' || pair.remote.type === 'relay',
+      `the selected pair is not relayed: ${JSON.stringify(pair)}`,
+    );
+    // Every relayed address is coturn's.
+    for (const end of [pair.local, pair.remote].filter((candidate) => candidate.type === 'relay')) {
+      assert.ok(end.address.startsWith(`${netns.hostIp}:`), `relay candidate ${end.address} is not coturn's`);
+    }
+    await until(() => agent.output.some((line) => line.includes('Connected:')), 'the agent to report the session');
+  });
+
+  step('the used code again is refused as used, and nothing starts', async () => {
+    const configPath = await configureAgent('host', relay.server);
+    await refused(configPath, session.code, 'That connection code has already been used. Ask your technician for a new one.');
+    const { body: brokers } = await call(relay.server.url, 'GET', '/api/brokers', { token: relay.adminToken });
+    assert.deepEqual(brokers.map((broker) => [broker.id, broker.active_sessions]), [['coturn', 1]]);
+    assert.ok(agent.running(), 'the running session ended');
+    const before = (await videoStats(page)).framesDecoded;
+    await until(async () => (await videoStats(page)).framesDecoded > before, 'the session to go on decoding');
+  });
+
+  step('a wrong code is refused as not valid, and nothing starts', async () => {
+    const configPath = path.join(workDir, 'host.json');
+    const wrong = session.code === '000 000 001' ? '000 000 002' : '000 000 001';
+    await refused(configPath, wrong, 'That connection code is not valid. Check the digits with your technician and try again.');
+    const { body: brokers } = await call(relay.server.url, 'GET', '/api/brokers', { token: relay.adminToken });
+    assert.deepEqual(brokers.map((broker) => [broker.id, broker.active_sessions]), [['coturn', 1]]);
+  });
+
+  step('stopping the agent ends the relayed session', async () => {
+    await agent.kill('SIGTERM');
+    await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: 20_000 });
+  });
+
+  step('a code past its lifetime shows expired in the window and the agent is told so', async () => {
+    expiring = await serverWithTechnician({ args: ['--connection-code-lifetime-secs', String(SHORT_LIFETIME_SECS)] });
+    const { id, code } = await startBrokerSession(expiring.server.url);
+    await showsText(page, 'broker-status', 'expired');
+    const { body } = await call(expiring.server.url, 'GET', `/api/broker-sessions/${id}`, { token: expiring.techToken });
+    assert.equal(body.state.status, 'expired');
+    const configPath = await configureAgent('expiring', expiring.server);
+    await refused(configPath, code, 'That connection code has expired. Ask your technician for a new one.');
+    await showsText(page, 'broker-status', 'expired');
+  });
+});
