@@ -61,8 +61,8 @@ function isRunning(pid) {
 
 /**
  * Creates namespace `tether-e2e-<tag>` with a veth pair on 10.231.N.0/30:
- * `hostIp` (…1) on this side, `nsIp` (…2) inside, loopback up and the
- * default route via `hostIp`. Resolves to
+ * `hostIp` (…1) on this side, `nsIp` (…2) inside, loopback up and no
+ * default route. Resolves to
  * `{ name, hostIp, nsIp, prefix, allowOnly, remove }`: `prefix` is the
  * argument list that runs a command inside (`ip netns exec <name>`);
  * `allowOnly(ports)` installs the firewall; `remove()` deletes the pair and
@@ -91,11 +91,10 @@ export async function createNetns({ tag = process.pid } = {}) {
     await run('ip', [...inside, 'ip', 'addr', 'add', `${nsIp}/30`, 'dev', nsIf]);
     await run('ip', [...inside, 'ip', 'link', 'set', nsIf, 'up']);
     await run('ip', [...inside, 'ip', 'link', 'set', 'lo', 'up']);
-    // Like a real host, the namespace has a gateway (this side): without a
-    // default route joining a multicast group fails (ENODEV), and with it
-    // webrtc-rs's mDNS socket and so the agent's peer. The firewall, not
-    // the routes, decides what gets out.
-    await run('ip', [...inside, 'ip', 'route', 'add', 'default', 'via', hostIp]);
+    // No default route, on purpose: the agent must cope with a network it
+    // shares only with the server and the broker (there, joining the mDNS
+    // multicast group fails with ENODEV and the agent builds its peer
+    // without mDNS).
   } catch (error) {
     await remove();
     throw error;

@@ -15,8 +15,10 @@ pub mod controller;
 pub mod enrollment;
 pub mod local_api;
 pub mod pages;
+pub mod poll;
 pub mod secret;
 pub mod session;
+pub mod submission;
 pub mod text;
 pub mod time;
 

@@ -5,6 +5,7 @@
 use super::SessionConfig;
 use super::keyframe::forward_keyframe_requests;
 use anyhow::Context;
+use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::MIME_TYPE_H264;
 use rtc::rtp_transceiver::rtp_sender::{
@@ -78,10 +79,35 @@ pub fn h264_codec() -> RTCRtpCodec {
 
 /// Builds the PeerConnection, bound to the configured addresses, and adds
 /// the video track.
+///
+/// mDNS (resolving the browser's `.local` host candidates) needs a multicast
+/// group, which a host without a default route cannot join; webrtc-rs then
+/// refuses to build the peer at all. Such a host still reaches the browser
+/// through its other candidates and the broker, so the peer is built again
+/// without mDNS rather than failing the session.
 pub async fn build(
     ice_servers: &[IceServer],
     config: &SessionConfig,
     events: UnboundedSender<PeerEvent>,
+) -> anyhow::Result<Peer> {
+    match build_with(ice_servers, config, events.clone(), MulticastDnsMode::QueryOnly).await {
+        Ok(peer) => Ok(peer),
+        Err(err) => {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "building the WebRTC peer with mDNS failed; trying again without mDNS \
+                 (the browser's .local candidates will not be resolved)"
+            );
+            build_with(ice_servers, config, events, MulticastDnsMode::Disabled).await
+        }
+    }
+}
+
+async fn build_with(
+    ice_servers: &[IceServer],
+    config: &SessionConfig,
+    events: UnboundedSender<PeerEvent>,
+    mdns: MulticastDnsMode,
 ) -> anyhow::Result<Peer> {
     let mut media_engine = MediaEngine::default();
     media_engine
@@ -106,8 +132,10 @@ pub async fn build(
         )
         .build();
     let timeouts = config.ice_timeouts;
-    let settings =
-        SettingEngineBuilder::new().with_ice_timeouts(Some(timeouts.disconnected), Some(timeouts.failed), None).build();
+    let settings = SettingEngineBuilder::new()
+        .with_ice_timeouts(Some(timeouts.disconnected), Some(timeouts.failed), None)
+        .with_multicast_dns_mode(mdns)
+        .build();
     let connection = PeerConnectionBuilder::new()
         .with_configuration(configuration)
         .with_setting_engine(settings)

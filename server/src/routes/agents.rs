@@ -22,9 +22,10 @@ use std::time::Duration;
 use tether_shared::Role;
 use tether_shared::agent::{EnrollRequest, EnrollResponse, TargetView};
 use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, ServerToController, Signal};
+use tokio::sync::mpsc;
 
 /// How long a new connection may take to say hello.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Malformed messages tolerated on one connection before it is closed.
 const MAX_BAD_MESSAGES: u32 = 20;
 
@@ -78,7 +79,7 @@ async fn connect(State(state): State<AppState>, headers: HeaderMap, upgrade: Web
     ))
 }
 
-fn text(message: &ServerToAgent) -> Message {
+pub(crate) fn text(message: &ServerToAgent) -> Message {
     Message::Text(serde_json::to_string(message).unwrap_or_default().into())
 }
 
@@ -105,41 +106,25 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
         anyhow::bail!("{err}");
     }
     agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
-    let (_presence, mut outbox) = state.hub.attach(&agent_id);
+    let (_presence, outbox) = state.hub.attach(&agent_id);
     tracing::info!(%agent_id, hostname = %info.hostname, "agent online");
     socket.send(text(&ServerToAgent::Welcome { agent_id: agent_id.clone() })).await?;
 
-    let mut bad_messages = 0;
+    let mut link = AgentLink::new(socket, outbox, &agent_id);
     let result = loop {
-        tokio::select! {
-            inbound = socket.recv() => match inbound {
-                Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
-                    Ok(AgentToServer::Hello { info }) if info.validate().is_ok() => {
-                        agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
-                    }
-                    Ok(AgentToServer::Signal { session_id, signal }) => {
-                        relay_from_agent(&state, &agent_id, session_id, signal).await?;
-                    }
-                    Ok(AgentToServer::Hello { .. }) | Err(_) => {
-                        bad_messages += 1;
-                        tracing::warn!(%agent_id, "malformed message from agent");
-                        if bad_messages > MAX_BAD_MESSAGES {
-                            break Err(anyhow::anyhow!("too many malformed messages"));
-                        }
-                        socket.send(text(&ServerToAgent::Error { message: "malformed message".into() })).await?;
-                    }
-                },
-                Some(Ok(Message::Binary(_))) => {
-                    socket.send(text(&ServerToAgent::Error { message: "binary messages are not used".into() })).await?;
+        match link.next().await? {
+            Inbound::Message(AgentToServer::Hello { info }) if info.validate().is_ok() => {
+                agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
+            }
+            Inbound::Message(AgentToServer::Signal { session_id, signal }) => {
+                relay_from_agent(&state, &agent_id, session_id, signal).await?;
+            }
+            Inbound::Message(AgentToServer::Hello { .. }) => {
+                if let Some(err) = link.malformed().await? {
+                    break Err(err);
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break Ok(()),
-                Some(Err(err)) => break Err(err.into()),
-            },
-            outbound = outbox.recv() => match outbound {
-                Some(message) => socket.send(text(&message)).await?,
-                None => break Ok(()), // replaced by a newer connection
-            },
+            }
+            Inbound::Closed(result) => break result,
         }
     };
     agents::record_seen(state.store.pool(), &agent_id, None, now_ms()).await?;
@@ -148,6 +133,77 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
         sessions::end(&state, &session_id, agent_actor(&agent_id), "the target disconnected", false).await?;
     }
     result
+}
+
+/// What an agent socket brought next, once [`AgentLink::next`] has done the
+/// socket's chores (outbox forwarding, pings, binary and unparsable messages).
+pub(crate) enum Inbound {
+    /// A parsed message for the caller to act on.
+    Message(AgentToServer),
+    /// The socket ended: closed, replaced by a newer connection (`Ok`), or
+    /// broken or too noisy (`Err`).
+    Closed(anyhow::Result<()>),
+}
+
+/// One agent socket after its hello, shared by enrolled agents and broker
+/// targets: forwards the hub's outbox and yields what the agent sends.
+pub(crate) struct AgentLink<'a> {
+    socket: WebSocket,
+    outbox: mpsc::Receiver<ServerToAgent>,
+    /// Who is on the other end, for the log.
+    peer: &'a str,
+    bad_messages: u32,
+}
+
+impl<'a> AgentLink<'a> {
+    pub(crate) fn new(socket: WebSocket, outbox: mpsc::Receiver<ServerToAgent>, peer: &'a str) -> Self {
+        Self { socket, outbox, peer, bad_messages: 0 }
+    }
+
+    /// Waits for the next parsed message or the end of the socket; a send
+    /// that fails is an `Err`.
+    pub(crate) async fn next(&mut self) -> anyhow::Result<Inbound> {
+        loop {
+            tokio::select! {
+                inbound = self.socket.recv() => match inbound {
+                    Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
+                        Ok(message) => return Ok(Inbound::Message(message)),
+                        Err(_) => {
+                            if let Some(err) = self.malformed().await? {
+                                return Ok(Inbound::Closed(Err(err)));
+                            }
+                        }
+                    },
+                    Some(Ok(Message::Binary(_))) => {
+                        self.send(&ServerToAgent::Error { message: "binary messages are not used".into() }).await?;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => return Ok(Inbound::Closed(Ok(()))),
+                    Some(Err(err)) => return Ok(Inbound::Closed(Err(err.into()))),
+                },
+                outbound = self.outbox.recv() => match outbound {
+                    Some(message) => self.send(&message).await?,
+                    None => return Ok(Inbound::Closed(Ok(()))), // replaced by a newer connection
+                },
+            }
+        }
+    }
+
+    /// Counts a malformed message and tells the agent so; past
+    /// [`MAX_BAD_MESSAGES`] returns the error to close the socket with.
+    pub(crate) async fn malformed(&mut self) -> anyhow::Result<Option<anyhow::Error>> {
+        self.bad_messages += 1;
+        tracing::warn!(peer = %self.peer, "malformed message from agent");
+        if self.bad_messages > MAX_BAD_MESSAGES {
+            return Ok(Some(anyhow::anyhow!("too many malformed messages")));
+        }
+        self.send(&ServerToAgent::Error { message: "malformed message".into() }).await?;
+        Ok(None)
+    }
+
+    async fn send(&mut self, message: &ServerToAgent) -> anyhow::Result<()> {
+        Ok(self.socket.send(text(message)).await?)
+    }
 }
 
 pub(crate) fn agent_actor(agent_id: &str) -> Actor {

@@ -12,7 +12,7 @@ use crate::auth::extractor::Source;
 use crate::broker_sessions::{self, redeem::Failure};
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
-use crate::routes::agents::{agent_actor, relay_from_agent};
+use crate::routes::agents::{AgentLink, HELLO_TIMEOUT, Inbound, agent_actor, relay_from_agent, text};
 use crate::secret;
 use crate::sessions;
 use crate::state::AppState;
@@ -22,15 +22,9 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use std::time::Duration;
 use tether_shared::api::ApiError;
 use tether_shared::broker::{RedeemCodeRequest, RedeemCodeResponse};
 use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent};
-
-/// How long a new connection may take to say hello.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// Malformed messages tolerated on one connection before it is closed.
-const MAX_BAD_MESSAGES: u32 = 20;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -104,10 +98,6 @@ async fn connect(State(state): State<AppState>, headers: HeaderMap, upgrade: Web
     ))
 }
 
-fn text(message: &ServerToAgent) -> Message {
-    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
-}
-
 /// Drives the target's socket: hello, its one session request, then
 /// signals both ways; the session ends when the socket does.
 async fn run(state: AppState, session_id: String, technician: String, mut socket: WebSocket) -> anyhow::Result<()> {
@@ -123,40 +113,20 @@ async fn run(state: AppState, session_id: String, technician: String, mut socket
         }
     }
     let hub_id = broker_sessions::hub_id(&session_id);
-    let (presence, mut outbox) = state.hub.attach(&hub_id);
+    let (presence, outbox) = state.hub.attach(&hub_id);
     socket.send(text(&ServerToAgent::Welcome { agent_id: hub_id.clone() })).await?;
     let (ice_servers, _broker) = state.ice_servers(&session_id, None)?;
     let request = ServerToAgent::SessionRequest { session_id: session_id.clone(), technician, ice_servers };
     socket.send(text(&request)).await?;
 
-    let mut bad_messages = 0;
+    let mut link = AgentLink::new(socket, outbox, &hub_id);
     let result = loop {
-        tokio::select! {
-            inbound = socket.recv() => match inbound {
-                Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
-                    Ok(AgentToServer::Signal { session_id: signalled, signal }) => {
-                        relay_from_agent(&state, &hub_id, signalled, signal).await?;
-                    }
-                    Ok(AgentToServer::Hello { .. }) => {}
-                    Err(_) => {
-                        bad_messages += 1;
-                        if bad_messages > MAX_BAD_MESSAGES {
-                            break Err(anyhow::anyhow!("too many malformed messages"));
-                        }
-                        socket.send(text(&ServerToAgent::Error { message: "malformed message".into() })).await?;
-                    }
-                },
-                Some(Ok(Message::Binary(_))) => {
-                    socket.send(text(&ServerToAgent::Error { message: "binary messages are not used".into() })).await?;
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break Ok(()),
-                Some(Err(err)) => break Err(err.into()),
-            },
-            outbound = outbox.recv() => match outbound {
-                Some(message) => socket.send(text(&message)).await?,
-                None => break Ok(()), // replaced by a newer connection
-            },
+        match link.next().await? {
+            Inbound::Message(AgentToServer::Signal { session_id: signalled, signal }) => {
+                relay_from_agent(&state, &hub_id, signalled, signal).await?;
+            }
+            Inbound::Message(AgentToServer::Hello { .. }) => {}
+            Inbound::Closed(result) => break result,
         }
     };
     drop(presence);

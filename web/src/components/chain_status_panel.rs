@@ -1,5 +1,6 @@
 //! The audit chain's integrity, checked by the server and shown prominently.
 
+use crate::components::action_button::ActionButton;
 use crate::session::Session;
 use leptos::prelude::*;
 use tether_shared::api::ChainStatus;
@@ -62,14 +63,7 @@ pub fn ChainStatusPanel() -> impl IntoView {
     view! {
         <section class="card chain-panel">
             <div class="chain-panel-body">{body}</div>
-            <button
-                type="button"
-                class="button button-secondary"
-                data-testid="chain-verify"
-                on:click=move |_| status.refetch()
-            >
-                "Verify again"
-            </button>
+            <ActionButton testid="chain-verify" label="Verify again" on_click=move |()| status.refetch() />
         </section>
     }
 }

@@ -5,11 +5,12 @@ use crate::components::alert::{Alert, AlertKind};
 use crate::components::modal::Modal;
 use crate::components::one_time_password_field::OneTimePasswordField;
 use crate::components::role_select::RoleSelect;
+use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
+use crate::submission::Submission;
 use crate::text::capitalize;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tether_shared::Role;
 use tether_shared::api::{CreateUserRequest, UserView};
 use tether_shared::validate;
@@ -32,15 +33,13 @@ pub fn CreateUserDialog(
     let username_error = RwSignal::new(None::<String>);
     let display_name_error = RwSignal::new(None::<String>);
     let password_error = RwSignal::new(None::<String>);
-    let form_error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let sending = Submission::new();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if !sending.begin() {
             return;
         }
-        form_error.set(None);
         let body = CreateUserRequest {
             username: username.get_untracked().trim().to_owned(),
             display_name: display_name.get_untracked().trim().to_owned(),
@@ -57,29 +56,28 @@ pub fn CreateUserDialog(
         if !valid {
             return;
         }
-        pending.set(true);
-        spawn_local(async move {
-            let result = session
-                .call(|api| {
-                    let body = body.clone();
-                    async move { api.create_user(&body).await }
-                })
-                .await;
-            pending.set(false);
-            match result {
-                Ok(user) => on_created.run(user),
+        sending.send(
+            session,
+            body,
+            |api, body| async move { api.create_user(&body).await },
+            move |result| match result {
+                Ok(user) => {
+                    on_created.run(user);
+                    Ok(())
+                }
                 Err(failure) if failure.code() == Some(codes::USERNAME_TAKEN) => {
                     username_error.set(Some(failure.message()));
+                    Ok(())
                 }
-                Err(failure) => form_error.set(Some(failure.message())),
-            }
-        });
+                Err(failure) => Err(failure),
+            },
+        );
     };
 
     view! {
         <Modal title="New user".to_owned() testid="create-user-dialog" on_close=on_close>
             <form class="form" on:submit=submit novalidate data-testid="create-user-form">
-                <Alert message=form_error kind=AlertKind::Error testid="create-user-error" />
+                <Alert message=sending.error kind=AlertKind::Error testid="create-user-error" />
                 <div class="form-row">
                     <TextField
                         label="Username"
@@ -102,14 +100,7 @@ pub fn CreateUserDialog(
                     <button type="button" class="button button-ghost" on:click=move |_| on_close.run(())>
                         "Cancel"
                     </button>
-                    <button
-                        type="submit"
-                        class="button button-primary"
-                        data-testid="create-user-submit"
-                        disabled=move || pending.get()
-                    >
-                        {move || if pending.get() { "Creating…" } else { "Create user" }}
-                    </button>
+                    <SubmitButton testid="create-user-submit" pending=sending.pending label="Create user" busy_label="Creating…" />
                 </div>
             </form>
         </Modal>

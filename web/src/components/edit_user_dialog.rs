@@ -3,11 +3,12 @@
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::modal::Modal;
 use crate::components::role_select::RoleSelect;
+use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
+use crate::submission::Submission;
 use crate::text::capitalize;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tether_shared::api::{UpdateUserRequest, UserView};
 use tether_shared::validate;
 
@@ -27,17 +28,15 @@ pub fn EditUserDialog(
     let display_name = RwSignal::new(user.display_name.clone());
     let role = RwSignal::new(user.role);
     let display_name_error = RwSignal::new(None::<String>);
-    let form_error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let sending = Submission::new();
     let id = user.id.clone();
     let original = user.clone();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if !sending.begin() {
             return;
         }
-        form_error.set(None);
         let name = display_name.get_untracked().trim().to_owned();
         let error = validate::display_name(&name).err().map(|e| capitalize(&e.to_string()));
         let invalid = error.is_some();
@@ -55,27 +54,18 @@ pub fn EditUserDialog(
             on_close.run(());
             return;
         }
-        pending.set(true);
-        let id = id.clone();
-        spawn_local(async move {
-            let result = session
-                .call(|api| {
-                    let (id, body) = (id.clone(), body.clone());
-                    async move { api.update_user(&id, &body).await }
-                })
-                .await;
-            pending.set(false);
-            match result {
-                Ok(user) => on_saved.run(user),
-                Err(failure) => form_error.set(Some(failure.message())),
-            }
-        });
+        sending.send(
+            session,
+            (id.clone(), body),
+            |api, (id, body)| async move { api.update_user(&id, &body).await },
+            move |result| result.map(|user| on_saved.run(user)),
+        );
     };
 
     view! {
         <Modal title=format!("Edit {}", user.username) testid="edit-user-dialog" on_close=on_close>
             <form class="form" on:submit=submit novalidate data-testid="edit-user-form">
-                <Alert message=form_error kind=AlertKind::Error testid="edit-user-error" />
+                <Alert message=sending.error kind=AlertKind::Error testid="edit-user-error" />
                 <TextField
                     label="Display name"
                     value=display_name
@@ -88,14 +78,7 @@ pub fn EditUserDialog(
                     <button type="button" class="button button-ghost" on:click=move |_| on_close.run(())>
                         "Cancel"
                     </button>
-                    <button
-                        type="submit"
-                        class="button button-primary"
-                        data-testid="edit-user-submit"
-                        disabled=move || pending.get()
-                    >
-                        {move || if pending.get() { "Saving…" } else { "Save changes" }}
-                    </button>
+                    <SubmitButton testid="edit-user-submit" pending=sending.pending label="Save changes" busy_label="Saving…" />
                 </div>
             </form>
         </Modal>

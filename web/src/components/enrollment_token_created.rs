@@ -1,6 +1,7 @@
 //! A newly created enrollment token, shown this once, with the commands to
 //! run on the computer being enrolled.
 
+use crate::components::action_button::ActionButton;
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::copy_field::CopyField;
 use crate::enrollment::{RUN_COMMAND, enroll_command};
@@ -28,14 +29,7 @@ pub fn EnrollmentTokenCreated(
         <section class="card token-created" data-testid="token-created">
             <header class="card-header">
                 <h2>{format!("Enrollment token “{}” created", created.info.label)}</h2>
-                <button
-                    type="button"
-                    class="button button-secondary"
-                    data-testid="token-created-dismiss"
-                    on:click=move |_| on_dismiss.run(())
-                >
-                    "Done"
-                </button>
+                <ActionButton testid="token-created-dismiss" label="Done" on_click=on_dismiss />
             </header>
             <div class="form">
                 <Alert

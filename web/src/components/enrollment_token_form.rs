@@ -2,11 +2,13 @@
 //! long it is valid and how many agents may enroll with it.
 
 use crate::components::alert::{Alert, AlertKind};
+use crate::components::form_field::FormField;
+use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::enrollment::{self, TtlUnit};
 use crate::session::Session;
+use crate::submission::Submission;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tether_shared::agent::{CreateEnrollmentTokenRequest, CreatedEnrollmentToken};
 
 /// Label, validity (an amount and a unit) and maximum uses; checked here
@@ -25,15 +27,13 @@ pub fn EnrollmentTokenForm(
     let label_error = RwSignal::new(None::<String>);
     let ttl_error = RwSignal::new(None::<String>);
     let max_uses_error = RwSignal::new(None::<String>);
-    let form_error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let sending = Submission::new();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if !sending.begin() {
             return;
         }
-        form_error.set(None);
         let checked_label = enrollment::label(&label.get_untracked());
         let checked_ttl = enrollment::ttl_minutes(&ttl_amount.get_untracked(), ttl_unit.get_untracked());
         let checked_uses = enrollment::max_uses(&max_uses.get_untracked());
@@ -44,28 +44,22 @@ pub fn EnrollmentTokenForm(
             return;
         };
         let body = CreateEnrollmentTokenRequest { label: label_text, ttl_minutes, max_uses: max_uses_count };
-        pending.set(true);
-        spawn_local(async move {
-            let result = session
-                .call(|api| {
-                    let body = body.clone();
-                    async move { api.create_enrollment_token(&body).await }
-                })
-                .await;
-            pending.set(false);
-            match result {
-                Ok(created) => {
-                    label.set(String::new());
-                    on_created.run(created);
-                }
-                Err(failure) => form_error.set(Some(failure.message())),
-            }
-        });
+        sending.send(
+            session,
+            body,
+            |api, body| async move { api.create_enrollment_token(&body).await },
+            move |result| {
+                let created = result?;
+                label.set(String::new());
+                on_created.run(created);
+                Ok(())
+            },
+        );
     };
 
     view! {
         <form class="form" data-testid="token-form" on:submit=submit novalidate>
-            <Alert message=form_error kind=AlertKind::Error testid="token-form-error" />
+            <Alert message=sending.error kind=AlertKind::Error testid="token-form-error" />
             <div class="token-form-fields">
                 <TextField
                     label="Label"
@@ -75,8 +69,13 @@ pub fn EnrollmentTokenForm(
                     hint="Who or what the token is for; shown in the list and the audit log."
                     error=label_error
                 />
-                <div class="field" class:field-invalid=move || ttl_error.with(Option::is_some)>
-                    <label for="field-token-ttl-amount">"Valid for"</label>
+                <FormField
+                    label="Valid for"
+                    input_id="field-token-ttl-amount"
+                    error_testid="token-ttl-amount-error"
+                    error=ttl_error
+                    hint="Up to 30 days."
+                >
                     <div class="input-with-select">
                         <input
                             id="field-token-ttl-amount"
@@ -109,14 +108,7 @@ pub fn EnrollmentTokenForm(
                                 .collect_view()}
                         </select>
                     </div>
-                    {move || match ttl_error.get() {
-                        Some(message) => view! {
-                            <p class="field-error" data-testid="token-ttl-amount-error">{message}</p>
-                        }
-                        .into_any(),
-                        None => view! { <p class="field-hint">"Up to 30 days."</p> }.into_any(),
-                    }}
-                </div>
+                </FormField>
                 <TextField
                     label="Max uses"
                     value=max_uses
@@ -126,14 +118,7 @@ pub fn EnrollmentTokenForm(
                     error=max_uses_error
                 />
                 <div class="token-form-submit">
-                    <button
-                        type="submit"
-                        class="button button-primary"
-                        data-testid="token-create-submit"
-                        disabled=move || pending.get()
-                    >
-                        {move || if pending.get() { "Creating…" } else { "Create token" }}
-                    </button>
+                    <SubmitButton testid="token-create-submit" pending=sending.pending label="Create token" busy_label="Creating…" />
                 </div>
             </div>
         </form>

@@ -1,11 +1,24 @@
 //! The administrator's table of enrollment tokens, newest first, with their
 //! state and a Revoke button for those still usable.
 
+use crate::components::action_button::ActionButton;
+use crate::components::data_table::{Column, DataTable};
 use crate::components::token_status_badge::TokenStatusBadge;
 use crate::enrollment::TokenStatus;
 use crate::time::{local_date_time, relative};
 use leptos::prelude::*;
 use tether_shared::agent::EnrollmentTokenView;
+
+/// The tokens table's header.
+const COLUMNS: &[Column] = &[
+    Column::new("Label"),
+    Column::new("Created by"),
+    Column::new("Created"),
+    Column::new("Expires"),
+    Column::new("Uses"),
+    Column::new("Status"),
+    Column::actions(),
+];
 
 /// One row per token: label, creator, created, expires, uses, status, actions.
 #[component]
@@ -53,14 +66,12 @@ pub fn EnrollmentTokensTable(
                             {(status == TokenStatus::Active)
                                 .then(|| {
                                     view! {
-                                        <button
-                                            type="button"
+                                        <ActionButton
                                             class="button button-small button-danger-ghost"
-                                            data-testid="token-revoke"
-                                            on:click=move |_| on_revoke.run(revoke_token.clone())
-                                        >
-                                            "Revoke"
-                                        </button>
+                                            testid="token-revoke"
+                                            label="Revoke"
+                                            on_click=move |()| on_revoke.run(revoke_token.clone())
+                                        />
                                     }
                                 })}
                         </div>
@@ -71,21 +82,8 @@ pub fn EnrollmentTokensTable(
         .collect_view();
 
     view! {
-        <div class="table-wrap">
-            <table class="table" data-testid="tokens-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Label"</th>
-                        <th scope="col">"Created by"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Expires"</th>
-                        <th scope="col">"Uses"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col" class="align-right">"Actions"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable testid="tokens-table" columns=COLUMNS>
+            {rows}
+        </DataTable>
     }
 }

@@ -1,5 +1,6 @@
 //! Reusable UI pieces, one component per file.
 
+pub mod action_button;
 pub mod alert;
 pub mod audit_filters;
 pub mod audit_table;
@@ -11,11 +12,13 @@ pub mod connection_status;
 pub mod controller_toolbar;
 pub mod copy_field;
 pub mod create_user_dialog;
+pub mod data_table;
 pub mod edit_user_dialog;
 pub mod empty_state;
 pub mod enrollment_token_created;
 pub mod enrollment_token_form;
 pub mod enrollment_tokens_table;
+pub mod form_field;
 pub mod modal;
 pub mod one_time_password_field;
 pub mod page_header;
@@ -30,6 +33,7 @@ pub mod sidebar;
 pub mod splash;
 pub mod stats_overlay;
 pub mod status_badge;
+pub mod submit_button;
 pub mod target_row;
 pub mod target_status_badge;
 pub mod targets_table;

@@ -3,6 +3,7 @@
 
 use crate::api::codes;
 use crate::components::alert::{Alert, AlertKind};
+use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
 use crate::text::capitalize;
@@ -123,14 +124,7 @@ pub fn PasswordChangeForm(
                 error=confirm_error
             />
             <div class="form-actions">
-                <button
-                    type="submit"
-                    class="button button-primary"
-                    data-testid="password-submit"
-                    disabled=move || pending.get()
-                >
-                    {move || if pending.get() { "Saving…" } else { submit_label }}
-                </button>
+                <SubmitButton testid="password-submit" pending=pending label=submit_label busy_label="Saving…" />
             </div>
         </form>
     }

@@ -3,10 +3,11 @@
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::modal::Modal;
 use crate::components::one_time_password_field::OneTimePasswordField;
+use crate::components::submit_button::SubmitButton;
 use crate::session::Session;
+use crate::submission::Submission;
 use crate::text::capitalize;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tether_shared::api::{ResetPasswordRequest, UserView};
 use tether_shared::validate;
 
@@ -25,18 +26,16 @@ pub fn ResetPasswordDialog(
     let session = Session::use_context();
     let password = RwSignal::new(crate::secret::generate_password().unwrap_or_default());
     let password_error = RwSignal::new(None::<String>);
-    let form_error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let sending = Submission::new();
     let done = RwSignal::new(false);
     let id = user.id.clone();
     let username = user.username.clone();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if !sending.begin() {
             return;
         }
-        form_error.set(None);
         let body = ResetPasswordRequest { password: password.get_untracked() };
         let error = validate::password(&body.password, &username).err().map(|e| capitalize(&e.to_string()));
         let invalid = error.is_some();
@@ -44,24 +43,17 @@ pub fn ResetPasswordDialog(
         if invalid {
             return;
         }
-        pending.set(true);
-        let id = id.clone();
-        spawn_local(async move {
-            let result = session
-                .call(|api| {
-                    let (id, body) = (id.clone(), body.clone());
-                    async move { api.reset_password(&id, &body).await }
-                })
-                .await;
-            pending.set(false);
-            match result {
-                Ok(()) => {
-                    done.set(true);
-                    on_done.run(());
-                }
-                Err(failure) => form_error.set(Some(failure.message())),
-            }
-        });
+        sending.send(
+            session,
+            (id.clone(), body),
+            |api, (id, body)| async move { api.reset_password(&id, &body).await },
+            move |result| {
+                result?;
+                done.set(true);
+                on_done.run(());
+                Ok(())
+            },
+        );
     };
 
     let who = user.display_name.clone();
@@ -79,7 +71,7 @@ pub fn ResetPasswordDialog(
                             <p class="muted">
                                 "The current password stops working at once, and open sessions of this account end."
                             </p>
-                            <Alert message=form_error kind=AlertKind::Error testid="reset-password-error" />
+                            <Alert message=sending.error kind=AlertKind::Error testid="reset-password-error" />
                             <OneTimePasswordField
                                 value=password
                                 testid="reset-password-input"
@@ -93,14 +85,7 @@ pub fn ResetPasswordDialog(
                                 >
                                     "Cancel"
                                 </button>
-                                <button
-                                    type="submit"
-                                    class="button button-danger"
-                                    data-testid="reset-password-submit"
-                                    disabled=move || pending.get()
-                                >
-                                    {move || if pending.get() { "Setting…" } else { "Set one-time password" }}
-                                </button>
+                                <SubmitButton testid="reset-password-submit" pending=sending.pending label="Set one-time password" busy_label="Setting…" class="button button-danger" />
                             </div>
                         </form>
                     }

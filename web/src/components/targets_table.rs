@@ -1,5 +1,6 @@
 //! The technician's table of targets, updated in place as the list refreshes.
 
+use crate::components::data_table::{Column, DataTable};
 use crate::components::target_row::TargetRow;
 use leptos::prelude::*;
 use tether_shared::agent::TargetView;
@@ -9,6 +10,18 @@ use tether_shared::agent::TargetView;
 fn row_key(target: &TargetView) -> (String, bool, Option<i64>, String) {
     (target.id.clone(), target.online, target.last_seen_at, format!("{:?}", target.info))
 }
+
+/// The targets table's header.
+const COLUMNS: &[Column] = &[
+    Column::new("Status"),
+    Column::new("Hostname"),
+    Column::new("Operating system"),
+    Column::new("User"),
+    Column::new("Agent"),
+    Column::new("Displays"),
+    Column::new("Last seen"),
+    Column::actions(),
+];
 
 /// One [`TargetRow`] per target, in the server's order (by hostname).
 #[component]
@@ -26,26 +39,10 @@ pub fn TargetsTable(
     on_connect: Callback<String>,
 ) -> impl IntoView {
     view! {
-        <div class="table-wrap">
-            <table class="table" data-testid="targets-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Hostname"</th>
-                        <th scope="col">"Operating system"</th>
-                        <th scope="col">"User"</th>
-                        <th scope="col">"Agent"</th>
-                        <th scope="col">"Displays"</th>
-                        <th scope="col">"Last seen"</th>
-                        <th scope="col" class="align-right">"Actions"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For each=move || targets.get() key=row_key let:target>
-                        <TargetRow target=target now=now connecting=connecting on_connect=on_connect />
-                    </For>
-                </tbody>
-            </table>
-        </div>
+        <DataTable testid="targets-table" columns=COLUMNS>
+            <For each=move || targets.get() key=row_key let:target>
+                <TargetRow target=target now=now connecting=connecting on_connect=on_connect />
+            </For>
+        </DataTable>
     }
 }

@@ -1,10 +1,22 @@
 //! The administrator's table of accounts with per-row actions.
 
+use crate::components::action_button::ActionButton;
+use crate::components::data_table::{Column, DataTable};
 use crate::components::role_badge::RoleBadge;
 use crate::components::status_badge::StatusBadge;
 use crate::time::local_date;
 use leptos::prelude::*;
 use tether_shared::api::UserView;
+
+/// The users table's header.
+const COLUMNS: &[Column] = &[
+    Column::new("Username"),
+    Column::new("Display name"),
+    Column::new("Role"),
+    Column::new("Status"),
+    Column::new("Created"),
+    Column::actions(),
+];
 
 /// One row per account: username, display name, role, status, creation date
 /// and the actions edit, reset password and disable/enable.
@@ -57,33 +69,27 @@ pub fn UsersTable(
                     </td>
                     <td>
                         <div class="row-actions">
-                        <button
-                            type="button"
+                        <ActionButton
                             class="button button-small button-secondary"
-                            data-testid="user-edit"
-                            on:click=move |_| on_edit.run(edit_user.clone())
-                        >
-                            "Edit"
-                        </button>
-                        <button
-                            type="button"
+                            testid="user-edit"
+                            label="Edit"
+                            on_click=move |()| on_edit.run(edit_user.clone())
+                        />
+                        <ActionButton
                             class="button button-small button-secondary"
-                            data-testid="user-reset-password"
-                            on:click=move |_| on_reset.run(reset_user.clone())
-                        >
-                            "Reset password"
-                        </button>
+                            testid="user-reset-password"
+                            label="Reset password"
+                            on_click=move |()| on_reset.run(reset_user.clone())
+                        />
                         {(!is_self)
                             .then(|| {
                                 view! {
-                                    <button
-                                        type="button"
+                                    <ActionButton
                                         class=toggle_class
-                                        data-testid="user-toggle-disabled"
-                                        on:click=move |_| on_toggle.run(toggle_user.clone())
-                                    >
-                                        {toggle_label}
-                                    </button>
+                                        testid="user-toggle-disabled"
+                                        label=toggle_label
+                                        on_click=move |()| on_toggle.run(toggle_user.clone())
+                                    />
                                 }
                             })}
                         </div>
@@ -94,20 +100,8 @@ pub fn UsersTable(
         .collect_view();
 
     view! {
-        <div class="table-wrap">
-            <table class="table" data-testid="users-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Username"</th>
-                        <th scope="col">"Display name"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col" class="align-right">"Actions"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable testid="users-table" columns=COLUMNS>
+            {rows}
+        </DataTable>
     }
 }

@@ -89,9 +89,7 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
         });
     };
     refresh();
-    if let Ok(interval) = set_interval_with_handle(refresh, POLL_EVERY) {
-        on_cleanup(move || interval.clear());
-    }
+    crate::poll::every(POLL_EVERY, refresh);
 
     // One call to the agent at a time; its status is fetched right after.
     let run = move |call: Action| {
@@ -133,10 +131,7 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
                 <h2>"Connecting…"</h2>
                 <p class="muted">"Checking the code with " <span class="mono">{server}</span></p>
                 <div class="form-actions">
-                    <button type="button" class="button button-secondary" data-testid="agent-cancel"
-                        disabled=move || busy.get() on:click=move |_| on_action.run(Action::Cancel)>
-                        "Cancel"
-                    </button>
+                    <AgentButton class="button button-secondary" testid="agent-cancel" label="Cancel" action=Action::Cancel busy=busy on_action=on_action />
                 </div>
             </div>
         }
@@ -150,10 +145,7 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
                     {broker.map(|broker| view! { <dt>"Connecting to"</dt><dd class="mono" data-testid="agent-broker">{broker}</dd> })}
                 </dl>
                 <div class="form-actions">
-                    <button type="button" class="button button-danger" data-testid="agent-end"
-                        disabled=move || busy.get() on:click=move |_| on_action.run(Action::Cancel)>
-                        "End session"
-                    </button>
+                    <AgentButton class="button button-danger" testid="agent-end" label="End session" action=Action::Cancel busy=busy on_action=on_action />
                 </div>
             </div>
         }
@@ -163,14 +155,8 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
                 <h2>"Could not connect"</h2>
                 <p data-testid="agent-failure">{crate::text::sentence(&message)}</p>
                 <div class="form-actions">
-                    <button type="button" class="button button-primary" data-testid="agent-retry"
-                        disabled=move || busy.get() on:click=move |_| on_action.run(Action::Reset)>
-                        "Try Again"
-                    </button>
-                    <button type="button" class="button button-secondary" data-testid="agent-cancel"
-                        disabled=move || busy.get() on:click=move |_| on_action.run(Action::Cancel)>
-                        "Cancel"
-                    </button>
+                    <AgentButton class="button button-primary" testid="agent-retry" label="Try Again" action=Action::Reset busy=busy on_action=on_action />
+                    <AgentButton class="button button-secondary" testid="agent-cancel" label="Cancel" action=Action::Cancel busy=busy on_action=on_action />
                 </div>
             </div>
         }
@@ -195,6 +181,30 @@ enum Action {
     Connect(String),
     Cancel,
     Reset,
+}
+
+/// A button that asks the agent for `action`; disabled while a request runs.
+#[component]
+fn AgentButton(
+    /// The button's classes.
+    class: &'static str,
+    /// The stable test id of the button.
+    testid: &'static str,
+    /// The button's text.
+    label: &'static str,
+    /// What it asks for.
+    action: Action,
+    /// Whether a request is running.
+    busy: RwSignal<bool>,
+    /// Sends the request.
+    on_action: Callback<Action>,
+) -> impl IntoView {
+    view! {
+        <button type="button" class=class data-testid=testid disabled=move || busy.get()
+            on:click=move |_| on_action.run(action.clone())>
+            {label}
+        </button>
+    }
 }
 
 /// The status's name, for styling and tests.

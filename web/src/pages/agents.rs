@@ -1,6 +1,7 @@
 //! The administrator's agent enrollment: issue tokens, see them once, list
 //! and revoke them.
 
+use crate::components::action_button::ActionButton;
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::empty_state::EmptyState;
@@ -9,9 +10,9 @@ use crate::components::enrollment_token_form::EnrollmentTokenForm;
 use crate::components::enrollment_tokens_table::EnrollmentTokensTable;
 use crate::components::page_header::PageHeader;
 use crate::session::Session;
+use crate::submission::Submission;
 use crate::time::now_ms;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tether_shared::agent::{CreatedEnrollmentToken, EnrollmentTokenView};
 
 /// The origin agents should reach this server at: the one this page came from.
@@ -29,8 +30,7 @@ pub fn AgentsPage() -> impl IntoView {
     });
     let created = RwSignal::new(None::<CreatedEnrollmentToken>);
     let revoking = RwSignal::new(None::<EnrollmentTokenView>);
-    let revoke_pending = RwSignal::new(false);
-    let revoke_error = RwSignal::new(None::<String>);
+    let revoke = Submission::new();
     let notice = RwSignal::new(None::<String>);
 
     let on_created = Callback::new(move |token: CreatedEnrollmentToken| {
@@ -40,37 +40,30 @@ pub fn AgentsPage() -> impl IntoView {
     });
     let close_revoke = Callback::new(move |()| {
         revoking.set(None);
-        revoke_error.set(None);
+        revoke.error.set(None);
     });
     let confirm_revoke = Callback::new(move |()| {
         let Some(token) = revoking.get_untracked() else {
             return;
         };
-        if revoke_pending.get_untracked() {
+        if !revoke.begin() {
             return;
         }
-        revoke_pending.set(true);
-        revoke_error.set(None);
-        spawn_local(async move {
-            let result = session
-                .call(|api| {
-                    let id = token.id.clone();
-                    async move { api.revoke_enrollment_token(&id).await }
-                })
-                .await;
-            revoke_pending.set(false);
-            match result {
-                Ok(()) => {
-                    revoking.set(None);
-                    notice.set(Some(format!("Revoked “{}”. No more computers can enroll with it.", token.label)));
-                    if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.info.id == token.id)) {
-                        created.set(None);
-                    }
-                    tokens.refetch();
+        revoke.send(
+            session,
+            token.id.clone(),
+            |api, id| async move { api.revoke_enrollment_token(&id).await },
+            move |result| {
+                result?;
+                revoking.set(None);
+                notice.set(Some(format!("Revoked “{}”. No more computers can enroll with it.", token.label)));
+                if created.with_untracked(|c| c.as_ref().is_some_and(|c| c.info.id == token.id)) {
+                    created.set(None);
                 }
-                Err(failure) => revoke_error.set(Some(failure.message())),
-            }
-        });
+                tokens.refetch();
+                Ok(())
+            },
+        );
     });
 
     let table = move || match tokens.get() {
@@ -108,8 +101,8 @@ pub fn AgentsPage() -> impl IntoView {
                     message="Computers can no longer enroll with this token. Computers already enrolled with it stay enrolled."
                         .to_owned()
                     confirm_label="Revoke token"
-                    pending=revoke_pending
-                    error=revoke_error
+                    pending=revoke.pending
+                    error=revoke.error
                     on_confirm=confirm_revoke
                     on_close=close_revoke
                 />
@@ -119,14 +112,7 @@ pub fn AgentsPage() -> impl IntoView {
 
     view! {
         <PageHeader title="Agents" subtitle="Enroll computers so technicians can assist them.">
-            <button
-                type="button"
-                class="button button-secondary"
-                data-testid="tokens-refresh"
-                on:click=move |_| tokens.refetch()
-            >
-                "Refresh"
-            </button>
+            <ActionButton testid="tokens-refresh" label="Refresh" on_click=move |()| tokens.refetch() />
         </PageHeader>
         <section class="card">
             <h2 class="card-title">"New enrollment token"</h2>

@@ -146,15 +146,10 @@ pub fn BrokerWindowPage() -> impl IntoView {
         Some(view) => apply(view),
         None => poll(),
     }
-    if let Ok(interval) = set_interval_with_handle(
-        move || {
-            browser_now.set(now_ms());
-            poll();
-        },
-        TICK,
-    ) {
-        on_cleanup(move || interval.clear());
-    }
+    crate::poll::every(TICK, move || {
+        browser_now.set(now_ms());
+        poll();
+    });
 
     let state = move || latest.with(|view| view.as_ref().map(|view| view.state));
     let time_left = move || state().and_then(|state| countdown(state, clock.get(), browser_now.get()));
@@ -195,7 +190,6 @@ pub fn BrokerWindowPage() -> impl IntoView {
         None => view! { <div class="loading" data-testid="broker-loading">"Loading…"</div> }.into_any(),
     }
     };
-    let pending = move |action: BrokerAction| busy.get() == Some(action);
     let disabled = move || busy.with(Option::is_some) || latest.with(Option::is_none);
 
     view! {
@@ -227,36 +221,39 @@ pub fn BrokerWindowPage() -> impl IntoView {
             }}
             {details}
             <div class="form-actions broker-actions">
-                <button
-                    type="button"
+                <ActionButton
+                    action=BrokerAction::Renew
+                    testid="broker-renew"
                     class="button button-primary"
-                    data-testid="broker-renew"
+                    label="Request New"
+                    busy_label="Requesting…"
+                    busy=busy
                     disabled=disabled
-                    on:click=move |_| act.run(BrokerAction::Renew)
-                >
-                    {move || if pending(BrokerAction::Renew) { "Requesting…" } else { "Request New" }}
-                </button>
+                    act=act
+                />
                 <Show when=move || state().is_some_and(can_extend)>
-                    <button
-                        type="button"
+                    <ActionButton
+                        action=BrokerAction::Extend
+                        testid="broker-extend"
                         class="button button-secondary"
-                        data-testid="broker-extend"
+                        label="Extend Timeout"
+                        busy_label="Extending…"
+                        busy=busy
                         disabled=disabled
-                        on:click=move |_| act.run(BrokerAction::Extend)
-                    >
-                        {move || if pending(BrokerAction::Extend) { "Extending…" } else { "Extend Timeout" }}
-                    </button>
+                        act=act
+                    />
                 </Show>
                 <Show when=move || state().is_some_and(can_cancel)>
-                    <button
-                        type="button"
+                    <ActionButton
+                        action=BrokerAction::Cancel
+                        testid="broker-cancel"
                         class="button button-danger-ghost"
-                        data-testid="broker-cancel"
+                        label="Cancel"
+                        busy_label="Cancelling…"
+                        busy=busy
                         disabled=disabled
-                        on:click=move |_| act.run(BrokerAction::Cancel)
-                    >
-                        {move || if pending(BrokerAction::Cancel) { "Cancelling…" } else { "Cancel" }}
-                    </button>
+                        act=act
+                    />
                 </Show>
                 <Show when=move || state().is_none_or(is_over)>
                     <button
@@ -270,5 +267,34 @@ pub fn BrokerWindowPage() -> impl IntoView {
                 </Show>
             </div>
         </section>
+    }
+}
+
+/// A button for one code action: disabled while any action runs, and saying
+/// `busy_label` while its own does.
+#[component]
+fn ActionButton(
+    /// The action it asks for.
+    action: BrokerAction,
+    /// The stable test id of the button.
+    testid: &'static str,
+    /// The button's classes.
+    class: &'static str,
+    /// The label when idle.
+    label: &'static str,
+    /// The label while its action runs.
+    busy_label: &'static str,
+    /// The action running, if any.
+    busy: RwSignal<Option<BrokerAction>>,
+    /// Whether the button is disabled.
+    #[prop(into)]
+    disabled: Signal<bool>,
+    /// Runs an action.
+    act: Callback<BrokerAction>,
+) -> impl IntoView {
+    view! {
+        <button type="button" class=class data-testid=testid disabled=move || disabled.get() on:click=move |_| act.run(action)>
+            {move || if busy.get() == Some(action) { busy_label } else { label }}
+        </button>
     }
 }

@@ -2,14 +2,18 @@
 //! address, URLs and live sessions, a form to add one (a coturn sharing the
 //! server's TURN secret) and removal, with confirmation, of added ones.
 
+use crate::components::action_button::ActionButton;
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::data_table::{Column, DataTable};
 use crate::components::empty_state::EmptyState;
+use crate::components::form_field::FormField;
 use crate::components::page_header::PageHeader;
+use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
+use crate::submission::Submission;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tether_shared::broker::{BrokerView, CreateBrokerRequest};
 
 /// The id as the server wants it (1–64 of `a-z0-9-`), or why not.
@@ -43,8 +47,7 @@ pub fn BrokersPage() -> impl IntoView {
     let brokers =
         LocalResource::new(move || async move { session.call(|api| async move { api.list_brokers().await }).await });
     let removing = RwSignal::new(None::<BrokerView>);
-    let remove_pending = RwSignal::new(false);
-    let remove_error = RwSignal::new(None::<String>);
+    let remove = Submission::new();
     let notice = RwSignal::new(None::<String>);
 
     let on_added = Callback::new(move |broker: BrokerView| {
@@ -53,34 +56,27 @@ pub fn BrokersPage() -> impl IntoView {
     });
     let close_remove = Callback::new(move |()| {
         removing.set(None);
-        remove_error.set(None);
+        remove.error.set(None);
     });
     let confirm_remove = Callback::new(move |()| {
         let Some(broker) = removing.get_untracked() else {
             return;
         };
-        if remove_pending.get_untracked() {
+        if !remove.begin() {
             return;
         }
-        remove_pending.set(true);
-        remove_error.set(None);
-        spawn_local(async move {
-            let result = session
-                .call(|api| {
-                    let id = broker.id.clone();
-                    async move { api.delete_broker(&id).await }
-                })
-                .await;
-            remove_pending.set(false);
-            match result {
-                Ok(()) => {
-                    removing.set(None);
-                    notice.set(Some(format!("Removed {}.", broker.id)));
-                    brokers.refetch();
-                }
-                Err(failure) => remove_error.set(Some(failure.message())),
-            }
-        });
+        remove.send(
+            session,
+            broker.id.clone(),
+            |api, id| async move { api.delete_broker(&id).await },
+            move |result| {
+                result?;
+                removing.set(None);
+                notice.set(Some(format!("Removed {}.", broker.id)));
+                brokers.refetch();
+                Ok(())
+            },
+        );
     });
 
     let table = move || {
@@ -121,8 +117,8 @@ pub fn BrokersPage() -> impl IntoView {
                         broker.address,
                     )
                     confirm_label="Remove broker"
-                    pending=remove_pending
-                    error=remove_error
+                    pending=remove.pending
+                    error=remove.error
                     on_confirm=confirm_remove
                     on_close=close_remove
                 />
@@ -132,14 +128,7 @@ pub fn BrokersPage() -> impl IntoView {
 
     view! {
         <PageHeader title="Brokers" subtitle="TURN relays that carry sessions when the two ends cannot connect directly.">
-            <button
-                type="button"
-                class="button button-secondary"
-                data-testid="brokers-refresh"
-                on:click=move |_| brokers.refetch()
-            >
-                "Refresh"
-            </button>
+            <ActionButton testid="brokers-refresh" label="Refresh" on_click=move |()| brokers.refetch() />
         </PageHeader>
         <section class="card">
             <h2 class="card-title">"Add a broker"</h2>
@@ -171,15 +160,13 @@ fn BrokerForm(
     let urls = RwSignal::new(String::new());
     let id_error = RwSignal::new(None::<String>);
     let urls_error = RwSignal::new(None::<String>);
-    let form_error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let sending = Submission::new();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
+        if !sending.begin() {
             return;
         }
-        form_error.set(None);
         let checked_id = checked_id(&id.get_untracked());
         let checked_urls = checked_urls(&urls.get_untracked());
         id_error.set(checked_id.as_ref().err().map(|e| (*e).to_owned()));
@@ -188,29 +175,23 @@ fn BrokerForm(
             return;
         };
         let body = CreateBrokerRequest { id: id_text, urls: url_list };
-        pending.set(true);
-        spawn_local(async move {
-            let result = session
-                .call(|api| {
-                    let body = body.clone();
-                    async move { api.create_broker(&body).await }
-                })
-                .await;
-            pending.set(false);
-            match result {
-                Ok(broker) => {
-                    id.set(String::new());
-                    urls.set(String::new());
-                    on_added.run(broker);
-                }
-                Err(failure) => form_error.set(Some(failure.message())),
-            }
-        });
+        sending.send(
+            session,
+            body,
+            |api, body| async move { api.create_broker(&body).await },
+            move |result| {
+                let broker = result?;
+                id.set(String::new());
+                urls.set(String::new());
+                on_added.run(broker);
+                Ok(())
+            },
+        );
     };
 
     view! {
         <form class="form" data-testid="broker-form" on:submit=submit novalidate>
-            <Alert message=form_error kind=AlertKind::Error testid="broker-form-error" />
+            <Alert message=sending.error kind=AlertKind::Error testid="broker-form-error" />
             <div class="broker-form-fields">
                 <TextField
                     label="Name"
@@ -220,8 +201,13 @@ fn BrokerForm(
                     hint="Lower-case letters, digits and dashes; agents show it."
                     error=id_error
                 />
-                <div class="field" class:field-invalid=move || urls_error.with(Option::is_some)>
-                    <label for="field-broker-urls">"TURN URLs"</label>
+                <FormField
+                    label="TURN URLs"
+                    input_id="field-broker-urls"
+                    error_testid="broker-urls-error"
+                    error=urls_error
+                    hint="One per line, up to 8."
+                >
                     <textarea
                         id="field-broker-urls"
                         rows="2"
@@ -230,28 +216,23 @@ fn BrokerForm(
                         aria-invalid=move || urls_error.with(Option::is_some).to_string()
                         bind:value=urls
                     ></textarea>
-                    {move || match urls_error.get() {
-                        Some(message) => view! {
-                            <p class="field-error" data-testid="broker-urls-error">{message}</p>
-                        }
-                        .into_any(),
-                        None => view! { <p class="field-hint">"One per line, up to 8."</p> }.into_any(),
-                    }}
-                </div>
+                </FormField>
                 <div class="broker-form-submit">
-                    <button
-                        type="submit"
-                        class="button button-primary"
-                        data-testid="broker-add-submit"
-                        disabled=move || pending.get()
-                    >
-                        {move || if pending.get() { "Adding…" } else { "Add broker" }}
-                    </button>
+                    <SubmitButton testid="broker-add-submit" pending=sending.pending label="Add broker" busy_label="Adding…" />
                 </div>
             </div>
         </form>
     }
 }
+
+/// The brokers table's header.
+const COLUMNS: &[Column] = &[
+    Column::new("Name"),
+    Column::new("Address"),
+    Column::new("URLs"),
+    Column::new("Sessions"),
+    Column::unlabelled("Actions"),
+];
 
 /// One row per broker: name, address, URLs, sessions, origin, actions.
 #[component]
@@ -286,14 +267,12 @@ fn BrokersTable(
                     <td>
                         <div class="row-actions">
                             {(!broker.built_in).then(|| view! {
-                                <button
-                                    type="button"
+                                <ActionButton
                                     class="button button-small button-danger-ghost"
-                                    data-testid="broker-remove"
-                                    on:click=move |_| on_remove.run(remove.clone())
-                                >
-                                    "Remove"
-                                </button>
+                                    testid="broker-remove"
+                                    label="Remove"
+                                    on_click=move |()| on_remove.run(remove.clone())
+                                />
                             })}
                         </div>
                     </td>
@@ -303,20 +282,9 @@ fn BrokersTable(
         .collect_view();
 
     view! {
-        <div class="table-wrap">
-            <table class="table" data-testid="brokers-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Address"</th>
-                        <th scope="col">"URLs"</th>
-                        <th scope="col">"Sessions"</th>
-                        <th scope="col" aria-label="Actions"></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable testid="brokers-table" columns=COLUMNS>
+            {rows}
+        </DataTable>
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::api::UnauthorizedApi;
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::auth_layout::AuthLayout;
+use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
 use leptos::prelude::*;
@@ -71,14 +72,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                     error=password_error
                 />
-                <button
-                    type="submit"
-                    class="button button-primary button-block"
-                    data-testid="login-submit"
-                    disabled=move || pending.get()
-                >
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                <SubmitButton testid="login-submit" pending=pending label="Sign in" busy_label="Signing in…" class="button button-primary button-block" />
             </form>
         </AuthLayout>
     }

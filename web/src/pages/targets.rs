@@ -123,9 +123,7 @@ pub fn TargetsPage() -> impl IntoView {
         });
     };
 
-    if let Ok(interval) = set_interval_with_handle(load, REFRESH_EVERY) {
-        on_cleanup(move || interval.clear());
-    }
+    crate::poll::every(REFRESH_EVERY, load);
 
     let targets = Signal::derive(move || snapshot.with(|s| s.as_ref().map(|s| s.targets.clone()).unwrap_or_default()));
     let now = Signal::derive(move || snapshot.with(|s| s.as_ref().map_or(0, |s| s.at)));
