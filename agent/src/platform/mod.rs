@@ -8,6 +8,7 @@ pub mod scap_capture;
 pub mod x11;
 pub mod x11_capture;
 pub mod x11_cursor;
+pub mod x11_damage;
 
 use crate::frame::Frame;
 
@@ -28,10 +29,26 @@ pub fn displays() -> Vec<DisplayInfo> {
     }
 }
 
+/// What a capturer knows about the screen since its last grab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Damage {
+    /// It cannot tell: grab and compare.
+    Unknown,
+    /// Nothing was drawn.
+    Still,
+    /// Something was drawn (it may still look the same).
+    Drawn,
+}
+
 /// A source of whole-screen frames, polled by the capture loop.
 pub trait ScreenCapture {
     /// Captures the screen as it is now into `frame` (reusing its buffer).
     fn grab_into(&mut self, frame: &mut Frame) -> anyhow::Result<()>;
+
+    /// Whether anything was drawn since the last grab; never blocks.
+    fn damage(&mut self) -> anyhow::Result<Damage> {
+        Ok(Damage::Unknown)
+    }
 }
 
 /// The capturer for `display` (or the session's own display): X11, or scap

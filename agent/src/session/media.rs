@@ -1,5 +1,6 @@
 //! The live screen: a capture thread grabs the display at the quality
-//! preset's frame rate, scales it to the preset's size and encodes only
+//! preset's frame rate (only when something was drawn, where the platform
+//! can tell: [`should_grab`]), scales it to the preset's size and encodes only
 //! what [`should_send`] allows; an async task writes each access unit to the
 //! video track as one sample; another turns the viewer's key-frame requests
 //! into the next frame's kind. Quality changes reach the capture thread
@@ -7,7 +8,7 @@
 //! Dropping [`Stream`] stops all three.
 
 use super::keyframe::is_keyframe_request;
-use super::pacing::{FrameKind, frame_period, should_send};
+use super::pacing::{DAMAGE_POLL, FrameKind, frame_period, should_grab, should_send};
 use super::rtp_clock::RtpClock;
 use crate::encode::H264Encoder;
 use crate::frame::{Frame, Scaler, changed_tiles};
@@ -177,6 +178,9 @@ impl Capture {
         let mut last_sent: Option<Frame> = None;
         let mut last_sent_at: Option<Instant> = None;
         let mut next_tick = Instant::now();
+        // A grabbed change the encoder did not send: grab again next tick
+        // even if nothing new is drawn.
+        let mut unsent_change = false;
         while !frames.is_closed() {
             // Err only once the controls are gone, which they are not while we run.
             if requested.has_changed().unwrap_or(false) {
@@ -191,8 +195,18 @@ impl Capture {
                 // Pacing the capture rate, not waiting for a condition.
                 std::thread::sleep(next_tick - now);
             }
-            next_tick = (next_tick + frame_period(preset.settings().max_fps)).max(Instant::now());
+            let since_last = last_sent_at.map(|at| at.elapsed());
+            let key_pending = self.key_requested.load(Ordering::Acquire);
+            if !should_grab(capturer.damage()?, key_pending, unsent_change, since_last) {
+                // Nothing drawn: look again shortly; the next grab may then
+                // come at once (the last one was over a frame period ago).
+                std::thread::sleep(DAMAGE_POLL);
+                continue;
+            }
             let captured_at = Instant::now();
+            let period = frame_period(preset.settings().max_fps);
+            // Keep the cadence; after a pause or an overrun, start it afresh.
+            next_tick = if next_tick + period > captured_at { next_tick + period } else { captured_at + period };
             capturer.grab_into(&mut grabbed)?;
             let screen = ScreenSize { width: u32::try_from(grabbed.width)?, height: u32::try_from(grabbed.height)? };
             self.controls.screen.set(screen);
@@ -200,6 +214,7 @@ impl Capture {
             let changed = !changed_tiles(last_sent.as_ref(), &grabbed).is_empty();
             let key_requested = self.key_requested.swap(false, Ordering::AcqRel);
             let since_last = last_sent_at.map(|at| captured_at.saturating_duration_since(at));
+            unsent_change = false;
             let Some(kind) = should_send(changed, key_requested, since_last) else {
                 continue;
             };
@@ -221,8 +236,12 @@ impl Capture {
                 }
                 // Rate control skipped the frame: the change (and any key
                 // frame request) stays pending for the next tick.
-                None if key_requested => self.key_requested.store(true, Ordering::Release),
-                None => {}
+                None => {
+                    unsent_change = changed;
+                    if key_requested {
+                        self.key_requested.store(true, Ordering::Release);
+                    }
+                }
             }
         }
         Ok(())

@@ -2,12 +2,20 @@
 //! for a key frame (PLI/FIR), or after a second of stillness, so that a
 //! viewer that missed something still gets a picture. A still screen costs
 //! one tiny frame a second. Capture itself ticks at the quality preset's
-//! frame rate ([`frame_period`]).
+//! frame rate ([`frame_period`]); where X DAMAGE says nothing was drawn it
+//! does not grab at all ([`should_grab`]) and looks again every
+//! [`DAMAGE_POLL`], so a change is seen within a few ms rather than half a
+//! frame period.
 
+use crate::platform::Damage;
 use std::time::Duration;
 
 /// The longest a viewer waits for a frame while nothing changes.
 pub const IDLE_REFRESH: Duration = Duration::from_secs(1);
+
+/// How often capture looks for damage while nothing is drawn: a
+/// non-blocking read of the X connection, far cheaper than a grab.
+pub const DAMAGE_POLL: Duration = Duration::from_millis(4);
 
 /// The time between two captures at `max_fps` frames a second (at least one).
 pub fn frame_period(max_fps: u32) -> Duration {
@@ -21,6 +29,16 @@ pub enum FrameKind {
     Key,
     /// A frame that refers to the previous ones.
     Delta,
+}
+
+/// Whether to grab the screen now. Without damage information, always; on
+/// a still screen only for the first frame, a key frame request, a change
+/// that was grabbed but not yet sent (`unsent_change`) or the idle refresh.
+pub fn should_grab(damage: Damage, key_requested: bool, unsent_change: bool, since_last: Option<Duration>) -> bool {
+    match damage {
+        Damage::Unknown | Damage::Drawn => true,
+        Damage::Still => key_requested || unsent_change || since_last.is_none_or(|elapsed| elapsed >= IDLE_REFRESH),
+    }
 }
 
 /// Whether to encode the frame just captured. `since_last` is the time since
@@ -47,6 +65,18 @@ mod tests {
         assert_eq!(frame_period(20), Duration::from_millis(50));
         assert_eq!(frame_period(30), Duration::from_nanos(33_333_333));
         assert_eq!(frame_period(0), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_still_screen_is_grabbed_only_when_something_is_due() {
+        assert!(!should_grab(Damage::Still, false, false, SOON));
+        assert!(!should_grab(Damage::Still, false, false, Some(IDLE_REFRESH - Duration::from_millis(1))));
+        assert!(should_grab(Damage::Still, false, false, LATE), "the idle refresh");
+        assert!(should_grab(Damage::Still, false, false, None), "the first frame");
+        assert!(should_grab(Damage::Still, true, false, SOON), "a key frame request");
+        assert!(should_grab(Damage::Still, false, true, SOON), "a change not sent yet");
+        assert!(should_grab(Damage::Drawn, false, false, SOON));
+        assert!(should_grab(Damage::Unknown, false, false, SOON), "no damage information: poll");
     }
 
     #[test]
