@@ -13,8 +13,6 @@ mod common;
 
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodecParameters, RtpCodecKind};
-use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,7 +22,6 @@ use tether_agent::broker::{self, ConnectError, ConnectOptions};
 use tether_agent::config::AgentConfig;
 use tether_agent::local_ui::{LocalUi, UiOptions};
 use tether_agent::session::SessionConfig;
-use tether_agent::session::peer::h264_codec;
 use tether_server::auth::rate_limit::LoginLimits;
 use tether_server::auth::tokens::TokenKeys;
 use tether_server::broker::{BrokerSettings, BrokerSpec, EmbeddedConfig, EmbeddedRelay, TurnSecret};
@@ -35,9 +32,8 @@ use tether_shared::broker::LocalAgentStatus;
 use tether_shared::signal::{ControllerToServer, ServerToController, Signal};
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
-    RTCSessionDescription, Registry, register_default_interceptors,
+    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription,
 };
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -184,21 +180,7 @@ async fn offer_as_controller(server: &Server, session_id: &str) -> (ServerToCont
     let ready: ServerToController = serde_json::from_str(message.unwrap().unwrap().to_text().unwrap()).unwrap();
     assert!(matches!(ready, ServerToController::Ready { .. }), "{ready:?}");
 
-    let mut media_engine = MediaEngine::default();
-    let codec = RTCRtpCodecParameters { rtp_codec: h264_codec(), payload_type: 102 };
-    media_engine.register_codec(codec, RtpCodecKind::Video).unwrap();
-    let registry = register_default_interceptors(Registry::new(), &mut media_engine).unwrap();
-    let controller = PeerConnectionBuilder::new()
-        .with_media_engine(media_engine)
-        .with_interceptor_registry(registry)
-        .with_handler(Arc::new(Quiet))
-        .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-        .build()
-        .await
-        .unwrap();
-    let controller: Arc<dyn PeerConnection> = Arc::new(controller);
-    let recv_only = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
-    controller.add_transceiver_from_kind(RtpCodecKind::Video, Some(recv_only)).await.unwrap();
+    let controller = common::controller::recv_only_controller(Arc::new(Quiet), 102, None).await;
     controller.create_data_channel("input", None).await.unwrap();
     let offer = controller.create_offer(None).await.unwrap();
     let sdp = offer.sdp.clone();
@@ -573,22 +555,9 @@ async fn a_code_session_connects_through_the_broker_relay() {
         .build();
     let (candidates, mut local_candidates) = tokio::sync::mpsc::unbounded_channel();
     let (states, mut state_changes) = tokio::sync::mpsc::unbounded_channel();
-    let mut media_engine = MediaEngine::default();
-    let codec = RTCRtpCodecParameters { rtp_codec: h264_codec(), payload_type: 102 };
-    media_engine.register_codec(codec, RtpCodecKind::Video).unwrap();
-    let registry = register_default_interceptors(Registry::new(), &mut media_engine).unwrap();
-    let controller = PeerConnectionBuilder::new()
-        .with_configuration(configuration)
-        .with_media_engine(media_engine)
-        .with_interceptor_registry(registry)
-        .with_handler(Arc::new(Watcher { candidates, states }))
-        .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-        .build()
-        .await
-        .unwrap();
-    let controller: Arc<dyn PeerConnection> = Arc::new(controller);
-    let recv_only = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
-    controller.add_transceiver_from_kind(RtpCodecKind::Video, Some(recv_only)).await.unwrap();
+    let controller =
+        common::controller::recv_only_controller(Arc::new(Watcher { candidates, states }), 102, Some(configuration))
+            .await;
     controller.create_data_channel("input", None).await.unwrap();
     let offer = controller.create_offer(None).await.unwrap();
     let sdp = offer.sdp.clone();

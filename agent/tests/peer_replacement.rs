@@ -11,19 +11,15 @@ mod common;
 
 use common::Xvfb;
 use rtc::peer_connection::configuration::RTCOfferOptions;
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodecParameters, RtpCodecKind};
-use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tether_agent::session::peer::h264_codec;
 use tether_agent::session::{Session, SessionConfig, SessionEvent};
 use tether_shared::signal::{Signal, dtls_fingerprint};
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceCandidateInit,
-    RTCPeerConnectionIceEvent, RTCSessionDescription, Registry, register_default_interceptors,
+    PeerConnection, PeerConnectionEventHandler, RTCIceCandidateInit, RTCPeerConnectionIceEvent, RTCSessionDescription,
 };
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -63,23 +59,10 @@ type Routes = Arc<Mutex<HashMap<u64, Arc<dyn PeerConnection>>>>;
 impl Controller {
     /// A new connection (new certificate), receive-only video and an input channel.
     async fn new(session: &Arc<Session>, negotiation: Arc<Mutex<u64>>) -> Self {
-        let mut media_engine = MediaEngine::default();
-        let codec = RTCRtpCodecParameters { rtp_codec: h264_codec(), payload_type: 108 };
-        media_engine.register_codec(codec, RtpCodecKind::Video).unwrap();
-        let registry = register_default_interceptors(Registry::new(), &mut media_engine).unwrap();
         let (candidates, mut local_candidates) = mpsc::unbounded_channel();
         let (packets, packets_received) = mpsc::unbounded_channel();
-        let connection = PeerConnectionBuilder::new()
-            .with_media_engine(media_engine)
-            .with_interceptor_registry(registry)
-            .with_handler(Arc::new(Handler { candidates, packets }))
-            .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-            .build()
-            .await
-            .unwrap();
-        let connection: Arc<dyn PeerConnection> = Arc::new(connection);
-        let recv_only = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
-        connection.add_transceiver_from_kind(RtpCodecKind::Video, Some(recv_only)).await.unwrap();
+        let connection =
+            common::controller::recv_only_controller(Arc::new(Handler { candidates, packets }), 108, None).await;
         connection.create_data_channel("input", None).await.unwrap();
         let to_agent = Arc::downgrade(session);
         tokio::spawn(async move {

@@ -19,12 +19,9 @@ use openh264::formats::YUVSource;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp::codec::h264::H264Packet;
 use rtc::rtp::packetizer::Depacketizer;
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodecParameters, RtpCodecKind};
-use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tether_agent::encode::nal_units;
-use tether_agent::session::peer::h264_codec;
 use tether_agent::session::{IceTimeouts, Session, SessionConfig, SessionEvent};
 use tether_shared::control::{AgentToController, ControllerToAgent, QualityPreset, decode_from_agent, encode};
 use tether_shared::signal::Signal;
@@ -32,8 +29,8 @@ use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceCandidateInit,
-    RTCIceGatheringState, RTCPeerConnectionIceEvent, RTCSessionDescription, Registry, register_default_interceptors,
+    PeerConnection, PeerConnectionEventHandler, RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionIceEvent,
+    RTCSessionDescription,
 };
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt, KeyButMask};
@@ -147,21 +144,12 @@ impl Harness {
 
         let (candidates, mut local_candidates) = mpsc::unbounded_channel();
         let (tracks, mut new_tracks) = mpsc::unbounded_channel();
-        let mut media_engine = MediaEngine::default();
-        let codec = RTCRtpCodecParameters { rtp_codec: h264_codec(), payload_type: CONTROLLER_PAYLOAD_TYPE };
-        media_engine.register_codec(codec, RtpCodecKind::Video).unwrap();
-        let registry = register_default_interceptors(Registry::new(), &mut media_engine).unwrap();
-        let controller = PeerConnectionBuilder::new()
-            .with_media_engine(media_engine)
-            .with_interceptor_registry(registry)
-            .with_handler(Arc::new(ControllerHandler { candidates, tracks }))
-            .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-            .build()
-            .await
-            .unwrap();
-        let controller: Arc<dyn PeerConnection> = Arc::new(controller);
-        let recv_only = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
-        controller.add_transceiver_from_kind(RtpCodecKind::Video, Some(recv_only)).await.unwrap();
+        let controller = common::controller::recv_only_controller(
+            Arc::new(ControllerHandler { candidates, tracks }),
+            CONTROLLER_PAYLOAD_TYPE,
+            None,
+        )
+        .await;
         let input = controller.create_data_channel("input", None).await.unwrap();
         let control = controller.create_data_channel("control", None).await.unwrap();
 
