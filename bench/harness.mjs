@@ -10,19 +10,18 @@
 //        [--senders tether,reference] [--idle 10] [--typing 15] [--motion 15] [--warmup 3]
 
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { call, createEnrollmentToken, createUser, firstLogin, login } from '../e2e/lib/api.mjs';
+import { LOOPBACK_WEBRTC_ARGS, launchBrowser } from '../e2e/lib/browser.mjs';
 import { agentBinary, enrollAgent, repoRoot, startServer } from './lib/server.mjs';
 import { start, until, cpuSeconds, peakRssKiB } from './lib/procs.mjs';
 import { startXvfb } from './lib/xvfb.mjs';
 import { quantile, renderReport } from './lib/report.mjs';
 
-const { chromium } = createRequire(path.join(repoRoot, 'e2e', 'package.json'))('playwright-core');
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const ADMIN_PASSWORD = 'bench-admin-correct-horse-42';
@@ -82,35 +81,12 @@ function machineInfo() {
   };
 }
 
-/** Headless Debian Chromium with the loopback WebRTC flags (STACK-NOTES). */
-async function launchBrowser() {
-  const profile = await mkdtemp(path.join(tmpdir(), 'tether-bench-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1366, height: 820 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
-  context.setDefaultTimeout(20_000);
-  await context.addInitScript({ path: path.join(benchDir, 'lib', 'probe.js') });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
+/** e2e's headless Debian Chromium with the loopback WebRTC flags (STACK-NOTES) and the in-page probe. */
+async function launchProbedBrowser() {
+  const browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
+  browser.context.setDefaultTimeout(20_000);
+  await browser.context.addInitScript({ path: path.join(benchDir, 'lib', 'probe.js') });
+  return browser;
 }
 
 async function enroll(server, adminToken, label, configPath) {
@@ -219,7 +195,7 @@ async function main() {
       const configPath = path.join(workDir, `${sender}.json`);
       configs[sender] = { configPath, agentId: await enroll(server, adminToken, `bench ${sender}`, configPath) };
     }
-    browser = await launchBrowser();
+    browser = await launchProbedBrowser();
     const page = await browser.context.newPage();
     const pageErrors = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
