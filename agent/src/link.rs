@@ -20,9 +20,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 /// A signalling WebSocket to the server.
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Whether session requests may start without asking the person at this
-/// computer. The consent prompt comes later; until then only an explicit
-/// `--unattended` accepts.
+/// Whether session requests may start. An enrolled computer's requests
+/// start only with an explicit `--unattended`; a connection code's session
+/// starts once the person at the computer accepted it
+/// (`crate::broker::awaiting`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consent {
     /// Accept every request (the operator chose unattended access).
@@ -30,9 +31,8 @@ pub enum Consent {
     /// Decline every request with a `bye`.
     Decline,
     /// Accept only this session: the person at this computer typed its
-    /// connection code, which is their consent to start it (the acceptance
-    /// prompt comes with session policies). A repeated request for it is
-    /// ignored; any other is declined.
+    /// connection code and, when its policy asks, accepted it. A repeated
+    /// request for it is ignored; any other is declined.
     Code { session_id: String },
 }
 

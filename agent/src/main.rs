@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tether_agent::broker::{self, ConnectOptions, Progress, list, probe};
+use tether_agent::broker::consent::{PreApproved, Terminal};
+use tether_agent::broker::{self, Ask, ConnectOptions, Progress, list, probe};
 use tether_agent::config::{self, AgentConfig};
 use tether_agent::link::{Consent, LinkOptions};
 use tether_agent::local_ui::{LocalUi, UiOptions};
@@ -30,8 +31,9 @@ struct Cli {
 #[derive(Debug, Clone, Args)]
 struct RunArgs {
     /// Accept session requests without asking the person at this computer
-    /// (unattended access). Without it, requests are declined until the
-    /// consent prompt exists.
+    /// (unattended access). Without it, technicians' requests to this
+    /// enrolled computer are declined; a connection code (`connect`, `ui`)
+    /// asks the person at the computer instead.
     #[arg(long, env = "TETHER_AGENT_UNATTENDED", value_parser = clap::builder::FalseyValueParser::new())]
     unattended: bool,
     /// Local UDP addresses for WebRTC (comma-separated); 0.0.0.0:0 binds
@@ -61,10 +63,15 @@ enum Command {
         server: String,
     },
     /// Take a connection code from a technician and run that session in the
-    /// foreground. Entering the code is your consent to the session.
+    /// foreground. When the session's policy asks for your acceptance, you
+    /// answer here (or in advance with --accept).
     Connect {
         /// The 9-digit code (spaces or dashes allowed) or its link.
         code: String,
+        /// Accept the session without being asked again: running this
+        /// command with the code is your consent.
+        #[arg(long)]
+        accept: bool,
         #[command(flatten)]
         session: SessionArgs,
     },
@@ -123,7 +130,10 @@ async fn main() -> ExitCode {
         Command::Enroll { server, token } => enroll_command(&server, &token, &path).await,
         Command::Run(args) => run_command(&path, args).await,
         Command::Configure { server } => configure_command(&server, &path).await,
-        Command::Connect { code, session } => connect_command(&code, session.connect_options(&path)).await,
+        Command::Connect { code, accept, session } => {
+            let ask: &dyn Ask = if accept { &PreApproved } else { &Terminal };
+            connect_command(&code, ask, session.connect_options(&path)).await
+        }
         Command::Ui { ui_dir, listen, no_open, session } => {
             let options = UiOptions { listen, ui_dir, connect: session.connect_options(&path) };
             ui_command(options, !no_open).await
@@ -180,8 +190,8 @@ async fn refresh_brokers(path: &Path, config: AgentConfig) {
     }
 }
 
-async fn connect_command(code: &str, options: ConnectOptions) -> anyhow::Result<()> {
-    let run = broker::connect::run(&options, code, |progress| match progress {
+async fn connect_command(code: &str, ask: &dyn Ask, options: ConnectOptions) -> anyhow::Result<()> {
+    let run = broker::connect::run(&options, code, ask, |progress| match progress {
         Progress::ContactingServer { server } => println!("Contacting the Tether server at {server}…"),
         Progress::Redeeming { broker: Some(address) } => println!("Connecting to: {address}"),
         Progress::Redeeming { broker: None } => println!("Checking the connection code…"),
@@ -291,10 +301,12 @@ mod tests {
             ":5",
             "--webrtc-bind",
             "127.0.0.1:0",
+            "--accept",
         ])
         .unwrap();
-        let Some(Command::Connect { code, session }) = connect.command else { panic!("connect expected") };
+        let Some(Command::Connect { code, accept, session }) = connect.command else { panic!("connect expected") };
         assert_eq!(code, "123 456 789");
+        assert!(accept);
         assert_eq!(session.display.as_deref(), Some(":5"));
         let ui = Cli::try_parse_from(["tether-agent", "ui", "--no-open"]).unwrap();
         let Some(Command::Ui { listen, no_open, .. }) = ui.command else { panic!("ui expected") };

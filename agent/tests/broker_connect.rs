@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use tether_agent::broker::consent::PreApproved;
 use tether_agent::broker::{self, ConnectError, ConnectOptions};
 use tether_agent::config::AgentConfig;
 use tether_agent::local_ui::{LocalUi, UiOptions};
@@ -159,6 +160,19 @@ impl Server {
             .json()
             .await
             .unwrap()
+    }
+
+    /// Waits until the code of broker session `id` has `status`.
+    async fn wait_for_code(&self, id: &str, status: &str) {
+        let give_up = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let view = self.view(id).await;
+            if view["state"]["status"] == status {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < give_up, "the code to become {status}: {view}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
@@ -311,14 +325,39 @@ async fn a_code_entered_in_the_ui_starts_the_session_through_the_probed_broker()
     // Only the server URL: the UI contacts the server for the broker list.
     AgentConfig::for_server(&server.url).unwrap().save(&config_path).unwrap();
     let ui = Ui::start(config_path.clone(), None).await;
-    assert_eq!(ui.status().await, LocalAgentStatus::Idle { server: server.url.clone() });
+    assert_eq!(ui.status().await, LocalAgentStatus::Idle { server: server.url.clone(), last_session: None });
     let cached = AgentConfig::load(&config_path).unwrap().brokers.unwrap();
     assert_eq!(cached.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["silent", "embedded"]);
+
+    // The default policy asks the user: a rejection starts nothing.
+    let (rejected_id, rejected_code) = server.code().await;
+    let (status, _) = ui.post("/local/connect", json!({ "code": rejected_code })).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let asking = ui.wait_for(|status| !matches!(status, LocalAgentStatus::Connecting { .. })).await;
+    let LocalAgentStatus::AwaitingAcceptance { technician, seconds_left, .. } = asking else { panic!("{asking:?}") };
+    assert_eq!(technician, "Tess");
+    assert!((1..=120).contains(&seconds_left), "{seconds_left}");
+    server.wait_for_code(&rejected_id, "awaiting_acceptance").await;
+    let (status, body) = ui.post("/local/connect", json!({ "code": rejected_code })).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("busy")));
+    let (status, _) = ui.post("/local/reject", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let ended = ui.wait_for(|status| matches!(status, LocalAgentStatus::Idle { .. })).await;
+    assert_eq!(
+        ended,
+        LocalAgentStatus::Idle { server: server.url.clone(), last_session: Some("You rejected the session.".into()) }
+    );
+    server.wait_for_code(&rejected_id, "rejected").await;
+    let (status, body) = ui.post("/local/accept", json!({})).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("nothing_to_answer")));
 
     let (id, code) = server.code().await;
     let (status, _) = ui.post("/local/connect", json!({ "code": code })).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let live = ui.wait_for(|status| !matches!(status, LocalAgentStatus::Connecting { .. })).await;
+    ui.wait_for(|status| matches!(status, LocalAgentStatus::AwaitingAcceptance { .. })).await;
+    let (status, _) = ui.post("/local/accept", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let live = ui.wait_for(|status| matches!(status, LocalAgentStatus::InSession { .. })).await;
     let LocalAgentStatus::InSession { technician, broker, session_id } = live else { panic!("{live:?}") };
     assert_eq!(technician, "Tess");
     assert_eq!(broker.as_deref(), Some(relay_addr.as_str()));
@@ -342,7 +381,7 @@ async fn a_code_entered_in_the_ui_starts_the_session_through_the_probed_broker()
     assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("busy")));
     let (status, _) = ui.post("/local/cancel", json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(ui.status().await, LocalAgentStatus::Idle { server: server.url.clone() });
+    assert_eq!(ui.status().await, LocalAgentStatus::Idle { server: server.url.clone(), last_session: None });
 
     // The used code now fails with a reason, and Try Again resets.
     let (status, _) = ui.post("/local/connect", json!({ "code": code })).await;
@@ -354,7 +393,7 @@ async fn a_code_entered_in_the_ui_starts_the_session_through_the_probed_broker()
     );
     let (status, _) = ui.post("/local/reset", json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(ui.status().await, LocalAgentStatus::Idle { server: server.url.clone() });
+    assert_eq!(ui.status().await, LocalAgentStatus::Idle { server: server.url.clone(), last_session: None });
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -365,7 +404,7 @@ async fn bad_codes_and_missing_configuration_fail_clearly() {
     let options = options(config_path.clone());
     let run = |text: &'static str| {
         let options = options.clone();
-        async move { broker::connect::run(&options, text, |_| {}).await }
+        async move { broker::connect::run(&options, text, &PreApproved, |_| {}).await }
     };
     assert!(matches!(run("123 456 789").await, Err(ConnectError::NotConfigured(_))));
 
@@ -453,10 +492,42 @@ async fn the_cli_takes_a_code_and_the_ui_command_prints_its_address() {
     assert!(configure.status.success(), "{configure:?}");
     assert!(String::from_utf8_lossy(&configure.stdout).contains("2 broker(s)"), "{configure:?}");
 
+    // Asked on the terminal, the user says no: nothing starts.
+    let (refused_id, refused_code) = server.code().await;
+    let mut refusing = Stopped(
+        std::process::Command::new(env!("CARGO_BIN_EXE_tether-agent"))
+            .args(["--config", config_path.to_str().unwrap(), "connect", &refused_code, "--webrtc-bind", "127.0.0.1:0"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = lines_of(&mut refusing.0);
+    let prompt = line_where(&lines, |line| line.contains("asks to start a remote session"));
+    assert!(prompt.starts_with("Tess asks") && prompt.contains("Accept? [y/N]"), "{prompt}");
+    server.wait_for_code(&refused_id, "awaiting_acceptance").await;
+    {
+        use std::io::Write;
+        let mut stdin = refusing.0.stdin.take().unwrap();
+        stdin.write_all(b"n\n").unwrap();
+    }
+    line_where(&lines, |line| line == "Session ended: You rejected the session.");
+    server.wait_for_code(&refused_id, "rejected").await;
+    drop(refusing);
+
+    // `--accept` is consent given with the command.
     let (id, code) = server.code().await;
     let mut connect = Stopped(
         std::process::Command::new(env!("CARGO_BIN_EXE_tether-agent"))
-            .args(["--config", config_path.to_str().unwrap(), "connect", &code, "--webrtc-bind", "127.0.0.1:0"])
+            .args([
+                "--config",
+                config_path.to_str().unwrap(),
+                "connect",
+                &code,
+                "--accept",
+                "--webrtc-bind",
+                "127.0.0.1:0",
+            ])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap(),
@@ -488,7 +559,7 @@ async fn the_cli_takes_a_code_and_the_ui_command_prints_its_address() {
         .json()
         .await
         .unwrap();
-    assert_eq!(status, LocalAgentStatus::Idle { server: server.url.clone() });
+    assert_eq!(status, LocalAgentStatus::Idle { server: server.url.clone(), last_session: None });
     drop(ui);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -522,7 +593,7 @@ async fn a_code_session_connects_through_the_broker_relay() {
     let (_, code) = server.code().await;
     let (live_sender, mut live) = tokio::sync::mpsc::unbounded_channel();
     let agent = tokio::spawn(async move {
-        broker::connect::run(&options, &code, move |progress| {
+        broker::connect::run(&options, &code, &PreApproved, move |progress| {
             if let broker::Progress::InSession { session_id, .. } = progress {
                 let _ = live_sender.send(session_id);
             }
@@ -592,6 +663,8 @@ async fn a_code_session_connects_through_the_broker_relay() {
                             let _ = controller.add_ice_candidate(init).await;
                         }
                     }
+                    // The agent asked its user (accepted in advance here).
+                    ServerToController::AwaitingUser { .. } => {}
                     other => panic!("unexpected {other:?}"),
                 }
             }

@@ -54,3 +54,17 @@ export async function createEnrollmentToken(baseUrl, adminToken, label) {
   });
   return created.token;
 }
+
+/** The session policy in force (any signed-in account's token). */
+export function getSessionPolicy(baseUrl, token) {
+  return ok(baseUrl, 'GET', '/api/policies/session', { token });
+}
+
+/**
+ * Replaces the session policy (admin token): `policy` is
+ * `{ code_lifetime_secs, max_wrong_guesses, user_acceptance, acceptance_timeout_secs }`,
+ * fields left out taking their defaults (900, 5, true, 120). Resolves to the saved policy.
+ */
+export function setSessionPolicy(baseUrl, adminToken, policy) {
+  return ok(baseUrl, 'PUT', '/api/policies/session', { token: adminToken, body: policy });
+}

@@ -7,9 +7,11 @@
 // controller says "Connecting to" coturn, frames decode and the selected
 // ICE candidate pair is a relay one. While that session runs, its code
 // again and a wrong code are refused with clear messages and start nothing.
-// A second server with a 3-second code lifetime shows a code expiring in the
-// window, and the agent is then told the code has expired. Needs root (for
-// the namespace), nftables and coturn; CI runs as root.
+// The agent is started with `--accept` (the person consents with the
+// command). With the session policy's code lifetime set to its minimum, a
+// code expires in the window, and the agent is then told the code has
+// expired. Needs root (for the namespace), nftables and coturn; CI runs as
+// root.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +25,7 @@ import { requireAgentBinary, runAgentCommand, startAgentCommand } from '../lib/a
 import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { showsText, signIn, shellOf } from '../lib/ui.mjs';
-import { call, createUser, firstLogin } from '../lib/api.mjs';
+import { call, createUser, firstLogin, setSessionPolicy } from '../lib/api.mjs';
 import { until } from '../lib/wait.mjs';
 import { startXvfb } from '../lib/xvfb.mjs';
 import { createNetns, run } from '../lib/netns.mjs';
@@ -36,8 +38,8 @@ const TECH_PASSWORD = 'remy-battery-staple-7';
 const BROKER_PATH = /\/broker\/([^/?#]+)$/;
 const SESSION_PATH = /\/sessions\/([^/?#]+)$/;
 const CODE = /^\d{3} \d{3} \d{3}$/;
-/** A short code lifetime for the expiry server, in seconds. */
-const SHORT_LIFETIME_SECS = 3;
+/** The shortest code lifetime a policy allows, in seconds. */
+const SHORT_LIFETIME_SECS = 10;
 
 /**
  * The page's selected ICE candidate pair (the transport's, else the
@@ -93,7 +95,6 @@ describe('broker relay', () => {
   let netns;
   let coturn;
   let relay;
-  let expiring;
   let xvfb;
   let browser;
   let page;
@@ -134,7 +135,6 @@ describe('broker relay', () => {
     await agent?.kill('SIGKILL');
     await browser?.close();
     await relay?.server.stop();
-    await expiring?.server.stop();
     await coturn?.stop();
     await xvfb?.stop();
     await netns?.remove();
@@ -143,17 +143,20 @@ describe('broker relay', () => {
 
   const step = stepRunner('broker-relay', () => ({
     page,
-    server: expiring?.server ?? relay?.server ?? { output: [] },
+    server: relay?.server ?? { output: [] },
     agent,
     others,
     pageErrors,
   }));
   const text = async (testid) => (await page.getByTestId(testid).first().textContent()).trim();
 
-  /** Signs the technician in at `url` and opens a new connection-code window; resolves to `{ id, code }`. */
-  const startBrokerSession = async (url) => {
-    await page.goto(url);
-    await signIn(page, TECH.username, TECH_PASSWORD);
+  /**
+   * Opens a new connection-code window at `url`, signing the technician in
+   * first unless `signedIn`; resolves to `{ id, code }`.
+   */
+  const startBrokerSession = async (url, { signedIn = false } = {}) => {
+    await page.goto(signedIn ? `${url}/targets` : url);
+    if (!signedIn) await signIn(page, TECH.username, TECH_PASSWORD);
     await shellOf(page, 'technician');
     await page.getByTestId('start-broker-session').click();
     await page.waitForURL(BROKER_PATH);
@@ -194,7 +197,7 @@ describe('broker relay', () => {
   step('an agent in the namespace takes the code and the session runs through the coturn broker', async () => {
     Object.assign(session, await startBrokerSession(relay.server.url));
     const configPath = await configureAgent('inside', relay.server, netns.prefix);
-    agent = startAgentCommand(['connect', session.code, '--config', configPath], {
+    agent = startAgentCommand(['connect', session.code, '--accept', '--config', configPath], {
       prefix: netns.prefix,
       display: xvfb.display,
     });
@@ -254,13 +257,14 @@ describe('broker relay', () => {
   });
 
   step('a code past its lifetime shows expired in the window and the agent is told so', async () => {
-    expiring = await serverWithTechnician({ args: ['--connection-code-lifetime-secs', String(SHORT_LIFETIME_SECS)] });
-    const { id, code } = await startBrokerSession(expiring.server.url);
-    await showsText(page, 'broker-status', 'expired');
-    const { body } = await call(expiring.server.url, 'GET', `/api/broker-sessions/${id}`, { token: expiring.techToken });
+    await setSessionPolicy(relay.server.url, relay.adminToken, { code_lifetime_secs: SHORT_LIFETIME_SECS });
+    const { id, code } = await startBrokerSession(relay.server.url, { signedIn: true });
+    await page.getByTestId('broker-status').filter({ hasText: 'expired' }).waitFor({ timeout: (SHORT_LIFETIME_SECS + 10) * 1000 });
+    const { body } = await call(relay.server.url, 'GET', `/api/broker-sessions/${id}`, { token: relay.techToken });
     assert.equal(body.state.status, 'expired');
-    const configPath = await configureAgent('expiring', expiring.server);
-    await refused(configPath, code, 'That connection code has expired. Ask your technician for a new one.');
+    assert.equal(body.lifetime_secs, SHORT_LIFETIME_SECS);
+    await refused(path.join(workDir, 'host.json'), code, 'That connection code has expired. Ask your technician for a new one.');
     await showsText(page, 'broker-status', 'expired');
+    await setSessionPolicy(relay.server.url, relay.adminToken, {});
   });
 });

@@ -5,10 +5,13 @@
 // server keeps only its hash), Cancel returns to Targets. The end user's
 // agent page (/agent): without the agent's key it says so and calls no /api;
 // served by a real `tether-agent ui` it shows an unconfigured agent, checks
-// codes as they are typed, reports a wrong code with Try Again; and a real
-// code entered there opens the session: the technician's window moves to
-// the controller ("Connecting to" the broker), the page shows the
-// technician, and End session ends it on both sides.
+// codes as they are typed, reports a wrong code with Try Again; a real code
+// entered there asks the user first (the default policy) while the
+// technician's controller says it waits for them: Reject ends it on both
+// sides with nothing shown, Accept opens the session ("Connecting to" the
+// broker), the page shows the technician, and End session ends it on both
+// sides; with acceptance off by policy the session starts unasked, and the
+// page says how it ended when the technician ends it.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +25,7 @@ import { agentBinary, runAgentCommand } from '../lib/agent.mjs';
 import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, shellOf } from '../lib/ui.mjs';
-import { call, createUser, firstLogin } from '../lib/api.mjs';
+import { call, createUser, firstLogin, setSessionPolicy } from '../lib/api.mjs';
 import { until } from '../lib/wait.mjs';
 import { startXvfb } from '../lib/xvfb.mjs';
 
@@ -92,6 +95,7 @@ describe('broker window', () => {
   let browser;
   let page;
   let techToken;
+  let adminToken;
   let brokerId = null;
   let pageErrors = [];
   let workDir;
@@ -102,7 +106,7 @@ describe('broker window', () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'tether-e2e-broker-'));
     server = await startServer();
     assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
-    const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
+    adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
     await createUser(server.url, adminToken, TECH);
     techToken = await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
     browser = await launchBrowser();
@@ -256,46 +260,123 @@ describe('broker window', () => {
     await ui.stop();
   });
 
-  step('a code entered in the agent page opens the session on both sides, through the broker', async (t) => {
+  /** Starts a broker session in the technician's window; resolves to `{ id, code }`. */
+  async function startBrokerSession() {
+    await page.goto(`${server.url}/targets`);
+    await page.getByTestId('start-broker-session').click();
+    await page.waitForURL(BROKER_PATH);
+    return { id: decodeURIComponent(page.url().match(BROKER_PATH)[1]), code: await text('broker-code') };
+  }
+
+  /** The code's status as the server has it. */
+  async function codeStatus(id) {
+    const { body } = await call(server.url, 'GET', `/api/broker-sessions/${id}`, { token: techToken });
+    return body.state.status;
+  }
+
+  /** The agent page's text, for a failing wait's message. */
+  const explain = (agentPage) => async (error) => {
+    error.message += `\nagent page: ${await agentPage.getByTestId('agent-ui').innerText()}`;
+    throw error;
+  };
+
+  let agentUi = null;
+  let agentPage = null;
+  let agentErrors = [];
+
+  step('the user is asked before anything is shown, and a rejection starts nothing', async (t) => {
     if (!(await agentHasUi())) {
       t.skip('tether-agent has no `ui --ui-dir` command in this build');
       return;
     }
-    await page.goto(`${server.url}/targets`);
-    await page.getByTestId('start-broker-session').click();
-    await page.waitForURL(BROKER_PATH);
-    const id = decodeURIComponent(page.url().match(BROKER_PATH)[1]);
-    const code = await text('broker-code');
+    const { id, code } = await startBrokerSession();
+    const xvfb = await startXvfb({ width: 640, height: 480 });
+    running.add(xvfb.stop);
+    agentUi = await startAgentUi(path.join(workDir, 'configured.json'), { display: xvfb.display });
+    others['agent ui'] = agentUi.output;
+    agentPage = await browser.context.newPage();
+    agentErrors = watchPageErrors(agentPage);
+    await agentPage.goto(agentUi.address);
+    await agentPage.getByTestId('agent-code').fill(code);
+    await agentPage.getByTestId('agent-connect').click();
 
+    // The agent asks its user (the default policy); the window has moved to
+    // the controller, which says what it waits for.
+    await showsText(agentPage, 'agent-asking-technician', TECH.displayName).catch(explain(agentPage));
+    await showsText(agentPage, 'agent-seconds-left', /^Answer within \d:\d\d; no answer rejects it\.$/);
+    await page.waitForURL(SESSION_PATH, { timeout: 20_000 });
+    await page.locator('[data-testid="connection-state"][data-state="awaiting_user"]').waitFor({ timeout: 20_000 });
+    await showsText(page, 'screen-message', /Waiting for the user at the target to accept \(up to 2:00\)/);
+    assert.equal(await codeStatus(id), 'awaiting_acceptance');
+
+    await agentPage.getByTestId('agent-reject').click();
+    await showsText(agentPage, 'agent-last-session', 'Session ended: You rejected the session.');
+    await visible(agentPage, 'agent-code-form');
+    await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: 20_000 });
+    await showsText(page, 'ended-reason', 'The user at the target rejected the session.');
+    await until(async () => (await codeStatus(id)) === 'rejected', 'the code to be rejected');
+    others.xvfb = xvfb;
+  });
+
+  step('a code accepted in the agent page opens the session on both sides, through the broker', async (t) => {
+    if (!agentUi) {
+      t.skip('tether-agent has no `ui --ui-dir` command in this build');
+      return;
+    }
+    const { id, code } = await startBrokerSession();
+    await agentPage.getByTestId('agent-code').fill(code);
+    await agentPage.getByTestId('agent-connect').click();
+    await visible(agentPage, 'agent-accept').catch(explain(agentPage));
+    await page.waitForURL(SESSION_PATH, { timeout: 20_000 });
+    await page.locator('[data-testid="connection-state"][data-state="awaiting_user"]').waitFor({ timeout: 20_000 });
+    await agentPage.getByTestId('agent-accept').click();
+
+    // The technician's window follows the server and opens the controller.
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: 20_000 });
+    await showsText(page, 'page-title', 'Live session');
+    const { body } = await call(server.url, 'GET', `/api/broker-sessions/${id}`, { token: techToken });
+    assert.equal(page.url().match(SESSION_PATH)[1], body.session_id);
+    assert.equal(body.state.status, 'active');
+    assert.ok(body.broker, 'the server named no broker for the session');
+    await showsText(page, 'connection-route', `Connecting to: ${body.broker}`);
+
+    await showsText(agentPage, 'agent-technician', TECH.displayName).catch(explain(agentPage));
+    await agentPage.getByTestId('agent-end').click();
+    await visible(agentPage, 'agent-code-form');
+    await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: 20_000 });
+    assert.deepEqual(agentErrors, []);
+    await agentPage.close();
+    await agentUi.stop();
+    running.delete(others.xvfb.stop);
+    await others.xvfb.stop();
+  });
+
+  step('with acceptance off by policy the session starts without asking, and the page says how it ended', async (t) => {
+    if (!agentUi) {
+      t.skip('tether-agent has no `ui --ui-dir` command in this build');
+      return;
+    }
+    await setSessionPolicy(server.url, adminToken, { user_acceptance: false });
+    const { code } = await startBrokerSession();
     const xvfb = await startXvfb({ width: 640, height: 480 });
     running.add(xvfb.stop);
     const ui = await startAgentUi(path.join(workDir, 'configured.json'), { display: xvfb.display });
     others['agent ui'] = ui.output;
-    const agentPage = await browser.context.newPage();
-    const errors = watchPageErrors(agentPage);
-    await agentPage.goto(ui.address);
-    await agentPage.getByTestId('agent-code').fill(code);
-    await agentPage.getByTestId('agent-connect').click();
-
-    // The technician's window follows the server and opens the controller.
+    const unasked = await browser.context.newPage();
+    await unasked.goto(ui.address);
+    await unasked.getByTestId('agent-code').fill(code);
+    await unasked.getByTestId('agent-connect').click();
+    await showsText(unasked, 'agent-technician', TECH.displayName).catch(explain(unasked));
     await page.waitForURL(SESSION_PATH, { timeout: 20_000 });
-    await showsText(page, 'page-title', 'Live session');
-    const { body } = await call(server.url, 'GET', `/api/broker-sessions/${id}`, { token: techToken });
-    assert.equal(page.url().match(SESSION_PATH)[1], body.session_id);
-    assert.ok(body.broker, 'the server named no broker for the session');
-    await showsText(page, 'connection-route', `Connecting to: ${body.broker}`);
-
-    await showsText(agentPage, 'agent-technician', TECH.displayName).catch(async (error) => {
-      error.message += `\nagent page: ${await agentPage.getByTestId('agent-ui').innerText()}`;
-      throw error;
-    });
-    await agentPage.getByTestId('agent-end').click();
-    await visible(agentPage, 'agent-code-form');
-    await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: 20_000 });
-    assert.deepEqual(errors, []);
-    await agentPage.close();
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: 20_000 });
+    // The technician ends it; the user's page says so.
+    await page.getByTestId('end-session').click();
+    await showsText(unasked, 'agent-last-session', /^Session ended: /);
+    await visible(unasked, 'agent-code-form');
+    await unasked.close();
     await ui.stop();
     running.delete(xvfb.stop);
     await xvfb.stop();
+    await setSessionPolicy(server.url, adminToken, {});
   });
 });

@@ -27,6 +27,10 @@ fuzz_target!(|data: &[u8]| {
     round_trips::<tether_shared::broker::CreateBrokerRequest>(data);
     round_trips::<tether_shared::broker::CreateBrokerSessionRequest>(data);
     round_trips::<tether_shared::broker::RedeemCodeRequest>(data);
+    round_trips::<tether_shared::policy::SessionPolicy>(data);
+    if let Ok(policy) = serde_json::from_slice::<tether_shared::policy::SessionPolicy>(data) {
+        let _ = policy.validate();
+    }
     // The agent's loopback UI request and the server answers the agent reads.
     round_trips::<tether_shared::broker::LocalConnectRequest>(data);
     round_trips::<tether_shared::broker::BrokerConfig>(data);

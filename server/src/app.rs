@@ -28,6 +28,7 @@ pub fn api(state: AppState) -> Router {
         .merge(routes::agents::router())
         .merge(routes::sessions::router())
         .merge(routes::brokers::router())
+        .merge(routes::policies::router())
         .merge(routes::broker_sessions::router())
         .merge(routes::broker::router(state.clone()))
         .route("/api/{*rest}", axum::routing::any(api_not_found))

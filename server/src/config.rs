@@ -78,13 +78,6 @@ pub struct SignallingConfig {
     /// and the target to answer before it is ended.
     #[arg(long, env = "TETHER_SESSION_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub session_request_timeout_secs: u64,
-
-    /// Seconds a connection code stays redeemable after it is issued or
-    /// extended. A policy setting in the product; there is no policy store
-    /// yet, so it is server-wide configuration for now.
-    #[arg(long, env = "TETHER_CONNECTION_CODE_LIFETIME_SECS", default_value_t = 900,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub connection_code_lifetime_secs: u64,
 }
 
 impl SignallingConfig {

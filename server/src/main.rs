@@ -115,9 +115,6 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     }
     let broker_sessions = tether_server::broker_sessions::BrokerSessions::new(
         tether_server::broker_sessions::CodeKey::load_or_create(&config.storage.data_dir)?,
-        tether_server::broker_sessions::BrokerSessions::policy_with_lifetime(std::time::Duration::from_secs(
-            config.signalling.connection_code_lifetime_secs,
-        )),
         tether_server::broker_sessions::RedeemLimits::default(),
     );
     let ended = sessions::end_interrupted(&store).await?;

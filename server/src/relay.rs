@@ -46,6 +46,9 @@ struct Route {
 pub enum Phase {
     /// Opened; the target has not answered an offer yet.
     Requested,
+    /// The target's user is being asked to accept, for `timeout_secs` at
+    /// most (policy: user acceptance); the target answers no offer before.
+    AwaitingUser { timeout_secs: u32 },
     /// The target answered: the session is live.
     Active,
 }
@@ -136,16 +139,38 @@ impl Relay {
         }
     }
 
-    /// Marks the session active; true the first time (the target answered).
-    pub fn answered(&self, session_id: &str, agent_id: &str) -> bool {
+    /// The target asks its user: `Requested` → `AwaitingUser`; false (and
+    /// nothing changes) from any other phase or for another agent.
+    pub fn ask_user(&self, session_id: &str, agent_id: &str, timeout_secs: u32) -> bool {
+        self.move_phase(session_id, agent_id, Phase::Requested, Phase::AwaitingUser { timeout_secs })
+    }
+
+    /// The target's user accepted: back to `Requested`, the answer follows.
+    pub fn user_accepted(&self, session_id: &str, agent_id: &str) -> bool {
         let mut routes = self.lock();
         match routes.get_mut(session_id).filter(|route| route.agent_id == agent_id) {
-            Some(route) if route.phase == Phase::Requested => {
-                route.phase = Phase::Active;
+            Some(route) if matches!(route.phase, Phase::AwaitingUser { .. }) => {
+                route.phase = Phase::Requested;
                 true
             }
             _ => false,
         }
+    }
+
+    fn move_phase(&self, session_id: &str, agent_id: &str, from: Phase, to: Phase) -> bool {
+        let mut routes = self.lock();
+        match routes.get_mut(session_id).filter(|route| route.agent_id == agent_id) {
+            Some(route) if route.phase == from => {
+                route.phase = to;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Marks the session active; true the first time (the target answered).
+    pub fn answered(&self, session_id: &str, agent_id: &str) -> bool {
+        self.move_phase(session_id, agent_id, Phase::Requested, Phase::Active)
     }
 
     /// Attaches the technician's controller; a second attachment of the same
@@ -239,6 +264,21 @@ mod tests {
         );
         let (_second, _, _inbox) = relay.attach_controller("s1", "tech-1").expect("re-attach");
         assert!(!relay.abandoned_by("s1", first_id), "a newer controller took over");
+    }
+
+    #[test]
+    fn a_session_waits_for_its_user_before_it_can_become_active() {
+        let relay = Relay::default();
+        relay.open("s1", "agent-1", "tech-1");
+        assert!(!relay.user_accepted("s1", "agent-1"), "nobody was asked");
+        assert!(!relay.ask_user("s1", "agent-2", 60), "only the session's agent asks");
+        assert!(relay.ask_user("s1", "agent-1", 60));
+        assert_eq!(relay.phase("s1"), Some(Phase::AwaitingUser { timeout_secs: 60 }));
+        assert!(!relay.ask_user("s1", "agent-1", 60), "one question at a time");
+        assert!(!relay.answered("s1", "agent-1"), "no answer to an offer before the user accepts");
+        assert!(relay.user_accepted("s1", "agent-1"));
+        assert!(relay.answered("s1", "agent-1"));
+        assert!(!relay.ask_user("s1", "agent-1", 60), "an active session asks nobody");
     }
 
     #[tokio::test]

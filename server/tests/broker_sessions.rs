@@ -10,55 +10,22 @@ mod common;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use common::ws::{DEADLINE, Socket, connect_controller, ended_reason, eventually, next, send, session_row};
-use common::{Reply, TestApp, agent_info, json_request, on_each_backend, on_each_backend_with};
+use common::broker::{
+    Accounts, accounts, act, connect_target, create, far_from, redeem, redeem_request, redeemed, set_policy,
+};
+use common::ws::{DEADLINE, connect_controller, ended_reason, eventually, next, send, session_row};
+use common::{TestApp, agent_info, json_request, on_each_backend, on_each_backend_with};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tether_server::broker_sessions::{BrokerSessions, CodeKey, RedeemLimits, sweeper};
+use tether_server::broker_sessions::sweeper;
 use tether_server::state::AppState;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tower::ServiceExt;
-
-async fn create(app: &TestApp, token: &str) -> Reply {
-    app.call(Method::POST, "/api/broker-sessions", Some(token), Some(json!({}))).await
-}
-
-async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> Reply {
-    app.call(Method::POST, &format!("/api/broker-sessions/{id}/{action}"), Some(token), None).await
-}
-
-fn redeem_request(code: &str) -> Request<Body> {
-    json_request(
-        Method::POST,
-        "/api/broker/redeem",
-        None,
-        Some(json!({ "code": code, "target": agent_info("guest-pc") })),
-    )
-}
-
-async fn redeem(app: &TestApp, code: &str) -> Reply {
-    app.send(redeem_request(code)).await
-}
-
-/// A code that differs from `code` in every digit: never a near miss of it.
-fn far_from(code: &str) -> String {
-    let digits: String = code.chars().filter(char::is_ascii_digit).collect();
-    digits.chars().map(|c| if c == '5' { '6' } else { '5' }).collect()
-}
-
-async fn technicians(app: &TestApp) -> (String, String, String) {
-    let admin = app.admin_token().await;
-    let tech = app.user_token(&admin, "tech", "technician").await;
-    let other = app.user_token(&admin, "tech2", "technician").await;
-    let auditor = app.user_token(&admin, "auditor", "auditor").await;
-    (tech, other, auditor)
-}
 
 #[tokio::test]
 async fn codes_are_created_renewed_extended_and_cancelled_by_their_owner_only() {
     on_each_backend(|app| async move {
-        let (tech, other, auditor) = technicians(&app).await;
+        let Accounts { tech, other, auditor, .. } = accounts(&app).await;
         let created = create(&app, &tech).await;
         assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
         let id = created.body["id"].as_str().unwrap().to_owned();
@@ -121,21 +88,28 @@ async fn codes_are_created_renewed_extended_and_cancelled_by_their_owner_only() 
     .await;
 }
 
-fn short_lived(state: AppState) -> AppState {
-    let policy = BrokerSessions::policy_with_lifetime(Duration::from_secs(1));
-    let state = state.with_broker_sessions(BrokerSessions::new(CodeKey::ephemeral(), policy, RedeemLimits::default()));
+fn swept(state: AppState) -> AppState {
     sweeper::spawn(state.clone());
     state
 }
 
 #[tokio::test]
 async fn codes_expire_by_the_server_clock_and_the_expiry_is_audited() {
-    on_each_backend_with(short_lived, |app| async move {
-        let (tech, _, _) = technicians(&app).await;
+    on_each_backend_with(swept, |app| async move {
+        let Accounts { tech, admin, .. } = accounts(&app).await;
+        set_policy(&app, &admin, json!({ "code_lifetime_secs": 10 })).await;
         let created = create(&app, &tech).await;
         let id = created.body["id"].as_str().unwrap().to_owned();
         let code = created.body["code"].as_str().unwrap().to_owned();
-        assert_eq!(created.body["lifetime_secs"], 1);
+        assert_eq!(created.body["lifetime_secs"], 10, "the policy in force sets the lifetime");
+        let expires = created.body["state"]["expires_at"].as_i64().unwrap();
+        assert_eq!(expires - created.body["server_now"].as_i64().unwrap(), 10_000);
+        // Ten seconds pass for the server: its stored deadline is now.
+        sqlx::query("UPDATE broker_sessions SET deadline = deadline - 10000 WHERE id = $1")
+            .bind(&id)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
         eventually("the sweeper audits the expiry", || async {
             app.audit_actions().await.iter().any(|a| a == "broker_session.expired").then_some(())
         })
@@ -154,7 +128,7 @@ async fn codes_expire_by_the_server_clock_and_the_expiry_is_audited() {
 #[tokio::test]
 async fn redemption_outcomes() {
     on_each_backend(|app| async move {
-        let (tech, _, _) = technicians(&app).await;
+        let Accounts { tech, .. } = accounts(&app).await;
         let created = create(&app, &tech).await;
         let id = created.body["id"].as_str().unwrap().to_owned();
         let code = created.body["code"].as_str().unwrap().to_owned();
@@ -212,7 +186,7 @@ async fn redemption_outcomes() {
 #[tokio::test]
 async fn near_misses_void_a_code() {
     on_each_backend(|app| async move {
-        let (tech, _, _) = technicians(&app).await;
+        let Accounts { tech, .. } = accounts(&app).await;
         let created = create(&app, &tech).await;
         let id = created.body["id"].as_str().unwrap().to_owned();
         let digits: String = created.body["code"].as_str().unwrap().chars().filter(char::is_ascii_digit).collect();
@@ -231,29 +205,10 @@ async fn near_misses_void_a_code() {
     .await;
 }
 
-async fn connect_target(address: SocketAddr, token: &str) -> Result<Socket, u16> {
-    let mut request = format!("ws://{address}/api/broker/ws").into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((socket, _)) => Ok(socket),
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
-        Err(err) => panic!("{err}"),
-    }
-}
-
-/// Redeems a new code of `tech` and returns (broker session id, session id, token).
-async fn redeemed(app: &TestApp, tech: &str) -> (String, String, String) {
-    let created = create(app, tech).await;
-    let good = redeem(app, created.body["code"].as_str().unwrap()).await;
-    assert_eq!(good.status, StatusCode::OK, "{:?}", good.body);
-    let text = |v: &Value| v.as_str().unwrap().to_owned();
-    (text(&created.body["id"]), text(&good.body["session_id"]), text(&good.body["session_token"]))
-}
-
 #[tokio::test]
 async fn the_session_socket_reaches_only_its_own_session() {
     on_each_backend(|app| async move {
-        let (tech, other, _) = technicians(&app).await;
+        let Accounts { tech, other, .. } = accounts(&app).await;
         let (id, session_id, token) = redeemed(&app, &tech).await;
         let (_, other_session, _) = redeemed(&app, &other).await;
         let (address, _stop) = common::serve(&app).await;
@@ -306,7 +261,7 @@ async fn the_session_socket_reaches_only_its_own_session() {
 async fn a_hundred_thousand_wrong_guesses_find_nothing() {
     let backend = common::backends().await.remove(0);
     let app = TestApp::start(&backend, common::relaxed_limits()).await;
-    let (tech, _, _) = technicians(&app).await;
+    let Accounts { tech, .. } = accounts(&app).await;
     let created = create(&app, &tech).await;
     let code: String = created.body["code"].as_str().unwrap().chars().filter(char::is_ascii_digit).collect();
     let audit_before = app.audit_len().await;
@@ -378,7 +333,7 @@ fn two_brokers(state: AppState) -> AppState {
 #[tokio::test]
 async fn both_ends_use_the_broker_the_target_chose() {
     on_each_backend_with(two_brokers, |app| async move {
-        let (tech, _, _) = technicians(&app).await;
+        let Accounts { tech, .. } = accounts(&app).await;
         let created = create(&app, &tech).await;
         let id = created.body["id"].as_str().unwrap().to_owned();
         let code = created.body["code"].as_str().unwrap();

@@ -12,6 +12,7 @@
 
 use crate::agent::AgentInfo;
 use crate::connection_code::{CodeState, UnixMillis};
+use crate::policy::SessionPolicy;
 use crate::signal::IceServer;
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +114,10 @@ pub struct RedeemCodeResponse {
     /// `host:port` of the broker used, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broker: Option<String>,
+    /// The session's policy, which the agent enforces (a server that sends
+    /// none gets the defaults: the user is asked).
+    #[serde(default)]
+    pub policy: SessionPolicy,
 }
 
 /// Error codes (`ApiError::error`) a redemption can fail with, so the agent
@@ -138,10 +143,17 @@ pub mod redeem_error {
 pub enum LocalAgentStatus {
     /// No server URL and broker list yet: codes cannot be taken.
     NotConfigured { message: String },
-    /// Ready for a code.
-    Idle { server: String },
+    /// Ready for a code; `last_session` says how the last session ended.
+    Idle {
+        server: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_session: Option<String>,
+    },
     /// Redeeming a code.
     Connecting { server: String },
+    /// The technician's session waits for the user to accept or reject it
+    /// (`POST /local/accept`, `/local/reject`) within `seconds_left`.
+    AwaitingAcceptance { session_id: String, technician: String, broker: Option<String>, seconds_left: u64 },
     /// A session is live with this technician, through this broker.
     InSession { session_id: String, technician: String, broker: Option<String> },
     /// The last try failed; the UI offers Try Again and Cancel.

@@ -11,6 +11,7 @@ pub mod broker;
 pub mod connection_code;
 pub mod control;
 pub mod input;
+pub mod policy;
 pub mod role;
 pub mod signal;
 pub mod validate;

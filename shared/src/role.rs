@@ -43,6 +43,12 @@ impl Role {
         self == Role::Admin
     }
 
+    /// Whether this role may set policies and brokers (what sessions follow
+    /// and through which relays they go).
+    pub fn can_manage_policies(self) -> bool {
+        self == Role::Admin
+    }
+
     /// Whether this role may enroll agents (issue enrollment tokens).
     pub fn can_enroll_agents(self) -> bool {
         self == Role::Admin

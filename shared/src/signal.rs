@@ -13,8 +13,10 @@
 use crate::agent::AgentInfo;
 use serde::{Deserialize, Serialize};
 
-/// The signalling protocol this build speaks. v2 added negotiation ids.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// The signalling protocol this build speaks. v2 added negotiation ids; v3
+/// the user's acceptance (`AgentToServer::Consent`,
+/// `ServerToController::AwaitingUser`).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest WebSocket message either side accepts, in bytes.
 pub const MAX_SIGNAL_MESSAGE_BYTES: usize = 64 * 1024;
@@ -62,6 +64,39 @@ pub enum AgentToServer {
     Hello { info: AgentInfo },
     /// Negotiation for one of this agent's sessions. (v1)
     Signal { session_id: String, signal: Signal },
+    /// The person at the target is asked to accept a session, or answered.
+    /// The agent starts nothing before `Accepted`. (v3)
+    Consent { session_id: String, step: ConsentStep },
+}
+
+/// Where the target's user is with accepting a session (policy: user
+/// acceptance for incoming connections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConsentStep {
+    /// The prompt is on screen; it stays for `timeout_secs` at most.
+    Asking { timeout_secs: u32 },
+    /// The user accepted; the session starts.
+    Accepted,
+    /// The user rejected the session.
+    Rejected,
+    /// The prompt timed out unanswered, which refuses the session.
+    NoAnswer,
+}
+
+impl ConsentStep {
+    /// Longest prompt an agent may announce, in seconds.
+    pub const MAX_TIMEOUT_SECS: u32 = 600;
+
+    /// The step's name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentStep::Asking { .. } => "asking",
+            ConsentStep::Accepted => "accepted",
+            ConsentStep::Rejected => "rejected",
+            ConsentStep::NoAnswer => "no_answer",
+        }
+    }
 }
 
 /// From the server to the agent.
@@ -108,6 +143,9 @@ pub enum ServerToController {
     },
     /// Negotiation from the agent. (v1)
     Signal { signal: Signal },
+    /// The target's user is being asked to accept the session, for
+    /// `timeout_secs` at most; the agent's answer (or the end) follows. (v3)
+    AwaitingUser { timeout_secs: u32 },
     /// The session is over. (v1)
     Ended { reason: String },
     /// A message was refused; the connection stays up. (v1)

@@ -110,6 +110,8 @@ fn a_code_is_redeemed_once_then_follows_the_session_to_active() {
     assert_eq!(code.state().label(), "awaiting user acceptance");
     assert_eq!(code.handle(Event::UserAccepted, prompted + 10 * SECOND).map(|c| c.to), Ok(CodeState::Active));
     assert_eq!(code.handle(Event::Redeem, prompted + 11 * SECOND), Err(Refusal::AlreadyUsed));
+    let answered = code.handle(Event::SessionStarted, prompted + 12 * SECOND);
+    assert_eq!(answered, Ok(Change { from: CodeState::Active, to: CodeState::Active }), "the answer changes nothing");
     assert_eq!(code.handle(Event::Tick, T0 + 60 * MINUTE).map(|c| c.to), Ok(CodeState::Active), "active never expires");
     assert_eq!(
         code.handle(Event::Cancel, T0 + 60 * MINUTE),
@@ -145,6 +147,20 @@ fn an_unanswered_prompt_expires() {
     assert_eq!(code.next_deadline(), Some(T0 + SECOND + 2 * MINUTE));
     assert_eq!(code.handle(Event::UserAccepted, T0 + SECOND + 2 * MINUTE), Err(Refusal::Expired));
     assert_eq!(code.state().label(), "expired");
+}
+
+#[test]
+fn the_target_reports_an_unanswered_prompt_before_the_server_notices() {
+    let mut code = issued();
+    code.handle(Event::Redeem, T0).expect("redeem");
+    code.handle(Event::AcceptancePrompted, T0 + SECOND).expect("prompt");
+    assert_eq!(code.handle(Event::AcceptanceTimedOut, T0 + MINUTE).map(|c| c.to), Ok(CodeState::Expired));
+    assert_eq!(code.handle(Event::UserAccepted, T0 + MINUTE), Err(Refusal::Expired));
+    let mut waiting = issued();
+    assert_eq!(
+        waiting.handle(Event::AcceptanceTimedOut, T0),
+        Err(Refusal::NotNow { event: Event::AcceptanceTimedOut, state: waiting.state() })
+    );
 }
 
 #[test]

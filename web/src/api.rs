@@ -14,6 +14,7 @@ use tether_shared::api::{
     LoginRequest, ResetPasswordRequest, SessionView, TokenResponse, UpdateUserRequest, UserView,
 };
 use tether_shared::broker::{BrokerSessionView, CreateBrokerSessionRequest};
+use tether_shared::policy::SessionPolicy;
 use tether_shared::signal::ControllerToServer;
 
 /// Error codes the client reacts to (the server's `ApiError::error`).
@@ -217,6 +218,10 @@ impl AuthorizedApi {
         self.authorize(Request::patch(url))
     }
 
+    fn put(&self, url: &str) -> RequestBuilder {
+        self.authorize(Request::put(url))
+    }
+
     fn delete(&self, url: &str) -> RequestBuilder {
         self.authorize(Request::delete(url))
     }
@@ -315,6 +320,17 @@ impl AuthorizedApi {
     /// `DELETE /api/brokers/{id}` (admin): remove an admin-added broker.
     pub async fn delete_broker(&self, id: &str) -> Result<(), ApiFailure> {
         send_empty(self.delete(&resource_url("/api/brokers", id, "")).build()).await
+    }
+
+    /// `GET /api/policies/session` (any role): the session policy in force.
+    pub async fn session_policy(&self) -> Result<SessionPolicy, ApiFailure> {
+        send_json(self.get("/api/policies/session").build()).await
+    }
+
+    /// `PUT /api/policies/session` (admin): replaces the session policy; the
+    /// answer is what was saved.
+    pub async fn save_session_policy(&self, policy: &SessionPolicy) -> Result<SessionPolicy, ApiFailure> {
+        send_json(self.put("/api/policies/session").json(policy)).await
     }
 
     /// `POST /api/broker-sessions` (technician): a new connection code; the

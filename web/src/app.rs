@@ -16,6 +16,7 @@ use crate::pages::forced_password_change::ForcedPasswordChangePage;
 use crate::pages::home::HomePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
+use crate::pages::policies::PoliciesPage;
 use crate::pages::sessions::SessionsPage;
 use crate::pages::targets::TargetsPage;
 use crate::pages::users::UsersPage;
@@ -88,7 +89,11 @@ fn Shell(role: Role) -> impl IntoView {
                     />
                     <Route
                         path=path!("/brokers")
-                        view=|| view! { <RoleGate allow=Role::can_manage_users><BrokersPage /></RoleGate> }
+                        view=|| view! { <RoleGate allow=Role::can_manage_policies><BrokersPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/policies")
+                        view=|| view! { <RoleGate allow=Role::can_manage_policies><PoliciesPage /></RoleGate> }
                     />
                     <Route
                         path=path!("/audit")

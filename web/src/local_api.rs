@@ -44,6 +44,16 @@ impl LocalApi {
             .await
     }
 
+    /// `POST /local/accept`: the user accepts the session they are asked about.
+    pub async fn accept(&self) -> Result<(), ApiFailure> {
+        send_empty(self.keyed(Request::post("/local/accept")).build()).await
+    }
+
+    /// `POST /local/reject`: the user rejects it.
+    pub async fn reject(&self) -> Result<(), ApiFailure> {
+        send_empty(self.keyed(Request::post("/local/reject")).build()).await
+    }
+
     /// `POST /local/cancel`: stop connecting, or end the session.
     pub async fn cancel(&self) -> Result<(), ApiFailure> {
         send_empty(self.keyed(Request::post("/local/cancel")).build()).await

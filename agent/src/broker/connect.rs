@@ -2,7 +2,7 @@
 //! read the code, refresh the broker list, pick a broker, redeem, serve the
 //! session. Used by `tether-agent connect` and the loopback UI.
 
-use super::{ConnectError, choice, list, probe, redeem, socket};
+use super::{Ask, ConnectError, choice, list, probe, redeem, socket};
 use crate::config::{AgentConfig, same_server};
 use crate::session::SessionConfig;
 use std::path::PathBuf;
@@ -31,10 +31,12 @@ pub enum Progress {
 }
 
 /// Takes the code `typed` and serves its session until it ends; returns
-/// why it ended.
+/// why it ended. `ask` puts the acceptance question to the user when the
+/// session's policy wants one.
 pub async fn run(
     options: &ConnectOptions,
     typed: &str,
+    ask: &dyn Ask,
     mut progress: impl FnMut(Progress),
 ) -> Result<String, ConnectError> {
     let not_configured = || ConnectError::NotConfigured(list::NOT_CONFIGURED.to_owned());
@@ -78,7 +80,7 @@ pub async fn run(
         technician: redeemed.technician.clone(),
         broker: redeemed.broker.clone(),
     };
-    socket::serve(&config, &redeemed, request.target, options.session.clone(), || progress(live)).await
+    socket::serve(&config, &redeemed, request.target, options.session.clone(), ask, || progress(live)).await
 }
 
 /// The broker to use: `None` when the server has none (direct sessions);

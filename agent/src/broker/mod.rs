@@ -1,12 +1,15 @@
 //! Broker sessions on the agent: the person at this computer enters the
 //! connection code a technician read out; the agent picks a broker (a TURN
 //! relay), redeems the code with its target data, and serves the one live
-//! session over the broker session socket. Typing the code is the user's
-//! consent to start that session (no `--unattended` needed; the acceptance
-//! prompt comes with session policies).
+//! session over the broker session socket. Typing the code asks for that
+//! session; when the session's policy wants the user's acceptance the agent
+//! asks again once it knows who the technician is (`consent.rs`), and
+//! starts nothing before a yes.
 
+pub mod awaiting;
 pub mod choice;
 pub mod connect;
+pub mod consent;
 pub mod error;
 pub mod list;
 pub mod probe;
@@ -14,4 +17,5 @@ pub mod redeem;
 pub mod socket;
 
 pub use connect::{ConnectOptions, Progress};
+pub use consent::{Answer, Ask, Question};
 pub use error::ConnectError;

@@ -1,12 +1,15 @@
 //! The broker session socket (`GET /api/broker/ws`, `Authorization: Bearer
 //! <session_token>`): the same signalling messages as the agent socket
 //! (`hello` first, then `ServerToAgent` in, `AgentToServer` out), serving
-//! exactly the one session the code started. The session starts as soon as
-//! the socket is open, with the ICE servers from the redemption (the
-//! server's own `session_request` for it is then ignored); the socket
-//! closes when the session ends, and the session ends if the socket does.
+//! exactly the one session the code started. When the policy asks for the
+//! user's acceptance, the agent asks first (`awaiting.rs`); the session then
+//! starts with the ICE servers from the redemption (the server's own
+//! `session_request` for it is ignored); the socket closes when the session
+//! ends, and the session ends if the socket does.
 
 use super::ConnectError;
+use super::awaiting::{self, Outcome};
+use super::consent::Ask;
 use crate::config::AgentConfig;
 use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
 use crate::session::SessionConfig;
@@ -23,6 +26,7 @@ pub async fn serve(
     redeemed: &RedeemCodeResponse,
     info: AgentInfo,
     session: SessionConfig,
+    ask: &dyn Ask,
     on_live: impl FnOnce(),
 ) -> Result<String, ConnectError> {
     let unreachable = |detail: String| ConnectError::ServerUnreachable { server: config.server_url.clone(), detail };
@@ -37,6 +41,19 @@ pub async fn serve(
     let hello = serde_json::to_string(&AgentToServer::Hello { info })
         .map_err(|err| ConnectError::Session(format!("cannot encode the hello: {err}")))?;
     socket.send(Message::text(hello)).await.map_err(|err| unreachable(format!("the session socket closed: {err}")))?;
+    let early = if redeemed.policy.user_acceptance {
+        match awaiting::ask_user(&mut socket, redeemed, ask, &config.server_url).await? {
+            Outcome::Accepted { early } => early,
+            Outcome::Refused(reason) => {
+                if let Err(err) = socket.close(None).await {
+                    tracing::debug!(error = %err, "closing the session socket");
+                }
+                return Ok(reason);
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let (events, mut from_sessions) = mpsc::unbounded_channel();
     let consent = Consent::Code { session_id: redeemed.session_id.clone() };
     let mut dispatcher = Dispatcher::new(LinkOptions { consent, session }, events);
@@ -47,6 +64,17 @@ pub async fn serve(
     };
     if let Some(refusal) = dispatcher.on_server_message(start).await {
         return Err(ConnectError::Session(format!("the session could not start: {refusal:?}")));
+    }
+    // What the server sent while the user decided (the offer, candidates).
+    for message in early {
+        if let Some(reply) = dispatcher.on_server_message(message).await {
+            let text = serde_json::to_string(&reply)
+                .map_err(|err| ConnectError::Session(format!("cannot encode a reply: {err}")))?;
+            socket
+                .send(Message::text(text))
+                .await
+                .map_err(|err| unreachable(format!("the session socket closed: {err}")))?;
+        }
     }
     on_live();
     let served = link::serve_socket(&mut socket, &mut dispatcher, &mut from_sessions, Until::NoSessions).await;

@@ -1,10 +1,12 @@
 //! The loopback HTTP server: static files of the web app (its `/agent`
-//! page), and `/local/{status,connect,cancel,reset}` behind the guard.
+//! page), and `/local/{status,connect,accept,reject,cancel,reset}` behind
+//! the guard. The page is where the user accepts or rejects a session when
+//! its policy asks (`UiAsker`).
 
 use super::guard::{self, Refusal};
 use super::state::{Conflict, Machine};
 use crate::broker::list::{self, Readiness};
-use crate::broker::{self, ConnectOptions};
+use crate::broker::{self, Answer, Ask, ConnectOptions, Question};
 use crate::config::AgentConfig;
 use anyhow::Context;
 use axum::extract::rejection::JsonRejection;
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tether_shared::api::ApiError;
 use tether_shared::broker::{LocalAgentStatus, LocalConnectRequest};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -61,7 +64,7 @@ impl LocalUi {
             port: addr.port(),
             secret: secret.clone(),
             connect: options.connect,
-            inner: Mutex::new(Inner { machine: Machine::new(ready), task: None }),
+            inner: Mutex::new(Inner { machine: Machine::new(ready), task: None, reply: None }),
         });
         let app = router(shared, options.ui_dir);
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
@@ -107,6 +110,34 @@ struct Inner {
     machine: Machine,
     /// The running attempt's task.
     task: Option<AbortHandle>,
+    /// Where the user's answer goes while a question is on screen.
+    reply: Option<oneshot::Sender<Answer>>,
+}
+
+/// Asks through the page: the question becomes the page's state until the
+/// user answers with `/local/accept` or `/local/reject`.
+struct UiAsker {
+    shared: Arc<Shared>,
+    attempt: u64,
+}
+
+impl std::fmt::Debug for UiAsker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UiAsker").field("attempt", &self.attempt).finish_non_exhaustive()
+    }
+}
+
+impl Ask for UiAsker {
+    fn ask(&self, question: &Question) -> oneshot::Receiver<Answer> {
+        let (reply, answer) = oneshot::channel();
+        let mut inner = self.shared.lock();
+        inner.machine.asked(self.attempt, question.clone(), std::time::Instant::now());
+        // A stale attempt's sender is dropped here: nobody answers it.
+        if inner.machine.state().attempt() == Some(self.attempt) {
+            inner.reply = Some(reply);
+        }
+        answer
+    }
 }
 
 impl Shared {
@@ -137,6 +168,8 @@ fn router(shared: Arc<Shared>, ui_dir: Option<PathBuf>) -> Router {
     let local = Router::new()
         .route("/local/status", get(status))
         .route("/local/connect", post(connect))
+        .route("/local/accept", post(accept))
+        .route("/local/reject", post(reject))
         .route("/local/cancel", post(cancel))
         .route("/local/reset", post(reset))
         .route_layer(middleware::from_fn_with_state(shared.clone(), require_key))
@@ -185,6 +218,7 @@ fn conflict(conflict: Conflict) -> Response {
         Conflict::NotConfigured(_) => "not_configured",
         Conflict::Busy => "busy",
         Conflict::NothingToCancel => "nothing_to_cancel",
+        Conflict::NothingToAnswer => "nothing_to_answer",
     };
     error(StatusCode::CONFLICT, code, conflict.to_string())
 }
@@ -217,7 +251,8 @@ async fn connect(
     let task_shared = shared.clone();
     let task = tokio::spawn(async move {
         let progress_shared = task_shared.clone();
-        let result = broker::connect::run(&task_shared.connect, &request.code, move |progress| {
+        let asker = UiAsker { shared: task_shared.clone(), attempt };
+        let result = broker::connect::run(&task_shared.connect, &request.code, &asker, move |progress| {
             progress_shared.lock().machine.progress(attempt, progress);
         })
         .await;
@@ -232,7 +267,33 @@ async fn connect(
     (StatusCode::ACCEPTED, Json(inner.machine.status())).into_response()
 }
 
+async fn accept(State(shared): State<Arc<Shared>>) -> Response {
+    answer(&shared, Answer::Accept)
+}
+
+async fn reject(State(shared): State<Arc<Shared>>) -> Response {
+    answer(&shared, Answer::Reject)
+}
+
+/// Hands the user's answer to the attempt that asked.
+fn answer(shared: &Shared, answer: Answer) -> Response {
+    let mut inner = shared.lock();
+    if let Err(err) = inner.machine.answered() {
+        return conflict(err);
+    }
+    match inner.reply.take().map(|reply| reply.send(answer)) {
+        Some(Ok(())) => {}
+        // The attempt stopped waiting (timed out, or the session ended).
+        Some(Err(_)) | None => tracing::info!("the answer came after the question was withdrawn"),
+    }
+    Json(inner.machine.status()).into_response()
+}
+
 async fn cancel(State(shared): State<Arc<Shared>>) -> Response {
+    // Cancelling a question on screen is rejecting it: the server hears so.
+    if matches!(shared.lock().machine.state(), super::state::State::AwaitingAcceptance { .. }) {
+        return answer(&shared, Answer::Reject);
+    }
     let ready = readiness(&shared.connect).await;
     let mut inner = shared.lock();
     if let Err(err) = inner.machine.cancel(ready) {

@@ -1,8 +1,10 @@
 //! What the loopback UI shows, as a plain state machine: not configured,
-//! idle, connecting, in session, failed. Each connection attempt has a
-//! number, so a cancelled attempt's late news is ignored.
+//! idle, connecting, awaiting the user's acceptance, in session, failed.
+//! Each connection attempt has a number, so a cancelled attempt's late news
+//! is ignored.
 
-use crate::broker::{ConnectError, Progress};
+use crate::broker::{ConnectError, Progress, Question};
+use std::time::{Duration, Instant};
 use tether_shared::broker::LocalAgentStatus;
 
 /// The local UI's state.
@@ -10,10 +12,12 @@ use tether_shared::broker::LocalAgentStatus;
 pub enum State {
     /// Codes cannot be taken yet.
     NotConfigured { message: String },
-    /// Waiting for a code.
-    Idle,
-    /// Attempt `attempt` is redeeming.
+    /// Waiting for a code; how the last session ended, if one did.
+    Idle { last_session: Option<String> },
+    /// Attempt `attempt` is redeeming (or starting after a yes).
     Connecting { attempt: u64 },
+    /// Attempt `attempt` asks the user `question`, asked at `asked_at`.
+    AwaitingAcceptance { attempt: u64, question: Question, asked_at: Instant },
     /// Attempt `attempt` has a live session.
     InSession { attempt: u64, session_id: String, technician: String, broker: Option<String> },
     /// The last attempt failed.
@@ -29,6 +33,8 @@ pub enum Conflict {
     Busy,
     #[error("there is nothing to cancel")]
     NothingToCancel,
+    #[error("no session is waiting for an answer")]
+    NothingToAnswer,
 }
 
 /// The state plus what it needs to report itself.
@@ -44,7 +50,7 @@ pub struct Machine {
 impl Machine {
     /// Starts idle for `server`, or not configured with `message`.
     pub fn new(ready: Result<String, String>) -> Self {
-        let mut machine = Self { state: State::Idle, server: String::new(), attempts: 0 };
+        let mut machine = Self { state: State::Idle { last_session: None }, server: String::new(), attempts: 0 };
         machine.configure(ready);
         machine
     }
@@ -57,8 +63,16 @@ impl Machine {
     pub fn status(&self) -> LocalAgentStatus {
         match &self.state {
             State::NotConfigured { message } => LocalAgentStatus::NotConfigured { message: message.clone() },
-            State::Idle => LocalAgentStatus::Idle { server: self.server.clone() },
+            State::Idle { last_session } => {
+                LocalAgentStatus::Idle { server: self.server.clone(), last_session: last_session.clone() }
+            }
             State::Connecting { .. } => LocalAgentStatus::Connecting { server: self.server.clone() },
+            State::AwaitingAcceptance { question, asked_at, .. } => LocalAgentStatus::AwaitingAcceptance {
+                session_id: question.session_id.clone(),
+                technician: question.technician.clone(),
+                broker: question.broker.clone(),
+                seconds_left: seconds_rounded_up(question.timeout.saturating_sub(asked_at.elapsed())),
+            },
             State::InSession { session_id, technician, broker, .. } => LocalAgentStatus::InSession {
                 session_id: session_id.clone(),
                 technician: technician.clone(),
@@ -72,10 +86,15 @@ impl Machine {
 
     /// Applies a fresh reading of the configuration while nothing runs.
     fn configure(&mut self, ready: Result<String, String>) {
+        self.configure_after(ready, None);
+    }
+
+    /// [`Self::configure`], remembering how the last session ended.
+    fn configure_after(&mut self, ready: Result<String, String>, last_session: Option<String>) {
         self.state = match ready {
             Ok(server) => {
                 self.server = server;
-                State::Idle
+                State::Idle { last_session }
             }
             Err(message) => State::NotConfigured { message },
         };
@@ -86,8 +105,10 @@ impl Machine {
     pub fn connect(&mut self) -> Result<u64, Conflict> {
         match &self.state {
             State::NotConfigured { message } => Err(Conflict::NotConfigured(message.clone())),
-            State::Connecting { .. } | State::InSession { .. } => Err(Conflict::Busy),
-            State::Idle | State::Failed { .. } => {
+            State::Connecting { .. } | State::AwaitingAcceptance { .. } | State::InSession { .. } => {
+                Err(Conflict::Busy)
+            }
+            State::Idle { .. } | State::Failed { .. } => {
                 self.attempts += 1;
                 self.state = State::Connecting { attempt: self.attempts };
                 Ok(self.attempts)
@@ -108,15 +129,34 @@ impl Machine {
         }
     }
 
-    /// Attempt `attempt` ended: back to idle after a session, failed with
-    /// the reason otherwise. `ready` is a fresh reading of the configuration
+    /// Attempt `attempt` asks the user `question` (at `now`).
+    pub fn asked(&mut self, attempt: u64, question: Question, now: Instant) {
+        if self.current() == Some(attempt) {
+            self.state = State::AwaitingAcceptance { attempt, question, asked_at: now };
+        }
+    }
+
+    /// The user answered the question on screen: returns its attempt; the
+    /// attempt goes on connecting (or ends, after a no).
+    pub fn answered(&mut self) -> Result<u64, Conflict> {
+        match self.state {
+            State::AwaitingAcceptance { attempt, .. } => {
+                self.state = State::Connecting { attempt };
+                Ok(attempt)
+            }
+            _ => Err(Conflict::NothingToAnswer),
+        }
+    }
+
+    /// Attempt `attempt` ended: back to idle after a session (saying how it
+    /// ended), failed with the reason otherwise. `ready` is a fresh reading of the configuration
     /// (the attempt may have fetched the broker list).
     pub fn finished(&mut self, attempt: u64, result: Result<String, ConnectError>, ready: Result<String, String>) {
         if self.current() != Some(attempt) {
             return;
         }
         match result {
-            Ok(_) => self.configure(ready),
+            Ok(reason) => self.configure_after(ready, Some(reason)),
             Err(err) => {
                 if let Ok(server) = ready {
                     self.server = server;
@@ -130,11 +170,11 @@ impl Machine {
     /// task); back to idle.
     pub fn cancel(&mut self, ready: Result<String, String>) -> Result<(), Conflict> {
         match self.state {
-            State::Connecting { .. } | State::InSession { .. } => {
+            State::Connecting { .. } | State::AwaitingAcceptance { .. } | State::InSession { .. } => {
                 self.configure(ready);
                 Ok(())
             }
-            State::NotConfigured { .. } | State::Idle | State::Failed { .. } => Err(Conflict::NothingToCancel),
+            State::NotConfigured { .. } | State::Idle { .. } | State::Failed { .. } => Err(Conflict::NothingToCancel),
         }
     }
 
@@ -142,8 +182,10 @@ impl Machine {
     /// running attempt.
     pub fn reset(&mut self, ready: Result<String, String>) -> Result<(), Conflict> {
         match self.state {
-            State::Connecting { .. } | State::InSession { .. } => Err(Conflict::Busy),
-            State::NotConfigured { .. } | State::Idle | State::Failed { .. } => {
+            State::Connecting { .. } | State::AwaitingAcceptance { .. } | State::InSession { .. } => {
+                Err(Conflict::Busy)
+            }
+            State::NotConfigured { .. } | State::Idle { .. } | State::Failed { .. } => {
                 self.configure(ready);
                 Ok(())
             }
@@ -151,11 +193,24 @@ impl Machine {
     }
 
     fn current(&self) -> Option<u64> {
-        match self.state {
-            State::Connecting { attempt } | State::InSession { attempt, .. } => Some(attempt),
-            State::NotConfigured { .. } | State::Idle | State::Failed { .. } => None,
+        self.state.attempt()
+    }
+}
+
+impl State {
+    /// The attempt the state belongs to, if one runs.
+    pub fn attempt(&self) -> Option<u64> {
+        match *self {
+            State::Connecting { attempt }
+            | State::AwaitingAcceptance { attempt, .. }
+            | State::InSession { attempt, .. } => Some(attempt),
+            State::NotConfigured { .. } | State::Idle { .. } | State::Failed { .. } => None,
         }
     }
+}
+
+fn seconds_rounded_up(duration: Duration) -> u64 {
+    duration.saturating_add(Duration::from_millis(999)).as_secs()
 }
 
 #[cfg(test)]
@@ -173,14 +228,54 @@ mod tests {
     #[test]
     fn a_code_leads_to_a_session_and_back_to_idle() {
         let mut machine = Machine::new(ready());
-        assert_eq!(machine.status(), LocalAgentStatus::Idle { server: "http://s".into() });
+        assert_eq!(machine.status(), LocalAgentStatus::Idle { server: "http://s".into(), last_session: None });
         let attempt = machine.connect().expect("idle takes a code");
         assert_eq!(machine.status(), LocalAgentStatus::Connecting { server: "http://s".into() });
         assert_eq!(machine.connect(), Err(Conflict::Busy));
         machine.progress(attempt, live("s1"));
         assert!(matches!(machine.status(), LocalAgentStatus::InSession { ref session_id, .. } if session_id == "s1"));
-        machine.finished(attempt, Ok("done".into()), ready());
-        assert_eq!(machine.state(), &State::Idle);
+        machine.finished(attempt, Ok("the technician ended it".into()), ready());
+        assert_eq!(
+            machine.status(),
+            LocalAgentStatus::Idle { server: "http://s".into(), last_session: Some("the technician ended it".into()) }
+        );
+    }
+
+    fn question() -> Question {
+        Question {
+            session_id: "s1".into(),
+            technician: "Tess".into(),
+            broker: None,
+            timeout: std::time::Duration::from_secs(120),
+        }
+    }
+
+    #[test]
+    fn the_user_is_asked_and_an_answer_goes_back_to_connecting() {
+        let mut machine = Machine::new(ready());
+        assert_eq!(machine.answered(), Err(Conflict::NothingToAnswer));
+        let attempt = machine.connect().expect("connect");
+        machine.asked(attempt, question(), Instant::now());
+        let LocalAgentStatus::AwaitingAcceptance { technician, seconds_left, .. } = machine.status() else {
+            panic!("awaiting expected: {:?}", machine.status());
+        };
+        assert_eq!(technician, "Tess");
+        assert!((119..=120).contains(&seconds_left), "{seconds_left}");
+        assert_eq!(machine.connect(), Err(Conflict::Busy));
+        assert_eq!(machine.answered(), Ok(attempt));
+        assert_eq!(machine.state(), &State::Connecting { attempt });
+        assert_eq!(machine.answered(), Err(Conflict::NothingToAnswer), "one answer per question");
+        machine.finished(attempt, Ok("You rejected the session.".into()), ready());
+        assert!(matches!(machine.state(), State::Idle { last_session: Some(reason) } if reason.contains("rejected")));
+    }
+
+    #[test]
+    fn a_stale_attempt_cannot_ask() {
+        let mut machine = Machine::new(ready());
+        let first = machine.connect().expect("connect");
+        machine.cancel(ready()).expect("cancel");
+        machine.asked(first, question(), Instant::now());
+        assert_eq!(machine.state(), &State::Idle { last_session: None });
     }
 
     #[test]
@@ -191,7 +286,7 @@ mod tests {
         assert!(matches!(machine.status(), LocalAgentStatus::Failed { ref error, .. } if error == "code_expired"));
         assert_eq!(machine.cancel(ready()), Err(Conflict::NothingToCancel));
         machine.reset(ready()).expect("try again");
-        assert_eq!(machine.state(), &State::Idle);
+        assert_eq!(machine.state(), &State::Idle { last_session: None });
     }
 
     #[test]
@@ -199,10 +294,10 @@ mod tests {
         let mut machine = Machine::new(ready());
         let first = machine.connect().expect("connect");
         machine.cancel(ready()).expect("cancel");
-        assert_eq!(machine.state(), &State::Idle);
+        assert_eq!(machine.state(), &State::Idle { last_session: None });
         machine.progress(first, live("s1"));
         machine.finished(first, Err(ConnectError::WrongCode), ready());
-        assert_eq!(machine.state(), &State::Idle);
+        assert_eq!(machine.state(), &State::Idle { last_session: None });
         let second = machine.connect().expect("connect again");
         assert_ne!(first, second);
         assert_eq!(machine.reset(ready()), Err(Conflict::Busy));

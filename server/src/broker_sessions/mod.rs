@@ -23,34 +23,27 @@ pub mod throttle;
 
 use crate::store::WriteTx;
 pub use key::CodeKey;
-use std::time::Duration;
-use tether_shared::connection_code::{CodePolicy, Event};
+use tether_shared::connection_code::Event;
 pub use throttle::{RedeemLimits, RedeemThrottle};
 
-/// What the server needs for broker sessions. Cheap to clone.
+/// What the server needs for broker sessions. Cheap to clone. A code's
+/// policy (lifetime, wrong tries, user acceptance) is the session policy in
+/// force when it is issued (`crate::policies`), kept on its row.
 #[derive(Debug, Clone)]
 pub struct BrokerSessions {
     pub key: CodeKey,
-    /// The policy for new codes. There is no policy store yet, so this comes
-    /// from `--connection-code-lifetime-secs`.
-    pub policy: CodePolicy,
     pub throttle: RedeemThrottle,
 }
 
 impl Default for BrokerSessions {
     fn default() -> Self {
-        Self::new(CodeKey::ephemeral(), CodePolicy::default(), RedeemLimits::default())
+        Self::new(CodeKey::ephemeral(), RedeemLimits::default())
     }
 }
 
 impl BrokerSessions {
-    pub fn new(key: CodeKey, policy: CodePolicy, limits: RedeemLimits) -> Self {
-        Self { key, policy, throttle: RedeemThrottle::new(limits) }
-    }
-
-    /// The default policy with this code lifetime.
-    pub fn policy_with_lifetime(lifetime: Duration) -> CodePolicy {
-        CodePolicy { lifetime, ..CodePolicy::default() }
+    pub fn new(key: CodeKey, limits: RedeemLimits) -> Self {
+        Self { key, throttle: RedeemThrottle::new(limits) }
     }
 }
 
@@ -64,14 +57,26 @@ pub fn hub_id(session_id: &str) -> String {
 /// code moves to `Active` (`Event::SessionStarted`), audited. Nothing for
 /// other sessions.
 pub async fn session_started(tx: &mut WriteTx, session_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    code_event(tx, session_id, Event::SessionStarted, "broker_session.started", now).await
+}
+
+/// Inside the caller's transaction: feeds `event` to the code of the broker
+/// session `session_id`, audited as `action` when it moves the code. Nothing
+/// for sessions of enrolled agents; a refusal (the code's life ended first)
+/// is logged.
+pub async fn code_event(
+    tx: &mut WriteTx,
+    session_id: &str,
+    event: Event,
+    action: &'static str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let Some(mut record) = record::load_by(tx, record::Key::Session, session_id).await? else {
         return Ok(());
     };
     let actor = crate::audit::Actor { id: None, name: format!("agent:{}", hub_id(session_id)) };
-    if let Err(refusal) =
-        record::apply(tx, &mut record, Event::SessionStarted, "broker_session.started", actor, now).await?
-    {
-        tracing::warn!(%session_id, %refusal, "broker session started after its code's life ended");
+    if let Err(refusal) = record::apply(tx, &mut record, event, action, actor, now).await? {
+        tracing::warn!(%session_id, %event, %refusal, "a broker session's code refused an event");
     }
     Ok(())
 }

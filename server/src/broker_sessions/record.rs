@@ -8,16 +8,18 @@ use serde_json::json;
 use std::time::Duration;
 use tether_shared::agent::AgentInfo;
 use tether_shared::connection_code::{CodeLifecycle, CodePolicy, CodeState, Event};
+use tether_shared::policy::SessionPolicy;
 
 /// The columns every caller reads.
 pub const COLUMNS: &str = "id, owner_id, status, deadline, wrong_guesses, lifetime_secs, max_wrong_guesses, \
-     acceptance_timeout_secs, session_id, target_info, broker, broker_address";
+     acceptance_timeout_secs, user_acceptance, session_id, target_info, broker, broker_address";
 
 type RowTuple = (
     String,
     String,
     String,
     Option<i64>,
+    i64,
     i64,
     i64,
     i64,
@@ -34,6 +36,9 @@ pub struct Record {
     pub id: String,
     pub owner_id: String,
     pub lifecycle: CodeLifecycle,
+    /// The policy's "ask the user to accept", kept from when the code was
+    /// issued (the rest of the policy is in `lifecycle`).
+    pub user_acceptance: bool,
     pub session_id: Option<String>,
     pub target: Option<AgentInfo>,
     pub broker: Option<String>,
@@ -51,6 +56,7 @@ impl Record {
             lifetime,
             max_wrong,
             acceptance,
+            user_acceptance,
             session_id,
             target,
             broker,
@@ -66,10 +72,25 @@ impl Record {
             id,
             owner_id,
             lifecycle: CodeLifecycle::restore(policy, state, u32::try_from(wrong).unwrap_or(u32::MAX)),
+            user_acceptance: user_acceptance != 0,
             session_id,
             target: target.and_then(|text| serde_json::from_str(&text).ok()),
             broker,
             broker_address: address,
+        }
+    }
+}
+
+impl Record {
+    /// The session policy the code was issued under, as the agent gets it.
+    pub fn session_policy(&self) -> SessionPolicy {
+        let code = self.lifecycle.policy();
+        let secs = |duration: Duration| u32::try_from(duration.as_secs()).unwrap_or(u32::MAX);
+        SessionPolicy {
+            code_lifetime_secs: secs(code.lifetime),
+            max_wrong_guesses: code.max_wrong_guesses,
+            user_acceptance: self.user_acceptance,
+            acceptance_timeout_secs: secs(code.acceptance_timeout),
         }
     }
 }

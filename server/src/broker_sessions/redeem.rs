@@ -188,6 +188,7 @@ async fn open_session(
         technician: technician.to_owned(),
         ice_servers,
         broker: address,
+        policy: record.session_policy(),
     })
 }
 

@@ -44,20 +44,22 @@ pub enum Action {
 pub async fn create(state: &AppState, owner: &Owner) -> Result<BrokerSessionView, HttpError> {
     let now = now_ms();
     let id = uuid::Uuid::new_v4().to_string();
-    let policy = state.broker_sessions.policy;
-    let lifecycle = CodeLifecycle::issue(policy, now);
     let mut tx = state.store.begin_write().await?;
+    // The policy in force now is the one this code and its session keep.
+    let session_policy = crate::policies::session_policy(tx.conn()).await?;
+    let policy = session_policy.code_policy();
+    let lifecycle = CodeLifecycle::issue(policy, now);
     let (code, hash) = fresh_code(state, &mut tx).await?;
     let event = AuditEvent::new(owner.actor(), "broker_session.issue")
         .target(id.clone())
         .source(owner.source.clone())
-        .details(json!({ "lifetime_secs": policy.lifetime.as_secs() }));
+        .details(json!({ "policy": session_policy }));
     audit::record(&mut tx, &event, now).await?;
     let state_now = lifecycle.state();
     sqlx::query(
         "INSERT INTO broker_sessions (id, owner_id, code_hash, status, deadline, wrong_guesses, lifetime_secs, \
-         max_wrong_guesses, acceptance_timeout_secs, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $9)",
+         max_wrong_guesses, acceptance_timeout_secs, user_acceptance, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $10)",
     )
     .bind(&id)
     .bind(&owner.id)
@@ -67,6 +69,7 @@ pub async fn create(state: &AppState, owner: &Owner) -> Result<BrokerSessionView
     .bind(i64::try_from(policy.lifetime.as_secs()).unwrap_or(i64::MAX))
     .bind(i64::from(policy.max_wrong_guesses))
     .bind(i64::try_from(policy.acceptance_timeout.as_secs()).unwrap_or(i64::MAX))
+    .bind(i64::from(session_policy.user_acceptance))
     .bind(now)
     .execute(tx.conn())
     .await?;
@@ -75,6 +78,7 @@ pub async fn create(state: &AppState, owner: &Owner) -> Result<BrokerSessionView
         id,
         owner_id: owner.id.clone(),
         lifecycle,
+        user_acceptance: session_policy.user_acceptance,
         session_id: None,
         target: None,
         broker: None,

@@ -90,7 +90,7 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     let info = match first {
         Ok(Some(Ok(Message::Text(body)))) => match serde_json::from_str::<AgentToServer>(&body) {
             Ok(AgentToServer::Hello { info }) => info,
-            Ok(AgentToServer::Signal { .. }) => {
+            Ok(AgentToServer::Signal { .. } | AgentToServer::Consent { .. }) => {
                 socket.send(text(&ServerToAgent::Error { message: "expected hello first".into() })).await?;
                 anyhow::bail!("no hello");
             }
@@ -118,6 +118,9 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
             }
             Inbound::Message(AgentToServer::Signal { session_id, signal }) => {
                 relay_from_agent(&state, &agent_id, session_id, signal).await?;
+            }
+            Inbound::Message(AgentToServer::Consent { session_id, step }) => {
+                crate::consent::on_step(&state, &agent_id, &session_id, step).await?;
             }
             Inbound::Message(AgentToServer::Hello { .. }) => {
                 if let Some(err) = link.malformed().await? {

@@ -125,6 +125,9 @@ async fn run(state: AppState, session_id: String, technician: String, mut socket
             Inbound::Message(AgentToServer::Signal { session_id: signalled, signal }) => {
                 relay_from_agent(&state, &hub_id, signalled, signal).await?;
             }
+            Inbound::Message(AgentToServer::Consent { session_id: asked, step }) => {
+                crate::consent::on_step(&state, &hub_id, &asked, step).await?;
+            }
             Inbound::Message(AgentToServer::Hello { .. }) => {}
             Inbound::Closed(result) => break result,
         }

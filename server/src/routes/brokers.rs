@@ -26,16 +26,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/brokers/{id}", delete(remove))
 }
 
-fn is_admin(role: Role) -> bool {
-    role == Role::Admin
-}
-
 async fn config(State(state): State<AppState>) -> Json<BrokerConfig> {
     Json(BrokerConfig { brokers: state.brokers.list() })
 }
 
 async fn list(State(state): State<AppState>, auth: AuthUser) -> HttpResult<Json<Vec<BrokerView>>> {
-    auth.require(is_admin, "manage brokers")?;
+    auth.require(Role::can_manage_policies, "manage brokers")?;
     Ok(Json(state.brokers.list()))
 }
 
@@ -44,7 +40,7 @@ async fn create(
     auth: AuthUser,
     ApiJson(request): ApiJson<CreateBrokerRequest>,
 ) -> HttpResult<(StatusCode, Json<BrokerView>)> {
-    auth.require(is_admin, "manage brokers")?;
+    auth.require(Role::can_manage_policies, "manage brokers")?;
     check_id(&request.id).map_err(|problem| HttpError::InvalidField(problem.to_owned()))?;
     let urls: Vec<String> = request.urls.iter().map(|url| url.trim().to_owned()).collect();
     check_urls(&urls).map_err(|err| HttpError::InvalidField(err.to_string()))?;
@@ -80,7 +76,7 @@ async fn create(
 }
 
 async fn remove(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> HttpResult<StatusCode> {
-    auth.require(is_admin, "manage brokers")?;
+    auth.require(Role::can_manage_policies, "manage brokers")?;
     if state.brokers.is_built_in(&id) {
         return Err(HttpError::Conflict {
             code: "broker_built_in",

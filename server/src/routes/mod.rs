@@ -8,5 +8,6 @@ pub mod broker_sessions;
 pub mod brokers;
 pub mod enrollment;
 pub mod health;
+pub mod policies;
 pub mod sessions;
 pub mod users;

@@ -12,7 +12,7 @@ use crate::auth::AuthUser;
 use crate::auth::extractor::{Source, authenticate_token};
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
-use crate::relay::AttachError;
+use crate::relay::{AttachError, Phase};
 use crate::sessions;
 use crate::state::AppState;
 use crate::store::now_ms;
@@ -150,6 +150,10 @@ async fn run_controller_socket(
             broker,
         }))
         .await?;
+    // Read after attaching, so a question asked meanwhile is not missed.
+    if let Some(Phase::AwaitingUser { timeout_secs }) = state.relay.phase(&session_id) {
+        socket.send(text(&ServerToController::AwaitingUser { timeout_secs })).await?;
+    }
     let left = loop {
         tokio::select! {
             inbound = socket.recv() => match inbound {

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod broker;
 pub mod ws;
 
 use axum::Router;

@@ -8,7 +8,8 @@
 //! Issue ──▶ Waiting ──Redeem──▶ TargetConnected ──SessionStarted──────────────▶ Active
 //!             │                      │
 //!             │                      └─AcceptancePrompted─▶ AwaitingAcceptance ─UserAccepted─▶ Active
-//!             │                                                    └─UserRejected─▶ Rejected
+//!             │                                                    ├─UserRejected─▶ Rejected
+//!             │                                                    └─AcceptanceTimedOut─▶ Expired
 //!             ├─ RequestNew ─▶ Replaced   (the caller issues the new code)
 //!             ├─ Cancel ─────▶ Cancelled  (also from TargetConnected / AwaitingAcceptance)
 //!             ├─ WrongGuess × max ─▶ Voided
@@ -149,6 +150,8 @@ pub enum Event {
     UserAccepted,
     /// The target's user declined. (v1)
     UserRejected,
+    /// The target's prompt went unanswered for its whole timeout. (v1)
+    AcceptanceTimedOut,
     /// The target started the session without asking (its policy needs no
     /// acceptance). (v1)
     SessionStarted,
@@ -166,6 +169,7 @@ impl fmt::Display for Event {
             Event::AcceptancePrompted => "acceptance prompted",
             Event::UserAccepted => "user accepted",
             Event::UserRejected => "user rejected",
+            Event::AcceptanceTimedOut => "acceptance timed out",
             Event::SessionStarted => "session started",
         })
     }
@@ -290,6 +294,9 @@ impl CodeLifecycle {
                 Ok(S::Active)
             }
             (S::AwaitingAcceptance { .. }, E::UserRejected) => Ok(S::Rejected),
+            (S::AwaitingAcceptance { .. }, E::AcceptanceTimedOut) => Ok(S::Expired),
+            // The session's answer after the user accepted.
+            (S::Active, E::SessionStarted) => Ok(state),
             // A dead or used code has nothing left to guard or cancel.
             (_, E::WrongGuess) => Ok(state),
             (S::Expired | S::Cancelled | S::Replaced | S::Voided | S::Rejected, E::Cancel) => Ok(state),

@@ -1,5 +1,6 @@
 //! The message over the remote screen while there is no picture to show:
-//! connecting, reconnecting, waiting for the first frame, ended or failed.
+//! connecting, waiting for the user at the target to accept, reconnecting,
+//! waiting for the first frame, ended or failed.
 
 use crate::controller::machine::Status;
 use crate::text::sentence;
@@ -20,7 +21,7 @@ pub fn ScreenMessage(
     /// Leaves for the Targets page.
     on_back: Callback<()>,
 ) -> impl IntoView {
-    let waiting = |kind: &'static str, text: &'static str| {
+    let waiting = |kind: &'static str, text: String| {
         view! {
             <div class="screen-message" data-testid="screen-message" data-kind=kind>
                 <span class="spinner" aria-hidden="true"></span>
@@ -37,9 +38,10 @@ pub fn ScreenMessage(
         }
     };
     move || match status.get() {
-        Status::Connecting => Some(waiting("connecting", "Connecting to the remote computer…")),
-        Status::Reconnecting { .. } => Some(waiting("reconnecting", "The connection was lost. Reconnecting…")),
-        Status::Connected if !has_picture.get() => Some(waiting("waiting", "Waiting for the first picture…")),
+        Status::Connecting => Some(waiting("connecting", "Connecting to the remote computer…".into())),
+        status @ Status::AwaitingUser { .. } => Some(waiting("awaiting_user", status.label())),
+        Status::Reconnecting { .. } => Some(waiting("reconnecting", "The connection was lost. Reconnecting…".into())),
+        Status::Connected if !has_picture.get() => Some(waiting("waiting", "Waiting for the first picture…".into())),
         Status::Connected => None,
         Status::Ended { reason } => Some(
             view! {

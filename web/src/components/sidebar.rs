@@ -27,6 +27,7 @@ fn links_for(role: Role) -> Vec<NavLink> {
             link("/users", "Users", "nav-users"),
             link("/agents", "Agents", "nav-agents"),
             link("/brokers", "Brokers", "nav-brokers"),
+            link("/policies", "Policies", "nav-policies"),
         ],
         Role::Auditor => vec![link("/audit", "Audit log", "nav-audit")],
     }
@@ -125,7 +126,7 @@ mod tests {
     fn each_role_sees_only_its_pages() {
         let hrefs = |role| links_for(role).iter().map(|l| l.href).collect::<Vec<_>>();
         assert_eq!(hrefs(Role::Technician), ["/targets", "/sessions"]);
-        assert_eq!(hrefs(Role::Admin), ["/users", "/agents", "/brokers"]);
+        assert_eq!(hrefs(Role::Admin), ["/users", "/agents", "/brokers", "/policies"]);
         assert_eq!(hrefs(Role::Auditor), ["/audit"]);
     }
 }

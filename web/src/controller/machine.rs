@@ -44,6 +44,9 @@ pub fn backoff_ms(attempt: u32) -> f64 {
 pub enum Status {
     /// Signalling and negotiating for the first time.
     Connecting,
+    /// The user at the target is being asked to accept, for `timeout_secs`
+    /// at most; the offer waits for their answer.
+    AwaitingUser { timeout_secs: u32 },
     /// The peer connection is up.
     Connected,
     /// Lost the server or the peer; trying again.
@@ -59,6 +62,10 @@ impl Status {
     pub fn label(&self) -> String {
         match self {
             Status::Connecting => "Connecting…".to_owned(),
+            Status::AwaitingUser { timeout_secs } => format!(
+                "Waiting for the user at the target to accept (up to {})…",
+                tether_shared::connection_code::countdown_text(i64::from(*timeout_secs) * 1000, 0)
+            ),
             Status::Connected => "Connected".to_owned(),
             Status::Reconnecting { attempt } => format!("Reconnecting… (attempt {attempt} of {MAX_ATTEMPTS})"),
             Status::Ended { reason } => format!("Ended: {reason}"),
@@ -70,6 +77,7 @@ impl Status {
     pub fn key(&self) -> &'static str {
         match self {
             Status::Connecting => "connecting",
+            Status::AwaitingUser { .. } => "awaiting_user",
             Status::Connected => "connected",
             Status::Reconnecting { .. } => "reconnecting",
             Status::Ended { .. } => "ended",
@@ -326,6 +334,17 @@ impl Machine {
             ServerToController::Signal { signal: Signal::Bye { reason } } | ServerToController::Ended { reason } => {
                 self.finish(Status::Ended { reason });
             }
+            // The answer comes once the user accepts: the offer's timeout
+            // waits for them too.
+            ServerToController::AwaitingUser { timeout_secs } => {
+                if matches!(self.status, Status::Connecting | Status::Reconnecting { .. }) {
+                    self.status = Status::AwaitingUser { timeout_secs };
+                }
+                if let Some((_, Wake::NegotiationTimeout)) = self.wake {
+                    let at = now + f64::from(timeout_secs) * 1000.0 + NEGOTIATION_TIMEOUT_MS;
+                    self.wake = Some((at, Wake::NegotiationTimeout));
+                }
+            }
             ServerToController::Signal { signal: signal @ Signal::Answer { negotiation, .. } } => {
                 let current = |peer: &&mut Peer| peer.offered && !peer.answered && peer.negotiation == negotiation;
                 if let Some(peer) = self.peer.as_mut().filter(current) {
@@ -528,6 +547,32 @@ mod tests {
         machine.handle(Input::PeerState { peer: 1, state: PeerState::Connected }, 30.0);
         assert_eq!(machine.status(), &Status::Connected);
         assert_eq!(machine.poll_timeout(), None);
+    }
+
+    #[test]
+    fn the_offer_waits_while_the_user_is_asked() {
+        let mut machine = Machine::new();
+        machine.start();
+        machine.handle(ready(), 0.0);
+        machine.handle(Input::OfferCreated { peer: 1, sdp: "offer".into() }, 10.0);
+        machine.handle(Input::Server(ServerToController::AwaitingUser { timeout_secs: 120 }), 100.0);
+        assert_eq!(machine.status().label(), "Waiting for the user at the target to accept (up to 2:00)…");
+        assert_eq!(machine.status().key(), "awaiting_user");
+        assert_eq!(machine.poll_timeout(), Some(100.0 + 120_000.0 + NEGOTIATION_TIMEOUT_MS));
+        machine.handle_timeout(NEGOTIATION_TIMEOUT_MS + 20.0);
+        assert_eq!(machine.status().key(), "awaiting_user", "no retry while the user decides");
+        commands(&mut machine);
+        machine.handle(answer(1, "answer"), 60_000.0);
+        machine.handle(Input::PeerState { peer: 1, state: PeerState::Connected }, 60_100.0);
+        assert_eq!(machine.status(), &Status::Connected);
+
+        let mut rejected = Machine::new();
+        rejected.start();
+        rejected.handle(ready(), 0.0);
+        rejected.handle(Input::Server(ServerToController::AwaitingUser { timeout_secs: 30 }), 5.0);
+        let reason = "the user at the target rejected the session";
+        rejected.handle(Input::Server(ServerToController::Ended { reason: reason.into() }), 9.0);
+        assert_eq!(rejected.status(), &Status::Ended { reason: reason.into() });
     }
 
     #[test]

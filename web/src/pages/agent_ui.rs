@@ -1,6 +1,7 @@
 //! The end user's page in the Tether agent (`/agent`, served by the agent on
-//! loopback): enter the technician's connection code, then see the session
-//! and end it. It talks only to the agent ([`LocalApi`]), never to the
+//! loopback): enter the technician's connection code, accept or reject the
+//! technician's session when the policy asks, then see the session and end
+//! it. It talks only to the agent ([`LocalApi`]), never to the
 //! Tether server's `/api`, and knows nothing of technician sign-in.
 //!
 //! The agent opens the page with its per-launch key in the fragment
@@ -16,6 +17,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
 use tether_shared::broker::LocalAgentStatus;
+use tether_shared::connection_code::countdown_text;
 
 /// The path the agent opens.
 pub const AGENT_UI_PATH: &str = "/agent";
@@ -102,6 +104,8 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
         spawn_local(async move {
             let result = match &call {
                 Action::Connect(code) => api.connect(code).await,
+                Action::Accept => api.accept().await,
+                Action::Reject => api.reject().await,
                 Action::Cancel => api.cancel().await,
                 Action::Reset => api.reset().await,
             };
@@ -125,7 +129,33 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
             </div>
         }
         .into_any(),
-        Some(LocalAgentStatus::Idle { server }) => view! { <CodeForm server=server on_action=on_action busy=busy /> }.into_any(),
+        Some(LocalAgentStatus::Idle { server, last_session }) => view! {
+            {last_session.map(|reason| view! {
+                <div class="alert alert-info" role="status" data-testid="agent-last-session">
+                    "Session ended: " {crate::text::sentence(&reason)}
+                </div>
+            })}
+            <CodeForm server=server on_action=on_action busy=busy />
+        }
+        .into_any(),
+        Some(LocalAgentStatus::AwaitingAcceptance { technician, broker, seconds_left, .. }) => view! {
+            <div class="agent-screen" data-testid="agent-awaiting" role="alertdialog" aria-labelledby="agent-question">
+                <h2 id="agent-question">"Accept this session?"</h2>
+                <p>
+                    <strong data-testid="agent-asking-technician">{technician}</strong>
+                    " asks to see and control this computer."
+                </p>
+                {broker.map(|broker| view! { <p class="muted">"Through " <span class="mono">{broker}</span></p> })}
+                <p class="muted" data-testid="agent-seconds-left">
+                    {format!("Answer within {}; no answer rejects it.", countdown_text(i64::try_from(seconds_left).unwrap_or(i64::MAX).saturating_mul(1000), 0))}
+                </p>
+                <div class="form-actions">
+                    <AgentButton class="button button-primary" testid="agent-accept" label="Accept" action=Action::Accept busy=busy on_action=on_action />
+                    <AgentButton class="button button-danger" testid="agent-reject" label="Reject" action=Action::Reject busy=busy on_action=on_action />
+                </div>
+            </div>
+        }
+        .into_any(),
         Some(LocalAgentStatus::Connecting { server }) => view! {
             <div class="agent-screen" data-testid="agent-connecting">
                 <h2>"Connecting…"</h2>
@@ -179,6 +209,8 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Action {
     Connect(String),
+    Accept,
+    Reject,
     Cancel,
     Reset,
 }
@@ -213,6 +245,7 @@ fn state_key(status: &LocalAgentStatus) -> &'static str {
         LocalAgentStatus::NotConfigured { .. } => "not_configured",
         LocalAgentStatus::Idle { .. } => "idle",
         LocalAgentStatus::Connecting { .. } => "connecting",
+        LocalAgentStatus::AwaitingAcceptance { .. } => "awaiting_acceptance",
         LocalAgentStatus::InSession { .. } => "in_session",
         LocalAgentStatus::Failed { .. } => "failed",
     }

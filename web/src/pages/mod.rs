@@ -11,6 +11,7 @@ pub mod forced_password_change;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod policies;
 pub mod sessions;
 pub mod targets;
 pub mod users;
