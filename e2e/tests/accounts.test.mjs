@@ -5,8 +5,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { openServerAndPage, closeServerAndPage } from '../lib/suite.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, changeOneTimePassword, shellOf, logOut, createUser } from '../lib/ui.mjs';
 
@@ -43,17 +42,10 @@ describe('accounts', () => {
   let pageErrors = [];
 
   before(async () => {
-    server = await startServer();
-    assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    pageErrors = watchPageErrors(page);
+    ({ server, browser, page, pageErrors } = await openServerAndPage());
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => closeServerAndPage({ server, browser }));
 
   const step = stepRunner('', () => ({ page, server, pageErrors }));
 

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat, access } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer } from '../lib/server.mjs';
+import { openServerAndPage, closeServerAndPage, signInFirstAdmin } from '../lib/suite.mjs';
 import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
-import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, changeOneTimePassword, shellOf, logOut, createUser } from '../lib/ui.mjs';
 
@@ -36,27 +35,19 @@ describe('agents', () => {
 
   before(async () => {
     workDir = await mkdtemp(path.join(tmpdir(), 'tether-e2e-agent-'));
-    server = await startServer();
-    assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    pageErrors = watchPageErrors(page);
+    ({ server, browser, page, pageErrors } = await openServerAndPage());
   });
 
   after(async () => {
     await agent?.kill('SIGKILL');
-    await browser?.close();
-    await server?.stop();
+    await closeServerAndPage({ server, browser });
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
   const step = stepRunner('agents', () => ({ page, server, agent, pageErrors }));
 
   step('the admin opens Agents and sees how enrollment works', async () => {
-    await page.goto(server.url);
-    await signIn(page, 'admin', server.adminPassword);
-    await changeOneTimePassword(page, server.adminPassword, ADMIN_PASSWORD);
-    await shellOf(page, 'admin');
+    await signInFirstAdmin(page, server, ADMIN_PASSWORD);
     await page.getByTestId('nav-agents').click();
     await showsText(page, 'page-title', 'Agents');
     await showsText(page, 'enrollment-explainer', /enrollment token/);

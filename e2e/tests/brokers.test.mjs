@@ -6,11 +6,10 @@
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { openServerAndPage, closeServerAndPage, signInFirstAdmin } from '../lib/suite.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { until } from '../lib/wait.mjs';
-import { visible, showsText, signIn, changeOneTimePassword, shellOf } from '../lib/ui.mjs';
+import { visible, showsText } from '../lib/ui.mjs';
 
 const ADMIN_PASSWORD = 'admin-correct-horse-42';
 const BROKER = 'coturn-e2e';
@@ -29,24 +28,15 @@ describe('brokers', () => {
   };
 
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    pageErrors = watchPageErrors(page);
+    ({ server, browser, page, pageErrors } = await openServerAndPage());
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => closeServerAndPage({ server, browser }));
 
   const step = stepRunner('brokers', () => ({ page, server, pageErrors }));
 
   step('the admin opens Brokers and sees the embedded relay, built in', async () => {
-    await page.goto(server.url);
-    await signIn(page, 'admin', server.adminPassword);
-    await changeOneTimePassword(page, server.adminPassword, ADMIN_PASSWORD);
-    await shellOf(page, 'admin');
+    await signInFirstAdmin(page, server, ADMIN_PASSWORD);
     await page.getByTestId('nav-brokers').click();
     await showsText(page, 'page-title', 'Brokers');
     await row('embedded').waitFor();

@@ -7,8 +7,7 @@
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { openServerAndPage, closeServerAndPage, signInFirstAdmin } from '../lib/suite.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, changeOneTimePassword, shellOf, logOut } from '../lib/ui.mjs';
 import { call, createUser, getSessionPolicy, login, setSessionPolicy } from '../lib/api.mjs';
@@ -42,24 +41,15 @@ describe('policies', () => {
   };
 
   before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    pageErrors = watchPageErrors(page);
+    ({ server, browser, page, pageErrors } = await openServerAndPage());
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  after(() => closeServerAndPage({ server, browser }));
 
   const step = stepRunner('policies', () => ({ page, server, pageErrors }));
 
   step('the admin opens Policies and sees the defaults', async () => {
-    await page.goto(server.url);
-    await signIn(page, 'admin', server.adminPassword);
-    await changeOneTimePassword(page, server.adminPassword, ADMIN_PASSWORD);
-    await shellOf(page, 'admin');
+    await signInFirstAdmin(page, server, ADMIN_PASSWORD);
     await page.getByTestId('nav-policies').click();
     await showsText(page, 'page-title', 'Policies');
     assert.deepEqual(await shown(), DEFAULTS);
