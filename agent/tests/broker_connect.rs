@@ -66,16 +66,7 @@ async fn server(dir: &Path, with_relay: bool) -> Server {
     let mut silent_broker = None;
     if with_relay {
         let secret = TurnSecret::generate().unwrap();
-        let embedded = EmbeddedRelay::start(EmbeddedConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            relay_ip: "127.0.0.1".parse().unwrap(),
-            relay_ports: None,
-            realm: "tether.test".into(),
-            secret: secret.clone(),
-            allow_loopback_peers: true,
-        })
-        .await
-        .unwrap();
+        let embedded = EmbeddedRelay::start(EmbeddedConfig::loopback(secret.clone())).await.unwrap();
         // Listed first, never answers: the agent must skip it.
         let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let dead = BrokerSpec {
@@ -94,56 +85,46 @@ async fn server(dir: &Path, with_relay: bool) -> Server {
     tokio::spawn(app::serve(listener, app::api(state), async {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::new();
-    let admin_token = log_in(&client, &url, "admin", &admin.one_time_password, "admin chosen password").await;
-    let created = client
-        .post(format!("{url}/api/users"))
-        .bearer_auth(&admin_token)
-        .json(&json!({ "username": "tess", "display_name": "Tess", "role": "technician", "password": "tess initial password" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let technician = log_in(&client, &url, "tess", "tess initial password", "tess chosen password").await;
+    let admin_token = log_in(&url, "admin", &admin.one_time_password, "admin chosen password").await;
+    let tess = json!({ "username": "tess", "display_name": "Tess", "role": "technician", "password": "tess initial password" });
+    let (status, _) = call(reqwest::Method::POST, &format!("{url}/api/users"), Some(&admin_token), Some(tess)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let technician = log_in(&url, "tess", "tess initial password", "tess chosen password").await;
     Server { url, technician, relay, _silent_broker: silent_broker, _stop: stop }
 }
 
+/// `method url` with an optional bearer token and JSON body: the status
+/// and the JSON answer (`Null` when there is none).
+async fn call(method: reqwest::Method, url: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+}
+
 /// Logs in and changes the one-time password; returns the access token.
-async fn log_in(client: &reqwest::Client, url: &str, username: &str, password: &str, new_password: &str) -> String {
-    let reply: Value = client
-        .post(format!("{url}/api/auth/login"))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn log_in(url: &str, username: &str, password: &str, new_password: &str) -> String {
+    let credentials = json!({ "username": username, "password": password });
+    let (_, reply) = call(reqwest::Method::POST, &format!("{url}/api/auth/login"), None, Some(credentials)).await;
     let token = reply["access_token"].as_str().unwrap_or_else(|| panic!("login: {reply}")).to_owned();
-    let changed = client
-        .post(format!("{url}/api/me/password"))
-        .bearer_auth(&token)
-        .json(&json!({ "current_password": password, "new_password": new_password }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    let change = json!({ "current_password": password, "new_password": new_password });
+    let (status, _) = call(reqwest::Method::POST, &format!("{url}/api/me/password"), Some(&token), Some(change)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     token
 }
 
 impl Server {
     /// A new connection code: (broker session id, code as shown).
     async fn code(&self) -> (String, String) {
-        let reply: Value = reqwest::Client::new()
-            .post(format!("{}/api/broker-sessions", self.url))
-            .bearer_auth(&self.technician)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = format!("{}/api/broker-sessions", self.url);
+        let (_, reply) = call(reqwest::Method::POST, &url, Some(&self.technician), Some(json!({}))).await;
         (
             reply["id"].as_str().unwrap().to_owned(),
             reply["code"].as_str().unwrap_or_else(|| panic!("{reply}")).to_owned(),
@@ -151,15 +132,8 @@ impl Server {
     }
 
     async fn view(&self, id: &str) -> Value {
-        reqwest::Client::new()
-            .get(format!("{}/api/broker-sessions/{id}", self.url))
-            .bearer_auth(&self.technician)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let url = format!("{}/api/broker-sessions/{id}", self.url);
+        call(reqwest::Method::GET, &url, Some(&self.technician), None).await.1
     }
 
     /// Waits until the code of broker session `id` has `status`.

@@ -4,6 +4,8 @@
 // their stats, sample the decoded picture and write raw data-channel
 // messages.
 
+import assert from 'node:assert/strict';
+
 /** Runs in the page before its own scripts; stores references in `window.__tetherProbe`. */
 function installProbe() {
   const probe = { peers: [], channels: [] };
@@ -86,19 +88,45 @@ export function sampleVideo(page, points, radius = 3) {
 }
 
 /**
- * The page (CSS pixel) position over remote pixel `(x, y)` in the
- * `<video>`, which shows the picture letterboxed (`object-fit: contain`):
- * the centre of that pixel.
+ * The page (CSS pixel) position over the remote screen's pixel `(x, y)` in
+ * the `<video>`, which shows the picture letterboxed (`object-fit:
+ * contain`): the centre of that pixel, and `perPixel`, CSS pixels per
+ * screen pixel. `screen` (`{ width, height }`) is the remote screen's size
+ * when the stream is scaled down from it; by default the stream's own.
  */
-export function pagePointOf(page, { x, y }) {
-  return page.evaluate(({ x, y }) => {
+export function pagePointOf(page, { x, y }, screen = null) {
+  return page.evaluate(({ x, y, screen }) => {
     const video = document.querySelector('[data-testid="remote-video"]');
     const rect = video.getBoundingClientRect();
     const scale = Math.min(rect.width / video.videoWidth, rect.height / video.videoHeight);
     const left = rect.left + (rect.width - video.videoWidth * scale) / 2;
     const top = rect.top + (rect.height - video.videoHeight * scale) / 2;
-    return { x: left + (x + 0.5) * scale, y: top + (y + 0.5) * scale, scale };
-  }, { x, y });
+    const { width, height } = screen ?? { width: video.videoWidth, height: video.videoHeight };
+    const perPixel = (video.videoWidth * scale) / width;
+    return { x: left + (x + 0.5) * perPixel, y: top + (y + 0.5) * ((video.videoHeight * scale) / height), perPixel };
+  }, { x, y, screen });
+}
+
+/**
+ * Clicks the picture over the remote screen's pixel `at` and waits until
+ * `scene` (lib/scene.mjs) saw the left button pressed and released there.
+ * Mouse events carry whole CSS pixels, so a picture shrunk to fit the page
+ * may land up to one CSS pixel's worth of screen pixels off. Resolves to
+ * the scene event index the click's events start from.
+ */
+export async function clickAndExpect(page, scene, at, screen = null) {
+  const from = scene.events.length;
+  const point = await pagePointOf(page, at, screen);
+  await page.mouse.click(point.x, point.y);
+  const tolerance = Math.max(1, Math.ceil(1 / point.perPixel));
+  const near = (event) => Math.abs(event.root_x - at.x) <= tolerance && Math.abs(event.root_y - at.y) <= tolerance;
+  const press = await scene.waitFor((e) => e.event === 'button_press', `a button press near ${JSON.stringify(at)}`, { from });
+  assert.equal(press.button, 1, `not the left button: ${JSON.stringify(press)}`);
+  assert.ok(near(press), `X saw the press at (${press.root_x}, ${press.root_y}), the browser clicked over (${at.x}, ${at.y})`);
+  const release = await scene.waitFor((e) => e.event === 'button_release', 'the button release', { from });
+  assert.equal(release.button, 1);
+  assert.ok(near(release), `X saw the release at (${release.root_x}, ${release.root_y})`);
+  return from;
 }
 
 /**

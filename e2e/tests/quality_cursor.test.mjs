@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { stepRunner } from '../lib/steps.mjs';
 import { showsText, visible } from '../lib/ui.mjs';
 import { LIVE_DEADLINE_MS, startLiveSession } from '../lib/live.mjs';
-import { videoStats } from '../lib/rtc.mjs';
+import { clickAndExpect as clickRemote, pagePointOf, videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
 
 const TECH = {
@@ -25,26 +25,6 @@ const WIDTH = 1280;
 const HEIGHT = 720;
 const DEADLINE_MS = LIVE_DEADLINE_MS;
 
-/**
- * The page point over screen pixel `(x, y)`: the picture is letterboxed in
- * the `<video>` by the video's own size, and spans the whole screen
- * whatever the stream's scale.
- */
-function pagePointOfScreen(page, { x, y }) {
-  return page.evaluate(
-    ({ x, y, width, height }) => {
-      const video = document.querySelector('[data-testid="remote-video"]');
-      const rect = video.getBoundingClientRect();
-      const scale = Math.min(rect.width / video.videoWidth, rect.height / video.videoHeight);
-      const left = rect.left + (rect.width - video.videoWidth * scale) / 2;
-      const top = rect.top + (rect.height - video.videoHeight * scale) / 2;
-      const perPixel = (video.videoWidth * scale) / width;
-      return { x: left + (x + 0.5) * perPixel, y: top + (y + 0.5) * ((video.videoHeight * scale) / height), perPixel };
-    },
-    { x, y, width: WIDTH, height: HEIGHT },
-  );
-}
-
 describe('quality and the remote pointer', () => {
   let live;
   let scene;
@@ -55,15 +35,7 @@ describe('quality and the remote pointer', () => {
   };
   const xdotool = (...args) => promisify(execFile)('xdotool', args, { env: { ...process.env, DISPLAY: live.xvfb.display } });
 
-  async function clickAndExpect(at) {
-    const from = scene.events.length;
-    const point = await pagePointOfScreen(page, at);
-    await page.mouse.click(point.x, point.y);
-    const tolerance = Math.max(1, Math.ceil(1 / point.perPixel));
-    const near = (event) => Math.abs(event.root_x - at.x) <= tolerance && Math.abs(event.root_y - at.y) <= tolerance;
-    const press = await scene.waitFor((e) => e.event === 'button_press', `a button press near ${JSON.stringify(at)}`, { from });
-    assert.ok(near(press), `X saw the press at (${press.root_x}, ${press.root_y}), the browser clicked over (${at.x}, ${at.y})`);
-  }
+  const clickAndExpect = (at) => clickRemote(page, scene, at, { width: WIDTH, height: HEIGHT });
 
   before(async () => {
     live = await startLiveSession({ name: 'quality', tech: TECH, width: WIDTH, height: HEIGHT });
@@ -112,7 +84,7 @@ describe('quality and the remote pointer', () => {
       { deadlineMs: DEADLINE_MS, describe: () => cursor.evaluate((img) => ({ hidden: img.hidden, ...img.dataset })) },
     );
     const drawn = await cursor.boundingBox();
-    const expected = await pagePointOfScreen(page, { x: 900, y: 500 });
+    const expected = await pagePointOf(page, { x: 900, y: 500 }, { width: WIDTH, height: HEIGHT });
     // The image's top-left is the hot spot's offset (a few pixels) up and left of the point.
     const offset = { x: expected.x - drawn.x, y: expected.y - drawn.y };
     assert.ok(

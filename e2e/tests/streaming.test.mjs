@@ -13,7 +13,7 @@ import { stepRunner } from '../lib/steps.mjs';
 import { showsText, visible } from '../lib/ui.mjs';
 import { LIVE_DEADLINE_MS, startLiveSession } from '../lib/live.mjs';
 import { centreOf, rgbOf } from '../lib/scene.mjs';
-import { pagePointOf, sampleVideo, sendRaw, videoStats } from '../lib/rtc.mjs';
+import { clickAndExpect as clickRemote, sampleVideo, sendRaw, videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
 
 const TECH = {
@@ -83,22 +83,7 @@ describe('streaming', () => {
   }
 
   /** Clicks the picture over remote pixel `at` and waits for X to log the press and release there. */
-  async function clickAndExpect(at) {
-    const from = scene.events.length;
-    const point = await pagePointOf(page, at);
-    await page.mouse.click(point.x, point.y);
-    // Mouse events carry whole CSS pixels, so the picture shrunk to fit the
-    // page may map a click up to one CSS pixel's worth of remote pixels off.
-    const tolerance = Math.max(1, Math.ceil(1 / point.scale));
-    const near = (event) => Math.abs(event.root_x - at.x) <= tolerance && Math.abs(event.root_y - at.y) <= tolerance;
-    const press = await scene.waitFor((e) => e.event === 'button_press', `a button press near ${JSON.stringify(at)}`, { from });
-    assert.equal(press.button, 1, `not the left button: ${JSON.stringify(press)}`);
-    assert.ok(near(press), `X saw the press at (${press.root_x}, ${press.root_y}), the browser clicked over (${at.x}, ${at.y})`);
-    const release = await scene.waitFor((e) => e.event === 'button_release', 'the button release', { from });
-    assert.equal(release.button, 1);
-    assert.ok(near(release), `X saw the release at (${release.root_x}, ${release.root_y})`);
-    return from;
-  }
+  const clickAndExpect = (at) => clickRemote(page, scene, at);
 
   before(async () => {
     live = await startLiveSession({ name: 'streaming', tech: TECH });

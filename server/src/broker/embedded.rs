@@ -41,6 +41,22 @@ pub struct EmbeddedConfig {
     pub allow_loopback_peers: bool,
 }
 
+impl EmbeddedConfig {
+    /// Everything on one machine: an ephemeral loopback port (never the
+    /// default 3478, which parallel servers would fight over) that may relay
+    /// to loopback peers, realm `tether.test`.
+    pub fn loopback(secret: TurnSecret) -> Self {
+        EmbeddedConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            relay_ip: IpAddr::from([127, 0, 0, 1]),
+            relay_ports: None,
+            realm: "tether.test".into(),
+            secret,
+            allow_loopback_peers: true,
+        }
+    }
+}
+
 /// Why the relay could not start or stop.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

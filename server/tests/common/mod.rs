@@ -313,17 +313,8 @@ pub async fn serve_router(router: Router) -> (SocketAddr, tokio::sync::oneshot::
     (address, stop)
 }
 
-/// An embedded TURN relay on an ephemeral loopback port (never the default
-/// 3478, which parallel tests and servers would fight over).
+/// An embedded TURN relay on an ephemeral loopback port.
 pub async fn embedded_relay(secret: &tether_server::broker::TurnSecret) -> tether_server::broker::EmbeddedRelay {
-    tether_server::broker::EmbeddedRelay::start(tether_server::broker::EmbeddedConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        relay_ip: "127.0.0.1".parse().unwrap(),
-        relay_ports: None,
-        realm: "tether.test".into(),
-        secret: secret.clone(),
-        allow_loopback_peers: true,
-    })
-    .await
-    .unwrap()
+    let config = tether_server::broker::EmbeddedConfig::loopback(secret.clone());
+    tether_server::broker::EmbeddedRelay::start(config).await.unwrap()
 }
