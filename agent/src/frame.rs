@@ -1,7 +1,8 @@
 //! Captured frames, change detection and scaling: a frame is tightly packed
-//! BGRA; comparing 64×64 tiles with the previous frame tells whether
-//! anything changed, so an unchanged screen costs no encoding and no
-//! bandwidth; [`Scaler`] shrinks frames for a smaller stream.
+//! BGRA; [`changed`] tells whether anything differs from the previous frame
+//! (stopping at the first difference), so an unchanged screen costs no
+//! encoding and no bandwidth; [`changed_tiles`] says where, in 64×64
+//! tiles; [`Scaler`] shrinks frames for a smaller stream.
 
 use anyhow::Context;
 use fast_image_resize::images::{Image, ImageRef};
@@ -41,6 +42,16 @@ pub struct Rect {
     pub y: usize,
     pub width: usize,
     pub height: usize,
+}
+
+/// Whether `next` differs from `previous` at all (always, without a
+/// previous frame of the same size). One comparison of the whole buffer,
+/// which stops at the first difference: under motion it costs next to
+/// nothing, on a still screen one pass over memory.
+pub fn changed(previous: Option<&Frame>, next: &Frame) -> bool {
+    previous.is_none_or(|previous| {
+        (previous.width, previous.height) != (next.width, next.height) || previous.data != next.data
+    })
 }
 
 /// The tiles of `next` that differ from `previous`; every tile when there is
@@ -119,6 +130,8 @@ mod tests {
     fn identical_frames_have_no_changes() {
         let frame = Frame::solid(200, 100, [1, 2, 3, 255]);
         assert!(changed_tiles(Some(&frame), &frame).is_empty());
+        assert!(!changed(Some(&frame), &frame));
+        assert!(changed(None, &frame));
     }
 
     #[test]
@@ -129,6 +142,7 @@ mod tests {
         assert_eq!(all.last(), Some(&Rect { x: 128, y: 64, width: 2, height: 1 }));
         let bigger = Frame::solid(140, 65, [0; 4]);
         assert_eq!(changed_tiles(Some(&frame), &bigger).len(), 3 * 2);
+        assert!(changed(Some(&frame), &bigger), "a new size is a change");
     }
 
     #[test]
@@ -138,6 +152,7 @@ mod tests {
         let (x, y) = (130, 70);
         after.data[(y * 256 + x) * 4] = 0;
         assert_eq!(changed_tiles(Some(&before), &after), vec![Rect { x: 128, y: 64, width: 64, height: 64 }]);
+        assert!(changed(Some(&before), &after));
         assert_eq!(after.pixel(x, y), Some([0, 9, 9]));
         assert_eq!(after.pixel(256, 0), None);
     }

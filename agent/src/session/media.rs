@@ -11,7 +11,7 @@ use super::keyframe::is_keyframe_request;
 use super::pacing::{DAMAGE_POLL, FrameKind, frame_period, should_grab, should_send};
 use super::rtp_clock::RtpClock;
 use crate::encode::H264Encoder;
-use crate::frame::{Frame, Scaler, changed_tiles};
+use crate::frame::{Frame, Scaler, changed};
 use crate::platform;
 use anyhow::Context;
 use bytes::Bytes;
@@ -211,11 +211,11 @@ impl Capture {
             let screen = ScreenSize { width: u32::try_from(grabbed.width)?, height: u32::try_from(grabbed.height)? };
             self.controls.screen.set(screen);
             self.controls.publish(Applied { preset, screen });
-            let changed = !changed_tiles(last_sent.as_ref(), &grabbed).is_empty();
+            let screen_changed = changed(last_sent.as_ref(), &grabbed);
             let key_requested = self.key_requested.swap(false, Ordering::AcqRel);
             let since_last = last_sent_at.map(|at| captured_at.saturating_duration_since(at));
             unsent_change = false;
-            let Some(kind) = should_send(changed, key_requested, since_last) else {
+            let Some(kind) = should_send(screen_changed, key_requested, since_last) else {
                 continue;
             };
             let stream = preset.settings().stream_size(screen);
@@ -237,7 +237,7 @@ impl Capture {
                 // Rate control skipped the frame: the change (and any key
                 // frame request) stays pending for the next tick.
                 None => {
-                    unsent_change = changed;
+                    unsent_change = screen_changed;
                     if key_requested {
                         self.key_requested.store(true, Ordering::Release);
                     }
