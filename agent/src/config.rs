@@ -1,6 +1,7 @@
 //! The agent's configuration: which server it belongs to, the credential it
-//! proves itself with once enrolled, and the broker list the server last
-//! gave it, kept in a JSON file only its owner can read.
+//! proves itself with once enrolled, the broker list the server last gave
+//! it, and the person's own rule about being asked, kept in a JSON file only
+//! its owner can read.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,11 @@ pub struct AgentConfig {
     /// refused until it is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brokers: Option<Vec<BrokerView>>,
+    /// Ask the person at this computer before every connection-code session,
+    /// even when the session's policy does not (`configure --always-ask`):
+    /// the agent's own rule, which no server setting can lift.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub always_ask: bool,
 }
 
 /// The credential an enrolled agent proves itself with.
@@ -41,6 +47,7 @@ impl std::fmt::Debug for AgentConfig {
             .field("agent_id", &self.agent_id)
             .field("credential", &self.credential.as_ref().map(|_| "***"))
             .field("brokers", &self.brokers)
+            .field("always_ask", &self.always_ask)
             .finish()
     }
 }
@@ -57,7 +64,13 @@ pub fn default_path() -> PathBuf {
 impl AgentConfig {
     /// A configuration naming only the server (`tether-agent configure`).
     pub fn for_server(server_url: &str) -> anyhow::Result<Self> {
-        Ok(Self { server_url: normalise_server_url(server_url)?, agent_id: None, credential: None, brokers: None })
+        Ok(Self {
+            server_url: normalise_server_url(server_url)?,
+            agent_id: None,
+            credential: None,
+            brokers: None,
+            always_ask: false,
+        })
     }
 
     /// The enrollment, or an error saying how to enroll.
@@ -165,6 +178,7 @@ mod tests {
             agent_id: Some("a1".into()),
             credential: Some("tac_x".into()),
             brokers: None,
+            always_ask: true,
         }
     }
 

@@ -34,5 +34,6 @@ pub async fn enroll(server_url: &str, token: &str) -> anyhow::Result<AgentConfig
         agent_id: Some(enrolled.agent_id),
         credential: Some(enrolled.credential),
         brokers: None,
+        always_ask: false,
     })
 }

@@ -61,6 +61,11 @@ enum Command {
         /// The server's URL, e.g. https://tether.example.org
         #[arg(long)]
         server: String,
+        /// Ask before every connection-code session even when the session's
+        /// policy does not (`--always-ask=false` turns it off again; left
+        /// out, the setting is kept).
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+        always_ask: Option<bool>,
     },
     /// Take a connection code from a technician and run that session in the
     /// foreground. When the session's policy asks for your acceptance, you
@@ -129,7 +134,7 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
         Command::Enroll { server, token } => enroll_command(&server, &token, &path).await,
         Command::Run(args) => run_command(&path, args).await,
-        Command::Configure { server } => configure_command(&server, &path).await,
+        Command::Configure { server, always_ask } => configure_command(&server, always_ask, &path).await,
         Command::Connect { code, accept, session } => {
             let ask: &dyn Ask = if accept { &PreApproved } else { &Terminal };
             connect_command(&code, ask, session.connect_options(&path)).await
@@ -161,9 +166,9 @@ async fn enroll_command(server: &str, token: &str, path: &std::path::Path) -> an
     Ok(())
 }
 
-async fn configure_command(server: &str, path: &Path) -> anyhow::Result<()> {
+async fn configure_command(server: &str, always_ask: Option<bool>, path: &Path) -> anyhow::Result<()> {
     let wanted = AgentConfig::for_server(server)?;
-    let config = match AgentConfig::load_optional(path)? {
+    let mut config = match AgentConfig::load_optional(path)? {
         Some(existing) if config::same_server(&existing.server_url, &wanted.server_url) => existing,
         Some(existing) if existing.enrollment().is_ok() => anyhow::bail!(
             "this agent is enrolled with {}; to move it to {}, enroll it there with `tether-agent enroll`",
@@ -172,8 +177,14 @@ async fn configure_command(server: &str, path: &Path) -> anyhow::Result<()> {
         ),
         _ => wanted,
     };
+    if let Some(always_ask) = always_ask {
+        config.always_ask = always_ask;
+    }
     config.save(path)?;
     println!("server set to {}; saved to {}", config.server_url, path.display());
+    if config.always_ask {
+        println!("you will be asked before every connection-code session, whatever the server's policy");
+    }
     refresh_brokers(path, config).await;
     Ok(())
 }
@@ -308,6 +319,16 @@ mod tests {
         assert_eq!(code, "123 456 789");
         assert!(accept);
         assert_eq!(session.display.as_deref(), Some(":5"));
+        let configure = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["tether-agent", "configure", "--server", "http://s"], args].concat());
+            let Some(Command::Configure { always_ask, .. }) = cli.unwrap().command else {
+                panic!("configure expected")
+            };
+            always_ask
+        };
+        assert_eq!(configure(&[]), None, "left out: kept as it is");
+        assert_eq!(configure(&["--always-ask"]), Some(true));
+        assert_eq!(configure(&["--always-ask=false"]), Some(false));
         let ui = Cli::try_parse_from(["tether-agent", "ui", "--no-open"]).unwrap();
         let Some(Command::Ui { listen, no_open, .. }) = ui.command else { panic!("ui expected") };
         assert!(no_open && listen.ip().is_loopback());

@@ -51,6 +51,7 @@ fn scratch(name: &str) -> PathBuf {
 /// A running server, its relay, and a technician's token.
 struct Server {
     url: String,
+    admin: String,
     technician: String,
     relay: Option<EmbeddedRelay>,
     _silent_broker: Option<std::net::UdpSocket>,
@@ -90,7 +91,7 @@ async fn server(dir: &Path, with_relay: bool) -> Server {
     let (status, _) = call(reqwest::Method::POST, &format!("{url}/api/users"), Some(&admin_token), Some(tess)).await;
     assert_eq!(status, StatusCode::CREATED);
     let technician = log_in(&url, "tess", "tess initial password", "tess chosen password").await;
-    Server { url, technician, relay, _silent_broker: silent_broker, _stop: stop }
+    Server { url, admin: admin_token, technician, relay, _silent_broker: silent_broker, _stop: stop }
 }
 
 /// `method url` with an optional bearer token and JSON body: the status
@@ -134,6 +135,13 @@ impl Server {
     async fn view(&self, id: &str) -> Value {
         let url = format!("{}/api/broker-sessions/{id}", self.url);
         call(reqwest::Method::GET, &url, Some(&self.technician), None).await.1
+    }
+
+    /// Saves the session policy (fields left out take their defaults).
+    async fn set_policy(&self, policy: Value) {
+        let url = format!("{}/api/policies/session", self.url);
+        let (status, body) = call(reqwest::Method::PUT, &url, Some(&self.admin), Some(policy)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     /// Waits until the code of broker session `id` has `status`.
@@ -368,6 +376,41 @@ async fn a_code_entered_in_the_ui_starts_the_session_through_the_probed_broker()
     let (status, _) = ui.post("/local/reset", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ui.status().await, LocalAgentStatus::Idle { server: server.url.clone(), last_session: None });
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_persons_own_rule_asks_even_when_the_policy_does_not() {
+    let dir = scratch("always-ask");
+    let server = server(&dir, false).await;
+    server.set_policy(json!({ "user_acceptance": false })).await;
+    let config_path = dir.join("agent.json");
+    AgentConfig::for_server(&server.url).unwrap().save(&config_path).unwrap();
+    let ui = Ui::start(config_path.clone(), None).await;
+
+    // The policy asks nobody: the session starts at once.
+    let (_, code) = server.code().await;
+    let (status, _) = ui.post("/local/connect", json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let started = ui.wait_for(|status| !matches!(status, LocalAgentStatus::Connecting { .. })).await;
+    assert!(matches!(started, LocalAgentStatus::InSession { .. }), "{started:?}");
+    let (status, _) = ui.post("/local/cancel", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The person's own rule: asked anyway, and a no starts nothing.
+    let mut config = AgentConfig::load(&config_path).unwrap();
+    config.always_ask = true;
+    config.save(&config_path).unwrap();
+    let (id, code) = server.code().await;
+    let (status, _) = ui.post("/local/connect", json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let asked = ui.wait_for(|status| !matches!(status, LocalAgentStatus::Connecting { .. })).await;
+    assert!(matches!(asked, LocalAgentStatus::AwaitingAcceptance { .. }), "{asked:?}");
+    server.wait_for_code(&id, "awaiting_acceptance").await;
+    let (status, _) = ui.post("/local/reject", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    server.wait_for_code(&id, "rejected").await;
+    assert!(AgentConfig::load(&config_path).unwrap().always_ask, "the broker refresh keeps the rule");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

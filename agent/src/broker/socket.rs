@@ -41,7 +41,8 @@ pub async fn serve(
     let hello = serde_json::to_string(&AgentToServer::Hello { info })
         .map_err(|err| ConnectError::Session(format!("cannot encode the hello: {err}")))?;
     socket.send(Message::text(hello)).await.map_err(|err| unreachable(format!("the session socket closed: {err}")))?;
-    let early = if redeemed.policy.user_acceptance {
+    // The policy's word, or the person's own rule: either makes the agent ask.
+    let early = if redeemed.policy.user_acceptance || config.always_ask {
         match awaiting::ask_user(&mut socket, redeemed, ask, &config.server_url).await? {
             Outcome::Accepted { early } => early,
             Outcome::Refused(reason) => {
