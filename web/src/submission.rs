@@ -1,11 +1,30 @@
-//! A form's sending state (one request at a time, a form-level error) and
-//! the send itself, through the session.
+//! A form's sending state (one request at a time, a form-level error), its
+//! submit handler, the send itself (through the session) and the fields'
+//! own checks.
 
 use crate::api::{ApiFailure, AuthorizedApi};
 use crate::session::Session;
+use crate::text::capitalize;
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::fmt::Display;
 use std::future::Future;
+
+/// Shows `checked`'s error (capitalized) under its field, or clears it, and
+/// gives back the value when there is no error.
+pub fn check_field<T, E: Display>(error: RwSignal<Option<String>>, checked: Result<T, E>) -> Option<T> {
+    match checked {
+        Ok(value) => {
+            error.set(None);
+            Some(value)
+        }
+        Err(message) => {
+            error.set(Some(capitalize(&message.to_string())));
+            None
+        }
+    }
+}
 
 /// Whether a form's request is out, and the error it ended with.
 #[derive(Debug, Clone, Copy)]
@@ -38,9 +57,36 @@ impl Submission {
         true
     }
 
-    /// Sends `body` with `call` (again after a token refresh, hence the
-    /// clone per attempt), `pending` while it is out, then hands the result
-    /// to `on_result`; a failure that gives back becomes the form error.
+    /// The form's submit handler: keeps the browser from sending the form
+    /// and, unless a request is still out ([`Self::begin`]), runs `submit`.
+    pub fn on_submit(self, submit: impl Fn() + Clone + 'static) -> impl Fn(SubmitEvent) + Clone + 'static {
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            if self.begin() {
+                submit();
+            }
+        }
+    }
+
+    /// Awaits `request`, `pending` while it is out, then hands the result to
+    /// `on_result`; a failure that gives back becomes the form error.
+    pub fn run<T: 'static>(
+        self,
+        request: impl Future<Output = Result<T, ApiFailure>> + 'static,
+        on_result: impl FnOnce(Result<T, ApiFailure>) -> Result<(), ApiFailure> + 'static,
+    ) {
+        self.pending.set(true);
+        spawn_local(async move {
+            let result = request.await;
+            self.pending.set(false);
+            if let Err(failure) = on_result(result) {
+                self.error.set(Some(failure.message()));
+            }
+        });
+    }
+
+    /// [`Self::run`] for `call` with `body` through the session (again after
+    /// a token refresh, hence the clone per attempt).
     pub fn send<B, T, F, Fut>(
         self,
         session: Session,
@@ -53,13 +99,6 @@ impl Submission {
         F: Fn(AuthorizedApi, B) -> Fut + 'static,
         Fut: Future<Output = Result<T, ApiFailure>>,
     {
-        self.pending.set(true);
-        spawn_local(async move {
-            let result = session.call(|api| call(api, body.clone())).await;
-            self.pending.set(false);
-            if let Err(failure) = on_result(result) {
-                self.error.set(Some(failure.message()));
-            }
-        });
+        self.run(async move { session.call(|api| call(api, body.clone())).await }, on_result);
     }
 }

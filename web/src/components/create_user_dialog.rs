@@ -8,8 +8,7 @@ use crate::components::role_select::RoleSelect;
 use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
-use crate::submission::Submission;
-use crate::text::capitalize;
+use crate::submission::{Submission, check_field};
 use leptos::prelude::*;
 use tether_shared::Role;
 use tether_shared::api::{CreateUserRequest, UserView};
@@ -35,25 +34,19 @@ pub fn CreateUserDialog(
     let password_error = RwSignal::new(None::<String>);
     let sending = Submission::new();
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if !sending.begin() {
-            return;
-        }
+    let submit = sending.on_submit(move || {
         let body = CreateUserRequest {
             username: username.get_untracked().trim().to_owned(),
             display_name: display_name.get_untracked().trim().to_owned(),
             role: role.get_untracked(),
             password: password.get_untracked(),
         };
-        let u = validate::username(&body.username).err().map(|e| capitalize(&e.to_string()));
-        let d = validate::display_name(&body.display_name).err().map(|e| capitalize(&e.to_string()));
-        let p = validate::password(&body.password, &body.username).err().map(|e| capitalize(&e.to_string()));
-        let valid = u.is_none() && d.is_none() && p.is_none();
-        username_error.set(u);
-        display_name_error.set(d);
-        password_error.set(p);
-        if !valid {
+        let checked = [
+            check_field(username_error, validate::username(&body.username)),
+            check_field(display_name_error, validate::display_name(&body.display_name)),
+            check_field(password_error, validate::password(&body.password, &body.username)),
+        ];
+        if checked.iter().any(Option::is_none) {
             return;
         }
         sending.send(
@@ -72,7 +65,7 @@ pub fn CreateUserDialog(
                 Err(failure) => Err(failure),
             },
         );
-    };
+    });
 
     view! {
         <Modal title="New user".to_owned() testid="create-user-dialog" on_close=on_close>

@@ -6,8 +6,7 @@ use crate::components::role_select::RoleSelect;
 use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
-use crate::submission::Submission;
-use crate::text::capitalize;
+use crate::submission::{Submission, check_field};
 use leptos::prelude::*;
 use tether_shared::api::{UpdateUserRequest, UserView};
 use tether_shared::validate;
@@ -32,16 +31,9 @@ pub fn EditUserDialog(
     let id = user.id.clone();
     let original = user.clone();
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if !sending.begin() {
-            return;
-        }
+    let submit = sending.on_submit(move || {
         let name = display_name.get_untracked().trim().to_owned();
-        let error = validate::display_name(&name).err().map(|e| capitalize(&e.to_string()));
-        let invalid = error.is_some();
-        display_name_error.set(error);
-        if invalid {
+        if check_field(display_name_error, validate::display_name(&name)).is_none() {
             return;
         }
         let new_role = role.get_untracked();
@@ -60,7 +52,7 @@ pub fn EditUserDialog(
             |api, (id, body)| async move { api.update_user(&id, &body).await },
             move |result| result.map(|user| on_saved.run(user)),
         );
-    };
+    });
 
     view! {
         <Modal title=format!("Edit {}", user.username) testid="edit-user-dialog" on_close=on_close>

@@ -8,7 +8,8 @@ pub fn EmptyState(
     /// What is missing, e.g. "No targets enrolled yet".
     title: &'static str,
     /// The stable test id.
-    testid: &'static str,
+    #[prop(into)]
+    testid: String,
     /// A short explanation or next step.
     children: Children,
 ) -> impl IntoView {

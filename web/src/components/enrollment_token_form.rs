@@ -7,7 +7,7 @@ use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::enrollment::{self, TtlUnit};
 use crate::session::Session;
-use crate::submission::Submission;
+use crate::submission::{Submission, check_field};
 use leptos::prelude::*;
 use tether_shared::agent::{CreateEnrollmentTokenRequest, CreatedEnrollmentToken};
 
@@ -29,18 +29,13 @@ pub fn EnrollmentTokenForm(
     let max_uses_error = RwSignal::new(None::<String>);
     let sending = Submission::new();
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if !sending.begin() {
-            return;
-        }
-        let checked_label = enrollment::label(&label.get_untracked());
-        let checked_ttl = enrollment::ttl_minutes(&ttl_amount.get_untracked(), ttl_unit.get_untracked());
-        let checked_uses = enrollment::max_uses(&max_uses.get_untracked());
-        label_error.set(checked_label.as_ref().err().map(|e| (*e).to_owned()));
-        ttl_error.set(checked_ttl.err().map(str::to_owned));
-        max_uses_error.set(checked_uses.err().map(str::to_owned));
-        let (Ok(label_text), Ok(ttl_minutes), Ok(max_uses_count)) = (checked_label, checked_ttl, checked_uses) else {
+    let submit = sending.on_submit(move || {
+        let checked = (
+            check_field(label_error, enrollment::label(&label.get_untracked())),
+            check_field(ttl_error, enrollment::ttl_minutes(&ttl_amount.get_untracked(), ttl_unit.get_untracked())),
+            check_field(max_uses_error, enrollment::max_uses(&max_uses.get_untracked())),
+        );
+        let (Some(label_text), Some(ttl_minutes), Some(max_uses_count)) = checked else {
             return;
         };
         let body = CreateEnrollmentTokenRequest { label: label_text, ttl_minutes, max_uses: max_uses_count };
@@ -55,7 +50,7 @@ pub fn EnrollmentTokenForm(
                 Ok(())
             },
         );
-    };
+    });
 
     view! {
         <form class="form" data-testid="token-form" on:submit=submit novalidate>

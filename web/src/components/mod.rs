@@ -19,6 +19,7 @@ pub mod enrollment_token_created;
 pub mod enrollment_token_form;
 pub mod enrollment_tokens_table;
 pub mod form_field;
+pub mod list_state;
 pub mod modal;
 pub mod one_time_password_field;
 pub mod page_header;

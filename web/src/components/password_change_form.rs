@@ -6,9 +6,9 @@ use crate::components::alert::{Alert, AlertKind};
 use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
+use crate::submission::Submission;
 use crate::text::capitalize;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tether_shared::api::ChangePasswordRequest;
 use tether_shared::validate;
 
@@ -42,15 +42,9 @@ pub fn PasswordChangeForm(
     let current_error = RwSignal::new(None::<String>);
     let new_error = RwSignal::new(None::<String>);
     let confirm_error = RwSignal::new(None::<String>);
-    let form_error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let sending = Submission::new();
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
-        form_error.set(None);
+    let submit = sending.on_submit(move || {
         let username = session.user().map(|user| user.username).unwrap_or_default();
         let (current_value, new_value, confirm_value) =
             (current.get_untracked(), new.get_untracked(), confirm.get_untracked());
@@ -62,41 +56,43 @@ pub fn PasswordChangeForm(
         if !valid {
             return;
         }
-        pending.set(true);
         let body = ChangePasswordRequest { current_password: current_value, new_password: new_value.clone() };
-        spawn_local(async move {
-            let result = session
+        let change = async move {
+            session
                 .call(|api| {
                     let body = body.clone();
                     async move { api.change_password(&body).await }
                 })
-                .await;
-            match result {
-                Ok(()) => {
-                    // Best effort: on failure the session itself shows the login page.
-                    let _ = session.after_password_change(&new_value).await;
-                    current.set(String::new());
-                    new.set(String::new());
-                    confirm.set(String::new());
-                    if let Some(on_done) = on_done {
-                        on_done.run(());
-                    }
+                .await?;
+            // Best effort: on failure the session itself shows the login page.
+            let _ = session.after_password_change(&new_value).await;
+            Ok(())
+        };
+        sending.run(change, move |result| match result {
+            Ok(()) => {
+                current.set(String::new());
+                new.set(String::new());
+                confirm.set(String::new());
+                if let Some(on_done) = on_done {
+                    on_done.run(());
                 }
-                Err(failure) => match failure.code() {
-                    Some(codes::WRONG_PASSWORD | codes::INVALID_CREDENTIALS) => {
-                        current_error.set(Some(failure.message()));
-                    }
-                    Some(codes::INVALID_FIELD) => new_error.set(Some(failure.message())),
-                    _ => form_error.set(Some(failure.message())),
-                },
+                Ok(())
             }
-            pending.set(false);
+            Err(failure) => {
+                let field_error = match failure.code() {
+                    Some(codes::WRONG_PASSWORD | codes::INVALID_CREDENTIALS) => current_error,
+                    Some(codes::INVALID_FIELD) => new_error,
+                    _ => return Err(failure),
+                };
+                field_error.set(Some(failure.message()));
+                Ok(())
+            }
         });
-    };
+    });
 
     view! {
         <form class="form" on:submit=submit novalidate data-testid="password-form">
-            <Alert message=form_error kind=AlertKind::Error testid="password-form-error" />
+            <Alert message=sending.error kind=AlertKind::Error testid="password-form-error" />
             <TextField
                 label="Current password"
                 value=current
@@ -124,7 +120,7 @@ pub fn PasswordChangeForm(
                 error=confirm_error
             />
             <div class="form-actions">
-                <SubmitButton testid="password-submit" pending=pending label=submit_label busy_label="Saving…" />
+                <SubmitButton testid="password-submit" pending=sending.pending label=submit_label busy_label="Saving…" />
             </div>
         </form>
     }

@@ -5,8 +5,7 @@ use crate::components::modal::Modal;
 use crate::components::one_time_password_field::OneTimePasswordField;
 use crate::components::submit_button::SubmitButton;
 use crate::session::Session;
-use crate::submission::Submission;
-use crate::text::capitalize;
+use crate::submission::{Submission, check_field};
 use leptos::prelude::*;
 use tether_shared::api::{ResetPasswordRequest, UserView};
 use tether_shared::validate;
@@ -31,16 +30,9 @@ pub fn ResetPasswordDialog(
     let id = user.id.clone();
     let username = user.username.clone();
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if !sending.begin() {
-            return;
-        }
+    let submit = sending.on_submit(move || {
         let body = ResetPasswordRequest { password: password.get_untracked() };
-        let error = validate::password(&body.password, &username).err().map(|e| capitalize(&e.to_string()));
-        let invalid = error.is_some();
-        password_error.set(error);
-        if invalid {
+        if check_field(password_error, validate::password(&body.password, &username)).is_none() {
             return;
         }
         sending.send(
@@ -54,7 +46,7 @@ pub fn ResetPasswordDialog(
                 Ok(())
             },
         );
-    };
+    });
 
     let who = user.display_name.clone();
     view! {

@@ -4,10 +4,10 @@
 use crate::components::action_button::ActionButton;
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::confirm_dialog::ConfirmDialog;
-use crate::components::empty_state::EmptyState;
 use crate::components::enrollment_token_created::EnrollmentTokenCreated;
 use crate::components::enrollment_token_form::EnrollmentTokenForm;
 use crate::components::enrollment_tokens_table::EnrollmentTokensTable;
+use crate::components::list_state::ListState;
 use crate::components::page_header::PageHeader;
 use crate::session::Session;
 use crate::submission::Submission;
@@ -66,31 +66,27 @@ pub fn AgentsPage() -> impl IntoView {
         );
     });
 
-    let table = move || match tokens.get() {
-        None => view! { <div class="loading" data-testid="tokens-loading">"Loading tokens…"</div> }.into_any(),
-        Some((Err(failure), _)) => view! {
-            <div class="alert alert-error" role="alert" data-testid="tokens-load-error">
-                {failure.message()}
-            </div>
-        }
-        .into_any(),
-        Some((Ok(list), _)) if list.is_empty() => view! {
-            <EmptyState title="No enrollment tokens yet" testid="tokens-empty">
-                <p>"Create one above to enroll your first computer."</p>
-            </EmptyState>
-        }
-        .into_any(),
-        Some((Ok(list), at)) => view! {
-            <EnrollmentTokensTable
-                tokens=list
-                now_ms=at
-                on_revoke=move |token| {
-                    notice.set(None);
-                    revoking.set(Some(token));
+    let table = move || {
+        let (fetched, at) = tokens.get().map_or((None, 0), |(list, at)| (Some(list), at));
+        view! {
+            <ListState
+                fetched=fetched
+                testid="tokens"
+                loading="Loading tokens…"
+                empty_title="No enrollment tokens yet"
+                empty_text="Create one above to enroll your first computer."
+                list=move |list| view! {
+                    <EnrollmentTokensTable
+                        tokens=list
+                        now_ms=at
+                        on_revoke=move |token| {
+                            notice.set(None);
+                            revoking.set(Some(token));
+                        }
+                    />
                 }
             />
         }
-        .into_any(),
     };
 
     let revoke_dialog = move || {

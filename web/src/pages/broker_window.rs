@@ -44,6 +44,15 @@ fn take_handoff(id: &str) -> Option<BrokerSessionView> {
     HANDOFF.with(|slot| slot.borrow_mut().take_if(|view| view.id == id))
 }
 
+/// An action's button: test id, classes, label and the label while it runs.
+fn button_text(action: BrokerAction) -> [&'static str; 4] {
+    match action {
+        BrokerAction::Renew => ["broker-renew", "button button-primary", "Request New", "Requesting…"],
+        BrokerAction::Extend => ["broker-extend", "button button-secondary", "Extend Timeout", "Extending…"],
+        BrokerAction::Cancel => ["broker-cancel", "button button-danger-ghost", "Cancel", "Cancelling…"],
+    }
+}
+
 /// The phrase for an action's failure: "Could not extend the code: …".
 fn failure_text(action: BrokerAction) -> &'static str {
     match action {
@@ -191,6 +200,7 @@ pub fn BrokerWindowPage() -> impl IntoView {
     }
     };
     let disabled = move || busy.with(Option::is_some) || latest.with(Option::is_none);
+    let button = move |action| view! { <ActionButton action=action busy=busy disabled=disabled act=act /> };
 
     view! {
         <PageHeader
@@ -221,40 +231,9 @@ pub fn BrokerWindowPage() -> impl IntoView {
             }}
             {details}
             <div class="form-actions broker-actions">
-                <ActionButton
-                    action=BrokerAction::Renew
-                    testid="broker-renew"
-                    class="button button-primary"
-                    label="Request New"
-                    busy_label="Requesting…"
-                    busy=busy
-                    disabled=disabled
-                    act=act
-                />
-                <Show when=move || state().is_some_and(can_extend)>
-                    <ActionButton
-                        action=BrokerAction::Extend
-                        testid="broker-extend"
-                        class="button button-secondary"
-                        label="Extend Timeout"
-                        busy_label="Extending…"
-                        busy=busy
-                        disabled=disabled
-                        act=act
-                    />
-                </Show>
-                <Show when=move || state().is_some_and(can_cancel)>
-                    <ActionButton
-                        action=BrokerAction::Cancel
-                        testid="broker-cancel"
-                        class="button button-danger-ghost"
-                        label="Cancel"
-                        busy_label="Cancelling…"
-                        busy=busy
-                        disabled=disabled
-                        act=act
-                    />
-                </Show>
+                {button(BrokerAction::Renew)}
+                <Show when=move || state().is_some_and(can_extend)>{button(BrokerAction::Extend)}</Show>
+                <Show when=move || state().is_some_and(can_cancel)>{button(BrokerAction::Cancel)}</Show>
                 <Show when=move || state().is_none_or(is_over)>
                     <button
                         type="button"
@@ -271,19 +250,11 @@ pub fn BrokerWindowPage() -> impl IntoView {
 }
 
 /// A button for one code action: disabled while any action runs, and saying
-/// `busy_label` while its own does.
+/// its busy label while its own does.
 #[component]
 fn ActionButton(
     /// The action it asks for.
     action: BrokerAction,
-    /// The stable test id of the button.
-    testid: &'static str,
-    /// The button's classes.
-    class: &'static str,
-    /// The label when idle.
-    label: &'static str,
-    /// The label while its action runs.
-    busy_label: &'static str,
     /// The action running, if any.
     busy: RwSignal<Option<BrokerAction>>,
     /// Whether the button is disabled.
@@ -292,6 +263,7 @@ fn ActionButton(
     /// Runs an action.
     act: Callback<BrokerAction>,
 ) -> impl IntoView {
+    let [testid, class, label, busy_label] = button_text(action);
     view! {
         <button type="button" class=class data-testid=testid disabled=move || disabled.get() on:click=move |_| act.run(action)>
             {move || if busy.get() == Some(action) { busy_label } else { label }}

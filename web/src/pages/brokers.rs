@@ -6,13 +6,13 @@ use crate::components::action_button::ActionButton;
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::data_table::{Column, DataTable};
-use crate::components::empty_state::EmptyState;
 use crate::components::form_field::FormField;
+use crate::components::list_state::ListState;
 use crate::components::page_header::PageHeader;
 use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
-use crate::submission::Submission;
+use crate::submission::{Submission, check_field};
 use leptos::prelude::*;
 use tether_shared::broker::{BrokerView, CreateBrokerRequest};
 
@@ -80,31 +80,24 @@ pub fn BrokersPage() -> impl IntoView {
     });
 
     let table = move || {
-        match brokers.get() {
-        None => view! { <div class="loading" data-testid="brokers-loading">"Loading brokers…"</div> }.into_any(),
-        Some(Err(failure)) => view! {
-            <div class="alert alert-error" role="alert" data-testid="brokers-load-error">
-                {failure.message()}
-            </div>
-        }
-        .into_any(),
-        Some(Ok(list)) if list.is_empty() => view! {
-            <EmptyState title="No brokers" testid="brokers-empty">
-                <p>"Sessions connect directly only. Add a TURN relay above, or start the server with its embedded relay."</p>
-            </EmptyState>
-        }
-        .into_any(),
-        Some(Ok(list)) => view! {
-            <BrokersTable
-                brokers=list
-                on_remove=move |broker| {
-                    notice.set(None);
-                    removing.set(Some(broker));
+        view! {
+            <ListState
+                fetched=brokers.get()
+                testid="brokers"
+                loading="Loading brokers…"
+                empty_title="No brokers"
+                empty_text="Sessions connect directly only. Add a TURN relay above, or start the server with its embedded relay."
+                list=move |list| view! {
+                    <BrokersTable
+                        brokers=list
+                        on_remove=move |broker| {
+                            notice.set(None);
+                            removing.set(Some(broker));
+                        }
+                    />
                 }
             />
         }
-        .into_any(),
-    }
     };
 
     let remove_dialog = move || {
@@ -162,16 +155,12 @@ fn BrokerForm(
     let urls_error = RwSignal::new(None::<String>);
     let sending = Submission::new();
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if !sending.begin() {
-            return;
-        }
-        let checked_id = checked_id(&id.get_untracked());
-        let checked_urls = checked_urls(&urls.get_untracked());
-        id_error.set(checked_id.as_ref().err().map(|e| (*e).to_owned()));
-        urls_error.set(checked_urls.as_ref().err().map(|e| (*e).to_owned()));
-        let (Ok(id_text), Ok(url_list)) = (checked_id, checked_urls) else {
+    let submit = sending.on_submit(move || {
+        let checked = (
+            check_field(id_error, checked_id(&id.get_untracked())),
+            check_field(urls_error, checked_urls(&urls.get_untracked())),
+        );
+        let (Some(id_text), Some(url_list)) = checked else {
             return;
         };
         let body = CreateBrokerRequest { id: id_text, urls: url_list };
@@ -187,7 +176,7 @@ fn BrokerForm(
                 Ok(())
             },
         );
-    };
+    });
 
     view! {
         <form class="form" data-testid="broker-form" on:submit=submit novalidate>

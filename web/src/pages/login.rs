@@ -6,8 +6,8 @@ use crate::components::auth_layout::AuthLayout;
 use crate::components::submit_button::SubmitButton;
 use crate::components::text_field::TextField;
 use crate::session::Session;
+use crate::submission::Submission;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use tether_shared::api::LoginRequest;
 
 /// Username and password; errors come from the server's `message`.
@@ -18,16 +18,10 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let username_error = RwSignal::new(None::<String>);
     let password_error = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    let sending = Submission::new();
     let notice = Signal::derive(move || session.notice());
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
-        error.set(None);
+    let submit = sending.on_submit(move || {
         let credentials =
             LoginRequest { username: username.get_untracked().trim().to_owned(), password: password.get_untracked() };
         let u = credentials.username.is_empty().then(|| "Enter your username.".to_owned());
@@ -38,24 +32,18 @@ pub fn LoginPage() -> impl IntoView {
         if invalid {
             return;
         }
-        pending.set(true);
-        spawn_local(async move {
-            match UnauthorizedApi.login(&credentials).await {
-                Ok(api) => session.signed_in(api),
-                Err(failure) => {
-                    password.set(String::new());
-                    error.set(Some(failure.message()));
-                    pending.set(false);
-                }
-            }
+        sending.run(async move { UnauthorizedApi.login(&credentials).await }, move |result| {
+            let api = result.inspect_err(|_| password.set(String::new()))?;
+            session.signed_in(api);
+            Ok(())
         });
-    };
+    });
 
     view! {
         <AuthLayout title="Sign in" subtitle="Use the account your administrator gave you.">
             <form class="form" on:submit=submit novalidate data-testid="login-form">
                 <Alert message=notice kind=AlertKind::Info testid="login-notice" />
-                <Alert message=error kind=AlertKind::Error testid="login-error" />
+                <Alert message=sending.error kind=AlertKind::Error testid="login-error" />
                 <TextField
                     label="Username"
                     value=username
@@ -72,7 +60,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                     error=password_error
                 />
-                <SubmitButton testid="login-submit" pending=pending label="Sign in" busy_label="Signing in…" class="button button-primary button-block" />
+                <SubmitButton testid="login-submit" pending=sending.pending label="Sign in" busy_label="Signing in…" class="button button-primary button-block" />
             </form>
         </AuthLayout>
     }

@@ -164,11 +164,7 @@ fn SessionPolicyForm(
     let notice = RwSignal::new(None::<String>);
     let sending = Submission::new();
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if !sending.begin() {
-            return;
-        }
+    let submit = sending.on_submit(move || {
         notice.set(None);
         errors.iter().for_each(|error| error.set(None));
         let typed = Typed {
@@ -196,7 +192,7 @@ fn SessionPolicyForm(
                 Ok(())
             },
         );
-    };
+    });
 
     let lifetime_clock = move || match code_lifetime.with(|text| as_clock(text)) {
         Some(clock) => format!("seconds = {clock}"),

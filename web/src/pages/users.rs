@@ -4,7 +4,7 @@
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::create_user_dialog::CreateUserDialog;
 use crate::components::edit_user_dialog::EditUserDialog;
-use crate::components::empty_state::EmptyState;
+use crate::components::list_state::ListState;
 use crate::components::page_header::PageHeader;
 use crate::components::reset_password_dialog::ResetPasswordDialog;
 use crate::components::users_table::UsersTable;
@@ -82,30 +82,23 @@ pub fn UsersPage() -> impl IntoView {
 
     let table = move || {
         let current_user_id = session.user().map(|me| me.id).unwrap_or_default();
-        match users.get() {
-            None => view! { <div class="loading" data-testid="users-loading">"Loading users…"</div> }.into_any(),
-            Some(Err(failure)) => view! {
-                <div class="alert alert-error" role="alert" data-testid="users-load-error">
-                    {failure.message()}
-                </div>
-            }
-            .into_any(),
-            Some(Ok(list)) if list.is_empty() => view! {
-                <EmptyState title="No users yet" testid="users-empty">
-                    <p>"Create accounts for your technicians and auditors."</p>
-                </EmptyState>
-            }
-            .into_any(),
-            Some(Ok(list)) => view! {
-                <UsersTable
-                    users=list
-                    current_user_id=current_user_id
-                    on_edit=move |user| dialog.set(Some(Dialog::Edit(user)))
-                    on_reset=move |user| dialog.set(Some(Dialog::ResetPassword(user)))
-                    on_toggle=on_toggle
-                />
-            }
-            .into_any(),
+        view! {
+            <ListState
+                fetched=users.get()
+                testid="users"
+                loading="Loading users…"
+                empty_title="No users yet"
+                empty_text="Create accounts for your technicians and auditors."
+                list=move |list| view! {
+                    <UsersTable
+                        users=list
+                        current_user_id=current_user_id
+                        on_edit=move |user| dialog.set(Some(Dialog::Edit(user)))
+                        on_reset=move |user| dialog.set(Some(Dialog::ResetPassword(user)))
+                        on_toggle=on_toggle
+                    />
+                }
+            />
         }
     };
 
