@@ -304,6 +304,7 @@ describe('broker window', () => {
     // the controller, which says what it waits for.
     await showsText(agentPage, 'agent-asking-technician', TECH.displayName).catch(explain(agentPage));
     await showsText(agentPage, 'agent-seconds-left', /^Answer within \d:\d\d; no answer rejects it\.$/);
+    await until(async () => (await agentPage.title()).startsWith('Accept this session?'), 'the tab title to ask');
     await page.waitForURL(SESSION_PATH, { timeout: 20_000 });
     await page.locator('[data-testid="connection-state"][data-state="awaiting_user"]').waitFor({ timeout: 20_000 });
     await showsText(page, 'screen-message', /Waiting for the user at the target to accept \(up to 2:00\)/);

@@ -118,6 +118,10 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
     };
     let on_action = Callback::new(run);
 
+    // A question may arrive while the page is a background tab: the tab's
+    // title says so.
+    Effect::new(move |_| crate::set_document_title(status.with(|status| tab_title(status.as_ref()))));
+
     let screen = move || {
         match status.get() {
         None => view! { <div class="loading" data-testid="agent-loading">"Contacting the agent…"</div> }.into_any(),
@@ -239,6 +243,15 @@ fn AgentButton(
     }
 }
 
+/// The tab's title for `status` (before " · Tether").
+fn tab_title(status: Option<&LocalAgentStatus>) -> &'static str {
+    match status {
+        Some(LocalAgentStatus::AwaitingAcceptance { .. }) => "Accept this session? — Tether agent",
+        Some(LocalAgentStatus::InSession { .. }) => "In session — Tether agent",
+        _ => "Tether agent",
+    }
+}
+
 /// The status's name, for styling and tests.
 fn state_key(status: &LocalAgentStatus) -> &'static str {
     match status {
@@ -293,5 +306,24 @@ fn CodeForm(server: String, on_action: Callback<Action>, busy: RwSignal<bool>) -
             </button>
             <p class="muted small">"Server: " <span class="mono" data-testid="agent-server">{server}</span></p>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tab_title_says_when_the_user_is_asked() {
+        let asked = LocalAgentStatus::AwaitingAcceptance {
+            session_id: "s".into(),
+            technician: "Tess".into(),
+            broker: None,
+            seconds_left: 90,
+        };
+        assert_eq!(tab_title(Some(&asked)), "Accept this session? — Tether agent");
+        let idle = LocalAgentStatus::Idle { server: "http://s".into(), last_session: None };
+        assert_eq!(tab_title(Some(&idle)), "Tether agent");
+        assert_eq!(tab_title(None), "Tether agent");
     }
 }
