@@ -83,6 +83,9 @@ pub async fn end(
     .bind(session_id)
     .execute(tx.conn())
     .await?;
+    // A broker session's code still setting up has nothing left to wait for.
+    let code_event = tether_shared::connection_code::Event::SessionEnded;
+    crate::broker_sessions::code_event(&mut tx, session_id, code_event, "broker_session.ended", now).await?;
     tx.commit().await?;
     state.relay.close(session_id, reason);
     state.brokers.release(session_id);

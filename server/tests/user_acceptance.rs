@@ -141,6 +141,22 @@ async fn no_answer_or_silence_ends_the_session() {
 }
 
 #[tokio::test]
+async fn a_target_that_leaves_before_answering_ends_its_code_at_once() {
+    on_each_backend(|app| async move {
+        let Accounts { tech, .. } = accounts(&app).await;
+        let (address, _stop) = common::serve(&app).await;
+        let mut r = redeem_and_connect(&app, &tech, address).await;
+        consent(&mut r.target, &r.session_id, json!({ "step": "asking", "timeout_secs": 60 })).await;
+        eventually_status(&app, &tech, &r.id, "awaiting_acceptance").await;
+        drop(r.target);
+        assert_eq!(ended_reason(&app, &r.session_id).await, "the target disconnected");
+        assert_eq!(code_status(&app, &tech, &r.id).await, "ended", "not left awaiting until its deadline");
+        assert!(app.audit_actions().await.iter().any(|a| a == "broker_session.ended"));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn consent_steps_out_of_place_change_nothing() {
     on_each_backend(|app| async move {
         let Accounts { tech, other, .. } = accounts(&app).await;

@@ -150,6 +150,31 @@ fn an_unanswered_prompt_expires() {
 }
 
 #[test]
+fn a_session_that_ends_before_it_started_ends_its_code_at_once() {
+    for prompted in [false, true] {
+        let mut code = issued();
+        code.handle(Event::Redeem, T0).expect("redeem");
+        if prompted {
+            code.handle(Event::AcceptancePrompted, T0).expect("prompt");
+        }
+        assert_eq!(code.handle(Event::SessionEnded, T0 + SECOND).map(|c| c.to), Ok(CodeState::Ended));
+        assert!(code.state().is_final());
+        assert_eq!(code.state().label(), "ended before the session started");
+        assert_eq!(code.handle(Event::Redeem, T0 + 2 * SECOND), Err(Refusal::AlreadyUsed));
+    }
+    // Any other code is left as it is: a live session's, a refused one's.
+    let mut active = issued();
+    active.handle(Event::Redeem, T0).expect("redeem");
+    active.handle(Event::SessionStarted, T0).expect("start");
+    assert_eq!(active.handle(Event::SessionEnded, T0 + MINUTE).map(|c| c.to), Ok(CodeState::Active));
+    let mut rejected = issued();
+    rejected.handle(Event::Redeem, T0).expect("redeem");
+    rejected.handle(Event::AcceptancePrompted, T0).expect("prompt");
+    rejected.handle(Event::UserRejected, T0).expect("reject");
+    assert_eq!(rejected.handle(Event::SessionEnded, T0 + SECOND).map(|c| c.to), Ok(CodeState::Rejected));
+}
+
+#[test]
 fn the_target_reports_an_unanswered_prompt_before_the_server_notices() {
     let mut code = issued();
     code.handle(Event::Redeem, T0).expect("redeem");
@@ -210,6 +235,7 @@ fn states_serialize_for_the_window() {
             r#"{"status":"awaiting_acceptance","deadline":1700000000000}"#,
         ),
         (CodeState::Voided, r#"{"status":"voided"}"#),
+        (CodeState::Ended, r#"{"status":"ended"}"#),
     ];
     for (state, json) in cases {
         assert_eq!(serde_json::to_string(&state).expect("serialize"), json);

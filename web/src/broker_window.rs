@@ -132,8 +132,14 @@ mod tests {
     fn buttons_follow_the_state() {
         let waiting = CodeState::Waiting { expires_at: SERVER };
         let connected = CodeState::TargetConnected { deadline: SERVER };
-        let over =
-            [CodeState::Rejected, CodeState::Expired, CodeState::Cancelled, CodeState::Replaced, CodeState::Voided];
+        let over = [
+            CodeState::Rejected,
+            CodeState::Expired,
+            CodeState::Cancelled,
+            CodeState::Replaced,
+            CodeState::Voided,
+            CodeState::Ended,
+        ];
         assert!(can_extend(waiting) && can_cancel(waiting) && !is_over(waiting));
         assert!(!can_extend(connected) && can_cancel(connected) && !is_over(connected));
         assert!(!can_cancel(CodeState::Active) && !is_over(CodeState::Active));

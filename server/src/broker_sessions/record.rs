@@ -108,6 +108,7 @@ fn state_from(status: &str, deadline: Option<i64>) -> CodeState {
         "cancelled" => CodeState::Cancelled,
         "replaced" => CodeState::Replaced,
         "voided" => CodeState::Voided,
+        "ended" => CodeState::Ended,
         _ => CodeState::Expired,
     }
 }
@@ -211,6 +212,7 @@ mod tests {
             CodeState::Cancelled,
             CodeState::Replaced,
             CodeState::Voided,
+            CodeState::Ended,
         ] {
             assert_eq!(state_from(state.as_str(), state.deadline()), state);
         }

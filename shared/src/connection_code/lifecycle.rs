@@ -10,6 +10,8 @@
 //!             │                      └─AcceptancePrompted─▶ AwaitingAcceptance ─UserAccepted─▶ Active
 //!             │                                                    ├─UserRejected─▶ Rejected
 //!             │                                                    └─AcceptanceTimedOut─▶ Expired
+//!             │      (TargetConnected / AwaitingAcceptance ─SessionEnded─▶ Ended: the session
+//!             │       ended before it started — the target left, the technician ended it)
 //!             ├─ RequestNew ─▶ Replaced   (the caller issues the new code)
 //!             ├─ Cancel ─────▶ Cancelled  (also from TargetConnected / AwaitingAcceptance)
 //!             ├─ WrongGuess × max ─▶ Voided
@@ -77,6 +79,9 @@ pub enum CodeState {
     Cancelled,
     /// The technician asked for a new code, which replaced this one. (v1)
     Replaced,
+    /// The redeemed code's session ended before it started (the target
+    /// left, or the technician ended it first). (v1)
+    Ended,
     /// Too many wrong tries were aimed at the code. (v1)
     Voided,
 }
@@ -93,6 +98,7 @@ impl CodeState {
             CodeState::Expired => "expired",
             CodeState::Cancelled => "cancelled",
             CodeState::Replaced => "replaced",
+            CodeState::Ended => "ended",
             CodeState::Voided => "voided",
         }
     }
@@ -108,6 +114,7 @@ impl CodeState {
             CodeState::Expired => "expired",
             CodeState::Cancelled => "cancelled",
             CodeState::Replaced => "replaced by a new code",
+            CodeState::Ended => "ended before the session started",
             CodeState::Voided => "void after too many wrong tries",
         }
     }
@@ -152,6 +159,9 @@ pub enum Event {
     UserRejected,
     /// The target's prompt went unanswered for its whole timeout. (v1)
     AcceptanceTimedOut,
+    /// The code's session ended, for whatever reason; moves a code still
+    /// setting up to `Ended`, leaves any other as it is. (v1)
+    SessionEnded,
     /// The target started the session without asking (its policy needs no
     /// acceptance). (v1)
     SessionStarted,
@@ -170,6 +180,7 @@ impl fmt::Display for Event {
             Event::UserAccepted => "user accepted",
             Event::UserRejected => "user rejected",
             Event::AcceptanceTimedOut => "acceptance timed out",
+            Event::SessionEnded => "session ended",
             Event::SessionStarted => "session started",
         })
     }
@@ -295,11 +306,13 @@ impl CodeLifecycle {
             }
             (S::AwaitingAcceptance { .. }, E::UserRejected) => Ok(S::Rejected),
             (S::AwaitingAcceptance { .. }, E::AcceptanceTimedOut) => Ok(S::Expired),
+            (S::TargetConnected { .. } | S::AwaitingAcceptance { .. }, E::SessionEnded) => Ok(S::Ended),
+            (_, E::SessionEnded) => Ok(state),
             // The session's answer after the user accepted.
             (S::Active, E::SessionStarted) => Ok(state),
             // A dead or used code has nothing left to guard or cancel.
             (_, E::WrongGuess) => Ok(state),
-            (S::Expired | S::Cancelled | S::Replaced | S::Voided | S::Rejected, E::Cancel) => Ok(state),
+            (S::Expired | S::Cancelled | S::Replaced | S::Voided | S::Rejected | S::Ended, E::Cancel) => Ok(state),
             (S::Expired, _) => Err(Refusal::Expired),
             (S::Cancelled | S::Replaced | S::Voided, _) => Err(Refusal::Withdrawn(state)),
             (_, E::Redeem) => Err(Refusal::AlreadyUsed),
