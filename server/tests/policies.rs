@@ -169,7 +169,8 @@ async fn bad_policies_get_a_clear_4xx_and_change_nothing() {
             (json!({ "code_lifetime_secs": 60.5 }), invalid, "invalid type: floating point"),
             (json!({ "user_acceptance": "yes" }), invalid, "invalid type: string \"yes\""),
             (json!({ "user_acceptance": null }), invalid, "invalid type: null"),
-            (json!("short"), invalid, "invalid type: string \"short\""),
+            (json!("short"), invalid, "the body must be a JSON object"),
+            (json!([600, 5, true, 120]), invalid, "the body must be a JSON object"),
         ];
         for (body, status, message) in cases {
             let reply = put(&app, &admin, body.clone()).await;
