@@ -142,25 +142,19 @@ impl Relay {
     /// The target asks its user: `Requested` → `AwaitingUser`; false (and
     /// nothing changes) from any other phase or for another agent.
     pub fn ask_user(&self, session_id: &str, agent_id: &str, timeout_secs: u32) -> bool {
-        self.move_phase(session_id, agent_id, Phase::Requested, Phase::AwaitingUser { timeout_secs })
+        self.move_phase(session_id, agent_id, |phase| phase == Phase::Requested, Phase::AwaitingUser { timeout_secs })
     }
 
     /// The target's user accepted: back to `Requested`, the answer follows.
     pub fn user_accepted(&self, session_id: &str, agent_id: &str) -> bool {
-        let mut routes = self.lock();
-        match routes.get_mut(session_id).filter(|route| route.agent_id == agent_id) {
-            Some(route) if matches!(route.phase, Phase::AwaitingUser { .. }) => {
-                route.phase = Phase::Requested;
-                true
-            }
-            _ => false,
-        }
+        self.move_phase(session_id, agent_id, |phase| matches!(phase, Phase::AwaitingUser { .. }), Phase::Requested)
     }
 
-    fn move_phase(&self, session_id: &str, agent_id: &str, from: Phase, to: Phase) -> bool {
+    /// Moves `agent_id`'s session to `to` if its phase is one `from` accepts.
+    fn move_phase(&self, session_id: &str, agent_id: &str, from: impl Fn(Phase) -> bool, to: Phase) -> bool {
         let mut routes = self.lock();
         match routes.get_mut(session_id).filter(|route| route.agent_id == agent_id) {
-            Some(route) if route.phase == from => {
+            Some(route) if from(route.phase) => {
                 route.phase = to;
                 true
             }
@@ -170,7 +164,7 @@ impl Relay {
 
     /// Marks the session active; true the first time (the target answered).
     pub fn answered(&self, session_id: &str, agent_id: &str) -> bool {
-        self.move_phase(session_id, agent_id, Phase::Requested, Phase::Active)
+        self.move_phase(session_id, agent_id, |phase| phase == Phase::Requested, Phase::Active)
     }
 
     /// Attaches the technician's controller; a second attachment of the same

@@ -7,7 +7,7 @@
 use super::ConnectError;
 use super::consent::{Answer, Ask, Question};
 use crate::link::Socket;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use std::time::Duration;
 use tether_shared::broker::RedeemCodeResponse;
 use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal};
@@ -57,7 +57,7 @@ pub async fn ask_user(
                 None | Some(Ok(Message::Close(_))) => {
                     return Ok(Outcome::Refused("The technician ended the session before you answered.".into()));
                 }
-                Some(Err(err)) => return Err(closed(server, &err)),
+                Some(Err(err)) => return Err(super::socket::closed(server, &err)),
                 Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerToAgent>(&text) {
                     Ok(ServerToAgent::Signal { signal: Signal::Bye { reason }, .. }) => {
                         return Ok(Outcome::Refused(format!("The session ended before you answered: {reason}.")));
@@ -83,11 +83,5 @@ pub async fn ask_user(
 
 async fn send(socket: &mut Socket, session_id: &str, step: ConsentStep, server: &str) -> Result<(), ConnectError> {
     let message = AgentToServer::Consent { session_id: session_id.to_owned(), step };
-    let text = serde_json::to_string(&message)
-        .map_err(|err| ConnectError::Session(format!("cannot encode the answer: {err}")))?;
-    socket.send(Message::text(text)).await.map_err(|err| closed(server, &err))
-}
-
-fn closed(server: &str, err: &tokio_tungstenite::tungstenite::Error) -> ConnectError {
-    ConnectError::ServerUnreachable { server: server.to_owned(), detail: format!("the session socket closed: {err}") }
+    super::socket::send(socket, &message, server).await
 }

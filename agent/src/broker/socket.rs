@@ -11,7 +11,7 @@ use super::ConnectError;
 use super::awaiting::{self, Outcome};
 use super::consent::Ask;
 use crate::config::AgentConfig;
-use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
+use crate::link::{self, Consent, Dispatcher, LinkOptions, Socket, Until};
 use crate::session::SessionConfig;
 use futures_util::SinkExt;
 use tether_shared::agent::AgentInfo;
@@ -38,9 +38,7 @@ pub async fn serve(
         },
         other => unreachable(format!("cannot open the session socket: {other}")),
     })?;
-    let hello = serde_json::to_string(&AgentToServer::Hello { info })
-        .map_err(|err| ConnectError::Session(format!("cannot encode the hello: {err}")))?;
-    socket.send(Message::text(hello)).await.map_err(|err| unreachable(format!("the session socket closed: {err}")))?;
+    send(&mut socket, &AgentToServer::Hello { info }, &config.server_url).await?;
     // The policy's word, or the person's own rule: either makes the agent ask.
     let early = if redeemed.policy.user_acceptance || config.always_ask {
         match awaiting::ask_user(&mut socket, redeemed, ask, &config.server_url).await? {
@@ -69,12 +67,7 @@ pub async fn serve(
     // What the server sent while the user decided (the offer, candidates).
     for message in early {
         if let Some(reply) = dispatcher.on_server_message(message).await {
-            let text = serde_json::to_string(&reply)
-                .map_err(|err| ConnectError::Session(format!("cannot encode a reply: {err}")))?;
-            socket
-                .send(Message::text(text))
-                .await
-                .map_err(|err| unreachable(format!("the session socket closed: {err}")))?;
+            send(&mut socket, &reply, &config.server_url).await?;
         }
     }
     on_live();
@@ -86,4 +79,16 @@ pub async fn serve(
         (Ok(()), None) => Ok("the server ended the session".into()),
         (Err(err), _) => Err(ConnectError::Session(format!("the session socket failed: {err:#}"))),
     }
+}
+
+/// Sends `message` on the session socket.
+pub(super) async fn send(socket: &mut Socket, message: &AgentToServer, server: &str) -> Result<(), ConnectError> {
+    let text = serde_json::to_string(message)
+        .map_err(|err| ConnectError::Session(format!("cannot encode a message for the server: {err}")))?;
+    socket.send(Message::text(text)).await.map_err(|err| closed(server, &err))
+}
+
+/// The session socket to `server` failed.
+pub(super) fn closed(server: &str, err: &tokio_tungstenite::tungstenite::Error) -> ConnectError {
+    ConnectError::ServerUnreachable { server: server.to_owned(), detail: format!("the session socket closed: {err}") }
 }
