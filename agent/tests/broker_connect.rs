@@ -192,6 +192,8 @@ async fn offer_as_controller(server: &Server, session_id: &str) -> (ServerToCont
                 return (ready, sdp);
             }
             ServerToController::Signal { .. } => {}
+            // Attached before the server read the user's yes: it says so first.
+            ServerToController::AwaitingUser { .. } => {}
             other => panic!("expected the answer, got {other:?}"),
         }
     }
