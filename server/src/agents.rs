@@ -183,3 +183,9 @@ pub async fn targets(pool: &AnyPool, is_online: impl Fn(&str) -> bool) -> Result
         })
         .collect())
 }
+
+/// How the audit log names a target: `agent:<id>` (an enrolled agent) or
+/// `agent:broker:<session>` (a broker session's target).
+pub fn actor(target: &str) -> crate::audit::Actor {
+    crate::audit::Actor { id: None, name: format!("agent:{target}") }
+}

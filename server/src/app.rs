@@ -27,6 +27,7 @@ pub fn api(state: AppState) -> Router {
         .merge(routes::enrollment::router())
         .merge(routes::agents::router())
         .merge(routes::sessions::router())
+        .merge(routes::live_sessions::router())
         .merge(routes::brokers::router())
         .merge(routes::policies::router())
         .merge(routes::broker_sessions::router())
@@ -88,6 +89,27 @@ pub async fn start_embedded_relay(
     })?;
     Ok(Some((relay, relay_ip)))
 }
+
+/// Completes once `signal` has, after every live session has ended with
+/// "the server is shutting down", both ends told and each end recorded.
+pub async fn end_sessions_on_shutdown(state: AppState, signal: impl Future<Output = ()>) {
+    signal.await;
+    let ended = crate::sessions::end_all_for_shutdown(&state).await;
+    if ended > 0 {
+        tracing::info!(sessions = ended, "ended the live sessions before shutting down");
+    }
+    // Closing the agents' outboxes lets each socket send what is queued
+    // (the sessions' byes), then close; controllers' outboxes closed with
+    // their routes.
+    state.hub.close_all();
+    state.sockets.close();
+    if tokio::time::timeout(SOCKET_DRAIN_TIMEOUT, state.sockets.wait()).await.is_err() {
+        tracing::warn!("some sockets did not close in time");
+    }
+}
+
+/// How long a shutdown waits for sockets to send their last messages.
+const SOCKET_DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

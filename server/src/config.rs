@@ -91,6 +91,7 @@ impl SignallingConfig {
         crate::state::SessionTimings {
             reload_grace: std::time::Duration::from_secs(self.session_reload_grace_secs),
             request_timeout: std::time::Duration::from_secs(self.session_request_timeout_secs),
+            ..crate::state::SessionTimings::default()
         }
     }
 }

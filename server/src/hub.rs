@@ -55,9 +55,18 @@ impl Hub {
 
     /// Queues `message` for a connected agent; false if it is offline or
     /// not keeping up.
+    #[must_use = "a message that could not be queued should be logged"]
     pub fn send(&self, agent_id: &str, message: ServerToAgent) -> bool {
         let outbox = self.shared.lock().get(agent_id).map(|link| link.outbox.clone());
         outbox.is_some_and(|outbox| outbox.try_send(message).is_ok())
+    }
+}
+
+impl Hub {
+    /// Closes every agent's outbox: each socket sends what is queued, then
+    /// ends (the server is shutting down).
+    pub fn close_all(&self) {
+        self.shared.lock().clear();
     }
 }
 

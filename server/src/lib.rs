@@ -2,6 +2,7 @@
 //! log, and the built web app. `main.rs` wires it to a socket; everything
 //! else is here so tests can drive it without one.
 
+pub mod agent_link;
 pub mod agents;
 pub mod app;
 pub mod audit;
@@ -10,7 +11,6 @@ pub mod bootstrap;
 pub mod broker;
 pub mod broker_sessions;
 pub mod config;
-pub mod consent;
 pub mod db;
 pub mod error;
 pub mod extract;
@@ -22,6 +22,7 @@ pub mod relay;
 pub mod routes;
 pub mod secret;
 pub mod sessions;
+pub mod socket;
 pub mod state;
 pub mod store;
 pub mod users;

@@ -132,7 +132,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     println!("tether: listening on http://{address}");
-    let served = app::serve(listener, app::router(state, &config.web_dir), app::shutdown_signal()).await;
+    let router = app::router(state.clone(), &config.web_dir);
+    let served = app::serve(listener, router, app::end_sessions_on_shutdown(state, app::shutdown_signal())).await;
     if let Some((relay, _)) = relay {
         relay.stop().await.context("cannot stop the embedded TURN relay")?;
     }

@@ -1,19 +1,23 @@
-//! Live sessions' signalling routes: which agent and which technician each
-//! session joins, and the controller's outbox. The agent's outbox is in
-//! [`crate::hub::Hub`]. Signals are only relayed along a session's own
-//! route, so neither end can reach another session.
+//! Live sessions' routes: which agent and which technician each session
+//! joins, the controller's outbox, and the inbox of the task that drives
+//! the session's life (`crate::sessions::driver`). The agent's outbox is
+//! in [`crate::hub::Hub`]. Nothing here decides anything about a session:
+//! every event goes to its driver, and signals travel only along a
+//! session's own route, so neither end can reach another session.
 //!
 //! A route outlives its controller's connection: a reloaded page attaches
-//! again (see `routes::sessions` for the grace period), and the route
-//! remembers the highest offer number so the new page continues after it.
+//! again, and the route remembers the highest offer number so the new page
+//! continues after it. Dropping an [`Attachment`] tells the driver the
+//! controller left, whatever ended its socket.
 //!
 //! A std `Mutex` guards the map: never held across an `.await`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tether_shared::session_lifecycle::Event;
 use tether_shared::signal::ServerToController;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 const OUTBOX_CAPACITY: usize = 64;
 
@@ -34,32 +38,27 @@ struct Route {
     agent_id: String,
     technician_id: String,
     controller: Option<(u64, mpsc::Sender<ServerToController>)>,
-    /// The newest attachment ever made, attached or not.
-    last_attachment: Option<u64>,
-    phase: Phase,
     /// The highest negotiation id the controller has offered.
     last_negotiation: u64,
+    /// The session's driver.
+    driver: DriverInbox,
 }
 
-/// How far a session has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Opened; the target has not answered an offer yet.
-    Requested,
-    /// The target's user is being asked to accept, for `timeout_secs` at
-    /// most (policy: user acceptance); the target answers no offer before.
-    AwaitingUser { timeout_secs: u32 },
-    /// The target answered: the session is live.
-    Active,
+/// Where a session's events go, and how to learn that its driver is done.
+#[derive(Debug, Clone)]
+pub struct DriverInbox {
+    /// Unbounded: an end must never be lost to a full queue (drop guards
+    /// send from `Drop`); senders are the server's own socket tasks, each
+    /// handling one message at a time.
+    pub events: mpsc::UnboundedSender<Event>,
+    /// Becomes `true` (or closes) once the session is over.
+    pub done: watch::Receiver<bool>,
 }
 
 /// A live route, as seen before attaching to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteView {
     pub agent_id: String,
-    /// A controller attached before (this attachment is a re-attach).
-    pub attached_before: bool,
-    pub phase: Phase,
     pub last_negotiation: u64,
 }
 
@@ -72,13 +71,36 @@ pub enum AttachError {
     NotYours,
 }
 
-/// Keeps the controller attached while it lives.
+/// What became of a message for a controller.
+#[must_use = "a dropped message should be logged"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Queued,
+    /// No controller is attached (it will learn what it needs on attaching).
+    NoController,
+    /// The controller is not keeping up.
+    Full,
+    /// The session has no route (it ended).
+    NoRoute,
+}
+
+/// Keeps the controller attached while it lives; dropping it tells the
+/// session's driver this attachment left.
 #[derive(Debug)]
 pub struct Attachment {
-    /// Which attachment this is, for [`Relay::abandoned_by`].
+    /// Which attachment this is (they only grow).
     pub id: u64,
     shared: Arc<Shared>,
     session_id: String,
+}
+
+/// A live session, as the live-sessions list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveRoute {
+    pub session_id: String,
+    pub agent_id: String,
+    pub technician_id: String,
+    pub controller_attached: bool,
 }
 
 impl Relay {
@@ -86,15 +108,14 @@ impl Relay {
         self.shared.routes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Opens the route of a new session.
-    pub fn open(&self, session_id: &str, agent_id: &str, technician_id: &str) {
+    /// Opens the route of a new session driven through `driver`.
+    pub fn open(&self, session_id: &str, agent_id: &str, technician_id: &str, driver: DriverInbox) {
         let route = Route {
             agent_id: agent_id.to_owned(),
             technician_id: technician_id.to_owned(),
             controller: None,
-            last_attachment: None,
-            phase: Phase::Requested,
             last_negotiation: 0,
+            driver,
         };
         self.lock().insert(session_id.to_owned(), route);
     }
@@ -106,30 +127,7 @@ impl Relay {
         if route.technician_id != technician_id {
             return Err(AttachError::NotYours);
         }
-        Ok(RouteView {
-            agent_id: route.agent_id.clone(),
-            attached_before: route.last_attachment.is_some(),
-            phase: route.phase,
-            last_negotiation: route.last_negotiation,
-        })
-    }
-
-    /// The session's phase, if it is live.
-    pub fn phase(&self, session_id: &str) -> Option<Phase> {
-        self.lock().get(session_id).map(|route| route.phase)
-    }
-
-    /// Whether a controller ever attached to the live session.
-    pub fn ever_attached(&self, session_id: &str) -> bool {
-        self.lock().get(session_id).is_some_and(|route| route.last_attachment.is_some())
-    }
-
-    /// Whether `attachment` was the session's last controller and none has
-    /// attached since it left: the session is still waiting for it.
-    pub fn abandoned_by(&self, session_id: &str, attachment: u64) -> bool {
-        self.lock()
-            .get(session_id)
-            .is_some_and(|route| route.controller.is_none() && route.last_attachment == Some(attachment))
+        Ok(RouteView { agent_id: route.agent_id.clone(), last_negotiation: route.last_negotiation })
     }
 
     /// Notes an offer the controller sent (for the next page's numbering).
@@ -139,32 +137,37 @@ impl Relay {
         }
     }
 
-    /// The target asks its user: `Requested` → `AwaitingUser`; false (and
-    /// nothing changes) from any other phase or for another agent.
-    pub fn ask_user(&self, session_id: &str, agent_id: &str, timeout_secs: u32) -> bool {
-        self.move_phase(session_id, agent_id, |phase| phase == Phase::Requested, Phase::AwaitingUser { timeout_secs })
+    /// Hands `event` to the session's driver; false if the session is not
+    /// live.
+    #[must_use = "an event for a session that is gone should be logged"]
+    pub fn event(&self, session_id: &str, event: Event) -> bool {
+        let driver = self.lock().get(session_id).map(|route| route.driver.events.clone());
+        driver.is_some_and(|driver| driver.send(event).is_ok())
     }
 
-    /// The target's user accepted: back to `Requested`, the answer follows.
-    pub fn user_accepted(&self, session_id: &str, agent_id: &str) -> bool {
-        self.move_phase(session_id, agent_id, |phase| matches!(phase, Phase::AwaitingUser { .. }), Phase::Requested)
+    /// Hands `event` from agent `agent_id` to the driver of `session_id`,
+    /// only if that session is the agent's own.
+    #[must_use = "an event for another agent's session should be logged"]
+    pub fn from_agent(&self, session_id: &str, agent_id: &str, event: Event) -> bool {
+        let driver = self
+            .lock()
+            .get(session_id)
+            .filter(|route| route.agent_id == agent_id)
+            .map(|route| route.driver.events.clone());
+        driver.is_some_and(|driver| driver.send(event).is_ok())
     }
 
-    /// Moves `agent_id`'s session to `to` if its phase is one `from` accepts.
-    fn move_phase(&self, session_id: &str, agent_id: &str, from: impl Fn(Phase) -> bool, to: Phase) -> bool {
-        let mut routes = self.lock();
-        match routes.get_mut(session_id).filter(|route| route.agent_id == agent_id) {
-            Some(route) if from(route.phase) => {
-                route.phase = to;
-                true
+    /// Hands `event` to the session's driver and waits until the session
+    /// is over; returns at once if it is not live.
+    pub async fn end(&self, session_id: &str, event: Event) {
+        let driver = self.lock().get(session_id).map(|route| route.driver.clone());
+        if let Some(DriverInbox { events, mut done }) = driver {
+            if events.send(event).is_err() {
+                return;
             }
-            _ => false,
+            // An error means the driver is gone: over either way.
+            let _ = done.wait_for(|done| *done).await;
         }
-    }
-
-    /// Marks the session active; true the first time (the target answered).
-    pub fn answered(&self, session_id: &str, agent_id: &str) -> bool {
-        self.move_phase(session_id, agent_id, |phase| phase == Phase::Requested, Phase::Active)
     }
 
     /// Attaches the technician's controller; a second attachment of the same
@@ -179,55 +182,68 @@ impl Relay {
         if route.technician_id != technician_id {
             return Err(AttachError::NotYours);
         }
-        let id = self.shared.next_attachment.fetch_add(1, Ordering::Relaxed);
+        let id = self.shared.next_attachment.fetch_add(1, Ordering::Relaxed) + 1;
         let (outbox, inbox) = mpsc::channel(OUTBOX_CAPACITY);
         route.controller = Some((id, outbox));
-        route.last_attachment = Some(id);
         let attachment = Attachment { shared: Arc::clone(&self.shared), session_id: session_id.to_owned(), id };
         Ok((attachment, route.agent_id.clone(), inbox))
     }
 
-    /// Queues a message for the controller of `session_id`, if `agent_id`
-    /// is that session's agent and a controller is attached.
-    pub fn to_controller(&self, session_id: &str, agent_id: &str, message: ServerToController) -> bool {
-        let outbox = self
-            .lock()
-            .get(session_id)
-            .filter(|route| route.agent_id == agent_id)
-            .and_then(|route| route.controller.as_ref().map(|(_, outbox)| outbox.clone()));
-        outbox.is_some_and(|outbox| outbox.try_send(message).is_ok())
-    }
-
-    /// Whether `session_id` is live and joins `agent_id`.
-    pub fn is_agents(&self, session_id: &str, agent_id: &str) -> bool {
-        self.lock().get(session_id).is_some_and(|route| route.agent_id == agent_id)
-    }
-
-    /// Closes a route, telling its controller why; false if it was not open.
-    pub fn close(&self, session_id: &str, reason: &str) -> bool {
-        let Some(route) = self.lock().remove(session_id) else {
-            return false;
+    /// Queues a message for the controller of `session_id`.
+    pub fn to_controller(&self, session_id: &str, message: ServerToController) -> Delivery {
+        let routes = self.lock();
+        let Some(route) = routes.get(session_id) else {
+            return Delivery::NoRoute;
         };
-        if let Some((_, outbox)) = route.controller {
-            let _ = outbox.try_send(ServerToController::Ended { reason: reason.to_owned() });
+        match &route.controller {
+            None => Delivery::NoController,
+            Some((_, outbox)) => match outbox.try_send(message) {
+                Ok(()) => Delivery::Queued,
+                Err(_) => Delivery::Full,
+            },
         }
-        true
+    }
+
+    /// Closes a route (its driver is done); the controller's outbox closes
+    /// once what was queued is read.
+    pub fn close(&self, session_id: &str) -> bool {
+        self.lock().remove(session_id).is_some()
     }
 
     /// The live sessions of an agent.
     pub fn sessions_of_agent(&self, agent_id: &str) -> Vec<String> {
         self.lock().iter().filter(|(_, route)| route.agent_id == agent_id).map(|(id, _)| id.clone()).collect()
     }
+
+    /// The live sessions of a technician.
+    pub fn sessions_of_technician(&self, technician_id: &str) -> Vec<String> {
+        self.lock().iter().filter(|(_, route)| route.technician_id == technician_id).map(|(id, _)| id.clone()).collect()
+    }
+
+    /// Every live session.
+    pub fn live(&self) -> Vec<LiveRoute> {
+        self.lock()
+            .iter()
+            .map(|(id, route)| LiveRoute {
+                session_id: id.clone(),
+                agent_id: route.agent_id.clone(),
+                technician_id: route.technician_id.clone(),
+                controller_attached: route.controller.is_some(),
+            })
+            .collect()
+    }
 }
 
 impl Drop for Attachment {
     fn drop(&mut self) {
         let mut routes = self.shared.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(route) = routes.get_mut(&self.session_id)
-            && route.controller.as_ref().is_some_and(|(id, _)| *id == self.id)
-        {
+        let Some(route) = routes.get_mut(&self.session_id) else { return };
+        if route.controller.as_ref().is_some_and(|(id, _)| *id == self.id) {
             route.controller = None;
         }
+        // The driver ignores a stale attachment; a closed inbox means the
+        // session is over already.
+        let _ = route.driver.events.send(Event::ControllerLeft { attachment: self.id });
     }
 }
 
@@ -235,60 +251,66 @@ impl Drop for Attachment {
 mod tests {
     use super::*;
 
-    #[test]
-    fn routes_remember_attachments_answers_and_offers() {
-        let relay = Relay::default();
-        relay.open("s1", "agent-1", "tech-1");
-        assert_eq!(relay.phase("s1"), Some(Phase::Requested));
-        assert!(!relay.ever_attached("s1"));
-        let (first, _, _inbox) = relay.attach_controller("s1", "tech-1").expect("attach");
-        relay.offered("s1", 3);
-        relay.offered("s1", 2);
-        assert!(!relay.answered("s1", "agent-2"), "only the session's agent answers");
-        assert!(relay.answered("s1", "agent-1"));
-        assert!(!relay.answered("s1", "agent-1"), "once");
-        let first_id = first.id;
-        assert!(!relay.abandoned_by("s1", first_id), "still attached");
-        drop(first);
-        assert!(relay.abandoned_by("s1", first_id));
-        let view = relay.view("s1", "tech-1").expect("view");
-        assert_eq!(
-            view,
-            RouteView { agent_id: "agent-1".into(), attached_before: true, phase: Phase::Active, last_negotiation: 3 }
-        );
-        let (_second, _, _inbox) = relay.attach_controller("s1", "tech-1").expect("re-attach");
-        assert!(!relay.abandoned_by("s1", first_id), "a newer controller took over");
+    fn driver() -> (DriverInbox, mpsc::UnboundedReceiver<Event>, watch::Sender<bool>) {
+        let (events, inbox) = mpsc::unbounded_channel();
+        let (done_sender, done) = watch::channel(false);
+        (DriverInbox { events, done }, inbox, done_sender)
     }
 
     #[test]
-    fn a_session_waits_for_its_user_before_it_can_become_active() {
+    fn routes_remember_offers_and_tell_the_driver_when_a_controller_leaves() {
         let relay = Relay::default();
-        relay.open("s1", "agent-1", "tech-1");
-        assert!(!relay.user_accepted("s1", "agent-1"), "nobody was asked");
-        assert!(!relay.ask_user("s1", "agent-2", 60), "only the session's agent asks");
-        assert!(relay.ask_user("s1", "agent-1", 60));
-        assert_eq!(relay.phase("s1"), Some(Phase::AwaitingUser { timeout_secs: 60 }));
-        assert!(!relay.ask_user("s1", "agent-1", 60), "one question at a time");
-        assert!(!relay.answered("s1", "agent-1"), "no answer to an offer before the user accepts");
-        assert!(relay.user_accepted("s1", "agent-1"));
-        assert!(relay.answered("s1", "agent-1"));
-        assert!(!relay.ask_user("s1", "agent-1", 60), "an active session asks nobody");
+        let (inbox, mut events, _done) = driver();
+        relay.open("s1", "agent-1", "tech-1", inbox);
+        let (first, _, _outbox) = relay.attach_controller("s1", "tech-1").expect("attach");
+        relay.offered("s1", 3);
+        relay.offered("s1", 2);
+        let first_id = first.id;
+        drop(first);
+        assert_eq!(events.try_recv().ok(), Some(Event::ControllerLeft { attachment: first_id }));
+        let view = relay.view("s1", "tech-1").expect("view");
+        assert_eq!(view, RouteView { agent_id: "agent-1".into(), last_negotiation: 3 });
+        let (second, _, _outbox) = relay.attach_controller("s1", "tech-1").expect("re-attach");
+        assert!(second.id > first_id, "attachment ids grow");
     }
 
     #[tokio::test]
-    async fn signals_only_follow_their_own_route() {
+    async fn events_and_signals_only_follow_their_own_route() {
         let relay = Relay::default();
-        relay.open("s1", "agent-1", "tech-1");
+        let (inbox, mut events, _done) = driver();
+        relay.open("s1", "agent-1", "tech-1", inbox);
         assert_eq!(relay.attach_controller("s1", "tech-2").err(), Some(AttachError::NotYours));
         assert_eq!(relay.attach_controller("s9", "tech-1").err(), Some(AttachError::NotFound));
-        let (_attachment, agent, mut inbox) = relay.attach_controller("s1", "tech-1").expect("attach");
+        assert!(!relay.from_agent("s1", "agent-2", Event::TargetGone), "another agent's session");
+        assert!(relay.from_agent("s1", "agent-1", Event::TargetGone));
+        assert_eq!(events.recv().await, Some(Event::TargetGone));
+        assert_eq!(
+            relay.to_controller("s1", ServerToController::Error { message: "x".into() }),
+            Delivery::NoController
+        );
+        let (_attachment, agent, mut outbox) = relay.attach_controller("s1", "tech-1").expect("attach");
         assert_eq!(agent, "agent-1");
-        assert!(!relay.to_controller("s1", "agent-2", ServerToController::Error { message: "x".into() }));
-        assert!(relay.to_controller("s1", "agent-1", ServerToController::Error { message: "y".into() }));
-        assert_eq!(inbox.recv().await, Some(ServerToController::Error { message: "y".into() }));
+        assert_eq!(relay.to_controller("s1", ServerToController::Error { message: "y".into() }), Delivery::Queued);
+        assert_eq!(outbox.recv().await, Some(ServerToController::Error { message: "y".into() }));
         assert_eq!(relay.sessions_of_agent("agent-1"), vec!["s1".to_owned()]);
-        assert!(relay.close("s1", "bye"));
-        assert_eq!(inbox.recv().await, Some(ServerToController::Ended { reason: "bye".into() }));
-        assert!(!relay.close("s1", "again"));
+        assert_eq!(relay.sessions_of_technician("tech-1"), vec!["s1".to_owned()]);
+        assert!(relay.close("s1"));
+        assert_eq!(outbox.recv().await, None, "the outbox closes with the route");
+        assert!(!relay.event("s1", Event::Tick));
+        assert_eq!(relay.to_controller("s1", ServerToController::Error { message: "z".into() }), Delivery::NoRoute);
+    }
+
+    #[tokio::test]
+    async fn ending_waits_for_the_driver() {
+        let relay = Relay::default();
+        let (inbox, mut events, done) = driver();
+        relay.open("s1", "agent-1", "tech-1", inbox);
+        let driver = tokio::spawn(async move {
+            let event = events.recv().await;
+            done.send_replace(true);
+            event
+        });
+        relay.end("s1", Event::ServerStopping).await;
+        assert_eq!(driver.await.ok().flatten(), Some(Event::ServerStopping));
     }
 }

@@ -4,7 +4,6 @@ use crate::auth::rate_limit::{LoginLimits, LoginThrottle};
 use crate::auth::tokens::TokenKeys;
 use crate::store::Store;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Cheap-to-clone application state, passed to handlers with `with_state`.
 #[derive(Debug, Clone)]
@@ -29,6 +28,9 @@ pub struct AppState {
     pub brokers: crate::broker::Brokers,
     /// Connection codes: their key, policy and redemption throttle.
     pub broker_sessions: crate::broker_sessions::BrokerSessions,
+    /// Every open WebSocket (agents, targets, controllers), so a shutdown
+    /// can wait for them to deliver their last messages.
+    pub sockets: tokio_util::task::TaskTracker,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             secure_cookies,
             brokers: crate::broker::Brokers::new(crate::broker::BrokerSettings::ephemeral()?, added_brokers)?,
             broker_sessions: crate::broker_sessions::BrokerSessions::default(),
+            sockets: tokio_util::task::TaskTracker::new(),
         })
     }
 }
@@ -88,19 +91,5 @@ impl AppState {
     }
 }
 
-/// How long a session waits for its two ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionTimings {
-    /// A session whose controller disconnected (without a `bye`) ends
-    /// after this long unless the technician re-attaches.
-    pub reload_grace: Duration,
-    /// A session still `requested` (no controller, or no answer from the
-    /// target) this long after it was opened ends.
-    pub request_timeout: Duration,
-}
-
-impl Default for SessionTimings {
-    fn default() -> Self {
-        Self { reload_grace: Duration::from_secs(30), request_timeout: Duration::from_secs(60) }
-    }
-}
+/// How long a session waits for its ends: the session machine's timings.
+pub use tether_shared::session_lifecycle::Timings as SessionTimings;

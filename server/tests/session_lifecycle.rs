@@ -18,7 +18,7 @@ use tether_server::state::{AppState, SessionTimings};
 use tether_server::{app, sessions};
 
 fn timings(reload_grace: Duration, request_timeout: Duration) -> SessionTimings {
-    SessionTimings { reload_grace, request_timeout }
+    SessionTimings { reload_grace, request_timeout, ..SessionTimings::default() }
 }
 
 const LONG: Duration = Duration::from_secs(600);

@@ -180,7 +180,7 @@ async fn consent_steps_out_of_place_change_nothing() {
         consent(&mut r.target, &r.session_id, json!({ "step": "asking", "timeout_secs": 30 })).await;
         eventually_status(&app, &tech, &r.id, "awaiting_acceptance").await;
         assert_eq!(code_status(&app, &other, &theirs.id).await, "target_connected", "another session is untouched");
-        assert_eq!(session_row(&app, &r.session_id).await.0, "requested");
+        assert_eq!(session_row(&app, &r.session_id).await.0, "asking");
         // Only the good question was audited (with its code event).
         assert_eq!(app.audit_len().await, before + 2);
     })

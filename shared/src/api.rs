@@ -176,6 +176,49 @@ pub struct SessionView {
     pub created_at: i64,
 }
 
+/// `GET /api/sessions` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionListQuery {
+    /// Only sessions that have not ended.
+    #[serde(default)]
+    pub live: bool,
+}
+
+/// A session in a list: the technician's Sessions page, the
+/// administrator's live sessions (`GET /api/sessions`, `?live=true`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: String,
+    /// The technician's display name.
+    pub technician: String,
+    /// The computer: an enrolled computer's host name, or the host name a
+    /// broker session's target gave.
+    pub computer: String,
+    /// The person at the computer, when known (the user the agent runs as).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    /// `enrolled` (from the Targets list) or `code` (a connection code).
+    pub kind: String,
+    /// `requested`, `asking`, `accepted`, `active` or `ended`.
+    pub state: String,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<String>,
+    /// Who ended it (a username, `system`, or the target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<String>,
+    /// For a live session: how it is connected — `host:port` of its broker
+    /// (TURN relay), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker: Option<String>,
+    /// For a live session: whether the technician's controller is attached.
+    #[serde(default)]
+    pub controller_attached: bool,
+}
+
 /// `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {

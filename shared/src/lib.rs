@@ -13,6 +13,7 @@ pub mod control;
 pub mod input;
 pub mod policy;
 pub mod role;
+pub mod session_lifecycle;
 pub mod signal;
 pub mod validate;
 

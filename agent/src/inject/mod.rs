@@ -1,9 +1,14 @@
 //! Input injection: decoded [`InputEvent`]s become pointer moves, button,
 //! wheel and key presses on this desktop through enigo. [`Held`] remembers
 //! what the controller holds down, so `release_all` (and the end of a
-//! session) leaves nothing pressed.
+//! session) leaves nothing pressed. The queue to the injecting thread is
+//! bounded, and every event is checked against the session's [`InputGate`]
+//! just before it is performed: nothing queued runs after the session ends.
 
+mod gate;
 pub mod keymap;
+
+pub use gate::InputGate;
 
 use anyhow::Context;
 use enigo::{Axis, Coordinate, Direction, Enigo, Keyboard, Mouse, Settings};
@@ -77,22 +82,36 @@ impl Held {
 /// Dropping it releases whatever is still held and ends the thread.
 #[derive(Debug)]
 pub struct Injector {
-    events: std::sync::mpsc::Sender<InputEvent>,
+    events: std::sync::mpsc::SyncSender<InputEvent>,
+}
+
+/// Events queued for the injecting thread before more are dropped: a
+/// controller cannot pile up input to be typed later.
+pub const INPUT_QUEUE: usize = 256;
+
+/// Why an event was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InjectError {
+    #[error("too much input is waiting; dropping an event")]
+    Full,
+    #[error("the input thread has stopped")]
+    Stopped,
 }
 
 impl Injector {
-    /// Connects to the X `display` (or `$DISPLAY`).
-    pub async fn start(display: Option<String>) -> anyhow::Result<Self> {
-        let (events, receiver) = std::sync::mpsc::channel();
+    /// Connects to the X `display` (or `$DISPLAY`); events pass while
+    /// `gate` is open.
+    pub async fn start(display: Option<String>, gate: InputGate) -> anyhow::Result<Self> {
+        let (events, receiver) = std::sync::mpsc::sync_channel(INPUT_QUEUE);
         let (ready, started) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name("tether-input".into())
             .spawn(move || {
                 let settings = Settings { x11_display: display, ..Settings::default() };
                 match Enigo::new(&settings) {
-                    Ok(enigo) => {
+                    Ok(mut enigo) => {
                         if ready.send(Ok(())).is_ok() {
-                            serve(enigo, &receiver);
+                            serve(&mut enigo, &receiver, &gate);
                         }
                     }
                     Err(err) => {
@@ -106,23 +125,47 @@ impl Injector {
         Ok(Self { events })
     }
 
-    /// Queues `event`; fails only when the input thread has stopped.
-    pub fn inject(&self, event: InputEvent) -> anyhow::Result<()> {
-        self.events.send(event).map_err(|_| anyhow::anyhow!("the input thread has stopped"))
+    /// Queues `event` without waiting.
+    pub fn inject(&self, event: InputEvent) -> Result<(), InjectError> {
+        self.events.try_send(event).map_err(|err| match err {
+            std::sync::mpsc::TrySendError::Full(_) => InjectError::Full,
+            std::sync::mpsc::TrySendError::Disconnected(_) => InjectError::Stopped,
+        })
     }
 }
 
-fn serve(mut enigo: Enigo, events: &std::sync::mpsc::Receiver<InputEvent>) {
+/// Somewhere input actions happen: the desktop (enigo), or a test's record.
+pub trait Perform {
+    fn perform(&mut self, action: &Action) -> anyhow::Result<()>;
+}
+
+impl Perform for Enigo {
+    fn perform(&mut self, action: &Action) -> anyhow::Result<()> {
+        perform(self, action)
+    }
+}
+
+/// The injecting thread's loop: each event, if the gate is still open when
+/// its turn comes, then whatever is still held is released.
+pub fn serve(target: &mut impl Perform, events: &std::sync::mpsc::Receiver<InputEvent>, gate: &InputGate) {
     let mut held = Held::default();
+    let mut dropped = 0_usize;
     for event in events {
+        if !gate.is_open() {
+            dropped += 1;
+            continue;
+        }
         for action in held.plan(event) {
-            if let Err(err) = perform(&mut enigo, &action) {
+            if let Err(err) = target.perform(&action) {
                 tracing::warn!(?action, error = %err, "cannot inject input");
             }
         }
     }
+    if dropped > 0 {
+        tracing::info!(dropped, "dropped input that was still queued when the session stopped allowing it");
+    }
     for action in held.release_all() {
-        if let Err(err) = perform(&mut enigo, &action) {
+        if let Err(err) = target.perform(&action) {
             tracing::warn!(?action, error = %err, "cannot release input at the end of the session");
         }
     }
@@ -163,6 +206,37 @@ mod tests {
 
     fn key(key: Key, down: bool) -> Action {
         Action::Key { key, down }
+    }
+
+    /// Records what would have been performed; the session ends (its gate
+    /// closes) as soon as the first action has run.
+    struct EndsAfterFirst {
+        gate: InputGate,
+        performed: Vec<Action>,
+    }
+
+    impl Perform for EndsAfterFirst {
+        fn perform(&mut self, action: &Action) -> anyhow::Result<()> {
+            self.performed.push(action.clone());
+            self.gate.close();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn nothing_queued_runs_once_the_gate_closes_but_held_keys_are_released() {
+        let (events, receiver) = std::sync::mpsc::sync_channel(INPUT_QUEUE);
+        let queue = |event| events.try_send(event).is_ok();
+        assert!(queue(InputEvent::Key { key: Key::ShiftLeft, down: true }));
+        for _ in 1..INPUT_QUEUE {
+            assert!(queue(InputEvent::Text { text: "a".into() }));
+        }
+        assert!(!queue(InputEvent::Text { text: "a".into() }), "the queue is bounded");
+        drop(events);
+        let gate = InputGate::open();
+        let mut desktop = EndsAfterFirst { gate: gate.clone(), performed: Vec::new() };
+        serve(&mut desktop, &receiver, &gate);
+        assert_eq!(desktop.performed, vec![key(Key::ShiftLeft, true), key(Key::ShiftLeft, false)]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::control;
 use super::media::{ScreenSizeCell, StreamControls};
-use crate::inject::Injector;
+use crate::inject::{InjectError, Injector, InputGate};
 use std::sync::Arc;
 use tether_shared::input::decode_input;
 use tokio::task::JoinHandle;
@@ -21,6 +21,7 @@ pub async fn serve(
     channel: Arc<dyn DataChannel>,
     controls: StreamControls,
     display: Option<String>,
+    gate: InputGate,
 ) -> Option<JoinHandle<()>> {
     let label = match channel.label().await {
         Ok(label) => label,
@@ -30,7 +31,7 @@ pub async fn serve(
         }
     };
     match label.as_str() {
-        INPUT => Some(tokio::spawn(serve_input(channel, controls.screen().clone(), display))),
+        INPUT => Some(tokio::spawn(serve_input(channel, controls.screen().clone(), display, gate))),
         CONTROL => Some(tokio::spawn(control::serve(channel, controls, display))),
         other => {
             tracing::warn!(label = other, "closing an unknown data channel");
@@ -42,8 +43,8 @@ pub async fn serve(
     }
 }
 
-async fn serve_input(channel: Arc<dyn DataChannel>, screen: ScreenSizeCell, display: Option<String>) {
-    let injector = match Injector::start(display).await {
+async fn serve_input(channel: Arc<dyn DataChannel>, screen: ScreenSizeCell, display: Option<String>, gate: InputGate) {
+    let injector = match Injector::start(display, gate).await {
         Ok(injector) => Some(injector),
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "remote input is unavailable in this session");
@@ -58,13 +59,11 @@ async fn serve_input(channel: Arc<dyn DataChannel>, screen: ScreenSizeCell, disp
                     continue;
                 };
                 match decode_input(&message.data, size) {
-                    Ok(input) => {
-                        if let Some(injector) = &injector
-                            && let Err(err) = injector.inject(input)
-                        {
-                            tracing::error!(error = %err, "cannot inject input");
-                        }
-                    }
+                    Ok(input) => match injector.as_ref().map(|injector| injector.inject(input)) {
+                        None | Some(Ok(())) => {}
+                        Some(Err(err @ InjectError::Full)) => tracing::warn!(error = %err, "dropping input"),
+                        Some(Err(err @ InjectError::Stopped)) => tracing::error!(error = %err, "cannot inject input"),
+                    },
                     Err(reason) => tracing::warn!(%reason, "dropping an input message"),
                 }
             }

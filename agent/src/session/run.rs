@@ -16,6 +16,7 @@ use super::media::{self, Stream, StreamControls, StreamTarget};
 use super::negotiation::{self, Negotiation};
 use super::peer::{self, Peer, PeerEvent};
 use super::{SessionConfig, SessionEvent, channels};
+use crate::inject::InputGate;
 use anyhow::Context;
 use tether_shared::signal::{IceServer, Signal, dtls_fingerprint};
 use tokio::sync::{mpsc, oneshot};
@@ -92,6 +93,8 @@ struct Live {
     /// offers (and connects) again by then.
     rejoin_by: Option<Instant>,
     stream_controls: StreamControls,
+    /// Closed first thing when the session ends: queued input is dropped.
+    input_gate: InputGate,
 }
 
 /// Runs a session until it ends; `signals` closing means it was dropped.
@@ -126,6 +129,7 @@ pub(super) async fn run(
         last_negotiation: 0,
         rejoin_by: None,
         stream_controls,
+        input_gate: InputGate::open(),
     };
     let end = live.run(signals).await;
     live.teardown(end).await;
@@ -283,7 +287,8 @@ impl Live {
             PeerEvent::State(state) => return self.on_state(state).await,
             PeerEvent::DataChannel(channel) => {
                 let display = self.config.display.clone();
-                if let Some(task) = channels::serve(channel, self.stream_controls.clone(), display).await {
+                let gate = self.input_gate.clone();
+                if let Some(task) = channels::serve(channel, self.stream_controls.clone(), display, gate).await {
                     current.channels.push(task);
                 }
             }
@@ -345,6 +350,7 @@ impl Live {
     }
 
     async fn teardown(mut self, end: End) {
+        self.input_gate.close();
         tracing::info!(session = %self.id, ?end, "session ending");
         if let Some(current) = self.current.take() {
             current.close(&self.id).await;

@@ -178,6 +178,12 @@ impl Brokers {
         Ok(Some((server, address_of(entry.broker.urls()))))
     }
 
+    /// `host:port` of the broker live session `session_id` uses, if any.
+    pub fn address_for(&self, session_id: &str) -> Option<String> {
+        let id = self.inner.assignments.lock().unwrap_or_else(PoisonError::into_inner).get(session_id).cloned()?;
+        self.all().into_iter().find(|entry| entry.id == id).map(|entry| address_of(entry.broker.urls()))
+    }
+
     /// Forgets `session_id`'s broker once the session ended.
     pub fn release(&self, session_id: &str) {
         self.inner.assignments.lock().unwrap_or_else(PoisonError::into_inner).remove(session_id);

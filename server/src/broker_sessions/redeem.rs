@@ -87,12 +87,12 @@ pub async fn redeem(
     let Some(mut record) = record::load_by(&mut tx, Key::NewestWithCode, &key.hash(code)).await? else {
         return Err(wrong_code(state, tx, code, &claimed, &label, now).await?);
     };
-    let owner: Option<(String, Option<i64>)> =
-        sqlx::query_as("SELECT display_name, disabled_at FROM users WHERE id = $1")
+    let owner: Option<(String, String, Option<i64>)> =
+        sqlx::query_as("SELECT username, display_name, disabled_at FROM users WHERE id = $1")
             .bind(&record.owner_id)
             .fetch_optional(tx.conn())
             .await?;
-    let Some((technician, None)) = owner else {
+    let Some((technician_username, technician, None)) = owner else {
         record_failure(&mut tx, Some(&record.id), &claimed, &label, redeem_error::NOT_AUTHORISED, now).await?;
         tx.commit().await?;
         let message = "the technician who issued this code can no longer open sessions";
@@ -117,8 +117,12 @@ pub async fn redeem(
     }
     let response = open_session(state, &mut tx, &mut record, &request, &technician, &claimed, &label, now).await?;
     tx.commit().await?;
-    state.relay.open(&response.session_id, &hub_id(&response.session_id), &record.owner_id);
-    sessions::watch_request(state.clone(), response.session_id.clone());
+    let ends = sessions::Ends {
+        session_id: response.session_id.clone(),
+        target: hub_id(&response.session_id),
+        technician: Actor::user(&record.owner_id, &technician_username),
+    };
+    sessions::open(state, ends, &record.owner_id);
     Ok(response)
 }
 

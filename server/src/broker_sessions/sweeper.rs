@@ -9,6 +9,7 @@ use crate::state::AppState;
 use crate::store::now_ms;
 use std::time::Duration;
 use tether_shared::connection_code::{CodeState, Event};
+use tether_shared::session_lifecycle::Party;
 
 /// How often the sweeper looks for codes past their deadline.
 pub const SWEEP_EVERY: Duration = Duration::from_millis(500);
@@ -49,8 +50,8 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
             && record.lifecycle.state() == CodeState::Expired
             && let Some(session_id) = &record.session_id
         {
-            let reason = "the session did not start in time";
-            sessions::end(state, session_id, Actor::system(), reason, true).await?;
+            let reason = "the session did not start in time".to_owned();
+            sessions::revoke(state, session_id, Party::System, reason).await;
         }
     }
     Ok(due.len())

@@ -12,6 +12,7 @@ use crate::store::{WriteTx, now_ms};
 use serde_json::json;
 use tether_shared::broker::BrokerSessionView;
 use tether_shared::connection_code::{CodeLifecycle, CodeState, ConnectionCode, Event, Refusal};
+use tether_shared::session_lifecycle::Party;
 
 /// Codes drawn before giving up on finding one that no live code has.
 const MAX_DRAWS: usize = 16;
@@ -153,8 +154,8 @@ pub async fn act(state: &AppState, id: &str, owner: &Owner, action: Action) -> R
     if action == Action::Cancel
         && let Some(session_id) = &record.session_id
     {
-        let reason = "the technician cancelled the connection";
-        sessions::end(state, session_id, owner.actor(), reason, true).await?;
+        let reason = "the technician cancelled the connection".to_owned();
+        sessions::revoke(state, session_id, Party::Technician, reason).await;
     }
     Ok(view(&record, made.map(|code| (code, owner.base_url.as_deref())), now))
 }

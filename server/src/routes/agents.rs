@@ -2,13 +2,14 @@
 //! (`/api/agent/ws`, authenticated by the agent credential), and the
 //! technician's target list (`GET /api/targets`).
 
+use crate::agent_link::{self, AgentLink, HELLO_TIMEOUT, Inbound, TargetGuard, text};
 use crate::agents;
 use crate::audit::{self, Actor, Event};
 use crate::auth::AuthUser;
 use crate::auth::extractor::Source;
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
-use crate::sessions;
+use crate::socket;
 use crate::state::AppState;
 use crate::store::now_ms;
 use axum::extract::State;
@@ -18,16 +19,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
-use std::time::Duration;
 use tether_shared::Role;
 use tether_shared::agent::{EnrollRequest, EnrollResponse, TargetView};
-use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, ServerToController, Signal};
-use tokio::sync::mpsc;
-
-/// How long a new connection may take to say hello.
-pub(crate) const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// Malformed messages tolerated on one connection before it is closed.
-const MAX_BAD_MESSAGES: u32 = 20;
+use tether_shared::signal::{AgentToServer, ServerToAgent};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -70,21 +64,13 @@ async fn connect(State(state): State<AppState>, headers: HeaderMap, upgrade: Web
     let agent_id = agents::authenticate(state.store.pool(), credential)
         .await?
         .ok_or_else(|| HttpError::Unauthorized { code: "unknown_agent", message: "unknown or revoked agent".into() })?;
-    Ok(upgrade.max_message_size(MAX_SIGNAL_MESSAGE_BYTES).max_frame_size(MAX_SIGNAL_MESSAGE_BYTES).on_upgrade(
-        move |socket| async move {
-            if let Err(err) = run_agent_socket(state, agent_id.clone(), socket).await {
-                tracing::info!(%agent_id, error = %err, "agent connection ended");
-            }
-        },
-    ))
-}
-
-pub(crate) fn text(message: &ServerToAgent) -> Message {
-    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+    let peer = format!("agent {agent_id}");
+    Ok(socket::accept(&state.clone(), upgrade, peer, move |socket| run_agent_socket(state, agent_id, socket)))
 }
 
 /// Drives one agent connection: hello, then messages both ways until
 /// either side closes or a newer connection of the same agent takes over.
+/// However it ends, the agent's sessions end with it ([`TargetGuard`]).
 async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSocket) -> anyhow::Result<()> {
     let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
     let info = match first {
@@ -107,6 +93,7 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     }
     agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
     let (_presence, outbox) = state.hub.attach(&agent_id);
+    let _sessions_end_with_the_socket = TargetGuard::new(&state.relay, &agent_id);
     tracing::info!(%agent_id, hostname = %info.hostname, "agent online");
     socket.send(text(&ServerToAgent::Welcome { agent_id: agent_id.clone() })).await?;
 
@@ -117,10 +104,10 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
                 agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
             }
             Inbound::Message(AgentToServer::Signal { session_id, signal }) => {
-                relay_from_agent(&state, &agent_id, session_id, signal).await?;
+                agent_link::to_session(&state.relay, &agent_id, &session_id, agent_link::signal_event(signal));
             }
             Inbound::Message(AgentToServer::Consent { session_id, step }) => {
-                crate::consent::on_step(&state, &agent_id, &session_id, step).await?;
+                agent_link::to_session(&state.relay, &agent_id, &session_id, agent_link::consent_event(step));
             }
             Inbound::Message(AgentToServer::Hello { .. }) => {
                 if let Some(err) = link.malformed().await? {
@@ -132,114 +119,7 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     };
     agents::record_seen(state.store.pool(), &agent_id, None, now_ms()).await?;
     tracing::info!(%agent_id, "agent offline");
-    for session_id in state.relay.sessions_of_agent(&agent_id) {
-        sessions::end(&state, &session_id, agent_actor(&agent_id), "the target disconnected", false).await?;
-    }
     result
-}
-
-/// What an agent socket brought next, once [`AgentLink::next`] has done the
-/// socket's chores (outbox forwarding, pings, binary and unparsable messages).
-pub(crate) enum Inbound {
-    /// A parsed message for the caller to act on.
-    Message(AgentToServer),
-    /// The socket ended: closed, replaced by a newer connection (`Ok`), or
-    /// broken or too noisy (`Err`).
-    Closed(anyhow::Result<()>),
-}
-
-/// One agent socket after its hello, shared by enrolled agents and broker
-/// targets: forwards the hub's outbox and yields what the agent sends.
-pub(crate) struct AgentLink<'a> {
-    socket: WebSocket,
-    outbox: mpsc::Receiver<ServerToAgent>,
-    /// Who is on the other end, for the log.
-    peer: &'a str,
-    bad_messages: u32,
-}
-
-impl<'a> AgentLink<'a> {
-    pub(crate) fn new(socket: WebSocket, outbox: mpsc::Receiver<ServerToAgent>, peer: &'a str) -> Self {
-        Self { socket, outbox, peer, bad_messages: 0 }
-    }
-
-    /// Waits for the next parsed message or the end of the socket; a send
-    /// that fails is an `Err`.
-    pub(crate) async fn next(&mut self) -> anyhow::Result<Inbound> {
-        loop {
-            tokio::select! {
-                inbound = self.socket.recv() => match inbound {
-                    Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
-                        Ok(message) => return Ok(Inbound::Message(message)),
-                        Err(_) => {
-                            if let Some(err) = self.malformed().await? {
-                                return Ok(Inbound::Closed(Err(err)));
-                            }
-                        }
-                    },
-                    Some(Ok(Message::Binary(_))) => {
-                        self.send(&ServerToAgent::Error { message: "binary messages are not used".into() }).await?;
-                    }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | None => return Ok(Inbound::Closed(Ok(()))),
-                    Some(Err(err)) => return Ok(Inbound::Closed(Err(err.into()))),
-                },
-                outbound = self.outbox.recv() => match outbound {
-                    Some(message) => self.send(&message).await?,
-                    None => return Ok(Inbound::Closed(Ok(()))), // replaced by a newer connection
-                },
-            }
-        }
-    }
-
-    /// Counts a malformed message and tells the agent so; past
-    /// [`MAX_BAD_MESSAGES`] returns the error to close the socket with.
-    pub(crate) async fn malformed(&mut self) -> anyhow::Result<Option<anyhow::Error>> {
-        self.bad_messages += 1;
-        tracing::warn!(peer = %self.peer, "malformed message from agent");
-        if self.bad_messages > MAX_BAD_MESSAGES {
-            return Ok(Some(anyhow::anyhow!("too many malformed messages")));
-        }
-        self.send(&ServerToAgent::Error { message: "malformed message".into() }).await?;
-        Ok(None)
-    }
-
-    async fn send(&mut self, message: &ServerToAgent) -> anyhow::Result<()> {
-        Ok(self.socket.send(text(message)).await?)
-    }
-}
-
-pub(crate) fn agent_actor(agent_id: &str) -> Actor {
-    Actor { id: None, name: format!("agent:{agent_id}") }
-}
-
-/// Passes a signal from an agent to the controller of one of its sessions;
-/// a `bye` ends the session.
-pub(crate) async fn relay_from_agent(
-    state: &AppState,
-    agent_id: &str,
-    session_id: String,
-    signal: Signal,
-) -> anyhow::Result<()> {
-    if !state.relay.is_agents(&session_id, agent_id) {
-        tracing::warn!(%agent_id, %session_id, "agent signalled a session that is not its own");
-        return Ok(());
-    }
-    if let Signal::Bye { reason } = signal {
-        return sessions::end(
-            state,
-            &session_id,
-            agent_actor(agent_id),
-            &format!("the target ended it: {reason}"),
-            false,
-        )
-        .await;
-    }
-    if matches!(signal, Signal::Answer { .. }) && state.relay.answered(&session_id, agent_id) {
-        sessions::activate(state, &session_id, agent_actor(agent_id)).await?;
-    }
-    state.relay.to_controller(&session_id, agent_id, ServerToController::Signal { signal });
-    Ok(())
 }
 
 async fn targets(State(state): State<AppState>, auth: AuthUser) -> HttpResult<Json<Vec<TargetView>>> {

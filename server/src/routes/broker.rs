@@ -7,14 +7,13 @@
 //! `broker_sessions::hub_id(session)`, and signals go through the same
 //! `relay_from_agent` as an enrolled agent's.
 
-use crate::audit::Actor;
+use crate::agent_link::{self, AgentLink, HELLO_TIMEOUT, Inbound, TargetGuard, text};
 use crate::auth::extractor::Source;
 use crate::broker_sessions::{self, redeem::Failure};
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
-use crate::routes::agents::{AgentLink, HELLO_TIMEOUT, Inbound, agent_actor, relay_from_agent, text};
 use crate::secret;
-use crate::sessions;
+use crate::socket;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -24,7 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tether_shared::api::ApiError;
 use tether_shared::broker::{RedeemCodeRequest, RedeemCodeResponse};
-use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent};
+use tether_shared::signal::{AgentToServer, ServerToAgent};
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -89,13 +88,8 @@ async fn connect(State(state): State<AppState>, headers: HeaderMap, upgrade: Web
         code: "invalid_session_token",
         message: "the session token is unknown or its session has ended".into(),
     })?;
-    Ok(upgrade.max_message_size(MAX_SIGNAL_MESSAGE_BYTES).max_frame_size(MAX_SIGNAL_MESSAGE_BYTES).on_upgrade(
-        move |socket| async move {
-            if let Err(err) = run(state, session_id.clone(), technician, socket).await {
-                tracing::info!(%session_id, error = %err, "broker target connection ended");
-            }
-        },
-    ))
+    let peer = format!("broker target of session {session_id}");
+    Ok(socket::accept(&state.clone(), upgrade, peer, move |socket| run(state, session_id, technician, socket)))
 }
 
 /// Drives the target's socket: hello, its one session request, then
@@ -113,36 +107,24 @@ async fn run(state: AppState, session_id: String, technician: String, mut socket
         }
     }
     let hub_id = broker_sessions::hub_id(&session_id);
-    let (presence, outbox) = state.hub.attach(&hub_id);
+    let (_presence, outbox) = state.hub.attach(&hub_id);
+    let _session_ends_with_the_socket = TargetGuard::new(&state.relay, &hub_id);
     socket.send(text(&ServerToAgent::Welcome { agent_id: hub_id.clone() })).await?;
     let (ice_servers, _broker) = state.ice_servers(&session_id, None)?;
     let request = ServerToAgent::SessionRequest { session_id: session_id.clone(), technician, ice_servers };
     socket.send(text(&request)).await?;
 
     let mut link = AgentLink::new(socket, outbox, &hub_id);
-    let result = loop {
+    loop {
         match link.next().await? {
             Inbound::Message(AgentToServer::Signal { session_id: signalled, signal }) => {
-                relay_from_agent(&state, &hub_id, signalled, signal).await?;
+                agent_link::to_session(&state.relay, &hub_id, &signalled, agent_link::signal_event(signal));
             }
             Inbound::Message(AgentToServer::Consent { session_id: asked, step }) => {
-                crate::consent::on_step(&state, &hub_id, &asked, step).await?;
+                agent_link::to_session(&state.relay, &hub_id, &asked, agent_link::consent_event(step));
             }
             Inbound::Message(AgentToServer::Hello { .. }) => {}
-            Inbound::Closed(result) => break result,
+            Inbound::Closed(result) => return result,
         }
-    };
-    drop(presence);
-    if !state.hub.is_online(&hub_id) {
-        end_target_sessions(&state, &hub_id).await?;
     }
-    result
-}
-
-async fn end_target_sessions(state: &AppState, hub_id: &str) -> anyhow::Result<()> {
-    let actor: Actor = agent_actor(hub_id);
-    for session_id in state.relay.sessions_of_agent(hub_id) {
-        sessions::end(state, &session_id, actor.clone(), "the target disconnected", false).await?;
-    }
-    Ok(())
 }

@@ -8,6 +8,7 @@ pub mod broker_sessions;
 pub mod brokers;
 pub mod enrollment;
 pub mod health;
+pub mod live_sessions;
 pub mod policies;
 pub mod sessions;
 pub mod users;

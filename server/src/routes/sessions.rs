@@ -7,13 +7,14 @@
 //! drop) leaves its session open for the reload grace period; the same
 //! technician re-attaches within it, audited, and negotiates again.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit::{self, Actor, Event as AuditEvent};
 use crate::auth::AuthUser;
 use crate::auth::extractor::{Source, authenticate_token};
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
-use crate::relay::{AttachError, Phase};
-use crate::sessions;
+use crate::relay::AttachError;
+use crate::sessions::{self, Ends};
+use crate::socket;
 use crate::state::AppState;
 use crate::store::now_ms;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -26,7 +27,8 @@ use serde_json::json;
 use std::time::Duration;
 use tether_shared::Role;
 use tether_shared::api::{CreateSessionRequest, SessionView};
-use tether_shared::signal::{ControllerToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, ServerToController, Signal};
+use tether_shared::session_lifecycle::Event;
+use tether_shared::signal::{ControllerToServer, ServerToAgent, ServerToController, Signal};
 
 /// How long a controller may take to authenticate after connecting.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,24 +50,28 @@ async fn create(
     let id = uuid::Uuid::new_v4().to_string();
     let user = &auth.0.user;
     let mut tx = state.store.begin_write().await?;
-    let event = Event::new(Actor::user(&user.id, &user.username), "session.request")
+    let event = AuditEvent::new(Actor::user(&user.id, &user.username), "session.request")
         .target(request.target_id.clone())
         .source(auth.0.source.label())
         .details(json!({ "session_id": id }));
     audit::record(&mut tx, &event, now).await?;
     sessions::insert(&mut tx, &id, &user.id, &request.target_id, now).await?;
     tx.commit().await?;
-    state.relay.open(&id, &request.target_id, &user.id);
+    let ends = Ends {
+        session_id: id.clone(),
+        target: request.target_id.clone(),
+        technician: Actor::user(&user.id, &user.username),
+    };
+    sessions::open(&state, ends, &user.id);
     let (ice_servers, _broker) = state.ice_servers(&id, None).map_err(anyhow::Error::from)?;
     let asked = state.hub.send(
         &request.target_id,
         ServerToAgent::SessionRequest { session_id: id.clone(), technician: user.display_name.clone(), ice_servers },
     );
     if !asked {
-        sessions::end(&state, &id, Actor::system(), "the target went offline", false).await?;
+        state.relay.end(&id, Event::TargetGone).await;
         return Err(HttpError::Conflict { code: "target_offline", message: "the target is offline".into() });
     }
-    sessions::watch_request(state.clone(), id.clone());
     Ok((
         StatusCode::CREATED,
         Json(SessionView { id, target_id: request.target_id, state: "requested".into(), created_at: now }),
@@ -78,13 +84,10 @@ async fn signal(
     Path(session_id): Path<String>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    upgrade.max_message_size(MAX_SIGNAL_MESSAGE_BYTES).max_frame_size(MAX_SIGNAL_MESSAGE_BYTES).on_upgrade(
-        move |socket| async move {
-            if let Err(err) = run_controller_socket(state, session_id.clone(), source, socket).await {
-                tracing::info!(%session_id, error = format!("{err:#}"), "controller connection ended");
-            }
-        },
-    )
+    let peer = format!("controller of session {session_id}");
+    socket::accept(&state.clone(), upgrade, peer, move |socket| {
+        run_controller_socket(state, session_id, source, socket)
+    })
 }
 
 fn text(message: &ServerToController) -> Message {
@@ -119,21 +122,15 @@ async fn run_controller_socket(
             anyhow::bail!("refused: {err}");
         }
     };
-    let actor = Actor::user(&auth.user.id, &auth.user.username);
-    let attached = match state.relay.view(&session_id, &auth.user.id) {
-        Ok(view) => {
-            if view.attached_before {
-                sessions::record_reattach(&state, &session_id, actor.clone(), source.label()).await?;
-            }
-            state.relay.attach_controller(&session_id, &auth.user.id).map(|attached| (attached, view))
-        }
-        Err(err) => Err(err),
-    };
+    let attached = state
+        .relay
+        .view(&session_id, &auth.user.id)
+        .and_then(|view| state.relay.attach_controller(&session_id, &auth.user.id).map(|attached| (attached, view)));
     let ((attachment, agent_id, mut inbox), view) = match attached {
         Ok(attached) => attached,
         Err(err) => {
             let ended = match err {
-                AttachError::NotFound => sessions::end_reason(&state, &session_id, &auth.user.id).await?,
+                AttachError::NotFound => sessions::end_reason(&state.store, &session_id, &auth.user.id).await?,
                 AttachError::NotYours => None,
             };
             let reason = ended.unwrap_or_else(|| err.to_string());
@@ -150,9 +147,11 @@ async fn run_controller_socket(
             broker,
         }))
         .await?;
-    // Read after attaching, so a question asked meanwhile is not missed.
-    if let Some(Phase::AwaitingUser { timeout_secs }) = state.relay.phase(&session_id) {
-        socket.send(text(&ServerToController::AwaitingUser { timeout_secs })).await?;
+    // After `ready`: what the session tells a new controller (the user is
+    // being asked) comes through the outbox.
+    let attached = Event::ControllerAttached { attachment: attachment.id, source: source.label() };
+    if !state.relay.event(&session_id, attached) {
+        tracing::info!(%session_id, "the session ended while its controller attached");
     }
     let left = loop {
         tokio::select! {
@@ -163,40 +162,43 @@ async fn run_controller_socket(
                         if let Signal::Offer { negotiation, .. } = signal {
                             state.relay.offered(&session_id, negotiation);
                         }
-                        state.hub.send(&agent_id, ServerToAgent::Signal { session_id: session_id.clone(), signal });
+                        let message = ServerToAgent::Signal { session_id: session_id.clone(), signal };
+                        if !state.hub.send(&agent_id, message) {
+                            tracing::warn!(%session_id, "a signal for the target was dropped (offline or not keeping up)");
+                        }
                     }
                     Ok(ControllerToServer::Auth { .. }) | Err(_) => {
                         let refusal = text(&ServerToController::Error { message: "malformed signalling message".into() });
                         if socket.send(refusal).await.is_err() {
-                            break Left::Disconnected;
+                            break Left::Gone;
                         }
                     }
                 },
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Left::Disconnected,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Left::Gone,
                 Some(Ok(_)) => {}
             },
             outbound = inbox.recv() => match outbound {
                 Some(message @ ServerToController::Ended { .. }) => {
                     // Ended either way; whether the page heard it does not matter.
                     let _ = socket.send(text(&message)).await;
-                    break Left::Ended;
+                    break Left::Gone;
                 }
                 Some(message) => {
                     if socket.send(text(&message)).await.is_err() {
-                        break Left::Disconnected;
+                        break Left::Gone;
                     }
                 }
-                None => break Left::Replaced,
+                None => break Left::Gone,
             },
         }
     };
-    let attachment_id = attachment.id;
-    drop(attachment);
-    match left {
-        Left::Bye(reason) => sessions::end(&state, &session_id, actor, &reason, true).await?,
-        Left::Disconnected => sessions::watch_reload_grace(state, session_id, attachment_id),
-        Left::Ended | Left::Replaced => {}
+    if let Left::Bye(reason) = left {
+        // Handled before the attachment's drop reports it left.
+        if !state.relay.event(&session_id, Event::ControllerBye { reason }) {
+            tracing::debug!(%session_id, "the session ended before the technician's bye");
+        }
     }
+    drop(attachment);
     Ok(())
 }
 
@@ -204,10 +206,8 @@ async fn run_controller_socket(
 enum Left {
     /// The technician ended the session.
     Bye(String),
-    /// The socket closed without a `bye`: maybe a reload.
-    Disconnected,
-    /// The session ended.
-    Ended,
-    /// A newer connection of the same technician took over.
-    Replaced,
+    /// The socket closed without a `bye` (maybe a reload), the session
+    /// ended, or a newer connection of the same technician took over: the
+    /// attachment's drop tells the session, which knows which.
+    Gone,
 }

@@ -7,6 +7,7 @@ use crate::auth::AuthUser;
 use crate::auth::{password, sessions};
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
+use crate::sessions as live_sessions;
 use crate::state::AppState;
 use crate::store::now_ms;
 use crate::users::{self, NewUser};
@@ -16,6 +17,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tether_shared::api::{CreateUserRequest, ResetPasswordRequest, UpdateUserRequest, UserView};
+use tether_shared::session_lifecycle::Party;
 use tether_shared::{Role, validate};
 
 pub fn router() -> Router<AppState> {
@@ -131,6 +133,13 @@ async fn update(
         sessions::revoke_all_for_user(&mut tx, &user.id, None, now).await?;
     }
     tx.commit().await?;
+    // Their live sessions end too, on both ends, recorded as by this admin.
+    if after.disabled || !after.role.can_open_sessions() {
+        let change = if after.disabled { "disabled".to_owned() } else { format!("made {}", after.role) };
+        let reason = format!("the technician's account was {change} by administrator {}", auth.0.user.username);
+        let by = Party::Account { id: auth.0.user.id.clone(), name: auth.0.user.username.clone() };
+        live_sessions::revoke_technician(&state, &user.id, by, &reason).await;
+    }
     Ok(Json(after))
 }
 

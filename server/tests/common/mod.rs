@@ -79,6 +79,8 @@ pub struct TestApp {
     pub store: Store,
     pub keys: TokenKeys,
     pub router: Router,
+    /// The state behind `router` (hub, relay, live sessions).
+    pub state: AppState,
     pub first_admin_password: String,
 }
 
@@ -126,7 +128,8 @@ impl TestApp {
             backend: backend.clone(),
             store,
             keys,
-            router: app::api(state),
+            router: app::api(state.clone()),
+            state,
             first_admin_password: admin.one_time_password,
         }
     }

@@ -1,0 +1,145 @@
+//! One target's socket after its hello, shared by enrolled agents
+//! (`routes::agents`) and broker-session targets (`routes::broker`):
+//! [`AgentLink`] forwards the hub's outbox and yields what the target
+//! sends; [`to_session`] hands a target's message to its session's driver,
+//! only for the target's own sessions; [`TargetGuard`] ends the target's
+//! sessions however its socket task ends, errors included.
+
+use crate::relay::Relay;
+use axum::extract::ws::{Message, WebSocket};
+use std::time::Duration;
+use tether_shared::session_lifecycle::Event;
+use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal};
+use tokio::sync::mpsc;
+
+/// How long a new connection may take to say hello.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Malformed messages tolerated on one connection before it is closed.
+const MAX_BAD_MESSAGES: u32 = 20;
+
+/// A message for a target, as a WebSocket text frame.
+pub fn text(message: &ServerToAgent) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+}
+
+/// What a target socket brought next, once [`AgentLink::next`] has done the
+/// socket's chores (outbox forwarding, pings, binary and unparsable messages).
+pub enum Inbound {
+    /// A parsed message for the caller to act on.
+    Message(AgentToServer),
+    /// The socket ended: closed, replaced by a newer connection (`Ok`), or
+    /// broken or too noisy (`Err`).
+    Closed(anyhow::Result<()>),
+}
+
+/// One target socket after its hello: forwards the hub's outbox and yields
+/// what the target sends.
+pub struct AgentLink<'a> {
+    socket: WebSocket,
+    outbox: mpsc::Receiver<ServerToAgent>,
+    /// Who is on the other end, for the log.
+    peer: &'a str,
+    bad_messages: u32,
+}
+
+impl<'a> AgentLink<'a> {
+    pub fn new(socket: WebSocket, outbox: mpsc::Receiver<ServerToAgent>, peer: &'a str) -> Self {
+        Self { socket, outbox, peer, bad_messages: 0 }
+    }
+
+    /// Waits for the next parsed message or the end of the socket; a send
+    /// that fails is an `Err`.
+    pub async fn next(&mut self) -> anyhow::Result<Inbound> {
+        loop {
+            tokio::select! {
+                inbound = self.socket.recv() => match inbound {
+                    Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
+                        Ok(message) => return Ok(Inbound::Message(message)),
+                        Err(_) => {
+                            if let Some(err) = self.malformed().await? {
+                                return Ok(Inbound::Closed(Err(err)));
+                            }
+                        }
+                    },
+                    Some(Ok(Message::Binary(_))) => {
+                        self.send(&ServerToAgent::Error { message: "binary messages are not used".into() }).await?;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => return Ok(Inbound::Closed(Ok(()))),
+                    Some(Err(err)) => return Ok(Inbound::Closed(Err(err.into()))),
+                },
+                outbound = self.outbox.recv() => match outbound {
+                    Some(message) => self.send(&message).await?,
+                    None => return Ok(Inbound::Closed(Ok(()))), // replaced by a newer connection
+                },
+            }
+        }
+    }
+
+    /// Counts a malformed message and tells the target so; past
+    /// [`MAX_BAD_MESSAGES`] returns the error to close the socket with.
+    pub async fn malformed(&mut self) -> anyhow::Result<Option<anyhow::Error>> {
+        self.bad_messages += 1;
+        tracing::warn!(peer = %self.peer, "malformed message from agent");
+        if self.bad_messages > MAX_BAD_MESSAGES {
+            return Ok(Some(anyhow::anyhow!("too many malformed messages")));
+        }
+        self.send(&ServerToAgent::Error { message: "malformed message".into() }).await?;
+        Ok(None)
+    }
+
+    async fn send(&mut self, message: &ServerToAgent) -> anyhow::Result<()> {
+        Ok(self.socket.send(text(message)).await?)
+    }
+}
+
+/// Hands a signal or consent step that `target` sent about `session_id` to
+/// that session's driver, if the session is the target's own.
+pub fn to_session(relay: &Relay, target: &str, session_id: &str, event: Event) {
+    let name = event.name();
+    if !relay.from_agent(session_id, target, event) {
+        tracing::warn!(%target, %session_id, event = name, "a target spoke of a session that is not its own or not live");
+    }
+}
+
+/// The session event a signal from a target stands for.
+pub fn signal_event(signal: Signal) -> Event {
+    match signal {
+        Signal::Bye { reason } => Event::TargetBye { reason },
+        other => Event::FromTarget(other),
+    }
+}
+
+/// The session event a consent step stands for.
+pub fn consent_event(step: ConsentStep) -> Event {
+    match step {
+        ConsentStep::Asking { timeout_secs } => Event::UserAsked { timeout_secs },
+        ConsentStep::Accepted => Event::UserAccepted,
+        ConsentStep::Rejected => Event::UserRejected,
+        ConsentStep::NoAnswer => Event::UserNoAnswer,
+    }
+}
+
+/// While it lives, a target's socket task runs; dropping it (the task
+/// ended, however) tells each of the target's live sessions it is gone.
+#[derive(Debug)]
+pub struct TargetGuard {
+    relay: Relay,
+    target: String,
+}
+
+impl TargetGuard {
+    pub fn new(relay: &Relay, target: &str) -> Self {
+        Self { relay: relay.clone(), target: target.to_owned() }
+    }
+}
+
+impl Drop for TargetGuard {
+    fn drop(&mut self) {
+        for session_id in self.relay.sessions_of_agent(&self.target) {
+            if !self.relay.event(&session_id, Event::TargetGone) {
+                tracing::debug!(%session_id, "the target's session ended meanwhile");
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The one task per live session that drives its
+//! [`SessionLifecycle`]: events from both ends (through the relay) and the
+//! machine's one deadline go in; what comes out is carried out in order —
+//! steps recorded (audited) before the messages after them are sent, then
+//! the route closed. The task is the only writer of the session's state.
+
+use crate::audit::Actor;
+use crate::hub::Hub;
+use crate::relay::{Delivery, Relay};
+use crate::store::{Store, now_ms};
+use std::time::Duration;
+use tether_shared::session_lifecycle::{Effect, Event, Party, SessionLifecycle, Step};
+use tether_shared::signal::ServerToAgent;
+use tokio::sync::{mpsc, watch};
+
+/// Who a live session joins, as the driver needs it.
+#[derive(Debug, Clone)]
+pub struct Ends {
+    pub session_id: String,
+    /// The target's id in the hub and relay (an agent id, or a broker
+    /// session's `broker:<session>`).
+    pub target: String,
+    /// The technician, as the audit log names them.
+    pub technician: Actor,
+}
+
+/// What the driver touches.
+#[derive(Debug, Clone)]
+pub(super) struct Reach {
+    pub store: Store,
+    pub relay: Relay,
+    pub hub: Hub,
+    pub brokers: crate::broker::Brokers,
+}
+
+/// Drives one session until it ends; `done` becomes true then.
+pub(super) async fn run(
+    reach: Reach,
+    ends: Ends,
+    mut machine: SessionLifecycle,
+    mut inbox: mpsc::UnboundedReceiver<Event>,
+    done: watch::Sender<bool>,
+) {
+    let mut closed = false;
+    while !closed {
+        let event = match machine.next_deadline() {
+            Some(deadline) => {
+                let wait = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
+                tokio::select! {
+                    event = inbox.recv() => event,
+                    () = tokio::time::sleep(wait) => Some(Event::Tick),
+                }
+            }
+            None => inbox.recv().await,
+        };
+        // Every sender lives in the route, which only this task closes.
+        let event = event.unwrap_or(Event::ServerStopping);
+        let name = event.name();
+        if let Err(refusal) = machine.handle(event, now_ms()) {
+            tracing::warn!(session_id = %ends.session_id, event = name, %refusal, "session event refused");
+        }
+        closed = carry_out(&reach, &ends, &mut machine).await;
+    }
+    done.send_replace(true);
+}
+
+/// Carries out the machine's effects in order; true once the session is
+/// closed.
+async fn carry_out(reach: &Reach, ends: &Ends, machine: &mut SessionLifecycle) -> bool {
+    while let Some(effect) = machine.poll_effect() {
+        match effect {
+            Effect::Record(step) => {
+                let actor = actor(ends, &step.by());
+                let ending = matches!(step, Step::Ended { .. });
+                if let Err(err) = super::table::record(&reach.store, &ends.session_id, &step, actor, now_ms()).await {
+                    tracing::error!(session_id = %ends.session_id, step = step.action(), error = format!("{err:#}"), "cannot record a session step");
+                    if !ending {
+                        // Nothing after an unrecorded step may take effect:
+                        // drop it and end the session instead.
+                        while machine.poll_effect().is_some() {}
+                        let reason = "the server could not record the session".to_owned();
+                        let revoked = Event::Revoked { by: Party::System, reason };
+                        if let Err(refusal) = machine.handle(revoked, now_ms()) {
+                            tracing::error!(session_id = %ends.session_id, %refusal, "cannot end the session");
+                        }
+                    }
+                }
+            }
+            Effect::ToController(message) => match reach.relay.to_controller(&ends.session_id, message) {
+                Delivery::Queued | Delivery::NoController => {}
+                Delivery::Full | Delivery::NoRoute => {
+                    tracing::warn!(session_id = %ends.session_id, "a message for the controller was dropped");
+                }
+            },
+            Effect::ToTarget(signal) => {
+                let message = ServerToAgent::Signal { session_id: ends.session_id.clone(), signal };
+                if !reach.hub.send(&ends.target, message) {
+                    tracing::info!(session_id = %ends.session_id, target = %ends.target, "the target could not be told (offline or not keeping up)");
+                }
+            }
+            Effect::Close => {
+                reach.relay.close(&ends.session_id);
+                reach.brokers.release(&ends.session_id);
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The audit log's name for `party` in this session.
+fn actor(ends: &Ends, party: &Party) -> Actor {
+    match party {
+        Party::System => Actor::system(),
+        Party::Technician => ends.technician.clone(),
+        Party::Target => crate::agents::actor(&ends.target),
+        Party::Account { id, name } => Actor::user(id, name),
+    }
+}

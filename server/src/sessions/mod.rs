@@ -1,0 +1,56 @@
+//! Live sessions: each one's life is a [`SessionLifecycle`] driven by a
+//! task of its own (`driver.rs`), reached through the relay; its row and
+//! audit entries are written by that task alone (`table.rs`). This module
+//! opens sessions and ends them from outside: an administrator's End, a
+//! technician losing the right to hold them, the server shutting down.
+
+mod driver;
+pub mod table;
+
+pub use driver::Ends;
+pub use table::{SERVER_RESTARTED, end_interrupted, end_reason, insert};
+
+use crate::relay::DriverInbox;
+use crate::state::AppState;
+use crate::store::now_ms;
+use tether_shared::session_lifecycle::{Event, Party, SessionLifecycle};
+use tokio::sync::{mpsc, watch};
+
+/// Starts driving a session whose row was just written: opens its route
+/// and spawns its driver.
+pub fn open(state: &AppState, ends: Ends, technician_id: &str) {
+    let (events, inbox) = mpsc::unbounded_channel();
+    let (done_sender, done) = watch::channel(false);
+    state.relay.open(&ends.session_id, &ends.target, technician_id, DriverInbox { events, done });
+    let machine = SessionLifecycle::open(state.timings, now_ms());
+    let reach = driver::Reach {
+        store: state.store.clone(),
+        relay: state.relay.clone(),
+        hub: state.hub.clone(),
+        brokers: state.brokers.clone(),
+    };
+    tokio::spawn(driver::run(reach, ends, machine, inbox, done_sender));
+}
+
+/// Ends `session_id` for `reason`, by `by`, and waits until both ends were
+/// told and the end recorded. Nothing happens if it is not live.
+pub async fn revoke(state: &AppState, session_id: &str, by: Party, reason: String) {
+    state.relay.end(session_id, Event::Revoked { by, reason }).await;
+}
+
+/// Ends every live session of technician `technician_id` (their account
+/// was disabled, demoted or deleted), by `by`.
+pub async fn revoke_technician(state: &AppState, technician_id: &str, by: Party, reason: &str) {
+    let ended = state.relay.sessions_of_technician(technician_id);
+    let ends = ended.iter().map(|session_id| revoke(state, session_id, by.clone(), reason.to_owned()));
+    futures_util::future::join_all(ends).await;
+}
+
+/// Ends every live session because the server is stopping, telling both
+/// ends why; returns once each end is recorded.
+pub async fn end_all_for_shutdown(state: &AppState) -> usize {
+    let live = state.relay.live();
+    let ends = live.iter().map(|route| state.relay.end(&route.session_id, Event::ServerStopping));
+    futures_util::future::join_all(ends).await;
+    live.len()
+}

@@ -1,0 +1,182 @@
+//! The `sessions` table: a session's row, each recorded step written with
+//! its audit entry (and a broker session's code event) in one transaction,
+//! the reason a finished session ended, and the start-up sweep of sessions
+//! a previous run left open.
+
+use crate::audit::{self, Actor, Event as AuditEvent};
+use crate::store::{Store, WriteTx, now_ms};
+use serde_json::json;
+use tether_shared::agent::AgentInfo;
+use tether_shared::api::SessionSummary;
+use tether_shared::session_lifecycle::Step;
+
+/// The end reason of sessions found open when the server starts.
+pub const SERVER_RESTARTED: &str = "server restarted";
+
+/// A new session's row, `requested`. `agent_id` is `None` for a broker
+/// session (its target has no agent row).
+pub async fn insert(
+    tx: &mut WriteTx,
+    id: &str,
+    technician_id: &str,
+    agent_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (id, technician_id, agent_id, state, created_at) VALUES ($1, $2, $3, 'requested', $4)",
+    )
+    .bind(id)
+    .bind(technician_id)
+    .bind(agent_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Why session `session_id` of technician `technician_id` ended, if it
+/// has: a controller that connects after the agent already left (or
+/// declined) is told the real reason.
+pub async fn end_reason(store: &Store, session_id: &str, technician_id: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT end_reason FROM sessions WHERE id = $1 AND technician_id = $2 AND ended_at IS NOT NULL")
+            .bind(session_id)
+            .bind(technician_id)
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(row.map(|(reason,)| reason.unwrap_or_else(|| "the session has ended".to_owned())))
+}
+
+/// Records `step` of session `session_id` by `actor` at `now`: the audit
+/// entry, the row's state, a broker session's code event, in one
+/// transaction. An end is recorded once: if the row has ended already (a
+/// concurrent end, another server process) nothing is written and `false`
+/// comes back. The row is locked while checked (`FOR UPDATE` on
+/// PostgreSQL; SQLite has one writer at a time).
+pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, now: i64) -> anyhow::Result<bool> {
+    let mut tx = store.begin_write().await?;
+    let lock = if tx.conn().backend_name() == "PostgreSQL" { " FOR UPDATE" } else { "" };
+    let open: Option<(Option<i64>,)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT ended_at FROM sessions WHERE id = $1{lock}")))
+            .bind(session_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    if !matches!(open, Some((None,))) {
+        tracing::warn!(%session_id, step = step.action(), "not recording a step of a session that has ended");
+        return Ok(false);
+    }
+    let mut entry = AuditEvent::new(actor.clone(), step.action()).target(session_id.to_owned());
+    match step {
+        Step::UserAsked { timeout_secs } => entry = entry.details(json!({ "timeout_secs": timeout_secs })),
+        Step::Ended { reason, .. } => entry = entry.details(json!({ "reason": reason })),
+        Step::Reattached { source } => entry = entry.source(source.clone()),
+        Step::UserAccepted | Step::UserRejected | Step::UserNoAnswer | Step::Started => {}
+    }
+    audit::record(&mut tx, &entry, now).await?;
+    match step {
+        Step::Ended { reason, .. } => {
+            sqlx::query(
+                "UPDATE sessions SET state = 'ended', ended_at = $1, end_reason = $2, ended_by = $3 \
+                 WHERE id = $4 AND ended_at IS NULL",
+            )
+            .bind(now)
+            .bind(reason)
+            .bind(&actor.name)
+            .bind(session_id)
+            .execute(tx.conn())
+            .await?;
+        }
+        Step::UserAsked { .. } | Step::UserAccepted | Step::Started => {
+            let state = match step {
+                Step::UserAsked { .. } => "asking",
+                Step::UserAccepted => "accepted",
+                _ => "active",
+            };
+            sqlx::query("UPDATE sessions SET state = $1 WHERE id = $2 AND ended_at IS NULL")
+                .bind(state)
+                .bind(session_id)
+                .execute(tx.conn())
+                .await?;
+        }
+        Step::UserRejected | Step::UserNoAnswer | Step::Reattached { .. } => {}
+    }
+    if let Some((event, action)) = step.code_event() {
+        crate::broker_sessions::code_event(&mut tx, session_id, event, action, now).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Ends every session a previous run left open (their routes died with
+/// it), each audited; returns how many.
+pub async fn end_interrupted(store: &Store) -> anyhow::Result<usize> {
+    let open: Vec<(String,)> = sqlx::query_as("SELECT id FROM sessions WHERE ended_at IS NULL ORDER BY created_at")
+        .fetch_all(store.pool())
+        .await?;
+    let step = Step::Ended { reason: SERVER_RESTARTED.to_owned(), by: tether_shared::session_lifecycle::Party::System };
+    let mut ended = 0;
+    for (id,) in &open {
+        if record(store, id, &step, Actor::system(), now_ms()).await? {
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}
+
+/// Which sessions a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed<'a> {
+    /// Every session (administrators, auditors).
+    All,
+    /// One technician's.
+    OfTechnician(&'a str),
+}
+
+/// Most sessions one list returns, newest first.
+const LIST_LIMIT: i64 = 500;
+
+type SummaryRow =
+    (String, String, Option<String>, Option<String>, String, i64, Option<i64>, Option<String>, Option<String>);
+
+/// Sessions, newest first, as lists show them (without the live-only
+/// fields, which the caller fills from the relay).
+pub async fn list(store: &Store, listed: Listed<'_>, live_only: bool) -> Result<Vec<SessionSummary>, sqlx::Error> {
+    let technician = match listed {
+        Listed::All => None,
+        Listed::OfTechnician(id) => Some(id),
+    };
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT s.id, u.display_name, a.info, b.target_info, s.state, s.created_at, s.ended_at, s.end_reason, \
+         s.ended_by FROM sessions s JOIN users u ON u.id = s.technician_id \
+         LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN broker_sessions b ON b.session_id = s.id \
+         WHERE ($1 IS NULL OR s.technician_id = $1) AND ($2 = 0 OR s.ended_at IS NULL) \
+         ORDER BY s.created_at DESC LIMIT $3",
+    )
+    .bind(technician)
+    .bind(i64::from(live_only))
+    .bind(LIST_LIMIT)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(summary).collect())
+}
+
+fn summary(row: SummaryRow) -> SessionSummary {
+    let (id, technician, agent_info, target_info, state, created_at, ended_at, end_reason, ended_by) = row;
+    let kind = if agent_info.is_some() { "enrolled" } else { "code" };
+    // Both columns hold an `AgentInfo` as JSON, checked when it was stored.
+    let info = agent_info.or(target_info).and_then(|text| serde_json::from_str::<AgentInfo>(&text).ok());
+    SessionSummary {
+        id,
+        technician,
+        computer: info.as_ref().map_or_else(|| "(unknown)".to_owned(), |info| info.hostname.clone()),
+        person: info.map(|info| info.os_user).filter(|user| !user.is_empty()),
+        kind: kind.to_owned(),
+        state,
+        created_at,
+        ended_at,
+        end_reason,
+        ended_by,
+        broker: None,
+        controller_attached: false,
+    }
+}

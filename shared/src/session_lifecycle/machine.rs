@@ -1,0 +1,308 @@
+//! [`SessionLifecycle`]: the phase, the controller's presence, the one
+//! deadline, and the effects waiting to be polled.
+
+use super::step::{Effect, Event, Party, Refusal, Step};
+use crate::connection_code::UnixMillis;
+use crate::signal::{ConsentStep, ServerToController, Signal};
+use core::time::Duration;
+use std::collections::VecDeque;
+
+/// How long a session waits for its ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timings {
+    /// A requested session must be answered by its target this long after
+    /// it was opened (or after its user accepted); a controller that never
+    /// attached by then ends it too.
+    pub request_timeout: Duration,
+    /// A controller that left without a `bye` may re-attach (a reload)
+    /// within this long before the session ends.
+    pub reload_grace: Duration,
+    /// How long past a prompt's announced timeout the server still waits
+    /// for the target to report the answer.
+    pub answer_grace: Duration,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            request_timeout: Duration::from_secs(60),
+            reload_grace: Duration::from_secs(30),
+            answer_grace: Duration::from_secs(2),
+        }
+    }
+}
+
+/// How far a session has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Opened; the target has neither answered nor asked its user.
+    Requested { until: UnixMillis },
+    /// The target's user is asked, for `timeout_secs`; the server waits
+    /// `until` (the timeout plus a grace) for the answer.
+    Asking { timeout_secs: u32, until: UnixMillis },
+    /// The user accepted; the target's answer must follow `until`.
+    Accepted { until: UnixMillis },
+    /// The target answered the controller: the session is live.
+    Active,
+    /// Over, for good.
+    Ended { reason: String },
+}
+
+impl Phase {
+    /// The phase's name, for logs and refusals.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Requested { .. } => "requested",
+            Phase::Asking { .. } => "asking the user",
+            Phase::Accepted { .. } => "accepted by the user",
+            Phase::Active => "active",
+            Phase::Ended { .. } => "ended",
+        }
+    }
+
+    fn deadline(&self) -> Option<UnixMillis> {
+        match self {
+            Phase::Requested { until } | Phase::Asking { until, .. } | Phase::Accepted { until } => Some(*until),
+            Phase::Active | Phase::Ended { .. } => None,
+        }
+    }
+}
+
+/// The technician's controller, as far as the session is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Controller {
+    /// No controller has attached yet.
+    Never,
+    /// Attachment `0` is connected.
+    Attached(u64),
+    /// Attachment `attachment` left without a `bye`; the session ends
+    /// `until` unless a controller attaches again.
+    Away { attachment: u64, until: UnixMillis },
+}
+
+impl Controller {
+    fn current(self) -> Option<u64> {
+        match self {
+            Controller::Never => None,
+            Controller::Attached(attachment) | Controller::Away { attachment, .. } => Some(attachment),
+        }
+    }
+}
+
+/// One session's life. See the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLifecycle {
+    timings: Timings,
+    phase: Phase,
+    controller: Controller,
+    effects: VecDeque<Effect>,
+}
+
+impl SessionLifecycle {
+    /// A session opened at `now`.
+    pub fn open(timings: Timings, now: UnixMillis) -> Self {
+        SessionLifecycle {
+            timings,
+            phase: Phase::Requested { until: after(now, timings.request_timeout) },
+            controller: Controller::Never,
+            effects: VecDeque::new(),
+        }
+    }
+
+    /// Where the session is.
+    pub fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
+    /// Whether the session has ended.
+    pub fn is_ended(&self) -> bool {
+        matches!(self.phase, Phase::Ended { .. })
+    }
+
+    /// When to send the next [`Event::Tick`], if anything can time out.
+    pub fn next_deadline(&self) -> Option<UnixMillis> {
+        let controller = match self.controller {
+            Controller::Away { until, .. } => Some(until),
+            Controller::Never | Controller::Attached(_) => None,
+        };
+        match (self.phase.deadline(), controller) {
+            (Some(phase), Some(controller)) => Some(phase.min(controller)),
+            (phase, controller) => phase.or(controller),
+        }
+    }
+
+    /// The next effect to carry out, in order.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// Applies `event` at `now`. Every event first applies the deadline,
+    /// so an answer that comes a millisecond late finds the session ended.
+    pub fn handle(&mut self, event: Event, now: UnixMillis) -> Result<(), Refusal> {
+        if !self.is_ended() && self.next_deadline().is_some_and(|deadline| now >= deadline) {
+            self.time_out();
+        }
+        if self.is_ended() {
+            return if event == Event::Tick { Ok(()) } else { Err(Refusal::Ended) };
+        }
+        match event {
+            Event::Tick => Ok(()),
+            Event::ControllerAttached { attachment, source } => self.attached(attachment, source),
+            Event::ControllerLeft { attachment } => match self.controller {
+                Controller::Attached(current) if current == attachment => {
+                    let until = after(now, self.timings.reload_grace);
+                    self.controller = Controller::Away { attachment, until };
+                    Ok(())
+                }
+                _ => Err(Refusal::StaleAttachment(attachment)),
+            },
+            Event::ControllerBye { reason } => {
+                self.end(reason, Party::Technician, true);
+                Ok(())
+            }
+            Event::UserAsked { timeout_secs } => self.asked(timeout_secs, now),
+            Event::UserAccepted => {
+                self.expect_asking(&event)?;
+                self.phase = Phase::Accepted { until: after(now, self.timings.request_timeout) };
+                self.record(Step::UserAccepted);
+                Ok(())
+            }
+            Event::UserRejected => {
+                self.expect_asking(&event)?;
+                self.record(Step::UserRejected);
+                self.end("the user at the target rejected the session".into(), Party::Target, false);
+                Ok(())
+            }
+            Event::UserNoAnswer => {
+                self.expect_asking(&event)?;
+                self.record(Step::UserNoAnswer);
+                self.end("the user at the target did not answer in time".into(), Party::Target, false);
+                Ok(())
+            }
+            Event::FromTarget(Signal::Bye { reason }) | Event::TargetBye { reason } => {
+                self.end(format!("the target ended it: {reason}"), Party::Target, false);
+                Ok(())
+            }
+            Event::FromTarget(signal) => self.target_signal(signal),
+            Event::TargetGone => {
+                self.end("the target disconnected".into(), Party::Target, false);
+                Ok(())
+            }
+            Event::Revoked { by, reason } => {
+                self.end(reason, by, true);
+                Ok(())
+            }
+            Event::ServerStopping => {
+                self.end("the server is shutting down".into(), Party::System, true);
+                Ok(())
+            }
+        }
+    }
+
+    fn attached(&mut self, attachment: u64, source: Option<String>) -> Result<(), Refusal> {
+        let previous = self.controller.current();
+        if previous.is_some_and(|current| attachment <= current) {
+            return Err(Refusal::StaleAttachment(attachment));
+        }
+        self.controller = Controller::Attached(attachment);
+        if previous.is_some() {
+            self.record(Step::Reattached { source });
+        }
+        // A controller that attaches while the user is asked learns so.
+        if let Phase::Asking { timeout_secs, .. } = self.phase {
+            self.effects.push_back(Effect::ToController(ServerToController::AwaitingUser { timeout_secs }));
+        }
+        Ok(())
+    }
+
+    fn asked(&mut self, timeout_secs: u32, now: UnixMillis) -> Result<(), Refusal> {
+        if !matches!(self.phase, Phase::Requested { .. }) {
+            return Err(self.out_of_place(&Event::UserAsked { timeout_secs }));
+        }
+        if !(1..=ConsentStep::MAX_TIMEOUT_SECS).contains(&timeout_secs) {
+            return Err(Refusal::BadTimeout(timeout_secs));
+        }
+        let until = after(after(now, Duration::from_secs(u64::from(timeout_secs))), self.timings.answer_grace);
+        self.phase = Phase::Asking { timeout_secs, until };
+        self.record(Step::UserAsked { timeout_secs });
+        self.effects.push_back(Effect::ToController(ServerToController::AwaitingUser { timeout_secs }));
+        Ok(())
+    }
+
+    fn target_signal(&mut self, signal: Signal) -> Result<(), Refusal> {
+        let event_name = Event::FromTarget(signal.clone()).name();
+        match (&self.phase, &signal) {
+            (Phase::Requested { .. } | Phase::Accepted { .. }, Signal::Answer { .. }) => {
+                self.phase = Phase::Active;
+                self.record(Step::Started);
+            }
+            (Phase::Active, Signal::Answer { .. })
+            | (Phase::Requested { .. } | Phase::Accepted { .. } | Phase::Active, Signal::Candidate { .. }) => {}
+            _ => return Err(Refusal::OutOfPlace { event: event_name, phase: self.phase.as_str() }),
+        }
+        self.effects.push_back(Effect::ToController(ServerToController::Signal { signal }));
+        Ok(())
+    }
+
+    fn expect_asking(&self, event: &Event) -> Result<(), Refusal> {
+        match self.phase {
+            Phase::Asking { .. } => Ok(()),
+            _ => Err(self.out_of_place(event)),
+        }
+    }
+
+    fn out_of_place(&self, event: &Event) -> Refusal {
+        Refusal::OutOfPlace { event: event.name(), phase: self.phase.as_str() }
+    }
+
+    /// The earliest deadline has passed: end, for the reason it stands for.
+    fn time_out(&mut self) {
+        let grace = self.timings.reload_grace;
+        let controller_first = match (self.controller, self.phase.deadline()) {
+            (Controller::Away { until, .. }, Some(phase)) => until <= phase,
+            (Controller::Away { .. }, None) => true,
+            _ => false,
+        };
+        let reason = if controller_first {
+            format!("the technician's controller disconnected and did not return within {}", seconds(grace))
+        } else {
+            let request = seconds(self.timings.request_timeout);
+            match (&self.phase, self.controller) {
+                (Phase::Requested { .. }, Controller::Never) => {
+                    format!("the technician's controller did not connect within {request}")
+                }
+                (Phase::Asking { timeout_secs, .. }, _) => {
+                    format!("the user at the target did not answer within {timeout_secs} s")
+                }
+                _ => format!("the target did not answer within {request}"),
+            }
+        };
+        self.end(reason, Party::System, true);
+    }
+
+    /// Ends the session once: recorded, the target told unless it is the
+    /// one that ended it, the controller told, the route closed.
+    fn end(&mut self, reason: String, by: Party, tell_target: bool) {
+        self.record(Step::Ended { reason: reason.clone(), by });
+        if tell_target {
+            self.effects.push_back(Effect::ToTarget(Signal::Bye { reason: reason.clone() }));
+        }
+        self.effects.push_back(Effect::ToController(ServerToController::Ended { reason: reason.clone() }));
+        self.effects.push_back(Effect::Close);
+        self.phase = Phase::Ended { reason };
+    }
+
+    fn record(&mut self, step: Step) {
+        self.effects.push_back(Effect::Record(step));
+    }
+}
+
+/// `now + duration`, saturating.
+fn after(now: UnixMillis, duration: Duration) -> UnixMillis {
+    now.saturating_add(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// "30 s", "0.2 s".
+fn seconds(duration: Duration) -> String {
+    format!("{} s", duration.as_secs_f64())
+}
