@@ -58,7 +58,8 @@ async fn restarted(app: &TestApp) -> TestApp {
         backend: app.backend.clone(),
         store,
         keys: app.keys.clone(),
-        router: app::api(state),
+        router: app::api(state.clone()),
+        state,
         first_admin_password: app.first_admin_password.clone(),
     }
 }
