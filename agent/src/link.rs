@@ -10,8 +10,10 @@ use crate::config::AgentConfig;
 use crate::session::{Session, SessionConfig, SessionEvent};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
+use std::time::Duration;
 use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, Signal};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http;
@@ -130,33 +132,50 @@ pub enum Until {
     NoSessions,
 }
 
+/// How often the agent checks that it still hears the server.
+const SERVER_WATCH_PERIOD: Duration = Duration::from_millis(500);
+
 /// Serves one signalling socket: messages from the server go to the
-/// dispatcher, what sessions report goes back to the server.
+/// dispatcher, what sessions report goes back to the server. Whatever the
+/// server sends (its heartbeat pings included) shows it is alive; after
+/// the server-loss limit of silence the agent ends its sessions itself,
+/// and tells the server so when it can hear again.
 pub async fn serve_socket(
     socket: &mut Socket,
     dispatcher: &mut Dispatcher,
     from_sessions: &mut mpsc::UnboundedReceiver<SessionEvent>,
     until: Until,
 ) -> anyhow::Result<()> {
+    let mut last_heard = Instant::now();
+    let mut watch = tokio::time::interval(SERVER_WATCH_PERIOD);
     loop {
         let outgoing = tokio::select! {
             message = socket.next() => match message {
                 None => break,
-                Some(message) => match message? {
-                    Message::Text(text) => match serde_json::from_str::<ServerToAgent>(&text) {
-                        Ok(message) => dispatcher.on_server_message(message).await,
-                        Err(err) => {
-                            tracing::warn!(error = %err, "ignoring a malformed message from the server");
-                            None
-                        }
-                    },
-                    Message::Close(_) => break,
-                    _ => None,
-                },
+                Some(message) => {
+                    last_heard = Instant::now();
+                    match message? {
+                        Message::Text(text) => match serde_json::from_str::<ServerToAgent>(&text) {
+                            Ok(message) => dispatcher.on_server_message(message).await.into_iter().collect(),
+                            Err(err) => {
+                                tracing::warn!(error = %err, "ignoring a malformed message from the server");
+                                Vec::new()
+                            }
+                        },
+                        Message::Close(_) => break,
+                        _ => Vec::new(),
+                    }
+                }
             },
-            Some(event) = from_sessions.recv() => dispatcher.on_session_event(event),
+            Some(event) = from_sessions.recv() => dispatcher.on_session_event(event).into_iter().collect(),
+            _ = watch.tick() => match last_heard.elapsed() {
+                silent if silent > dispatcher.server_loss_timeout() && dispatcher.session_count() > 0 => {
+                    dispatcher.end_alone(silent)
+                }
+                _ => Vec::new(),
+            },
         };
-        if let Some(message) = outgoing {
+        for message in outgoing {
             socket.send(Message::text(serde_json::to_string(&message)?)).await?;
         }
         if until == Until::NoSessions && dispatcher.session_count() == 0 {
@@ -178,18 +197,57 @@ pub struct Dispatcher {
     session_events: mpsc::UnboundedSender<SessionEvent>,
     /// Why the last session that ended did.
     last_ended: Option<String>,
+    /// How long the server may be silent before sessions end here.
+    server_loss_timeout: Duration,
 }
+
+/// The server-loss limit until the server names one in its welcome.
+pub const DEFAULT_SERVER_LOSS_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl Dispatcher {
     pub fn new(options: LinkOptions, session_events: mpsc::UnboundedSender<SessionEvent>) -> Self {
-        Self { options, sessions: HashMap::new(), session_events, last_ended: None }
+        Self {
+            options,
+            sessions: HashMap::new(),
+            session_events,
+            last_ended: None,
+            server_loss_timeout: DEFAULT_SERVER_LOSS_TIMEOUT,
+        }
+    }
+
+    /// How long the server may be silent before sessions end here.
+    pub fn server_loss_timeout(&self) -> Duration {
+        self.server_loss_timeout
+    }
+
+    /// Ends every session here because the server has been silent for
+    /// `silent`; returns the reports the server gets once it hears again.
+    pub fn end_alone(&mut self, silent: Duration) -> Vec<AgentToServer> {
+        let reason = format!(
+            "this computer heard nothing from the server for {} s and ended the session itself",
+            silent.as_secs()
+        );
+        let ended_at = unix_millis();
+        let reports = self
+            .sessions
+            .drain()
+            .map(|(session_id, _ended_by_dropping)| {
+                tracing::warn!(%session_id, %reason, "ending a session: the server is unreachable");
+                AgentToServer::EndedAlone { session_id, reason: reason.clone(), ended_at }
+            })
+            .collect();
+        self.last_ended = Some(reason);
+        reports
     }
 
     /// Acts on a message from the server; returns the reply to send, if any.
     pub async fn on_server_message(&mut self, message: ServerToAgent) -> Option<AgentToServer> {
         match message {
-            ServerToAgent::Welcome { agent_id } => {
-                tracing::info!(%agent_id, "connected to the server");
+            ServerToAgent::Welcome { agent_id, server_loss_timeout_secs } => {
+                if let Some(secs) = server_loss_timeout_secs {
+                    self.server_loss_timeout = Duration::from_secs(u64::from(secs.max(1)));
+                }
+                tracing::info!(%agent_id, server_loss_timeout = ?self.server_loss_timeout, "connected to the server");
                 None
             }
             ServerToAgent::Error { message } => {
@@ -258,8 +316,10 @@ impl Dispatcher {
             SessionEvent::Signal { session_id, signal } => Some(AgentToServer::Signal { session_id, signal }),
             SessionEvent::Ended { session_id, reason } => {
                 tracing::info!(%session_id, %reason, "session ended");
-                self.sessions.remove(&session_id);
-                self.last_ended = Some(reason);
+                // A session ended here already (the server was lost) keeps that reason.
+                if self.sessions.remove(&session_id).is_some() {
+                    self.last_ended = Some(reason);
+                }
                 None
             }
         }
@@ -274,6 +334,12 @@ impl Dispatcher {
     pub fn session_count(&self) -> usize {
         self.sessions.len()
     }
+}
+
+/// Now, as Unix milliseconds by this computer's clock.
+fn unix_millis() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn bye(session_id: String, reason: String) -> AgentToServer {

@@ -416,6 +416,47 @@ async fn the_persons_own_rule_asks_even_when_the_policy_does_not() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A frozen server (as if SIGSTOPped: connections open, nothing answers)
+/// must not leave the computer in a session nobody audits: the agent ends
+/// it itself within the policy's limit and says why on its page; once the
+/// server runs again the end is audited with the agent's own time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_loses_its_server_ends_the_session_itself() {
+    let dir = scratch("server-loss");
+    let server = server(&dir, false).await;
+    server.set_policy(json!({ "user_acceptance": false, "server_loss_timeout_secs": 5 })).await;
+    let upstream: SocketAddr = server.url.trim_start_matches("http://").parse().unwrap();
+    let freezer = common::freeze::Freezer::start(upstream).await;
+    let config_path = dir.join("agent.json");
+    AgentConfig::for_server(&format!("http://{}", freezer.address)).unwrap().save(&config_path).unwrap();
+    let ui = Ui::start(config_path, None).await;
+    let (id, code) = server.code().await;
+    let (status, _) = ui.post("/local/connect", json!({ "code": code })).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let started = ui.wait_for(|status| !matches!(status, LocalAgentStatus::Connecting { .. })).await;
+    let LocalAgentStatus::InSession { session_id, .. } = started else { panic!("{started:?}") };
+
+    freezer.freeze();
+    let frozen_at = tokio::time::Instant::now();
+    let ended = ui.wait_for(|status| matches!(status, LocalAgentStatus::Idle { .. })).await;
+    let waited = frozen_at.elapsed();
+    let LocalAgentStatus::Idle { last_session: Some(why), .. } = ended else { panic!("{ended:?}") };
+    assert!(why.contains("heard nothing from the server"), "{why}");
+    assert!(waited >= Duration::from_secs(5) && waited < Duration::from_secs(8), "ended after {waited:?}");
+
+    freezer.thaw();
+    server.wait_for_code(&id, "ended").await;
+    let url = format!("{}/api/sessions", server.url);
+    let (_, sessions) = call(reqwest::Method::GET, &url, Some(&server.technician), None).await;
+    let row = sessions.as_array().unwrap().iter().find(|row| row["id"] == session_id.as_str()).unwrap().clone();
+    assert!(row["end_reason"].as_str().unwrap().contains("heard nothing from the server"), "{row}");
+    let ended_at = row["ended_at"].as_i64().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let since_frozen = i64::try_from(frozen_at.elapsed().as_millis()).unwrap();
+    assert!(ended_at < now - since_frozen + 8_000, "the end is recorded at the agent's time, not the thaw's: {row}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[tokio::test]
 async fn bad_codes_and_missing_configuration_fail_clearly() {
     let dir = scratch("bad-codes");

@@ -15,8 +15,8 @@ import { call, createUser, getSessionPolicy, login, setSessionPolicy } from '../
 const ADMIN_PASSWORD = 'admin-correct-horse-42';
 const TECH = { username: 'tina', displayName: 'Tina Technician', role: 'technician', password: 'tina-one-time-pass-1' };
 const TECH_PASSWORD = 'tina-battery-staple-7';
-const DEFAULTS = { code_lifetime_secs: 900, max_wrong_guesses: 5, user_acceptance: true, acceptance_timeout_secs: 120 };
-const SAVED = { ...DEFAULTS, code_lifetime_secs: 600, user_acceptance: false };
+const DEFAULTS = { code_lifetime_secs: 900, max_wrong_guesses: 5, user_acceptance: true, acceptance_timeout_secs: 120, server_loss_timeout_secs: 15 };
+const SAVED = { ...DEFAULTS, code_lifetime_secs: 600, user_acceptance: false, server_loss_timeout_secs: 20 };
 
 describe('policies', () => {
   let server;
@@ -28,6 +28,7 @@ describe('policies', () => {
   const wrongTries = () => page.getByLabel('Wrong tries before a code is void');
   const acceptance = () => page.getByLabel('Ask the user to accept incoming sessions');
   const timeToAccept = () => page.getByLabel('Time to accept (seconds)');
+  const serverLoss = () => page.getByLabel('End sessions when the server is lost for (seconds)');
 
   /** What the form shows, in the API's terms. */
   const shown = async () => {
@@ -37,6 +38,7 @@ describe('policies', () => {
       max_wrong_guesses: Number(await wrongTries().inputValue()),
       user_acceptance: await acceptance().isChecked(),
       acceptance_timeout_secs: Number(await timeToAccept().inputValue()),
+      server_loss_timeout_secs: Number(await serverLoss().inputValue()),
     };
   };
 
@@ -60,6 +62,7 @@ describe('policies', () => {
     await lifetime().fill('600');
     await showsText(page, 'policy-code-lifetime-clock', '10:00');
     await acceptance().uncheck();
+    await serverLoss().fill('20');
     await page.getByTestId('policy-save').click();
     await showsText(page, 'policy-saved', /saved/i);
     assert.deepEqual(await shown(), SAVED);

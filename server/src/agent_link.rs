@@ -5,9 +5,11 @@
 //! only for the target's own sessions; [`TargetGuard`] ends the target's
 //! sessions however its socket task ends, errors included.
 
+use crate::heartbeat::{Beat, Heartbeat};
 use crate::relay::Relay;
 use axum::extract::ws::{Message, WebSocket};
 use std::time::Duration;
+use tether_shared::agent::AgentInfo;
 use tether_shared::session_lifecycle::Event;
 use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal};
 use tokio::sync::mpsc;
@@ -40,11 +42,13 @@ pub struct AgentLink<'a> {
     /// Who is on the other end, for the log.
     peer: &'a str,
     bad_messages: u32,
+    heartbeat: Heartbeat,
 }
 
 impl<'a> AgentLink<'a> {
-    pub fn new(socket: WebSocket, outbox: mpsc::Receiver<ServerToAgent>, peer: &'a str) -> Self {
-        Self { socket, outbox, peer, bad_messages: 0 }
+    /// Pings every `heartbeat`.
+    pub fn new(socket: WebSocket, outbox: mpsc::Receiver<ServerToAgent>, peer: &'a str, heartbeat: Duration) -> Self {
+        Self { socket, outbox, peer, bad_messages: 0, heartbeat: Heartbeat::new(heartbeat) }
     }
 
     /// Waits for the next parsed message or the end of the socket; a send
@@ -52,25 +56,36 @@ impl<'a> AgentLink<'a> {
     pub async fn next(&mut self) -> anyhow::Result<Inbound> {
         loop {
             tokio::select! {
-                inbound = self.socket.recv() => match inbound {
-                    Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
-                        Ok(message) => return Ok(Inbound::Message(message)),
-                        Err(_) => {
-                            if let Some(err) = self.malformed().await? {
-                                return Ok(Inbound::Closed(Err(err)));
-                            }
-                        }
-                    },
-                    Some(Ok(Message::Binary(_))) => {
-                        self.send(&ServerToAgent::Error { message: "binary messages are not used".into() }).await?;
+                inbound = self.socket.recv() => {
+                    if let Some(Ok(_)) = &inbound {
+                        self.heartbeat.heard();
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | None => return Ok(Inbound::Closed(Ok(()))),
-                    Some(Err(err)) => return Ok(Inbound::Closed(Err(err.into()))),
-                },
+                    match inbound {
+                        Some(Ok(Message::Text(body))) => match serde_json::from_str::<AgentToServer>(&body) {
+                            Ok(message) => return Ok(Inbound::Message(message)),
+                            Err(_) => {
+                                if let Some(err) = self.malformed().await? {
+                                    return Ok(Inbound::Closed(Err(err)));
+                                }
+                            }
+                        },
+                        Some(Ok(Message::Binary(_))) => {
+                            self.send(&ServerToAgent::Error { message: "binary messages are not used".into() }).await?;
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Some(Ok(Message::Close(_))) | None => return Ok(Inbound::Closed(Ok(()))),
+                        Some(Err(err)) => return Ok(Inbound::Closed(Err(err.into()))),
+                    }
+                }
                 outbound = self.outbox.recv() => match outbound {
                     Some(message) => self.send(&message).await?,
                     None => return Ok(Inbound::Closed(Ok(()))), // replaced by a newer connection
+                },
+                beat = self.heartbeat.tick() => match beat {
+                    Beat::Ping => self.socket.send(Message::Ping(Default::default())).await?,
+                    Beat::Silent(silent) => {
+                        return Ok(Inbound::Closed(Err(anyhow::anyhow!("the agent was silent for {silent:?}"))));
+                    }
                 },
             }
         }
@@ -118,6 +133,33 @@ pub fn consent_event(step: ConsentStep) -> Event {
         ConsentStep::Rejected => Event::UserRejected,
         ConsentStep::NoAnswer => Event::UserNoAnswer,
     }
+}
+
+/// The welcome for target `target`: its id in the hub, and how long it may
+/// go without hearing the server before it ends its sessions itself (the
+/// session policy's).
+pub async fn welcome(state: &crate::state::AppState, target: &str) -> anyhow::Result<ServerToAgent> {
+    let policy = crate::policies::session_policy(state.store.pool()).await?;
+    Ok(ServerToAgent::Welcome {
+        agent_id: target.to_owned(),
+        server_loss_timeout_secs: Some(policy.server_loss_timeout_secs),
+    })
+}
+
+/// Acts on what a target sent after its hello (signals, consent steps, an
+/// end it made alone), only ever for the target's own sessions; a repeated
+/// hello comes back for the caller.
+pub fn on_message(relay: &Relay, target: &str, message: AgentToServer) -> Option<AgentInfo> {
+    let (session_id, event) = match message {
+        AgentToServer::Signal { session_id, signal } => (session_id, signal_event(signal)),
+        AgentToServer::Consent { session_id, step } => (session_id, consent_event(step)),
+        AgentToServer::EndedAlone { session_id, reason, ended_at } => {
+            (session_id, Event::TargetEndedAlone { reason, at: ended_at })
+        }
+        AgentToServer::Hello { info } => return Some(info),
+    };
+    to_session(relay, target, &session_id, event);
+    None
 }
 
 /// While it lives, a target's socket task runs; dropping it (the task

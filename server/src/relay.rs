@@ -44,15 +44,39 @@ struct Route {
     driver: DriverInbox,
 }
 
-/// Where a session's events go, and how to learn that its driver is done.
+/// Where a session's events go, and how to learn that its driver handled
+/// them or is done.
 #[derive(Debug, Clone)]
 pub struct DriverInbox {
     /// Unbounded: an end must never be lost to a full queue (drop guards
     /// send from `Drop`); senders are the server's own socket tasks, each
-    /// handling one message at a time.
+    /// handling one message at a time. Sent only under the relay's lock,
+    /// numbered by `sent`.
     pub events: mpsc::UnboundedSender<Event>,
+    /// How many events were sent.
+    pub sent: Arc<AtomicU64>,
+    /// How many events the driver has handled (effects carried out).
+    pub handled: watch::Receiver<u64>,
     /// Becomes `true` (or closes) once the session is over.
     pub done: watch::Receiver<bool>,
+}
+
+impl DriverInbox {
+    /// Sends `event`; its number, or `None` if the driver is gone. Call
+    /// with the relay's lock held, so numbers follow the queue's order.
+    fn send(&self, event: Event) -> Option<u64> {
+        self.events.send(event).ok()?;
+        Some(self.sent.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// Waits until event `number` is handled or the session is over.
+    async fn handled(mut self, number: u64) {
+        tokio::select! {
+            // An error means the driver is gone: over either way.
+            _ = self.handled.wait_for(|handled| *handled >= number) => {}
+            _ = self.done.wait_for(|done| *done) => {}
+        }
+    }
 }
 
 /// A live route, as seen before attaching to it.
@@ -141,32 +165,47 @@ impl Relay {
     /// live.
     #[must_use = "an event for a session that is gone should be logged"]
     pub fn event(&self, session_id: &str, event: Event) -> bool {
-        let driver = self.lock().get(session_id).map(|route| route.driver.events.clone());
-        driver.is_some_and(|driver| driver.send(event).is_ok())
+        self.lock().get(session_id).and_then(|route| route.driver.send(event)).is_some()
+    }
+
+    /// Hands `event` to the session's driver and waits until it is handled
+    /// (recorded, its messages queued) or the session is over; false if the
+    /// session is not live.
+    pub async fn event_handled(&self, session_id: &str, event: Event) -> bool {
+        let sent = {
+            let routes = self.lock();
+            routes.get(session_id).and_then(|route| Some((route.driver.clone(), route.driver.send(event)?)))
+        };
+        match sent {
+            Some((driver, number)) => {
+                driver.handled(number).await;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Hands `event` from agent `agent_id` to the driver of `session_id`,
     /// only if that session is the agent's own.
     #[must_use = "an event for another agent's session should be logged"]
     pub fn from_agent(&self, session_id: &str, agent_id: &str, event: Event) -> bool {
-        let driver = self
-            .lock()
+        self.lock()
             .get(session_id)
             .filter(|route| route.agent_id == agent_id)
-            .map(|route| route.driver.events.clone());
-        driver.is_some_and(|driver| driver.send(event).is_ok())
+            .and_then(|route| route.driver.send(event))
+            .is_some()
     }
 
     /// Hands `event` to the session's driver and waits until the session
     /// is over; returns at once if it is not live.
     pub async fn end(&self, session_id: &str, event: Event) {
-        let driver = self.lock().get(session_id).map(|route| route.driver.clone());
-        if let Some(DriverInbox { events, mut done }) = driver {
-            if events.send(event).is_err() {
-                return;
-            }
+        let driver = {
+            let routes = self.lock();
+            routes.get(session_id).and_then(|route| route.driver.send(event).map(|_| route.driver.clone()))
+        };
+        if let Some(mut driver) = driver {
             // An error means the driver is gone: over either way.
-            let _ = done.wait_for(|done| *done).await;
+            let _ = driver.done.wait_for(|done| *done).await;
         }
     }
 
@@ -243,7 +282,7 @@ impl Drop for Attachment {
         }
         // The driver ignores a stale attachment; a closed inbox means the
         // session is over already.
-        let _ = route.driver.events.send(Event::ControllerLeft { attachment: self.id });
+        let _ = route.driver.send(Event::ControllerLeft { attachment: self.id });
     }
 }
 
@@ -254,7 +293,8 @@ mod tests {
     fn driver() -> (DriverInbox, mpsc::UnboundedReceiver<Event>, watch::Sender<bool>) {
         let (events, inbox) = mpsc::unbounded_channel();
         let (done_sender, done) = watch::channel(false);
-        (DriverInbox { events, done }, inbox, done_sender)
+        let handled = watch::channel(0).1;
+        (DriverInbox { events, sent: Arc::default(), handled, done }, inbox, done_sender)
     }
 
     #[test]

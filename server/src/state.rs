@@ -28,6 +28,9 @@ pub struct AppState {
     pub brokers: crate::broker::Brokers,
     /// Connection codes: their key, policy and redemption throttle.
     pub broker_sessions: crate::broker_sessions::BrokerSessions,
+    /// How often every signalling socket is pinged (a peer silent for
+    /// `HEARTBEATS_MISSED` beats is dropped).
+    pub heartbeat: std::time::Duration,
     /// Every open WebSocket (agents, targets, controllers), so a shutdown
     /// can wait for them to deliver their last messages.
     pub sockets: tokio_util::task::TaskTracker,
@@ -48,6 +51,7 @@ impl AppState {
             secure_cookies,
             brokers: crate::broker::Brokers::new(crate::broker::BrokerSettings::ephemeral()?, added_brokers)?,
             broker_sessions: crate::broker_sessions::BrokerSessions::default(),
+            heartbeat: std::time::Duration::from_secs(tether_shared::signal::HEARTBEAT_INTERVAL_SECS),
             sockets: tokio_util::task::TaskTracker::new(),
         })
     }
@@ -57,6 +61,11 @@ impl AppState {
     /// The same state with these ICE servers and session timers.
     pub fn with_signalling(self, ice: crate::ice::IceConfig, timings: SessionTimings) -> Self {
         Self { ice: Arc::new(ice), timings, ..self }
+    }
+
+    /// The same state with heartbeats every `period`.
+    pub fn with_heartbeat(self, period: std::time::Duration) -> Self {
+        Self { heartbeat: period, ..self }
     }
 
     /// The same state with these connection-code settings (key, policy,

@@ -22,11 +22,11 @@ const PATH: &str = "/api/policies/session";
 
 /// The defaults, as the API shows them.
 fn defaults() -> Value {
-    json!({ "code_lifetime_secs": 900, "max_wrong_guesses": 5, "user_acceptance": true, "acceptance_timeout_secs": 120 })
+    json!({ "code_lifetime_secs": 900, "max_wrong_guesses": 5, "user_acceptance": true, "acceptance_timeout_secs": 120, "server_loss_timeout_secs": 15 })
 }
 
 fn chosen() -> Value {
-    json!({ "code_lifetime_secs": 600, "max_wrong_guesses": 3, "user_acceptance": false, "acceptance_timeout_secs": 60 })
+    json!({ "code_lifetime_secs": 600, "max_wrong_guesses": 3, "user_acceptance": false, "acceptance_timeout_secs": 60, "server_loss_timeout_secs": 30 })
 }
 
 async fn read(app: &TestApp, token: &str) -> Value {
@@ -97,7 +97,7 @@ async fn an_admin_update_is_answered_audited_and_kept_across_a_restart() {
 
         // A field left out takes its default: PUT replaces the whole policy.
         let reply = put(&app, &admin, json!({ "code_lifetime_secs": 300 })).await;
-        let partial = json!({ "code_lifetime_secs": 300, "max_wrong_guesses": 5, "user_acceptance": true, "acceptance_timeout_secs": 120 });
+        let partial = json!({ "code_lifetime_secs": 300, "max_wrong_guesses": 5, "user_acceptance": true, "acceptance_timeout_secs": 120, "server_loss_timeout_secs": 15 });
         assert_eq!((reply.status, &reply.body), (StatusCode::OK, &partial));
 
         assert_eq!(app.audit_actions().await.last().map(String::as_str), Some("policy.update"));

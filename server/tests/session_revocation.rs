@@ -211,7 +211,7 @@ async fn an_end_is_recorded_once_however_many_try() {
     on_each_backend(|app| async move {
         let mut s = setup(&app).await;
         let session_id = open_session(&app, &mut s).await;
-        let end = |reason: &str| Step::Ended { reason: reason.to_owned(), by: Party::System };
+        let end = |reason: &str| Step::Ended { reason: reason.to_owned(), by: Party::System, at: None };
         let actor = tether_server::audit::Actor::system();
         let (first_end, second_end) = (end("first"), end("second"));
         let (first, second) = tokio::join!(

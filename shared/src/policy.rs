@@ -29,6 +29,11 @@ pub struct SessionPolicy {
     /// session — set-up plus the user's answer — in seconds; an unanswered
     /// prompt counts as a refusal.
     pub acceptance_timeout_secs: u32,
+    /// How long an agent that hears nothing from the server (not even a
+    /// heartbeat) keeps a session going before it ends the session itself,
+    /// in seconds: a frozen or unreachable server must not leave a
+    /// computer controllable and unaudited.
+    pub server_loss_timeout_secs: u32,
 }
 
 impl SessionPolicy {
@@ -38,13 +43,16 @@ impl SessionPolicy {
     pub const MAX_WRONG_GUESSES: RangeInclusive<u32> = 1..=20;
     /// Allowed acceptance timeouts: 10 seconds to 10 minutes.
     pub const ACCEPTANCE_TIMEOUT_SECS: RangeInclusive<u32> = 10..=10 * 60;
+    /// Allowed server-loss limits: 5 seconds (three heartbeats) to 5 minutes.
+    pub const SERVER_LOSS_TIMEOUT_SECS: RangeInclusive<u32> = 5..=5 * 60;
 
     /// Checks every field against its range; the message names the field
     /// and the range, for the admin form and the API's 422.
     pub fn validate(&self) -> Result<(), InvalidPolicy> {
         check("code_lifetime_secs", self.code_lifetime_secs, Self::CODE_LIFETIME_SECS)?;
         check("max_wrong_guesses", self.max_wrong_guesses, Self::MAX_WRONG_GUESSES)?;
-        check("acceptance_timeout_secs", self.acceptance_timeout_secs, Self::ACCEPTANCE_TIMEOUT_SECS)
+        check("acceptance_timeout_secs", self.acceptance_timeout_secs, Self::ACCEPTANCE_TIMEOUT_SECS)?;
+        check("server_loss_timeout_secs", self.server_loss_timeout_secs, Self::SERVER_LOSS_TIMEOUT_SECS)
     }
 
     /// The part of the policy a connection code's lifecycle obeys.
@@ -65,6 +73,7 @@ impl Default for SessionPolicy {
             max_wrong_guesses: code.max_wrong_guesses,
             user_acceptance: true,
             acceptance_timeout_secs: secs(code.acceptance_timeout),
+            server_loss_timeout_secs: 15,
         }
     }
 }

@@ -15,8 +15,17 @@ use serde::{Deserialize, Serialize};
 
 /// The signalling protocol this build speaks. v2 added negotiation ids; v3
 /// the user's acceptance (`AgentToServer::Consent`,
-/// `ServerToController::AwaitingUser`).
-pub const PROTOCOL_VERSION: u32 = 3;
+/// `ServerToController::AwaitingUser`); v4 heartbeats and the agent's own
+/// end of a session when it lost the server (`Welcome`'s
+/// `server_loss_timeout_secs`, `AgentToServer::EndedAlone`).
+pub const PROTOCOL_VERSION: u32 = 4;
+
+/// How often the server sends a heartbeat (a WebSocket ping) on every
+/// signalling socket, in seconds; a peer silent for
+/// [`HEARTBEATS_MISSED`] of them counts as gone.
+pub const HEARTBEAT_INTERVAL_SECS: u64 = 5;
+/// Heartbeat intervals of silence after which the server drops a socket.
+pub const HEARTBEATS_MISSED: u32 = 3;
 
 /// Largest WebSocket message either side accepts, in bytes.
 pub const MAX_SIGNAL_MESSAGE_BYTES: usize = 64 * 1024;
@@ -67,6 +76,10 @@ pub enum AgentToServer {
     /// The person at the target is asked to accept a session, or answered.
     /// The agent starts nothing before `Accepted`. (v3)
     Consent { session_id: String, step: ConsentStep },
+    /// The agent ended a session on its own at `ended_at` (Unix ms, its
+    /// clock) because it heard nothing from the server for too long; sent
+    /// as soon as the server can hear it again. (v4)
+    EndedAlone { session_id: String, reason: String, ended_at: i64 },
 }
 
 /// Where the target's user is with accepting a session (policy: user
@@ -103,8 +116,14 @@ impl ConsentStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ServerToAgent {
-    /// The server accepted the connection. (v1)
-    Welcome { agent_id: String },
+    /// The server accepted the connection. (v1) The agent ends its sessions
+    /// itself after hearing nothing from the server for
+    /// `server_loss_timeout_secs` (v4; 15 when absent).
+    Welcome {
+        agent_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server_loss_timeout_secs: Option<u32>,
+    },
     /// A technician asks for a session; an offer follows. (v1)
     SessionRequest { session_id: String, technician: String, ice_servers: Vec<IceServer> },
     /// Negotiation from the controller of a session. (v1)
@@ -215,7 +234,9 @@ mod tests {
             username: Some("u".into()),
             credential: Some("p".into()),
         }];
-        round_trip(ServerToAgent::Welcome { agent_id: "a".into() });
+        round_trip(ServerToAgent::Welcome { agent_id: "a".into(), server_loss_timeout_secs: None });
+        round_trip(ServerToAgent::Welcome { agent_id: "a".into(), server_loss_timeout_secs: Some(15) });
+        round_trip(AgentToServer::EndedAlone { session_id: "s".into(), reason: "r".into(), ended_at: 7 });
         round_trip(ServerToAgent::SessionRequest {
             session_id: "s".into(),
             technician: "t".into(),

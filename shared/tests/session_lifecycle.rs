@@ -38,7 +38,7 @@ fn end_reason(effects: &[Effect]) -> (String, Party) {
     let ends: Vec<_> = effects
         .iter()
         .filter_map(|effect| match effect {
-            Effect::Record(Step::Ended { reason, by }) => Some((reason.clone(), by.clone())),
+            Effect::Record(Step::Ended { reason, by, .. }) => Some((reason.clone(), by.clone())),
             _ => None,
         })
         .collect();
@@ -78,7 +78,7 @@ fn a_controller_that_never_connects_ends_the_session_at_the_request_timeout() {
     assert_eq!(
         effects(&mut session),
         vec![
-            Effect::Record(Step::Ended { reason: reason.into(), by: Party::System }),
+            Effect::Record(Step::Ended { reason: reason.into(), by: Party::System, at: None }),
             Effect::ToTarget(bye(reason)),
             Effect::ToController(ended(reason)),
             Effect::Close,
@@ -187,7 +187,7 @@ fn a_rejection_is_recorded_then_ends_the_session_without_a_bye_to_the_target() {
         effects(&mut session),
         vec![
             Effect::Record(Step::UserRejected),
-            Effect::Record(Step::Ended { reason: reason.into(), by: Party::Target }),
+            Effect::Record(Step::Ended { reason: reason.into(), by: Party::Target, at: None }),
             Effect::ToController(ended(reason)),
             Effect::Close,
         ]
@@ -308,8 +308,28 @@ fn a_target_that_leaves_is_not_told_but_the_controller_is() {
     assert_eq!(
         effects(&mut session),
         vec![
-            Effect::Record(Step::Ended { reason: reason.into(), by: Party::Target }),
+            Effect::Record(Step::Ended { reason: reason.into(), by: Party::Target, at: None }),
             Effect::ToController(ended(reason)),
+            Effect::Close,
+        ]
+    );
+}
+
+#[test]
+fn a_target_that_ended_alone_is_recorded_with_its_own_time() {
+    let mut session = opened();
+    attach(&mut session, 1, T0);
+    session.handle(Event::FromTarget(answer()), T0).expect("answer");
+    effects(&mut session);
+    let reason = "the agent heard nothing from the server for 15 s".to_owned();
+    session
+        .handle(Event::TargetEndedAlone { reason: reason.clone(), at: T0 + 20 * SECOND }, T0 + 90 * SECOND)
+        .expect("ended alone");
+    assert_eq!(
+        effects(&mut session),
+        vec![
+            Effect::Record(Step::Ended { reason: reason.clone(), by: Party::Target, at: Some(T0 + 20 * SECOND) }),
+            Effect::ToController(ended(&reason)),
             Effect::Close,
         ]
     );
@@ -334,7 +354,7 @@ fn a_revocation_ends_the_session_by_whoever_revoked_it_and_tells_both_ends() {
     assert_eq!(
         effects(&mut session),
         vec![
-            Effect::Record(Step::Ended { reason: reason.into(), by: admin }),
+            Effect::Record(Step::Ended { reason: reason.into(), by: admin, at: None }),
             Effect::ToTarget(bye(reason)),
             Effect::ToController(ended(reason)),
             Effect::Close,
@@ -385,7 +405,7 @@ fn every_step_names_its_audit_action_and_code_event() {
         (Step::UserNoAnswer, "session.user_no_answer", Some(Code::AcceptanceTimedOut)),
         (Step::Started, "session.start", Some(Code::SessionStarted)),
         (Step::Reattached { source: None }, "session.reattach", None),
-        (Step::Ended { reason: "r".into(), by: Party::System }, "session.end", Some(Code::SessionEnded)),
+        (Step::Ended { reason: "r".into(), by: Party::System, at: None }, "session.end", Some(Code::SessionEnded)),
     ];
     for (step, action, code) in table {
         assert_eq!(step.action(), action);

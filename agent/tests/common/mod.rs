@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod controller;
+pub mod freeze;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -91,6 +91,9 @@ impl Record {
             max_wrong_guesses: code.max_wrong_guesses,
             user_acceptance: self.user_acceptance,
             acceptance_timeout_secs: secs(code.acceptance_timeout),
+            // Not kept per code: the agent hears the limit in force in
+            // its `welcome`.
+            ..SessionPolicy::default()
         }
     }
 }

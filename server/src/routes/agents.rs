@@ -76,7 +76,7 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     let info = match first {
         Ok(Some(Ok(Message::Text(body)))) => match serde_json::from_str::<AgentToServer>(&body) {
             Ok(AgentToServer::Hello { info }) => info,
-            Ok(AgentToServer::Signal { .. } | AgentToServer::Consent { .. }) => {
+            Ok(_) => {
                 socket.send(text(&ServerToAgent::Error { message: "expected hello first".into() })).await?;
                 anyhow::bail!("no hello");
             }
@@ -95,25 +95,22 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     let (_presence, outbox) = state.hub.attach(&agent_id);
     let _sessions_end_with_the_socket = TargetGuard::new(&state.relay, &agent_id);
     tracing::info!(%agent_id, hostname = %info.hostname, "agent online");
-    socket.send(text(&ServerToAgent::Welcome { agent_id: agent_id.clone() })).await?;
+    socket.send(text(&agent_link::welcome(&state, &agent_id).await?)).await?;
 
-    let mut link = AgentLink::new(socket, outbox, &agent_id);
+    let mut link = AgentLink::new(socket, outbox, &agent_id, state.heartbeat);
     let result = loop {
         match link.next().await? {
-            Inbound::Message(AgentToServer::Hello { info }) if info.validate().is_ok() => {
-                agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
-            }
-            Inbound::Message(AgentToServer::Signal { session_id, signal }) => {
-                agent_link::to_session(&state.relay, &agent_id, &session_id, agent_link::signal_event(signal));
-            }
-            Inbound::Message(AgentToServer::Consent { session_id, step }) => {
-                agent_link::to_session(&state.relay, &agent_id, &session_id, agent_link::consent_event(step));
-            }
-            Inbound::Message(AgentToServer::Hello { .. }) => {
-                if let Some(err) = link.malformed().await? {
-                    break Err(err);
+            Inbound::Message(message) => match agent_link::on_message(&state.relay, &agent_id, message) {
+                None => {}
+                Some(info) if info.validate().is_ok() => {
+                    agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
                 }
-            }
+                Some(_) => {
+                    if let Some(err) = link.malformed().await? {
+                        break Err(err);
+                    }
+                }
+            },
             Inbound::Closed(result) => break result,
         }
     };

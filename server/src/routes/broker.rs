@@ -109,21 +109,19 @@ async fn run(state: AppState, session_id: String, technician: String, mut socket
     let hub_id = broker_sessions::hub_id(&session_id);
     let (_presence, outbox) = state.hub.attach(&hub_id);
     let _session_ends_with_the_socket = TargetGuard::new(&state.relay, &hub_id);
-    socket.send(text(&ServerToAgent::Welcome { agent_id: hub_id.clone() })).await?;
+    socket.send(text(&agent_link::welcome(&state, &hub_id).await?)).await?;
     let (ice_servers, _broker) = state.ice_servers(&session_id, None)?;
     let request = ServerToAgent::SessionRequest { session_id: session_id.clone(), technician, ice_servers };
     socket.send(text(&request)).await?;
 
-    let mut link = AgentLink::new(socket, outbox, &hub_id);
+    let mut link = AgentLink::new(socket, outbox, &hub_id, state.heartbeat);
     loop {
         match link.next().await? {
-            Inbound::Message(AgentToServer::Signal { session_id: signalled, signal }) => {
-                agent_link::to_session(&state.relay, &hub_id, &signalled, agent_link::signal_event(signal));
+            Inbound::Message(message) => {
+                if agent_link::on_message(&state.relay, &hub_id, message).is_some() {
+                    tracing::debug!(%session_id, "a repeated hello changes nothing for a one-session target");
+                }
             }
-            Inbound::Message(AgentToServer::Consent { session_id: asked, step }) => {
-                agent_link::to_session(&state.relay, &hub_id, &asked, agent_link::consent_event(step));
-            }
-            Inbound::Message(AgentToServer::Hello { .. }) => {}
             Inbound::Closed(result) => return result,
         }
     }

@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::auth::extractor::{Source, authenticate_token};
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
+use crate::heartbeat::{Beat, Heartbeat};
 use crate::relay::AttachError;
 use crate::sessions::{self, Ends};
 use crate::socket;
@@ -138,6 +139,11 @@ async fn run_controller_socket(
             anyhow::bail!("{err}");
         }
     };
+    // Recorded (a re-attach is audited) before anything reaches the page.
+    let attached = Event::ControllerAttached { attachment: attachment.id, source: source.label() };
+    if !state.relay.event_handled(&session_id, attached).await {
+        tracing::info!(%session_id, "the session ended while its controller attached");
+    }
     let (ice_servers, broker) = state.ice_servers(&session_id, None)?;
     socket
         .send(text(&ServerToController::Ready {
@@ -147,36 +153,49 @@ async fn run_controller_socket(
             broker,
         }))
         .await?;
-    // After `ready`: what the session tells a new controller (the user is
-    // being asked) comes through the outbox.
-    let attached = Event::ControllerAttached { attachment: attachment.id, source: source.label() };
-    if !state.relay.event(&session_id, attached) {
-        tracing::info!(%session_id, "the session ended while its controller attached");
-    }
+    // What the session told the new controller (the user is being asked)
+    // waits in the outbox and follows `ready`.
+    let mut heartbeat = Heartbeat::new(state.heartbeat);
     let left = loop {
         tokio::select! {
-            inbound = socket.recv() => match inbound {
-                Some(Ok(Message::Text(body))) => match serde_json::from_str::<ControllerToServer>(&body) {
-                    Ok(ControllerToServer::Signal { signal: Signal::Bye { reason } }) => break Left::Bye(reason),
-                    Ok(ControllerToServer::Signal { signal }) => {
-                        if let Signal::Offer { negotiation, .. } = signal {
-                            state.relay.offered(&session_id, negotiation);
-                        }
-                        let message = ServerToAgent::Signal { session_id: session_id.clone(), signal };
-                        if !state.hub.send(&agent_id, message) {
-                            tracing::warn!(%session_id, "a signal for the target was dropped (offline or not keeping up)");
-                        }
+            beat = heartbeat.tick() => match beat {
+                Beat::Ping => {
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        break Left::Gone;
                     }
-                    Ok(ControllerToServer::Auth { .. }) | Err(_) => {
-                        let refusal = text(&ServerToController::Error { message: "malformed signalling message".into() });
-                        if socket.send(refusal).await.is_err() {
-                            break Left::Gone;
-                        }
-                    }
-                },
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Left::Gone,
-                Some(Ok(_)) => {}
+                }
+                Beat::Silent(silent) => {
+                    tracing::info!(%session_id, ?silent, "the controller went silent");
+                    break Left::Gone;
+                }
             },
+            inbound = socket.recv() => {
+                if let Some(Ok(_)) = &inbound {
+                    heartbeat.heard();
+                }
+                match inbound {
+                    Some(Ok(Message::Text(body))) => match serde_json::from_str::<ControllerToServer>(&body) {
+                        Ok(ControllerToServer::Signal { signal: Signal::Bye { reason } }) => break Left::Bye(reason),
+                        Ok(ControllerToServer::Signal { signal }) => {
+                            if let Signal::Offer { negotiation, .. } = signal {
+                                state.relay.offered(&session_id, negotiation);
+                            }
+                            let message = ServerToAgent::Signal { session_id: session_id.clone(), signal };
+                            if !state.hub.send(&agent_id, message) {
+                                tracing::warn!(%session_id, "a signal for the target was dropped (offline or not keeping up)");
+                            }
+                        }
+                        Ok(ControllerToServer::Auth { .. }) | Err(_) => {
+                            let refusal = text(&ServerToController::Error { message: "malformed signalling message".into() });
+                            if socket.send(refusal).await.is_err() {
+                                break Left::Gone;
+                            }
+                        }
+                    },
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Left::Gone,
+                    Some(Ok(_)) => {}
+                }
+            }
             outbound = inbox.recv() => match outbound {
                 Some(message @ ServerToController::Ended { .. }) => {
                     // Ended either way; whether the page heard it does not matter.

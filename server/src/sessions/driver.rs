@@ -33,25 +33,34 @@ pub(super) struct Reach {
     pub brokers: crate::broker::Brokers,
 }
 
-/// Drives one session until it ends; `done` becomes true then.
+/// What the driver reports as it goes.
+#[derive(Debug)]
+pub(super) struct Progress {
+    /// Counts the events from the inbox whose effects were carried out.
+    pub handled: watch::Sender<u64>,
+    /// Becomes true once the session is over.
+    pub done: watch::Sender<bool>,
+}
+
+/// Drives one session until it ends.
 pub(super) async fn run(
     reach: Reach,
     ends: Ends,
     mut machine: SessionLifecycle,
     mut inbox: mpsc::UnboundedReceiver<Event>,
-    done: watch::Sender<bool>,
+    progress: Progress,
 ) {
     let mut closed = false;
     while !closed {
-        let event = match machine.next_deadline() {
+        let (event, from_inbox) = match machine.next_deadline() {
             Some(deadline) => {
                 let wait = Duration::from_millis(u64::try_from(deadline - now_ms()).unwrap_or(0));
                 tokio::select! {
-                    event = inbox.recv() => event,
-                    () = tokio::time::sleep(wait) => Some(Event::Tick),
+                    event = inbox.recv() => (event, true),
+                    () = tokio::time::sleep(wait) => (Some(Event::Tick), false),
                 }
             }
-            None => inbox.recv().await,
+            None => (inbox.recv().await, true),
         };
         // Every sender lives in the route, which only this task closes.
         let event = event.unwrap_or(Event::ServerStopping);
@@ -60,8 +69,11 @@ pub(super) async fn run(
             tracing::warn!(session_id = %ends.session_id, event = name, %refusal, "session event refused");
         }
         closed = carry_out(&reach, &ends, &mut machine).await;
+        if from_inbox {
+            progress.handled.send_modify(|handled| *handled += 1);
+        }
     }
-    done.send_replace(true);
+    progress.done.send_replace(true);
 }
 
 /// Carries out the machine's effects in order; true once the session is

@@ -21,7 +21,9 @@ use tokio::sync::{mpsc, watch};
 pub fn open(state: &AppState, ends: Ends, technician_id: &str) {
     let (events, inbox) = mpsc::unbounded_channel();
     let (done_sender, done) = watch::channel(false);
-    state.relay.open(&ends.session_id, &ends.target, technician_id, DriverInbox { events, done });
+    let (handled_sender, handled) = watch::channel(0);
+    let inbox_view = DriverInbox { events, sent: std::sync::Arc::default(), handled, done };
+    state.relay.open(&ends.session_id, &ends.target, technician_id, inbox_view);
     let machine = SessionLifecycle::open(state.timings, now_ms());
     let reach = driver::Reach {
         store: state.store.clone(),
@@ -29,7 +31,8 @@ pub fn open(state: &AppState, ends: Ends, technician_id: &str) {
         hub: state.hub.clone(),
         brokers: state.brokers.clone(),
     };
-    tokio::spawn(driver::run(reach, ends, machine, inbox, done_sender));
+    let progress = driver::Progress { handled: handled_sender, done: done_sender };
+    tokio::spawn(driver::run(reach, ends, machine, inbox, progress));
 }
 
 /// Ends `session_id` for `reason`, by `by`, and waits until both ends were

@@ -68,18 +68,21 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
     let mut entry = AuditEvent::new(actor.clone(), step.action()).target(session_id.to_owned());
     match step {
         Step::UserAsked { timeout_secs } => entry = entry.details(json!({ "timeout_secs": timeout_secs })),
-        Step::Ended { reason, .. } => entry = entry.details(json!({ "reason": reason })),
+        Step::Ended { reason, at: None, .. } => entry = entry.details(json!({ "reason": reason })),
+        Step::Ended { reason, at: Some(at), .. } => {
+            entry = entry.details(json!({ "reason": reason, "ended_at_target": at }));
+        }
         Step::Reattached { source } => entry = entry.source(source.clone()),
         Step::UserAccepted | Step::UserRejected | Step::UserNoAnswer | Step::Started => {}
     }
     audit::record(&mut tx, &entry, now).await?;
     match step {
-        Step::Ended { reason, .. } => {
+        Step::Ended { reason, at, .. } => {
             sqlx::query(
                 "UPDATE sessions SET state = 'ended', ended_at = $1, end_reason = $2, ended_by = $3 \
                  WHERE id = $4 AND ended_at IS NULL",
             )
-            .bind(now)
+            .bind(at.unwrap_or(now))
             .bind(reason)
             .bind(&actor.name)
             .bind(session_id)
@@ -113,7 +116,11 @@ pub async fn end_interrupted(store: &Store) -> anyhow::Result<usize> {
     let open: Vec<(String,)> = sqlx::query_as("SELECT id FROM sessions WHERE ended_at IS NULL ORDER BY created_at")
         .fetch_all(store.pool())
         .await?;
-    let step = Step::Ended { reason: SERVER_RESTARTED.to_owned(), by: tether_shared::session_lifecycle::Party::System };
+    let step = Step::Ended {
+        reason: SERVER_RESTARTED.to_owned(),
+        by: tether_shared::session_lifecycle::Party::System,
+        at: None,
+    };
     let mut ended = 0;
     for (id,) in &open {
         if record(store, id, &step, Actor::system(), now_ms()).await? {

@@ -188,6 +188,10 @@ impl SessionLifecycle {
                 self.end("the target disconnected".into(), Party::Target, false);
                 Ok(())
             }
+            Event::TargetEndedAlone { reason, at } => {
+                self.end_at(reason, Party::Target, false, Some(at));
+                Ok(())
+            }
             Event::Revoked { by, reason } => {
                 self.end(reason, by, true);
                 Ok(())
@@ -283,7 +287,12 @@ impl SessionLifecycle {
     /// Ends the session once: recorded, the target told unless it is the
     /// one that ended it, the controller told, the route closed.
     fn end(&mut self, reason: String, by: Party, tell_target: bool) {
-        self.record(Step::Ended { reason: reason.clone(), by });
+        self.end_at(reason, by, tell_target, None);
+    }
+
+    /// [`Self::end`], for an end that really happened at `at`.
+    fn end_at(&mut self, reason: String, by: Party, tell_target: bool, at: Option<UnixMillis>) {
+        self.record(Step::Ended { reason: reason.clone(), by, at });
         if tell_target {
             self.effects.push_back(Effect::ToTarget(Signal::Bye { reason: reason.clone() }));
         }

@@ -1,7 +1,7 @@
 //! What goes into the session machine (events) and what comes out of it
 //! (effects: steps to record, messages to each end, the close).
 
-use crate::connection_code::Event as CodeEvent;
+use crate::connection_code::{Event as CodeEvent, UnixMillis};
 use crate::signal::{ServerToController, Signal};
 use core::fmt;
 
@@ -47,6 +47,10 @@ pub enum Event {
     TargetBye { reason: String },
     /// The target's connection to the server is gone.
     TargetGone,
+    /// The target ended the session on its own at `at` (its clock), having
+    /// heard nothing from the server for too long; it reports this once it
+    /// hears the server again.
+    TargetEndedAlone { reason: String, at: UnixMillis },
     /// Someone with the right to ended the session: an administrator's
     /// End, the technician's account disabled, demoted or deleted.
     Revoked { by: Party, reason: String },
@@ -71,8 +75,10 @@ pub enum Step {
     Started,
     /// The technician's controller attached again (a reload).
     Reattached { source: Option<String> },
-    /// The session ended, once, for `reason`, by `by`.
-    Ended { reason: String, by: Party },
+    /// The session ended, once, for `reason`, by `by`; `at` is when it
+    /// really ended if that was before it could be recorded (a target
+    /// that ended it alone while the server was unreachable).
+    Ended { reason: String, by: Party, at: Option<UnixMillis> },
 }
 
 impl Step {
@@ -163,6 +169,7 @@ impl Event {
             Event::FromTarget(_) => "target signal",
             Event::TargetBye { .. } => "target bye",
             Event::TargetGone => "target gone",
+            Event::TargetEndedAlone { .. } => "target ended alone",
             Event::Revoked { .. } => "revoked",
             Event::ServerStopping => "server stopping",
         }

@@ -47,6 +47,7 @@ enum Field {
     CodeLifetime,
     WrongGuesses,
     AcceptanceTimeout,
+    ServerLoss,
 }
 
 impl Field {
@@ -56,6 +57,7 @@ impl Field {
             "code_lifetime_secs" => Some(Field::CodeLifetime),
             "max_wrong_guesses" => Some(Field::WrongGuesses),
             "acceptance_timeout_secs" => Some(Field::AcceptanceTimeout),
+            "server_loss_timeout_secs" => Some(Field::ServerLoss),
             _ => None,
         }
     }
@@ -66,13 +68,14 @@ impl Field {
             Field::CodeLifetime => SessionPolicy { code_lifetime_secs: value, ..policy },
             Field::WrongGuesses => SessionPolicy { max_wrong_guesses: value, ..policy },
             Field::AcceptanceTimeout => SessionPolicy { acceptance_timeout_secs: value, ..policy },
+            Field::ServerLoss => SessionPolicy { server_loss_timeout_secs: value, ..policy },
         }
     }
 
     /// What the number counts, for messages.
     fn unit(self) -> &'static str {
         match self {
-            Field::CodeLifetime | Field::AcceptanceTimeout => "seconds",
+            Field::CodeLifetime | Field::AcceptanceTimeout | Field::ServerLoss => "seconds",
             Field::WrongGuesses => "tries",
         }
     }
@@ -85,6 +88,7 @@ struct Typed {
     wrong_guesses: String,
     user_acceptance: bool,
     acceptance_timeout: String,
+    server_loss: String,
 }
 
 /// What is wrong, and with which field (`None`: one this form does not
@@ -102,6 +106,7 @@ fn checked(typed: &Typed) -> Result<SessionPolicy, Vec<Problem>> {
         (Field::CodeLifetime, &typed.code_lifetime),
         (Field::WrongGuesses, &typed.wrong_guesses),
         (Field::AcceptanceTimeout, &typed.acceptance_timeout),
+        (Field::ServerLoss, &typed.server_loss),
     ] {
         let Ok(value) = text.trim().parse::<u32>() else {
             problems.push((Some(field), format!("Enter a whole number of {}.", field.unit())));
@@ -147,19 +152,22 @@ fn SessionPolicyForm(
     let wrong_guesses = RwSignal::new(String::new());
     let user_acceptance = RwSignal::new(false);
     let acceptance_timeout = RwSignal::new(String::new());
+    let server_loss = RwSignal::new(String::new());
     let show = move |policy: SessionPolicy| {
         code_lifetime.set(policy.code_lifetime_secs.to_string());
         wrong_guesses.set(policy.max_wrong_guesses.to_string());
         user_acceptance.set(policy.user_acceptance);
         acceptance_timeout.set(policy.acceptance_timeout_secs.to_string());
+        server_loss.set(policy.server_loss_timeout_secs.to_string());
     };
     show(saved);
-    let errors = [RwSignal::new(None::<String>), RwSignal::new(None::<String>), RwSignal::new(None::<String>)];
-    let [code_lifetime_error, wrong_guesses_error, acceptance_timeout_error] = errors;
+    let errors = [(); 4].map(|()| RwSignal::new(None::<String>));
+    let [code_lifetime_error, wrong_guesses_error, acceptance_timeout_error, server_loss_error] = errors;
     let error_of = move |field: Field| match field {
         Field::CodeLifetime => code_lifetime_error,
         Field::WrongGuesses => wrong_guesses_error,
         Field::AcceptanceTimeout => acceptance_timeout_error,
+        Field::ServerLoss => server_loss_error,
     };
     let notice = RwSignal::new(None::<String>);
     let sending = Submission::new();
@@ -172,6 +180,7 @@ fn SessionPolicyForm(
             wrong_guesses: wrong_guesses.get_untracked(),
             user_acceptance: user_acceptance.get_untracked(),
             acceptance_timeout: acceptance_timeout.get_untracked(),
+            server_loss: server_loss.get_untracked(),
         };
         let policy = match checked(&typed) {
             Ok(policy) => policy,
@@ -274,6 +283,24 @@ fn SessionPolicyForm(
                     bind:value=acceptance_timeout
                 />
             </FormField>
+            <FormField
+                label="End sessions when the server is lost for (seconds)"
+                input_id="policy-server-loss"
+                error_testid="policy-server-loss-error"
+                error=server_loss_error
+                hint="A computer that hears nothing from the server this long ends its session itself, so nothing goes on unrecorded."
+            >
+                <input
+                    id="policy-server-loss"
+                    type="number"
+                    inputmode="numeric"
+                    min=SessionPolicy::SERVER_LOSS_TIMEOUT_SECS.start().to_string()
+                    max=SessionPolicy::SERVER_LOSS_TIMEOUT_SECS.end().to_string()
+                    data-testid="policy-server-loss"
+                    aria-invalid=move || server_loss_error.with(Option::is_some).to_string()
+                    bind:value=server_loss
+                />
+            </FormField>
             <Alert message=notice kind=AlertKind::Success testid="policy-saved" />
             <div class="form-actions">
                 <SubmitButton testid="policy-save" pending=sending.pending label="Save policy" busy_label="Saving…" />
@@ -292,6 +319,7 @@ mod tests {
             wrong_guesses: wrong_guesses.to_owned(),
             user_acceptance: false,
             acceptance_timeout: acceptance_timeout.to_owned(),
+            server_loss: "15".to_owned(),
         }
     }
 
@@ -303,6 +331,7 @@ mod tests {
             max_wrong_guesses: 3,
             user_acceptance: false,
             acceptance_timeout_secs: 60,
+            server_loss_timeout_secs: 15,
         };
         assert_eq!(policy, Ok(expected));
     }
