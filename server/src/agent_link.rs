@@ -1,7 +1,7 @@
 //! One target's socket after its hello, shared by enrolled agents
 //! (`routes::agents`) and broker-session targets (`routes::broker`):
 //! [`AgentLink`] forwards the hub's outbox and yields what the target
-//! sends; [`to_session`] hands a target's message to its session's driver,
+//! sends; [`on_message`] hands a target's message to its session's driver,
 //! only for the target's own sessions; [`TargetGuard`] ends the target's
 //! sessions however its socket task ends, errors included.
 
@@ -11,7 +11,7 @@ use axum::extract::ws::{Message, WebSocket};
 use std::time::Duration;
 use tether_shared::agent::AgentInfo;
 use tether_shared::session_lifecycle::Event;
-use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal};
+use tether_shared::signal::{AgentToServer, ServerToAgent};
 use tokio::sync::mpsc;
 
 /// How long a new connection may take to say hello.
@@ -108,33 +108,6 @@ impl<'a> AgentLink<'a> {
     }
 }
 
-/// Hands a signal or consent step that `target` sent about `session_id` to
-/// that session's driver, if the session is the target's own.
-pub fn to_session(relay: &Relay, target: &str, session_id: &str, event: Event) {
-    let name = event.name();
-    if !relay.from_agent(session_id, target, event) {
-        tracing::warn!(%target, %session_id, event = name, "a target spoke of a session that is not its own or not live");
-    }
-}
-
-/// The session event a signal from a target stands for.
-pub fn signal_event(signal: Signal) -> Event {
-    match signal {
-        Signal::Bye { reason } => Event::TargetBye { reason },
-        other => Event::FromTarget(other),
-    }
-}
-
-/// The session event a consent step stands for.
-pub fn consent_event(step: ConsentStep) -> Event {
-    match step {
-        ConsentStep::Asking { timeout_secs } => Event::UserAsked { timeout_secs },
-        ConsentStep::Accepted => Event::UserAccepted,
-        ConsentStep::Rejected => Event::UserRejected,
-        ConsentStep::NoAnswer => Event::UserNoAnswer,
-    }
-}
-
 /// The welcome for target `target`: its id in the hub, and how long it may
 /// go without hearing the server before it ends its sessions itself (the
 /// session policy's).
@@ -151,14 +124,17 @@ pub async fn welcome(state: &crate::state::AppState, target: &str) -> anyhow::Re
 /// hello comes back for the caller.
 pub fn on_message(relay: &Relay, target: &str, message: AgentToServer) -> Option<AgentInfo> {
     let (session_id, event) = match message {
-        AgentToServer::Signal { session_id, signal } => (session_id, signal_event(signal)),
-        AgentToServer::Consent { session_id, step } => (session_id, consent_event(step)),
+        AgentToServer::Signal { session_id, signal } => (session_id, Event::FromTarget(signal)),
+        AgentToServer::Consent { session_id, step } => (session_id, Event::from(step)),
         AgentToServer::EndedAlone { session_id, reason, ended_at } => {
             (session_id, Event::TargetEndedAlone { reason, at: ended_at })
         }
         AgentToServer::Hello { info } => return Some(info),
     };
-    to_session(relay, target, &session_id, event);
+    let name = event.name();
+    if !relay.from_agent(&session_id, target, event) {
+        tracing::warn!(%target, %session_id, event = name, "a target spoke of a session that is not its own or not live");
+    }
     None
 }
 

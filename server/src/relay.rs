@@ -79,10 +79,11 @@ impl DriverInbox {
     }
 }
 
-/// A live route, as seen before attaching to it.
+/// A live route, as a controller attaching to it sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteView {
     pub agent_id: String,
+    /// The highest offer number so far (the next page continues after it).
     pub last_negotiation: u64,
 }
 
@@ -144,16 +145,6 @@ impl Relay {
         self.lock().insert(session_id.to_owned(), route);
     }
 
-    /// The route `technician_id` would attach to.
-    pub fn view(&self, session_id: &str, technician_id: &str) -> Result<RouteView, AttachError> {
-        let routes = self.lock();
-        let route = routes.get(session_id).ok_or(AttachError::NotFound)?;
-        if route.technician_id != technician_id {
-            return Err(AttachError::NotYours);
-        }
-        Ok(RouteView { agent_id: route.agent_id.clone(), last_negotiation: route.last_negotiation })
-    }
-
     /// Notes an offer the controller sent (for the next page's numbering).
     pub fn offered(&self, session_id: &str, negotiation: u64) {
         if let Some(route) = self.lock().get_mut(session_id) {
@@ -197,25 +188,25 @@ impl Relay {
     }
 
     /// Hands `event` to the session's driver and waits until the session
-    /// is over; returns at once if it is not live.
-    pub async fn end(&self, session_id: &str, event: Event) {
+    /// is over; false (at once) if it was not live.
+    pub async fn end(&self, session_id: &str, event: Event) -> bool {
         let driver = {
             let routes = self.lock();
             routes.get(session_id).and_then(|route| route.driver.send(event).map(|_| route.driver.clone()))
         };
-        if let Some(mut driver) = driver {
-            // An error means the driver is gone: over either way.
-            let _ = driver.done.wait_for(|done| *done).await;
-        }
+        let Some(mut driver) = driver else { return false };
+        // An error means the driver is gone: over either way.
+        let _ = driver.done.wait_for(|done| *done).await;
+        true
     }
 
     /// Attaches the technician's controller; a second attachment of the same
-    /// technician (a reload) replaces the first. Returns the agent's id.
+    /// technician (a reload) replaces the first.
     pub fn attach_controller(
         &self,
         session_id: &str,
         technician_id: &str,
-    ) -> Result<(Attachment, String, mpsc::Receiver<ServerToController>), AttachError> {
+    ) -> Result<(Attachment, RouteView, mpsc::Receiver<ServerToController>), AttachError> {
         let mut routes = self.lock();
         let route = routes.get_mut(session_id).ok_or(AttachError::NotFound)?;
         if route.technician_id != technician_id {
@@ -225,7 +216,8 @@ impl Relay {
         let (outbox, inbox) = mpsc::channel(OUTBOX_CAPACITY);
         route.controller = Some((id, outbox));
         let attachment = Attachment { shared: Arc::clone(&self.shared), session_id: session_id.to_owned(), id };
-        Ok((attachment, route.agent_id.clone(), inbox))
+        let view = RouteView { agent_id: route.agent_id.clone(), last_negotiation: route.last_negotiation };
+        Ok((attachment, view, inbox))
     }
 
     /// Queues a message for the controller of `session_id`.
@@ -308,9 +300,8 @@ mod tests {
         let first_id = first.id;
         drop(first);
         assert_eq!(events.try_recv().ok(), Some(Event::ControllerLeft { attachment: first_id }));
-        let view = relay.view("s1", "tech-1").expect("view");
+        let (second, view, _outbox) = relay.attach_controller("s1", "tech-1").expect("re-attach");
         assert_eq!(view, RouteView { agent_id: "agent-1".into(), last_negotiation: 3 });
-        let (second, _, _outbox) = relay.attach_controller("s1", "tech-1").expect("re-attach");
         assert!(second.id > first_id, "attachment ids grow");
     }
 
@@ -328,8 +319,8 @@ mod tests {
             relay.to_controller("s1", ServerToController::Error { message: "x".into() }),
             Delivery::NoController
         );
-        let (_attachment, agent, mut outbox) = relay.attach_controller("s1", "tech-1").expect("attach");
-        assert_eq!(agent, "agent-1");
+        let (_attachment, view, mut outbox) = relay.attach_controller("s1", "tech-1").expect("attach");
+        assert_eq!(view.agent_id, "agent-1");
         assert_eq!(relay.to_controller("s1", ServerToController::Error { message: "y".into() }), Delivery::Queued);
         assert_eq!(outbox.recv().await, Some(ServerToController::Error { message: "y".into() }));
         assert_eq!(relay.sessions_of_agent("agent-1"), vec!["s1".to_owned()]);

@@ -10,7 +10,7 @@
 //!     └──UserAsked──▶ Asking ──UserAccepted──▶ Accepted ──TargetAnswered
 //!                        ├──UserRejected / UserNoAnswer ──▶ Ended
 //!                        └──deadline (timeout + grace) ───▶ Ended
-//! any live phase ──ControllerBye / TargetBye / TargetGone / Revoked /
+//! any live phase ──ControllerBye / a target's bye / TargetGone / Revoked /
 //!                  ServerStopping / a deadline ──▶ Ended (exactly once)
 //! ```
 //!

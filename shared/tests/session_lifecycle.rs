@@ -287,7 +287,7 @@ fn a_session_ends_once_whatever_comes_after() {
     assert!(first.contains(&Effect::ToTarget(bye("done"))), "the target is told: {first:?}");
     for event in [
         Event::TargetGone,
-        Event::TargetBye { reason: "x".into() },
+        Event::FromTarget(bye("x")),
         Event::ServerStopping,
         Event::Revoked { by: Party::System, reason: "y".into() },
         Event::ControllerBye { reason: "again".into() },

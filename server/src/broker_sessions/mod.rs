@@ -74,7 +74,7 @@ pub async fn code_event(
     let Some(mut record) = record::load_by(tx, record::Key::Session, session_id).await? else {
         return Ok(());
     };
-    let actor = crate::audit::Actor { id: None, name: format!("agent:{}", hub_id(session_id)) };
+    let actor = crate::agents::actor(&hub_id(session_id));
     if let Err(refusal) = record::apply(tx, &mut record, event, action, actor, now).await? {
         tracing::warn!(%session_id, %event, %refusal, "a broker session's code refused an event");
     }

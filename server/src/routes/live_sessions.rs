@@ -52,10 +52,9 @@ async fn end(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Strin
         Role::Technician => return Err(not_live()),
         Role::Auditor => return Err(HttpError::forbidden("auditors read sessions; they do not end them")),
     };
-    if !state.relay.live().iter().any(|route| route.session_id == id) {
+    if !sessions::revoke(&state, &id, by, reason).await {
         return Err(not_live());
     }
-    sessions::revoke(&state, &id, by, reason).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

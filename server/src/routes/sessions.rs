@@ -123,11 +123,7 @@ async fn run_controller_socket(
             anyhow::bail!("refused: {err}");
         }
     };
-    let attached = state
-        .relay
-        .view(&session_id, &auth.user.id)
-        .and_then(|view| state.relay.attach_controller(&session_id, &auth.user.id).map(|attached| (attached, view)));
-    let ((attachment, agent_id, mut inbox), view) = match attached {
+    let (attachment, view, mut inbox) = match state.relay.attach_controller(&session_id, &auth.user.id) {
         Ok(attached) => attached,
         Err(err) => {
             let ended = match err {
@@ -181,7 +177,7 @@ async fn run_controller_socket(
                                 state.relay.offered(&session_id, negotiation);
                             }
                             let message = ServerToAgent::Signal { session_id: session_id.clone(), signal };
-                            if !state.hub.send(&agent_id, message) {
+                            if !state.hub.send(&view.agent_id, message) {
                                 tracing::warn!(%session_id, "a signal for the target was dropped (offline or not keeping up)");
                             }
                         }

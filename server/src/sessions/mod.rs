@@ -36,9 +36,9 @@ pub fn open(state: &AppState, ends: Ends, technician_id: &str) {
 }
 
 /// Ends `session_id` for `reason`, by `by`, and waits until both ends were
-/// told and the end recorded. Nothing happens if it is not live.
-pub async fn revoke(state: &AppState, session_id: &str, by: Party, reason: String) {
-    state.relay.end(session_id, Event::Revoked { by, reason }).await;
+/// told and the end recorded; false (nothing done) if it was not live.
+pub async fn revoke(state: &AppState, session_id: &str, by: Party, reason: String) -> bool {
+    state.relay.end(session_id, Event::Revoked { by, reason }).await
 }
 
 /// Ends every live session of technician `technician_id` (their account

@@ -13,8 +13,8 @@ use tether_shared::session_lifecycle::Step;
 /// The end reason of sessions found open when the server starts.
 pub const SERVER_RESTARTED: &str = "server restarted";
 
-/// A new session's row, `requested`. `agent_id` is `None` for a broker
-/// session (its target has no agent row).
+/// A new session's row for enrolled agent `agent_id`, `requested` (a
+/// broker session's row is written by its redemption).
 pub async fn insert(
     tx: &mut WriteTx,
     id: &str,

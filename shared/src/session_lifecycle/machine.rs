@@ -179,7 +179,7 @@ impl SessionLifecycle {
                 self.end("the user at the target did not answer in time".into(), Party::Target, false);
                 Ok(())
             }
-            Event::FromTarget(Signal::Bye { reason }) | Event::TargetBye { reason } => {
+            Event::FromTarget(Signal::Bye { reason }) => {
                 self.end(format!("the target ended it: {reason}"), Party::Target, false);
                 Ok(())
             }

@@ -2,7 +2,7 @@
 //! (effects: steps to record, messages to each end, the close).
 
 use crate::connection_code::{Event as CodeEvent, UnixMillis};
-use crate::signal::{ServerToController, Signal};
+use crate::signal::{ConsentStep, ServerToController, Signal};
 use core::fmt;
 
 /// Who did something, for the audit log. The server turns a party into
@@ -41,10 +41,8 @@ pub enum Event {
     /// The target's prompt timed out unanswered.
     UserNoAnswer,
     /// A signal from the target for the controller; an answer starts the
-    /// session.
+    /// session, a `bye` ends it.
     FromTarget(Signal),
-    /// The target ended the session (its `bye`).
-    TargetBye { reason: String },
     /// The target's connection to the server is gone.
     TargetGone,
     /// The target ended the session on its own at `at` (its clock), having
@@ -166,12 +164,24 @@ impl Event {
             Event::UserRejected => "user rejected",
             Event::UserNoAnswer => "user gave no answer",
             Event::FromTarget(Signal::Answer { .. }) => "target answered",
+            Event::FromTarget(Signal::Bye { .. }) => "target bye",
             Event::FromTarget(_) => "target signal",
-            Event::TargetBye { .. } => "target bye",
             Event::TargetGone => "target gone",
             Event::TargetEndedAlone { .. } => "target ended alone",
             Event::Revoked { .. } => "revoked",
             Event::ServerStopping => "server stopping",
+        }
+    }
+}
+
+impl From<ConsentStep> for Event {
+    /// The event a target's consent step stands for.
+    fn from(step: ConsentStep) -> Self {
+        match step {
+            ConsentStep::Asking { timeout_secs } => Event::UserAsked { timeout_secs },
+            ConsentStep::Accepted => Event::UserAccepted,
+            ConsentStep::Rejected => Event::UserRejected,
+            ConsentStep::NoAnswer => Event::UserNoAnswer,
         }
     }
 }
