@@ -55,7 +55,7 @@ pub fn router(state: AppState, web_dir: &Path) -> Router {
 }
 
 async fn api_not_found() -> HttpError {
-    HttpError::NotFound("no such API endpoint".into())
+    HttpError::not_found("no such API endpoint")
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets

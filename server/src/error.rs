@@ -5,14 +5,15 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tether_shared::api::ApiError;
+use tether_shared::error_code;
 
 /// A failed request.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
     /// 400: the request could not be understood.
-    #[error("{0}")]
-    BadRequest(String),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
     /// 401: no valid credentials.
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
@@ -20,11 +21,14 @@ pub enum HttpError {
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
     /// 404: no such resource.
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
     /// 409: conflicts with existing state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 410: existed, but is gone for good.
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     /// 413: the body is larger than allowed.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -34,7 +38,7 @@ pub enum HttpError {
     /// 422: well-formed but a field is invalid.
     #[error("{0}")]
     InvalidField(String),
-    /// 429: too many attempts; retry after this many seconds.
+    /// 429: too many attempts (`rate_limited`); retry after this many seconds.
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// 500: our fault. The cause is logged, not shown.
@@ -43,26 +47,37 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        HttpError::BadRequest { code: error_code::BAD_REQUEST, message: message.into() }
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        HttpError::Unauthorized { code: "not_authenticated", message: message.into() }
+        HttpError::Unauthorized { code: error_code::NOT_AUTHENTICATED, message: message.into() }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        HttpError::NotFound { code: error_code::NOT_FOUND, message: message.into() }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        HttpError::Forbidden { code: "forbidden", message: message.into() }
+        HttpError::Forbidden { code: error_code::FORBIDDEN, message: message.into() }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            HttpError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            HttpError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             HttpError::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
             HttpError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
-            HttpError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            HttpError::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
             HttpError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
-            HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            HttpError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-            HttpError::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-            HttpError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            HttpError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            HttpError::Gone { code, .. } => (StatusCode::GONE, code),
+            HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, error_code::PAYLOAD_TOO_LARGE),
+            HttpError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, error_code::UNSUPPORTED_MEDIA_TYPE)
+            }
+            HttpError::InvalidField(_) => (StatusCode::UNPROCESSABLE_ENTITY, error_code::INVALID_FIELD),
+            HttpError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, error_code::RATE_LIMITED),
+            HttpError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, error_code::INTERNAL),
         }
     }
 }

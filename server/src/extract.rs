@@ -34,7 +34,7 @@ where
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 HttpError::PayloadTooLarge { limit: MAX_BODY_BYTES }
             } else {
-                HttpError::BadRequest(rejection.body_text())
+                HttpError::bad_request(rejection.body_text())
             }
         })?;
         parse_object(&body).map(ApiJson)
@@ -54,13 +54,13 @@ fn is_json(headers: &HeaderMap) -> bool {
 /// anything else that is not an object of the right shape a 422.
 fn parse_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
     serde_json::from_slice::<IgnoredAny>(body)
-        .map_err(|err| HttpError::BadRequest(format!("malformed JSON: {err}")))?;
+        .map_err(|err| HttpError::bad_request(format!("malformed JSON: {err}")))?;
     if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
         return Err(HttpError::InvalidField("invalid request: the body must be a JSON object".into()));
     }
     serde_json::from_slice(body).map_err(|err| match err.classify() {
         Category::Data => HttpError::InvalidField(format!("invalid request: {err}")),
-        Category::Syntax | Category::Eof | Category::Io => HttpError::BadRequest(format!("malformed JSON: {err}")),
+        Category::Syntax | Category::Eof | Category::Io => HttpError::bad_request(format!("malformed JSON: {err}")),
     })
 }
 
@@ -79,9 +79,9 @@ where
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
             Err(QueryRejection::FailedToDeserializeQueryString(err)) => {
-                Err(HttpError::BadRequest(format!("invalid query: {}", err.body_text())))
+                Err(HttpError::bad_request(format!("invalid query: {}", err.body_text())))
             }
-            Err(other) => Err(HttpError::BadRequest(other.body_text())),
+            Err(other) => Err(HttpError::bad_request(other.body_text())),
         }
     }
 }

@@ -169,3 +169,29 @@ async fn bad_tokens_are_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn socket_credentials_are_refused_with_a_code_that_says_which() {
+    on_each_backend(|app| async move {
+        let cases = [
+            ("/api/agent/ws", None, "not_authenticated"),
+            ("/api/agent/ws", Some("Bearer "), "not_authenticated"),
+            ("/api/agent/ws", Some("Basic YWRtaW46YWRtaW4="), "not_authenticated"),
+            ("/api/agent/ws", Some("Bearer tac_not-a-credential"), "unknown_agent"),
+            ("/api/broker/ws", None, "not_authenticated"),
+            ("/api/broker/ws", Some("Bearer tbs_not-a-token"), "invalid_session_token"),
+        ];
+        assert_unchanged(&app, async {
+            for (path, authorization, code) in cases {
+                let mut request = Request::builder().uri(path);
+                if let Some(value) = authorization {
+                    request = request.header(header::AUTHORIZATION, value);
+                }
+                let reply = app.send(request.body(Body::empty()).unwrap()).await;
+                assert_eq!((reply.status, reply.error()), (StatusCode::UNAUTHORIZED, code), "{path} {authorization:?}");
+            }
+        })
+        .await;
+    })
+    .await;
+}

@@ -10,6 +10,7 @@ pub mod audit_chain;
 pub mod broker;
 pub mod connection_code;
 pub mod control;
+pub mod error_code;
 pub mod input;
 pub mod policy;
 pub mod role;

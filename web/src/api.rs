@@ -18,22 +18,7 @@ use tether_shared::policy::SessionPolicy;
 use tether_shared::signal::ControllerToServer;
 
 /// Error codes the client reacts to (the server's `ApiError::error`).
-pub mod codes {
-    /// Wrong username or password (login, or the current password when changing it).
-    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
-    /// The account must choose a new password before anything else.
-    pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
-    /// The account was disabled by an administrator.
-    pub const ACCOUNT_DISABLED: &str = "account_disabled";
-    /// The current password given with a password change is wrong.
-    pub const WRONG_PASSWORD: &str = "wrong_password";
-    /// A field of the request breaks the rules in `tether_shared::validate`.
-    pub const INVALID_FIELD: &str = "invalid_field";
-    /// The username is already in use.
-    pub const USERNAME_TAKEN: &str = "username_taken";
-    /// The target's agent is not connected, so no session can start.
-    pub const TARGET_OFFLINE: &str = "target_offline";
-}
+pub use tether_shared::error_code as codes;
 
 /// Why an API call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

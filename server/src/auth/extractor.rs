@@ -13,6 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use tether_shared::Role;
 
 use super::tokens::TokenError;
+use tether_shared::error_code;
 
 /// The source address of the request, when known.
 #[derive(Debug, Clone, Copy)]
@@ -57,16 +58,10 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| HttpError::unauthorized("sign in first: no access token"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(|| HttpError::unauthorized("the Authorization header must be 'Bearer <token>'"))?
-            .to_owned();
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Err(HttpError::unauthorized("sign in first: no access token"));
+        }
+        let token = super::bearer::bearer(parts, "access token")?.to_owned();
         let source = Source::from_request_parts(parts, state).await.unwrap_or(Source(None));
         authenticate_token(state, &token, source).await
     }
@@ -77,12 +72,12 @@ impl FromRequestParts<AppState> for Authenticated {
 /// enabled account.
 pub async fn authenticate_token(state: &AppState, token: &str, source: Source) -> Result<Authenticated, HttpError> {
     let claims = state.keys.verify(token).map_err(|err| match err {
-        TokenError::Expired => HttpError::Unauthorized { code: "token_expired", message: err.to_string() },
-        TokenError::Invalid(_) => HttpError::Unauthorized { code: "invalid_token", message: err.to_string() },
+        TokenError::Expired => HttpError::Unauthorized { code: error_code::TOKEN_EXPIRED, message: err.to_string() },
+        TokenError::Invalid(_) => HttpError::Unauthorized { code: error_code::INVALID_TOKEN, message: err.to_string() },
     })?;
     let user = users::by_live_session(state.store.pool(), &claims.sid, &claims.sub, now_ms()).await?;
     let user = user.ok_or_else(|| HttpError::Unauthorized {
-        code: "session_ended",
+        code: error_code::SESSION_ENDED,
         message: "your session has ended; sign in again".to_owned(),
     })?;
     let role = user.role()?;
@@ -96,7 +91,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let auth = Authenticated::from_request_parts(parts, state).await?;
         if auth.user.must_change_password() {
             return Err(HttpError::Forbidden {
-                code: "password_change_required",
+                code: error_code::PASSWORD_CHANGE_REQUIRED,
                 message: "choose a new password before continuing".to_owned(),
             });
         }

@@ -21,8 +21,10 @@ pub mod sweeper;
 pub mod technician;
 pub mod throttle;
 
+use crate::secret;
 use crate::store::WriteTx;
 pub use key::CodeKey;
+use sqlx::AnyPool;
 use tether_shared::connection_code::Event;
 pub use throttle::{RedeemLimits, RedeemThrottle};
 
@@ -79,4 +81,16 @@ pub async fn code_event(
         tracing::warn!(%session_id, %event, %refusal, "a broker session's code refused an event");
     }
     Ok(())
+}
+
+/// The live session a broker session token opens, with the display name of
+/// the technician who issued its code.
+pub async fn live_by_token(pool: &AnyPool, token: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id, u.display_name FROM broker_sessions b JOIN sessions s ON s.id = b.session_id \
+         JOIN users u ON u.id = b.owner_id WHERE b.session_token_hash = $1 AND s.ended_at IS NULL",
+    )
+    .bind(secret::digest(token))
+    .fetch_optional(pool)
+    .await
 }

@@ -9,53 +9,24 @@ use super::hub_id;
 use super::record::{self, Key, Record};
 use super::throttle::Throttled;
 use crate::audit::{self, Actor, Event as AuditEvent};
+use crate::error::{HttpError, HttpResult};
 use crate::secret;
 use crate::sessions;
 use crate::state::AppState;
 use crate::store::{WriteTx, now_ms};
-use axum::http::StatusCode;
 use serde_json::json;
 use std::net::IpAddr;
 use tether_shared::broker::{RedeemCodeRequest, RedeemCodeResponse, redeem_error};
 use tether_shared::connection_code::{ConnectionCode, Event, Refusal};
 
-/// Why a redemption failed, as the agent is told.
-#[derive(Debug)]
-pub struct Failure {
-    pub status: StatusCode,
-    /// One of [`redeem_error`], or `invalid_field` / `internal`.
-    pub code: &'static str,
-    pub message: String,
-    pub retry_after_secs: Option<u64>,
-}
-
-impl Failure {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Failure { status, code, message: message.into(), retry_after_secs: None }
-    }
-
-    fn wrong() -> Self {
-        Failure::new(StatusCode::NOT_FOUND, redeem_error::WRONG, "no connection code matches; check the digits")
-    }
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(err: sqlx::Error) -> Self {
-        tracing::error!(error = %err, "database error during a code redemption");
-        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(err: anyhow::Error) -> Self {
-        tracing::error!(error = format!("{err:#}"), "error during a code redemption");
-        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
-    }
+/// No live code matches: never existed, cancelled, replaced or voided.
+fn wrong() -> HttpError {
+    HttpError::NotFound { code: redeem_error::WRONG, message: "no connection code matches; check the digits".into() }
 }
 
 /// Takes one try from `source` off the limits; runs before the request
 /// body is even read, so a flood costs as little as possible.
-pub async fn throttle(state: &AppState, source: Option<IpAddr>) -> Result<(), Failure> {
+pub async fn throttle(state: &AppState, source: Option<IpAddr>) -> HttpResult<()> {
     match state.broker_sessions.throttle.attempt(source) {
         Ok(()) => Ok(()),
         Err(throttled) => Err(throttle_refusal(state, throttled).await),
@@ -67,10 +38,10 @@ pub async fn redeem(
     state: &AppState,
     source: Option<IpAddr>,
     request: RedeemCodeRequest,
-) -> Result<RedeemCodeResponse, Failure> {
+) -> HttpResult<RedeemCodeResponse> {
     // Before anything is audited: the claimed host name goes into entries.
     if let Err(err) = request.target.validate() {
-        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", err.to_string()));
+        return Err(HttpError::InvalidField(err.to_string()));
     }
     let label = source.map(|ip| ip.to_string());
     let claimed = Actor::claimed(&format!("target:{}", request.target.hostname));
@@ -78,7 +49,7 @@ pub async fn redeem(
         Ok(code) => code,
         Err(err) => {
             failed(state, None, &claimed, &label, redeem_error::MALFORMED).await?;
-            return Err(Failure::new(StatusCode::BAD_REQUEST, redeem_error::MALFORMED, err.to_string()));
+            return Err(HttpError::BadRequest { code: redeem_error::MALFORMED, message: err.to_string() });
         }
     };
     let now = now_ms();
@@ -96,7 +67,7 @@ pub async fn redeem(
         record_failure(&mut tx, Some(&record.id), &claimed, &label, redeem_error::NOT_AUTHORISED, now).await?;
         tx.commit().await?;
         let message = "the technician who issued this code can no longer open sessions";
-        return Err(Failure::new(StatusCode::FORBIDDEN, redeem_error::NOT_AUTHORISED, message));
+        return Err(HttpError::Forbidden { code: redeem_error::NOT_AUTHORISED, message: message.into() });
     };
     match record::apply(&mut tx, &mut record, Event::Redeem, "broker_session.target_connected", claimed.clone(), now)
         .await?
@@ -105,13 +76,16 @@ pub async fn redeem(
         Err(Refusal::Expired) => {
             record_failure(&mut tx, Some(&record.id), &claimed, &label, redeem_error::EXPIRED, now).await?;
             tx.commit().await?;
-            return Err(Failure::new(StatusCode::GONE, redeem_error::EXPIRED, "the connection code has expired"));
+            return Err(HttpError::Gone {
+                code: redeem_error::EXPIRED,
+                message: "the connection code has expired".into(),
+            });
         }
         Err(Refusal::AlreadyUsed | Refusal::NotNow { .. }) => {
             record_failure(&mut tx, Some(&record.id), &claimed, &label, redeem_error::USED, now).await?;
             tx.commit().await?;
             let message = "the connection code has already been used";
-            return Err(Failure::new(StatusCode::CONFLICT, redeem_error::USED, message));
+            return Err(HttpError::Conflict { code: redeem_error::USED, message: message.into() });
         }
         Err(_) => return Err(wrong_code(state, tx, code, &claimed, &label, now).await?),
     }
@@ -137,17 +111,15 @@ async fn open_session(
     claimed: &Actor,
     label: &Option<String>,
     now: i64,
-) -> Result<RedeemCodeResponse, Failure> {
+) -> HttpResult<RedeemCodeResponse> {
     let session_id = uuid::Uuid::new_v4().to_string();
     let token = secret::generate("tbs_");
     // The broker the target chose (or the least loaded); the session keeps
     // it, so the controller's `ready` gets the same one.
     let (ice_servers, address) =
         state.ice_servers(&session_id, request.broker.as_deref()).map_err(|err| match err {
-            crate::broker::BrokerError::Unknown(_) => {
-                Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", err.to_string())
-            }
-            other => Failure::from(anyhow::Error::from(other)),
+            crate::broker::BrokerError::Unknown(_) => HttpError::InvalidField(err.to_string()),
+            other => HttpError::Internal(other.into()),
         })?;
     let details = json!({ "session_id": session_id, "target": request.target });
     let entry = AuditEvent::new(claimed.clone(), "broker_session.redeemed")
@@ -205,7 +177,7 @@ async fn wrong_code(
     claimed: &Actor,
     label: &Option<String>,
     now: i64,
-) -> Result<Failure, Failure> {
+) -> HttpResult<HttpError> {
     let key = &state.broker_sessions.key;
     let hashes: Vec<String> = guess.near_misses().into_iter().map(|miss| key.hash(miss)).collect();
     let placeholders: Vec<String> = (1..=hashes.len()).map(|n| format!("${n}")).collect();
@@ -227,7 +199,7 @@ async fn wrong_code(
     let near = aimed_at.first().map(|(id,)| id.as_str());
     record_failure(&mut tx, near, claimed, label, redeem_error::WRONG, now).await?;
     tx.commit().await?;
-    Ok(Failure::wrong())
+    Ok(wrong())
 }
 
 /// Audits a failed attempt (within the limits) in the caller's transaction.
@@ -256,7 +228,7 @@ async fn failed(
     claimed: &Actor,
     label: &Option<String>,
     reason: &str,
-) -> Result<(), Failure> {
+) -> HttpResult<()> {
     let mut tx = state.store.begin_write().await?;
     record_failure(&mut tx, broker_session, claimed, label, reason, now_ms()).await?;
     tx.commit().await?;
@@ -264,7 +236,7 @@ async fn failed(
 }
 
 /// The 429, audited only when it opens a new window for its limit.
-async fn throttle_refusal(state: &AppState, throttled: Throttled) -> Failure {
+async fn throttle_refusal(state: &AppState, throttled: Throttled) -> HttpError {
     if let Some(previous) = throttled.audit {
         let entry = AuditEvent::new(Actor::system(), "broker_session.redeem_throttled")
             .source(Some(throttled.limit.label()))
@@ -280,11 +252,5 @@ async fn throttle_refusal(state: &AppState, throttled: Throttled) -> Failure {
     } else {
         tracing::debug!(limit = %throttled.limit.label(), "code redemption throttled");
     }
-    let message = format!("too many attempts; try again in {} s", throttled.retry_after_secs);
-    Failure {
-        status: StatusCode::TOO_MANY_REQUESTS,
-        code: redeem_error::RATE_LIMITED,
-        message,
-        retry_after_secs: Some(throttled.retry_after_secs),
-    }
+    HttpError::RateLimited { retry_after_secs: throttled.retry_after_secs }
 }

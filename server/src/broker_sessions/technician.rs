@@ -12,6 +12,7 @@ use crate::store::{WriteTx, now_ms};
 use serde_json::json;
 use tether_shared::broker::BrokerSessionView;
 use tether_shared::connection_code::{CodeLifecycle, CodeState, ConnectionCode, Event, Refusal};
+use tether_shared::error_code;
 use tether_shared::session_lifecycle::Party;
 
 /// Codes drawn before giving up on finding one that no live code has.
@@ -96,7 +97,7 @@ pub async fn read(state: &AppState, id: &str, owner: &Owner) -> Result<BrokerSes
     let record = record::load_id(state.store.pool(), id)
         .await?
         .filter(|record| record.owner_id == owner.id)
-        .ok_or_else(|| HttpError::NotFound("no such broker session".into()))?;
+        .ok_or_else(|| HttpError::not_found("no such broker session"))?;
     let mut ticked = record.lifecycle.clone();
     let _ = ticked.handle(Event::Tick, now);
     if ticked == record.lifecycle {
@@ -161,14 +162,14 @@ pub async fn act(state: &AppState, id: &str, owner: &Owner, action: Action) -> R
 }
 
 fn refused(refusal: Refusal) -> HttpError {
-    HttpError::Conflict { code: "code_state", message: refusal.to_string() }
+    HttpError::Conflict { code: error_code::CODE_STATE, message: refusal.to_string() }
 }
 
 async fn owned(tx: &mut WriteTx, id: &str, owner: &Owner) -> Result<Record, HttpError> {
     record::load_by(tx, Key::Id, id)
         .await?
         .filter(|record| record.owner_id == owner.id)
-        .ok_or_else(|| HttpError::NotFound("no such broker session".into()))
+        .ok_or_else(|| HttpError::not_found("no such broker session"))
 }
 
 /// A code no live broker session has, and its hash.

@@ -6,6 +6,7 @@ use crate::agent_link::{self, AgentLink, HELLO_TIMEOUT, Inbound, TargetGuard, te
 use crate::agents;
 use crate::audit::{self, Actor, Event};
 use crate::auth::AuthUser;
+use crate::auth::bearer::AgentCredential;
 use crate::auth::extractor::Source;
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
@@ -14,13 +15,14 @@ use crate::state::AppState;
 use crate::store::now_ms;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tether_shared::Role;
 use tether_shared::agent::{EnrollRequest, EnrollResponse, TargetView};
+use tether_shared::error_code;
 use tether_shared::signal::{AgentToServer, ServerToAgent};
 
 pub fn router() -> Router<AppState> {
@@ -41,7 +43,7 @@ async fn enroll(
     let Some((token_id, token_label)) = agents::redeem_token(&mut tx, &request.token, now).await? else {
         tracing::warn!(source = ?source.0, hostname = %request.info.hostname, "enrollment with a bad token");
         return Err(HttpError::Unauthorized {
-            code: "invalid_enrollment_token",
+            code: error_code::INVALID_ENROLLMENT_TOKEN,
             message: "the enrollment token is unknown, expired, revoked or used up".into(),
         });
     };
@@ -55,15 +57,11 @@ async fn enroll(
     Ok((StatusCode::CREATED, Json(EnrollResponse { agent_id, credential })))
 }
 
-async fn connect(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResult<Response> {
-    let credential = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(|| HttpError::unauthorized("agents connect with 'Authorization: Bearer <credential>'"))?;
-    let agent_id = agents::authenticate(state.store.pool(), credential)
-        .await?
-        .ok_or_else(|| HttpError::Unauthorized { code: "unknown_agent", message: "unknown or revoked agent".into() })?;
+async fn connect(
+    State(state): State<AppState>,
+    AgentCredential { agent_id }: AgentCredential,
+    upgrade: WebSocketUpgrade,
+) -> HttpResult<Response> {
     let peer = format!("agent {agent_id}");
     Ok(socket::accept(&state.clone(), upgrade, peer, move |socket| run_agent_socket(state, agent_id, socket)))
 }

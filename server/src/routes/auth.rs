@@ -18,6 +18,7 @@ use axum::{Json, Router};
 use cookie::{Cookie, SameSite};
 use serde_json::json;
 use tether_shared::api::{ChangePasswordRequest, LoginRequest, TokenResponse, UserView};
+use tether_shared::error_code;
 use tether_shared::validate;
 
 /// Name of the refresh-token cookie.
@@ -68,7 +69,7 @@ async fn login(
     let username = request.username.trim().to_lowercase();
     if username.is_empty() || username.len() > 64 || request.password.len() > validate::MAX_PASSWORD_BYTES {
         return Err(HttpError::Unauthorized {
-            code: "invalid_credentials",
+            code: error_code::INVALID_CREDENTIALS,
             message: "wrong username or password".into(),
         });
     }
@@ -88,20 +89,23 @@ async fn login(
         password::verify(request.password, state.dummy_hash.to_string()).await?;
         record(&state, failed("unknown_user")).await?;
         return Err(HttpError::Unauthorized {
-            code: "invalid_credentials",
+            code: error_code::INVALID_CREDENTIALS,
             message: "wrong username or password".into(),
         });
     };
     if !password::verify(request.password, user.password_hash.clone()).await? {
         record(&state, failed("wrong_password")).await?;
         return Err(HttpError::Unauthorized {
-            code: "invalid_credentials",
+            code: error_code::INVALID_CREDENTIALS,
             message: "wrong username or password".into(),
         });
     }
     if user.is_disabled() {
         record(&state, failed("account_disabled")).await?;
-        return Err(HttpError::Forbidden { code: "account_disabled", message: "this account is disabled".into() });
+        return Err(HttpError::Forbidden {
+            code: error_code::ACCOUNT_DISABLED,
+            message: "this account is disabled".into(),
+        });
     }
     let now = now_ms();
     let mut tx = state.store.begin_write().await?;
@@ -169,7 +173,10 @@ async fn change_password(
         return Err(HttpError::InvalidField("the new password must differ from the current one".into()));
     }
     if !password::verify(request.current_password, auth.user.password_hash.clone()).await? {
-        return Err(HttpError::Forbidden { code: "wrong_password", message: "the current password is wrong".into() });
+        return Err(HttpError::Forbidden {
+            code: error_code::WRONG_PASSWORD,
+            message: "the current password is wrong".into(),
+        });
     }
     let new_hash = password::hash(request.new_password).await?;
     let now = now_ms();

@@ -8,20 +8,18 @@
 //! `relay_from_agent` as an enrolled agent's.
 
 use crate::agent_link::{self, AgentLink, HELLO_TIMEOUT, Inbound, TargetGuard, text};
+use crate::auth::bearer::BrokerSessionToken;
 use crate::auth::extractor::Source;
-use crate::broker_sessions::{self, redeem::Failure};
-use crate::error::{HttpError, HttpResult};
+use crate::broker_sessions;
+use crate::error::HttpResult;
 use crate::extract::ApiJson;
-use crate::secret;
 use crate::socket;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use tether_shared::api::ApiError;
 use tether_shared::broker::{RedeemCodeRequest, RedeemCodeResponse};
 use tether_shared::signal::{AgentToServer, ServerToAgent};
 
@@ -40,7 +38,7 @@ async fn throttled(
 ) -> Response {
     match broker_sessions::redeem::throttle(&state, source.0).await {
         Ok(()) => next.run(request).await,
-        Err(failure) => Refused(failure).into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -48,46 +46,16 @@ async fn redeem(
     State(state): State<AppState>,
     source: Source,
     ApiJson(request): ApiJson<RedeemCodeRequest>,
-) -> Result<Json<RedeemCodeResponse>, Refused> {
-    Ok(Json(broker_sessions::redeem::redeem(&state, source.0, request).await.map_err(Refused)?))
+) -> HttpResult<Json<RedeemCodeResponse>> {
+    Ok(Json(broker_sessions::redeem::redeem(&state, source.0, request).await?))
 }
 
-/// A failed redemption as `{error, message}` with its status.
-#[derive(Debug)]
-struct Refused(Failure);
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        let Failure { status, code, message, retry_after_secs } = self.0;
-        let mut response = (status, Json(ApiError { error: code.to_owned(), message })).into_response();
-        if let Some(secs) = retry_after_secs {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
-    }
-}
-
-/// The live session a session token opens, with its technician's name.
-async fn session_of(state: &AppState, token: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.id, u.display_name FROM broker_sessions b JOIN sessions s ON s.id = b.session_id \
-         JOIN users u ON u.id = b.owner_id WHERE b.session_token_hash = $1 AND s.ended_at IS NULL",
-    )
-    .bind(secret::digest(token))
-    .fetch_optional(state.store.pool())
-    .await
-}
-
-async fn connect(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResult<Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(|| HttpError::unauthorized("connect with 'Authorization: Bearer <session_token>'"))?;
-    let (session_id, technician) = session_of(&state, token).await?.ok_or_else(|| HttpError::Unauthorized {
-        code: "invalid_session_token",
-        message: "the session token is unknown or its session has ended".into(),
-    })?;
+async fn connect(
+    State(state): State<AppState>,
+    target: BrokerSessionToken,
+    upgrade: WebSocketUpgrade,
+) -> HttpResult<Response> {
+    let BrokerSessionToken { session_id, technician } = target;
     let peer = format!("broker target of session {session_id}");
     Ok(socket::accept(&state.clone(), upgrade, peer, move |socket| run(state, session_id, technician, socket)))
 }

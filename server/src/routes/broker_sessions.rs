@@ -54,7 +54,7 @@ async fn create(
     // The body is optional (`{}` or nothing); what there is must be valid.
     if !body.iter().all(u8::is_ascii_whitespace) {
         let CreateBrokerSessionRequest {} =
-            serde_json::from_slice(&body).map_err(|err| HttpError::BadRequest(format!("malformed request: {err}")))?;
+            serde_json::from_slice(&body).map_err(|err| HttpError::bad_request(format!("malformed request: {err}")))?;
     }
     let owner = owner(&state, &auth, &headers)?;
     Ok((StatusCode::CREATED, Json(technician::create(&state, &owner).await?)))

@@ -18,6 +18,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tether_shared::Role;
 use tether_shared::broker::{BrokerConfig, BrokerView, CreateBrokerRequest};
+use tether_shared::error_code;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,7 +46,7 @@ async fn create(
     let urls: Vec<String> = request.urls.iter().map(|url| url.trim().to_owned()).collect();
     check_urls(&urls).map_err(|err| HttpError::InvalidField(err.to_string()))?;
     let taken = || HttpError::Conflict {
-        code: "broker_exists",
+        code: error_code::BROKER_EXISTS,
         message: format!("a broker named {} already exists", request.id),
     };
     if state.brokers.contains(&request.id) {
@@ -79,7 +80,7 @@ async fn remove(State(state): State<AppState>, auth: AuthUser, Path(id): Path<St
     auth.require(Role::can_manage_policies, "manage brokers")?;
     if state.brokers.is_built_in(&id) {
         return Err(HttpError::Conflict {
-            code: "broker_built_in",
+            code: error_code::BROKER_BUILT_IN,
             message: format!("{id} comes from the server's configuration; change it there"),
         });
     }
@@ -87,7 +88,7 @@ async fn remove(State(state): State<AppState>, auth: AuthUser, Path(id): Path<St
     let now = now_ms();
     let mut tx = state.store.begin_write().await?;
     if !table::exists(&mut tx, &id).await? {
-        return Err(HttpError::NotFound(format!("no broker named {id}")));
+        return Err(HttpError::not_found(format!("no broker named {id}")));
     }
     let event = Event::new(Actor::user(&user.id, &user.username), "broker.delete")
         .target(id.clone())

@@ -66,7 +66,7 @@ async fn revoke(State(state): State<AppState>, auth: AuthUser, Path(id): Path<St
         .source(auth.0.source.label());
     audit::record(&mut tx, &event, now).await?;
     if agents::revoke_token(&mut tx, &id, now).await?.is_none() {
-        return Err(HttpError::NotFound("no such enrollment token".into()));
+        return Err(HttpError::not_found("no such enrollment token"));
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -59,5 +59,5 @@ async fn end(State(state): State<AppState>, auth: AuthUser, Path(id): Path<Strin
 }
 
 fn not_live() -> HttpError {
-    HttpError::NotFound("no such live session".into())
+    HttpError::not_found("no such live session")
 }

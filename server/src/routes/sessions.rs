@@ -28,6 +28,7 @@ use serde_json::json;
 use std::time::Duration;
 use tether_shared::Role;
 use tether_shared::api::{CreateSessionRequest, SessionView};
+use tether_shared::error_code;
 use tether_shared::session_lifecycle::Event;
 use tether_shared::signal::{ControllerToServer, ServerToAgent, ServerToController, Signal};
 
@@ -45,7 +46,7 @@ async fn create(
 ) -> HttpResult<(StatusCode, Json<SessionView>)> {
     auth.require(Role::can_open_sessions, "open sessions")?;
     if !state.hub.is_online(&request.target_id) {
-        return Err(HttpError::Conflict { code: "target_offline", message: "the target is offline".into() });
+        return Err(HttpError::Conflict { code: error_code::TARGET_OFFLINE, message: "the target is offline".into() });
     }
     let now = now_ms();
     let id = uuid::Uuid::new_v4().to_string();
@@ -71,7 +72,7 @@ async fn create(
     );
     if !asked {
         state.relay.end(&id, Event::TargetGone).await;
-        return Err(HttpError::Conflict { code: "target_offline", message: "the target is offline".into() });
+        return Err(HttpError::Conflict { code: error_code::TARGET_OFFLINE, message: "the target is offline".into() });
     }
     Ok((
         StatusCode::CREATED,

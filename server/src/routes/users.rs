@@ -17,6 +17,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tether_shared::api::{CreateUserRequest, ResetPasswordRequest, UpdateUserRequest, UserView};
+use tether_shared::error_code;
 use tether_shared::session_lifecycle::Party;
 use tether_shared::{Role, validate};
 
@@ -48,7 +49,7 @@ async fn create(
     validate::password(&request.password, &request.username)?;
     let hash = password::hash(request.password).await?;
     let taken = || HttpError::Conflict {
-        code: "username_taken",
+        code: error_code::USERNAME_TAKEN,
         message: format!("the username {} is already taken", request.username),
     };
     let now = now_ms();
@@ -86,7 +87,7 @@ async fn update(
     }
     let now = now_ms();
     let mut tx = state.store.begin_write().await?;
-    let mut user = users::by_id(&mut tx, &id).await?.ok_or_else(|| HttpError::NotFound("no such user".into()))?;
+    let mut user = users::by_id(&mut tx, &id).await?.ok_or_else(|| HttpError::not_found("no such user"))?;
     let before = user.view()?;
     if let Some(name) = request.display_name {
         user.display_name = name.trim().to_owned();
@@ -105,7 +106,7 @@ async fn update(
     let loses_admin = before.role == Role::Admin && !before.disabled && (after.role != Role::Admin || after.disabled);
     if loses_admin && users::other_enabled_admins(&mut tx, &user.id).await? == 0 {
         return Err(HttpError::Conflict {
-            code: "last_admin",
+            code: error_code::LAST_ADMIN,
             message: "this is the last enabled administrator; make another one first".into(),
         });
     }
@@ -152,7 +153,7 @@ async fn reset_password(
     auth.require(Role::can_manage_users, "manage users")?;
     let now = now_ms();
     let mut tx = state.store.begin_write().await?;
-    let user = users::by_id(&mut tx, &id).await?.ok_or_else(|| HttpError::NotFound("no such user".into()))?;
+    let user = users::by_id(&mut tx, &id).await?.ok_or_else(|| HttpError::not_found("no such user"))?;
     validate::password(&request.password, &user.username)?;
     // Hashing while holding the write turn is brief (tens of ms) and keeps
     // the check and the change in one transaction.
