@@ -24,6 +24,26 @@ pub fn text(message: &ServerToAgent) -> Message {
     Message::Text(serde_json::to_string(message).unwrap_or_default().into())
 }
 
+/// Waits up to [`HELLO_TIMEOUT`] for the target's hello and checks it; a
+/// target that says anything else, or describes itself badly, is told why
+/// before the socket closes.
+pub async fn receive_hello(socket: &mut WebSocket) -> anyhow::Result<AgentInfo> {
+    let first = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(body)))) => serde_json::from_str::<AgentToServer>(&body),
+        _ => anyhow::bail!("no hello within {HELLO_TIMEOUT:?}"),
+    };
+    let refusal = match first {
+        Ok(AgentToServer::Hello { info }) => match info.validate() {
+            Ok(()) => return Ok(info),
+            Err(err) => err.to_string(),
+        },
+        Ok(_) => "expected hello first".to_owned(),
+        Err(err) => format!("expected hello: {err}"),
+    };
+    socket.send(text(&ServerToAgent::Error { message: refusal.clone() })).await?;
+    anyhow::bail!("no valid hello: {refusal}")
+}
+
 /// What a target socket brought next, once [`AgentLink::next`] has done the
 /// socket's chores (outbox forwarding, pings, binary and unparsable messages).
 pub enum Inbound {

@@ -46,8 +46,6 @@ impl FromRequestParts<AppState> for AgentCredential {
 #[derive(Debug, Clone)]
 pub struct BrokerSessionToken {
     pub session_id: String,
-    /// The display name of the technician who issued the code.
-    pub technician: String,
 }
 
 impl FromRequestParts<AppState> for BrokerSessionToken {
@@ -55,13 +53,12 @@ impl FromRequestParts<AppState> for BrokerSessionToken {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts, "session token")?;
-        let (session_id, technician) =
-            broker_sessions::live_by_token(state.store.pool(), token).await?.ok_or_else(|| {
-                HttpError::Unauthorized {
-                    code: error_code::INVALID_SESSION_TOKEN,
-                    message: "the session token is unknown or its session has ended".into(),
-                }
-            })?;
-        Ok(BrokerSessionToken { session_id, technician })
+        let session_id = broker_sessions::live_by_token(state.store.pool(), token).await?.ok_or_else(|| {
+            HttpError::Unauthorized {
+                code: error_code::INVALID_SESSION_TOKEN,
+                message: "the session token is unknown or its session has ended".into(),
+            }
+        })?;
+        Ok(BrokerSessionToken { session_id })
     }
 }

@@ -83,14 +83,14 @@ pub async fn code_event(
     Ok(())
 }
 
-/// The live session a broker session token opens, with the display name of
-/// the technician who issued its code.
-pub async fn live_by_token(pool: &AnyPool, token: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.id, u.display_name FROM broker_sessions b JOIN sessions s ON s.id = b.session_id \
-         JOIN users u ON u.id = b.owner_id WHERE b.session_token_hash = $1 AND s.ended_at IS NULL",
+/// The live session a broker session token opens.
+pub async fn live_by_token(pool: &AnyPool, token: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT s.id FROM broker_sessions b JOIN sessions s ON s.id = b.session_id \
+         WHERE b.session_token_hash = $1 AND s.ended_at IS NULL",
     )
     .bind(secret::digest(token))
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(row.map(|(id,)| id))
 }

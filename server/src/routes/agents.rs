@@ -2,7 +2,7 @@
 //! (`/api/agent/ws`, authenticated by the agent credential), and the
 //! technician's target list (`GET /api/targets`).
 
-use crate::agent_link::{self, AgentLink, HELLO_TIMEOUT, Inbound, TargetGuard, text};
+use crate::agent_link::{self, AgentLink, Inbound, TargetGuard, text};
 use crate::agents;
 use crate::audit::{self, Actor, Event};
 use crate::auth::AuthUser;
@@ -14,7 +14,7 @@ use crate::socket;
 use crate::state::AppState;
 use crate::store::now_ms;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -23,7 +23,6 @@ use serde_json::json;
 use tether_shared::Role;
 use tether_shared::agent::{EnrollRequest, EnrollResponse, TargetView};
 use tether_shared::error_code;
-use tether_shared::signal::{AgentToServer, ServerToAgent};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -70,25 +69,7 @@ async fn connect(
 /// either side closes or a newer connection of the same agent takes over.
 /// However it ends, the agent's sessions end with it ([`TargetGuard`]).
 async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSocket) -> anyhow::Result<()> {
-    let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await;
-    let info = match first {
-        Ok(Some(Ok(Message::Text(body)))) => match serde_json::from_str::<AgentToServer>(&body) {
-            Ok(AgentToServer::Hello { info }) => info,
-            Ok(_) => {
-                socket.send(text(&ServerToAgent::Error { message: "expected hello first".into() })).await?;
-                anyhow::bail!("no hello");
-            }
-            Err(err) => {
-                socket.send(text(&ServerToAgent::Error { message: format!("expected hello: {err}") })).await?;
-                anyhow::bail!("no hello");
-            }
-        },
-        _ => anyhow::bail!("no hello within {HELLO_TIMEOUT:?}"),
-    };
-    if let Err(err) = info.validate() {
-        socket.send(text(&ServerToAgent::Error { message: err.to_string() })).await?;
-        anyhow::bail!("{err}");
-    }
+    let info = agent_link::receive_hello(&mut socket).await?;
     agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
     let (_presence, outbox) = state.hub.attach(&agent_id);
     let _sessions_end_with_the_socket = TargetGuard::new(&state.relay, &agent_id);

@@ -7,7 +7,7 @@
 //! `broker_sessions::hub_id(session)`, and signals go through the same
 //! `relay_from_agent` as an enrolled agent's.
 
-use crate::agent_link::{self, AgentLink, HELLO_TIMEOUT, Inbound, TargetGuard, text};
+use crate::agent_link::{self, AgentLink, Inbound, TargetGuard, text};
 use crate::auth::bearer::BrokerSessionToken;
 use crate::auth::extractor::Source;
 use crate::broker_sessions;
@@ -16,12 +16,11 @@ use crate::extract::ApiJson;
 use crate::socket;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tether_shared::broker::{RedeemCodeRequest, RedeemCodeResponse};
-use tether_shared::signal::{AgentToServer, ServerToAgent};
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -52,35 +51,22 @@ async fn redeem(
 
 async fn connect(
     State(state): State<AppState>,
-    target: BrokerSessionToken,
+    BrokerSessionToken { session_id }: BrokerSessionToken,
     upgrade: WebSocketUpgrade,
 ) -> HttpResult<Response> {
-    let BrokerSessionToken { session_id, technician } = target;
     let peer = format!("broker target of session {session_id}");
-    Ok(socket::accept(&state.clone(), upgrade, peer, move |socket| run(state, session_id, technician, socket)))
+    Ok(socket::accept(&state.clone(), upgrade, peer, move |socket| run(state, session_id, socket)))
 }
 
-/// Drives the target's socket: hello, its one session request, then
-/// signals both ways; the session ends when the socket does.
-async fn run(state: AppState, session_id: String, technician: String, mut socket: WebSocket) -> anyhow::Result<()> {
-    let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
-        Ok(Some(Ok(Message::Text(body)))) => serde_json::from_str::<AgentToServer>(&body).ok(),
-        _ => anyhow::bail!("no hello within {HELLO_TIMEOUT:?}"),
-    };
-    match hello {
-        Some(AgentToServer::Hello { info }) if info.validate().is_ok() => {}
-        _ => {
-            socket.send(text(&ServerToAgent::Error { message: "expected a valid hello first".into() })).await?;
-            anyhow::bail!("no valid hello");
-        }
-    }
+/// Drives the target's socket: hello, then signals both ways; the session
+/// ends when the socket does. The target learnt its session, technician
+/// and ICE servers from the redemption, so no session request follows.
+async fn run(state: AppState, session_id: String, mut socket: WebSocket) -> anyhow::Result<()> {
+    agent_link::receive_hello(&mut socket).await?;
     let hub_id = broker_sessions::hub_id(&session_id);
     let (_presence, outbox) = state.hub.attach(&hub_id);
     let _session_ends_with_the_socket = TargetGuard::new(&state.relay, &hub_id);
     socket.send(text(&agent_link::welcome(&state, &hub_id).await?)).await?;
-    let (ice_servers, _broker) = state.ice_servers(&session_id, None)?;
-    let request = ServerToAgent::SessionRequest { session_id: session_id.clone(), technician, ice_servers };
-    socket.send(text(&request)).await?;
 
     let mut link = AgentLink::new(socket, outbox, &hub_id, state.heartbeat);
     loop {
