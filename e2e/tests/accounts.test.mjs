@@ -213,4 +213,24 @@ describe('accounts', () => {
     await showsText(page, 'user-display-name', 'Tina T.');
     await logOut(page);
   });
+
+  step('the admin deletes an account after confirming, and it can no longer sign in', async () => {
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await shellOf(page, 'admin');
+    const tinaRow = page.locator('[data-testid="user-row"][data-username="tina"]');
+    await tinaRow.getByTestId('user-delete').click();
+    await showsText(page, 'confirm-dialog', /cannot be undone/);
+    await page.getByTestId('confirm-cancel').click();
+    await tinaRow.waitFor();
+    await tinaRow.getByTestId('user-delete').click();
+    await page.getByTestId('confirm-submit').click();
+    await showsText(page, 'users-notice', 'Deleted tina');
+    await tinaRow.waitFor({ state: 'detached' });
+    const ownRow = page.locator('[data-testid="user-row"][data-username="admin"]');
+    assert.equal(await ownRow.getByTestId('user-delete').count(), 0, 'no delete on your own row');
+    await logOut(page);
+
+    await signIn(page, TECH.username, TECH_PASSWORD_2);
+    await showsText(page, 'login-error', /wrong|invalid|incorrect/i);
+  });
 });

@@ -65,21 +65,23 @@ pub struct NewUser<'a> {
 }
 
 pub async fn by_username(pool: &AnyPool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1"))
+    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1 AND deleted_at IS NULL"))
         .bind(username)
         .fetch_optional(pool)
         .await
 }
 
 pub async fn by_id(tx: &mut WriteTx, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
+    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1 AND deleted_at IS NULL"))
         .bind(id)
         .fetch_optional(tx.conn())
         .await
 }
 
 pub async fn list(pool: &AnyPool) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users ORDER BY username")).fetch_all(pool).await
+    sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users WHERE deleted_at IS NULL ORDER BY username"))
+        .fetch_all(pool)
+        .await
 }
 
 /// The account behind a live login session, if the session is live and the
@@ -116,6 +118,20 @@ pub async fn other_enabled_admins(tx: &mut WriteTx, except_id: &str) -> Result<i
             .fetch_one(tx.conn())
             .await?;
     Ok(count)
+}
+
+/// Deletes an account for good: it is disabled and leaves every list and
+/// lookup, while its row stays for the names in sessions and the audit log.
+pub async fn delete(tx: &mut WriteTx, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET deleted_at = $1, disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
+         WHERE id = $2 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// Inserts an account; fails with a unique violation if the name is taken.

@@ -92,6 +92,45 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login() {
 }
 
 #[tokio::test]
+async fn a_deleted_account_is_gone_but_its_name_stays_reserved() {
+    on_each_backend(|app| async move {
+        let admin = app.admin_token().await;
+        let technician = app.user_token(&admin, "tech", "technician").await;
+        let id = app.call(Method::GET, "/api/me", Some(&technician), None).await.body["id"].as_str().unwrap().to_owned();
+        let admin_id = app.call(Method::GET, "/api/me", Some(&admin), None).await.body["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/users/{id}");
+
+        let by_technician = app.call(Method::DELETE, &path, Some(&technician), None).await;
+        assert_eq!(by_technician.status, StatusCode::FORBIDDEN);
+        let own = app.call(Method::DELETE, &format!("/api/users/{admin_id}"), Some(&admin), None).await;
+        assert_eq!((own.status, own.error()), (StatusCode::CONFLICT, "cannot_delete_self"));
+
+        let deleted = app.call(Method::DELETE, &path, Some(&admin), None).await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{:?}", deleted.body);
+        assert!(app.audit_actions().await.iter().any(|action| action == "user.delete"));
+        assert_eq!(app.call(Method::GET, "/api/me", Some(&technician), None).await.error(), "session_ended");
+        let login = app.login("tech", "tech chosen password").await;
+        assert_eq!((login.status, login.error()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
+        let listed = app.call(Method::GET, "/api/users", Some(&admin), None).await;
+        assert!(!listed.body.to_string().contains(&id), "a deleted account is not listed");
+        let again = app.call(Method::DELETE, &path, Some(&admin), None).await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND);
+        let revived = app.call(Method::PATCH, &path, Some(&admin), Some(json!({ "disabled": false }))).await;
+        assert_eq!(revived.status, StatusCode::NOT_FOUND, "a deleted account cannot be re-enabled");
+        let reused = app
+            .call(
+                Method::POST,
+                "/api/users",
+                Some(&admin),
+                Some(json!({ "username": "tech", "display_name": "T", "role": "admin", "password": "long enough password" })),
+            )
+            .await;
+        assert_eq!((reused.status, reused.error()), (StatusCode::CONFLICT, "username_taken"));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn role_and_name_edits_apply_at_once() {
     on_each_backend(|app| async move {
         let admin = app.admin_token().await;

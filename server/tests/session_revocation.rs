@@ -74,18 +74,18 @@ async fn user_id(app: &TestApp, admin: &str, username: &str) -> String {
 }
 
 /// In a live session, the admin changes the technician's account with
-/// `change`: both ends hear `reason` within a second, and the end is
-/// audited once, as the admin's.
-async fn changing_the_technician_ends_the_session(change: Value, reason: &str) {
+/// `method` and `change`: both ends hear `reason` within a second, and the
+/// end is audited once, as the admin's.
+async fn changing_the_technician_ends_the_session(method: Method, change: Option<Value>, reason: &str) {
     on_each_backend(|app| {
-        let change = change.clone();
+        let (method, change) = (method.clone(), change.clone());
         async move {
             let mut s = setup(&app).await;
             let (session_id, mut controller) = live_session(&app, &mut s).await;
             let admin = app.token("admin", common::ADMIN_PASSWORD).await;
             let tech = user_id(&app, &admin, "tech").await;
-            let reply = app.call(Method::PATCH, &format!("/api/users/{tech}"), Some(&admin), Some(change)).await;
-            assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+            let reply = app.call(method, &format!("/api/users/{tech}"), Some(&admin), change).await;
+            assert!(reply.status.is_success(), "{:?}", reply.body);
             both_told(&mut s, &mut controller, &session_id, reason).await;
             assert_eq!(end_entries(&app, &session_id).await, vec![("admin".to_owned(), reason.to_owned())]);
         }
@@ -96,13 +96,19 @@ async fn changing_the_technician_ends_the_session(change: Value, reason: &str) {
 #[tokio::test]
 async fn disabling_a_technician_ends_their_session_on_both_ends() {
     let reason = "the technician's account was disabled by administrator admin";
-    changing_the_technician_ends_the_session(json!({ "disabled": true }), reason).await;
+    changing_the_technician_ends_the_session(Method::PATCH, Some(json!({ "disabled": true })), reason).await;
 }
 
 #[tokio::test]
 async fn demoting_a_technician_ends_their_session() {
     let reason = "the technician's account was made auditor by administrator admin";
-    changing_the_technician_ends_the_session(json!({ "role": "auditor" }), reason).await;
+    changing_the_technician_ends_the_session(Method::PATCH, Some(json!({ "role": "auditor" })), reason).await;
+}
+
+#[tokio::test]
+async fn deleting_a_technician_ends_their_session() {
+    let reason = "the technician's account was deleted by administrator admin";
+    changing_the_technician_ends_the_session(Method::DELETE, None, reason).await;
 }
 
 #[tokio::test]

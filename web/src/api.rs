@@ -245,6 +245,12 @@ impl AuthorizedApi {
         send_json(self.patch(&resource_url("/api/users", id, "")).json(body)).await
     }
 
+    /// `DELETE /api/users/{id}` (admin): deletes an account for good; its
+    /// live sessions end.
+    pub async fn delete_user(&self, id: &str) -> Result<(), ApiFailure> {
+        send_empty(self.delete(&resource_url("/api/users", id, "")).build()).await
+    }
+
     /// `POST /api/users/{id}/password` (admin): sets a one-time password.
     pub async fn reset_password(&self, id: &str, body: &ResetPasswordRequest) -> Result<(), ApiFailure> {
         send_empty(self.post_json(&resource_url("/api/users", id, "/password"), body)).await

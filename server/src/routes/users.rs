@@ -1,4 +1,4 @@
-//! `/api/users`: administrators create, edit, disable and re-enable
+//! `/api/users`: administrators create, edit, disable, re-enable and delete
 //! accounts and reset passwords. Each change is audited in the same
 //! transaction, before the change.
 
@@ -24,7 +24,7 @@ use tether_shared::{Role, validate};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/users", get(list).post(create))
-        .route("/api/users/{id}", patch(update))
+        .route("/api/users/{id}", patch(update).delete(delete))
         .route("/api/users/{id}/password", post(reset_password))
 }
 
@@ -137,11 +137,50 @@ async fn update(
     // Their live sessions end too, on both ends, recorded as by this admin.
     if after.disabled || !after.role.can_open_sessions() {
         let change = if after.disabled { "disabled".to_owned() } else { format!("made {}", after.role) };
-        let reason = format!("the technician's account was {change} by administrator {}", auth.0.user.username);
-        let by = Party::Account { id: auth.0.user.id.clone(), name: auth.0.user.username.clone() };
-        live_sessions::revoke_technician(&state, &user.id, by, &reason).await;
+        end_live_sessions(&state, &auth, &user.id, &change).await;
     }
     Ok(Json(after))
+}
+
+/// Ends the live sessions of technician `user_id` on both ends, recorded as
+/// ended by this administrator because the account was `change`d.
+async fn end_live_sessions(state: &AppState, auth: &AuthUser, user_id: &str, change: &str) {
+    let reason = format!("the technician's account was {change} by administrator {}", auth.0.user.username);
+    let by = Party::Account { id: auth.0.user.id.clone(), name: auth.0.user.username.clone() };
+    live_sessions::revoke_technician(state, user_id, by, &reason).await;
+}
+
+/// Deletes an account: audited first, then it can no longer sign in or be
+/// found, its logins are revoked and its live sessions end. Its username
+/// stays reserved (see `users::delete`).
+async fn delete(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> HttpResult<StatusCode> {
+    auth.require(Role::can_manage_users, "manage users")?;
+    if id == auth.0.user.id {
+        return Err(HttpError::Conflict {
+            code: error_code::CANNOT_DELETE_SELF,
+            message: "you cannot delete your own account; ask another administrator".into(),
+        });
+    }
+    let now = now_ms();
+    let mut tx = state.store.begin_write().await?;
+    let user = users::by_id(&mut tx, &id).await?.ok_or_else(|| HttpError::not_found("no such user"))?;
+    let view = user.view()?;
+    if view.role == Role::Admin && !view.disabled && users::other_enabled_admins(&mut tx, &user.id).await? == 0 {
+        return Err(HttpError::Conflict {
+            code: error_code::LAST_ADMIN,
+            message: "this is the last enabled administrator; make another one first".into(),
+        });
+    }
+    let event = Event::new(admin_actor(&auth), "user.delete")
+        .target(user.username.clone())
+        .source(auth.0.source.label())
+        .details(json!({ "user_id": user.id, "role": view.role, "display_name": view.display_name }));
+    audit::record(&mut tx, &event, now).await?;
+    users::delete(&mut tx, &user.id, now).await?;
+    sessions::revoke_all_for_user(&mut tx, &user.id, None, now).await?;
+    tx.commit().await?;
+    end_live_sessions(&state, &auth, &user.id, "deleted").await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn reset_password(

@@ -19,12 +19,12 @@ const COLUMNS: &[Column] = &[
 ];
 
 /// One row per account: username, display name, role, status, creation date
-/// and the actions edit, reset password and disable/enable.
+/// and the actions edit, reset password, disable/enable and delete.
 #[component]
 pub fn UsersTable(
     /// The accounts, in display order.
     users: Vec<UserView>,
-    /// The signed-in admin's id: their own row cannot be disabled.
+    /// The signed-in admin's id: their own row cannot be disabled or deleted.
     current_user_id: String,
     /// Edit display name and role.
     #[prop(into)]
@@ -35,12 +35,16 @@ pub fn UsersTable(
     /// Disable an active account or enable a disabled one.
     #[prop(into)]
     on_toggle: Callback<UserView>,
+    /// Delete an account (after asking).
+    #[prop(into)]
+    on_delete: Callback<UserView>,
 ) -> impl IntoView {
     let rows = users
         .into_iter()
         .map(|user| {
             let is_self = user.id == current_user_id;
-            let (edit_user, reset_user, toggle_user) = (user.clone(), user.clone(), user.clone());
+            let (edit_user, reset_user, toggle_user, delete_user) =
+                (user.clone(), user.clone(), user.clone(), user.clone());
             let toggle_label = if user.disabled { "Enable" } else { "Disable" };
             let toggle_class = if user.disabled {
                 "button button-small button-secondary"
@@ -89,6 +93,12 @@ pub fn UsersTable(
                                         testid="user-toggle-disabled"
                                         label=toggle_label
                                         on_click=move |()| on_toggle.run(toggle_user.clone())
+                                    />
+                                    <ActionButton
+                                        class="button button-small button-danger-ghost"
+                                        testid="user-delete"
+                                        label="Delete"
+                                        on_click=move |()| on_delete.run(delete_user.clone())
                                     />
                                 }
                             })}

@@ -1,7 +1,8 @@
 //! The administrator's account management: list, create, edit,
-//! disable/enable and password reset.
+//! disable/enable, delete and password reset.
 
 use crate::components::alert::{Alert, AlertKind};
+use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::create_user_dialog::CreateUserDialog;
 use crate::components::edit_user_dialog::EditUserDialog;
 use crate::components::list_state::ListState;
@@ -9,6 +10,7 @@ use crate::components::page_header::PageHeader;
 use crate::components::reset_password_dialog::ResetPasswordDialog;
 use crate::components::users_table::UsersTable;
 use crate::session::Session;
+use crate::submission::Submission;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tether_shared::api::{UpdateUserRequest, UserView};
@@ -19,6 +21,7 @@ enum Dialog {
     Create,
     Edit(UserView),
     ResetPassword(UserView),
+    Delete(UserView),
 }
 
 /// The users table with its dialogs.
@@ -80,6 +83,34 @@ pub fn UsersPage() -> impl IntoView {
         });
     });
 
+    let deletion = Submission::new();
+    let on_delete = Callback::new(move |user: UserView| {
+        notice.set(None);
+        deletion.error.set(None);
+        dialog.set(Some(Dialog::Delete(user)));
+    });
+    let confirm_delete = Callback::new(move |()| {
+        let Some(Dialog::Delete(user)) = dialog.get_untracked() else {
+            return;
+        };
+        if !deletion.begin() {
+            return;
+        }
+        deletion.send(
+            session,
+            user.id.clone(),
+            |api, id| async move { api.delete_user(&id).await },
+            move |result| {
+                result?;
+                dialog.set(None);
+                error.set(None);
+                notice.set(Some(format!("Deleted {}. Their sessions have ended.", user.username)));
+                users.refetch();
+                Ok(())
+            },
+        );
+    });
+
     let table = move || {
         let current_user_id = session.user().map(|me| me.id).unwrap_or_default();
         view! {
@@ -96,6 +127,7 @@ pub fn UsersPage() -> impl IntoView {
                         on_edit=move |user| dialog.set(Some(Dialog::Edit(user)))
                         on_reset=move |user| dialog.set(Some(Dialog::ResetPassword(user)))
                         on_toggle=on_toggle
+                        on_delete=on_delete
                     />
                 }
             />
@@ -108,6 +140,23 @@ pub fn UsersPage() -> impl IntoView {
             Dialog::Edit(user) => view! { <EditUserDialog user=user on_saved=on_saved on_close=close /> }.into_any(),
             Dialog::ResetPassword(user) => view! {
                 <ResetPasswordDialog user=user on_done=on_reset_done on_close=close />
+            }
+            .into_any(),
+            Dialog::Delete(user) => view! {
+                <ConfirmDialog
+                    title=format!("Delete {}?", user.username)
+                    message=format!(
+                        "{} can no longer sign in and their live sessions end now. The audit log keeps \
+                         their name, and the username {} stays reserved. This cannot be undone.",
+                        user.display_name,
+                        user.username,
+                    )
+                    confirm_label="Delete account"
+                    pending=deletion.pending
+                    error=deletion.error
+                    on_confirm=confirm_delete
+                    on_close=close
+                />
             }
             .into_any(),
         })
