@@ -29,7 +29,7 @@ export function webDir() {
  * Starts the server, with `env` added to its environment, listening on
  * `listen` (by default a free loopback port), its embedded relay on
  * `embeddedTurn` (`off` for none) and `args` added to `serve`'s flags.
- * Resolves once it prints its URL, with `{ url, adminPassword, stop, output }`;
+ * Resolves once it prints its URL, with `{ url, adminPassword, stop, signal, output }`;
  * rejects if it exits first or the deadline passes.
  */
 export async function startServer({
@@ -108,7 +108,9 @@ export async function startServer({
         reject(new Error(`server exited early (code ${code}, signal ${signal})\n${output.join('\n')}`));
       });
     });
-    return { ...started, stop, output, dataDir: dir };
+    /** Sends `signal` to the server process (e.g. SIGSTOP to freeze it, SIGCONT to resume). */
+    const signal = (name) => process.kill(child.pid, name);
+    return { ...started, stop, signal, output, dataDir: dir };
   } catch (error) {
     await stop();
     throw error;

@@ -5,7 +5,10 @@
 // DTLS fingerprint, replaces its peer and streams again. The re-attach is
 // audited and the session does not end. A page that goes away for good
 // (closed without "End session") ends the session once the grace period
-// is over, with the reason recorded.
+// is over, with the reason recorded. A server frozen with SIGSTOP leaves no
+// session running: the agent ends it itself after the policy's server-loss
+// limit, the picture stops, and once the server resumes the end is audited
+// with the time the agent ended it.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,5 +115,55 @@ describe('session reload', () => {
     page = await live.browser.context.newPage();
     live.page = page;
     live.pageErrors = watchPageErrors(page);
+  });
+
+  step('a frozen server: the agent ends the session itself and the end is audited with its time', async () => {
+    // The default limit (15 s) comes with the agent's welcome.
+    const LOSS_LIMIT_MS = 15_000;
+    // Still signed in (the refresh cookie): straight to Targets.
+    await page.goto(`${server.url}/targets`);
+    await live.targetRow().getByTestId('target-connect').click({ timeout: DEADLINE_MS });
+    await page.waitForURL(SESSION_PATH);
+    sessionId = page.url().match(SESSION_PATH)[1];
+    await decodesFrames('frames in the session before the server freezes');
+    const frozenAt = Date.now();
+    server.signal('SIGSTOP');
+    let resumed = false;
+    try {
+      await until(
+        async () => agent.output.some((line) => line.includes('the server is unreachable')),
+        'the agent ending the session on its own',
+        { deadlineMs: LOSS_LIMIT_MS + DEADLINE_MS, everyMs: 200 },
+      );
+      const endedAfter = Date.now() - frozenAt;
+      assert.ok(endedAfter >= LOSS_LIMIT_MS - 1_000, `the agent gave up after ${endedAfter} ms, before its limit`);
+      // Nothing streams any more: the decoded frame count stops growing.
+      let [lastCount, lastChangeAt] = [-1, Date.now()];
+      await until(
+        async () => {
+          const count = (await videoStats(page))?.framesDecoded ?? 0;
+          if (count !== lastCount) [lastCount, lastChangeAt] = [count, Date.now()];
+          return Date.now() - lastChangeAt >= 1_000;
+        },
+        'no new frame for a second once the agent ended the session',
+        { deadlineMs: DEADLINE_MS, everyMs: 100 },
+      );
+      const resumedAt = Date.now();
+      server.signal('SIGCONT');
+      resumed = true;
+      const ended = await until(async () => (await auditOf('session.end')).at(0), 'the session.end audit entry', {
+        deadlineMs: DEADLINE_MS,
+        everyMs: 200,
+      });
+      assert.match(ended.details.reason, /heard nothing from the server/);
+      const endedAtTarget = ended.details.ended_at_target;
+      assert.ok(
+        endedAtTarget >= frozenAt + LOSS_LIMIT_MS - 1_000 && endedAtTarget < resumedAt,
+        `the end is audited with the agent's time (${endedAtTarget}), between the freeze (${frozenAt}) and the resumption (${resumedAt})`,
+      );
+      await showsText(page, 'ended-reason', /heard nothing from the server/i);
+    } finally {
+      if (!resumed) server.signal('SIGCONT');
+    }
   });
 });
