@@ -6,6 +6,7 @@
 
 use super::ConnectError;
 use super::consent::{Answer, Ask, Question};
+use super::wire;
 use crate::link::Socket;
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub async fn ask_user(
                 None | Some(Ok(Message::Close(_))) => {
                     return Ok(Outcome::Refused("The technician ended the session before you answered.".into()));
                 }
-                Some(Err(err)) => return Err(super::socket::closed(server, &err)),
+                Some(Err(err)) => return Err(wire::closed(server, &err)),
                 Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerToAgent>(&text) {
                     Ok(ServerToAgent::Signal { signal: Signal::Bye { reason }, .. }) => {
                         return Ok(Outcome::Refused(format!("The session ended before you answered: {reason}.")));
@@ -83,5 +84,5 @@ pub async fn ask_user(
 
 async fn send(socket: &mut Socket, session_id: &str, step: ConsentStep, server: &str) -> Result<(), ConnectError> {
     let message = AgentToServer::Consent { session_id: session_id.to_owned(), step };
-    super::socket::send(socket, &message, server).await
+    wire::send(socket, &message, server).await
 }

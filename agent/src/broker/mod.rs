@@ -15,6 +15,7 @@ pub mod list;
 pub mod probe;
 pub mod redeem;
 pub mod socket;
+mod wire;
 
 pub use connect::{ConnectOptions, Progress};
 pub use consent::{Answer, Ask, Question};

@@ -10,15 +10,14 @@
 use super::ConnectError;
 use super::awaiting::{self, Outcome};
 use super::consent::Ask;
+use super::wire::send;
 use crate::config::AgentConfig;
-use crate::link::{self, Consent, Dispatcher, LinkOptions, Socket, Until};
+use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
 use crate::session::SessionConfig;
-use futures_util::SinkExt;
 use tether_shared::agent::AgentInfo;
 use tether_shared::broker::RedeemCodeResponse;
 use tether_shared::signal::{AgentToServer, ServerToAgent};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 
 /// Serves the redeemed session until it ends; returns why it ended.
 pub async fn serve(
@@ -79,16 +78,4 @@ pub async fn serve(
         (Ok(()), None) => Ok("the server ended the session".into()),
         (Err(err), _) => Err(ConnectError::Session(format!("the session socket failed: {err:#}"))),
     }
-}
-
-/// Sends `message` on the session socket.
-pub(super) async fn send(socket: &mut Socket, message: &AgentToServer, server: &str) -> Result<(), ConnectError> {
-    let text = serde_json::to_string(message)
-        .map_err(|err| ConnectError::Session(format!("cannot encode a message for the server: {err}")))?;
-    socket.send(Message::text(text)).await.map_err(|err| closed(server, &err))
-}
-
-/// The session socket to `server` failed.
-pub(super) fn closed(server: &str, err: &tokio_tungstenite::tungstenite::Error) -> ConnectError {
-    ConnectError::ServerUnreachable { server: server.to_owned(), detail: format!("the session socket closed: {err}") }
 }
