@@ -6,6 +6,7 @@
 pub mod backoff;
 pub mod broker;
 pub mod config;
+pub mod consent;
 pub mod encode;
 pub mod enroll;
 pub mod frame;

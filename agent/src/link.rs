@@ -11,7 +11,8 @@ use crate::session::{Session, SessionConfig, SessionEvent};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::time::Duration;
-use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, Signal};
+use tether_shared::consent::{Acceptance, ConsentGate, Denial, Event, LocalRules, Origin, Purpose, Request, Verdict};
+use tether_shared::signal::{AgentToServer, ConsentStep, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, Signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -22,19 +23,18 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 /// A signalling WebSocket to the server.
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Whether session requests may start. An enrolled computer's requests
-/// start only with an explicit `--unattended`; a connection code's session
-/// starts once the person at the computer accepted it
-/// (`crate::broker::awaiting`).
+/// Whether session requests may start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consent {
-    /// Accept every request (the operator chose unattended access).
-    Unattended,
-    /// Decline every request with a `bye`.
-    Decline,
-    /// Accept only this session: the person at this computer typed its
-    /// connection code and, when its policy asks, accepted it. A repeated
-    /// request for it is ignored; any other is declined.
+    /// An enrolled computer: each request goes through its own consent
+    /// gate (`tether_shared::consent`), which starts it only with
+    /// `unattended` (the operator's choice, `run --unattended`). The link
+    /// has no prompt yet, so any other request is declined with a `bye`.
+    Enrolled { unattended: bool },
+    /// Only this session, which its consent gate already accepted: the
+    /// person at this computer typed its connection code and, when asked,
+    /// said yes (`crate::broker::awaiting`). A repeated request for it is
+    /// ignored; any other is declined.
     Code { session_id: String },
 }
 
@@ -261,15 +261,14 @@ impl Dispatcher {
                     tracing::debug!(%session_id, "the session this code started already runs");
                     return None;
                 }
-                if let Err(reason) = self.admit(&session_id) {
-                    tracing::info!(%session_id, %technician, %reason, "declining a session");
-                    return Some(bye(session_id, reason));
-                }
-                let why = match self.options.consent {
-                    Consent::Code { .. } => "the user entered its connection code",
-                    Consent::Unattended | Consent::Decline => "unattended access",
+                let why = match self.admit(&session_id, &technician) {
+                    Ok(why) => why,
+                    Err(reason) => {
+                        tracing::info!(%session_id, %technician, %reason, "declining a session");
+                        return Some(bye(session_id, reason));
+                    }
                 };
-                tracing::info!(%session_id, %technician, why, "starting a session");
+                tracing::info!(%session_id, %technician, %why, "starting a session");
                 let session = Session::start(
                     session_id.clone(),
                     ice_servers,
@@ -293,20 +292,26 @@ impl Dispatcher {
         }
     }
 
-    /// Whether a new session may start.
-    fn admit(&self, session_id: &str) -> Result<(), String> {
+    /// Whether a new session may start: why, or why not.
+    fn admit(&self, session_id: &str, technician: &str) -> Result<String, String> {
+        if self.sessions.contains_key(session_id) {
+            return Err("this session already runs".into());
+        }
         match &self.options.consent {
-            Consent::Decline => Err("nobody at this computer can accept sessions yet".into()),
             Consent::Code { session_id: allowed } if allowed != session_id => {
                 Err("this connection is for another session".into())
             }
-            Consent::Code { .. } if self.sessions.contains_key(session_id) => Err("this session already runs".into()),
-            Consent::Code { .. } => Ok(()),
-            Consent::Unattended if self.sessions.contains_key(session_id) => Err("this session already runs".into()),
-            Consent::Unattended if self.sessions.len() >= MAX_SESSIONS => {
-                Err("this computer is already in as many sessions as it allows".into())
+            Consent::Code { .. } => Ok(Verdict::Accepted(Acceptance::CodeEntered).reason()),
+            Consent::Enrolled { unattended } => {
+                let verdict = enrolled_verdict(*unattended, session_id, technician);
+                if !verdict.is_accepted() {
+                    return Err(verdict.reason());
+                }
+                if self.sessions.len() >= MAX_SESSIONS {
+                    return Err("this computer is already in as many sessions as it allows".into());
+                }
+                Ok(verdict.reason())
             }
-            Consent::Unattended => Ok(()),
         }
     }
 
@@ -336,6 +341,31 @@ impl Dispatcher {
     }
 }
 
+/// The consent gate's verdict on an enrolled computer's request. The link
+/// cannot ask anyone (`can_ask` is false), so the gate decides at once.
+fn enrolled_verdict(unattended: bool, session_id: &str, technician: &str) -> Verdict {
+    let mut gate = ConsentGate::new(LocalRules { unattended, always_ask: false, can_ask: false });
+    let request = Request {
+        session_id: session_id.to_owned(),
+        technician: technician.to_owned(),
+        purpose: Purpose::RemoteSession,
+        origin: Origin::EnrolledLink,
+        broker: None,
+        policy_asks: false,
+        timeout_secs: ConsentStep::MAX_TIMEOUT_SECS,
+    };
+    match gate.handle(Event::Requested(request), unix_millis()) {
+        Ok(()) => gate.verdict().unwrap_or_else(|| {
+            tracing::error!(%session_id, phase = gate.phase().as_str(), "the consent gate wants an answer nobody can give");
+            Verdict::Denied(Denial::NobodyToAsk)
+        }),
+        Err(refusal) => {
+            tracing::error!(%session_id, %refusal, "the consent gate refused a fresh request");
+            Verdict::Denied(Denial::NobodyToAsk)
+        }
+    }
+}
+
 /// Now, as Unix milliseconds by this computer's clock.
 fn unix_millis() -> i64 {
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -358,7 +388,8 @@ mod tests {
     #[tokio::test]
     async fn without_consent_requests_are_declined_with_a_bye() {
         let (events, _receiver) = mpsc::unbounded_channel();
-        let options = LinkOptions { consent: Consent::Decline, session: SessionConfig::default() };
+        let options =
+            LinkOptions { consent: Consent::Enrolled { unattended: false }, session: SessionConfig::default() };
         let mut dispatcher = Dispatcher::new(options, events);
         let reply = dispatcher.on_server_message(request("s1")).await;
         assert!(
@@ -377,7 +408,7 @@ mod tests {
     async fn session_signals_go_to_the_server_and_ended_sessions_are_forgotten() {
         let (events, _receiver) = mpsc::unbounded_channel();
         let options = LinkOptions {
-            consent: Consent::Unattended,
+            consent: Consent::Enrolled { unattended: true },
             session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
         };
         let mut dispatcher = Dispatcher::new(options, events);

@@ -6,9 +6,9 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tether_agent::broker::consent::{PreApproved, Terminal};
-use tether_agent::broker::{self, Ask, ConnectOptions, Progress, list, probe};
+use tether_agent::broker::{self, ConnectOptions, Progress, list, probe};
 use tether_agent::config::{self, AgentConfig};
+use tether_agent::consent::{Ask, PreApproved, Terminal};
 use tether_agent::link::{Consent, LinkOptions};
 use tether_agent::local_ui::{LocalUi, UiOptions};
 use tether_agent::session::{DEFAULT_UDP_ADDRS, SessionConfig};
@@ -248,7 +248,7 @@ fn open_browser(url: &str) {
 async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()> {
     let config = AgentConfig::load(path)?;
     let enrollment = config.enrollment()?;
-    let consent = if args.unattended { Consent::Unattended } else { Consent::Decline };
+    let consent = Consent::Enrolled { unattended: args.unattended };
     tracing::info!(server = %config.server_url, agent = %enrollment.agent_id, ?consent, "starting");
     // Contacting the server also caches its broker list, for connection codes.
     let refresh = tokio::spawn({

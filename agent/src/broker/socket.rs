@@ -1,17 +1,17 @@
 //! The broker session socket (`GET /api/broker/ws`, `Authorization: Bearer
 //! <session_token>`): the same signalling messages as the agent socket
 //! (`hello` first, then `ServerToAgent` in, `AgentToServer` out), serving
-//! exactly the one session the code started. When the policy asks for the
-//! user's acceptance, the agent asks first (`awaiting.rs`); the session then
+//! exactly the one session the code started. Its consent gate decides first
+//! (`awaiting.rs`: at once, or after asking the person); the session then
 //! starts with the ICE servers from the redemption (the server's own
 //! `session_request` for it is ignored); the socket closes when the session
 //! ends, and the session ends if the socket does.
 
 use super::ConnectError;
 use super::awaiting::{self, Outcome};
-use super::consent::Ask;
 use super::wire::send;
 use crate::config::AgentConfig;
+use crate::consent::Ask;
 use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
 use crate::session::SessionConfig;
 use tether_shared::agent::AgentInfo;
@@ -38,19 +38,15 @@ pub async fn serve(
         other => unreachable(format!("cannot open the session socket: {other}")),
     })?;
     send(&mut socket, &AgentToServer::Hello { info }, &config.server_url).await?;
-    // The policy's word, or the person's own rule: either makes the agent ask.
-    let early = if redeemed.policy.user_acceptance || config.always_ask {
-        match awaiting::ask_user(&mut socket, redeemed, ask, &config.server_url).await? {
-            Outcome::Accepted { early } => early,
-            Outcome::Refused(reason) => {
-                if let Err(err) = socket.close(None).await {
-                    tracing::debug!(error = %err, "closing the session socket");
-                }
-                return Ok(reason);
+    // The consent gate decides: at once, or after asking the person.
+    let early = match awaiting::decide(&mut socket, redeemed, config.always_ask, ask, &config.server_url).await? {
+        Outcome::Accepted { early } => early,
+        Outcome::Refused(reason) => {
+            if let Err(err) = socket.close(None).await {
+                tracing::debug!(error = %err, "closing the session socket");
             }
+            return Ok(reason);
         }
-    } else {
-        Vec::new()
     };
     let (events, mut from_sessions) = mpsc::unbounded_channel();
     let consent = Consent::Code { session_id: redeemed.session_id.clone() };
