@@ -13,6 +13,8 @@ pub mod frame;
 pub mod inject;
 pub mod link;
 pub mod local_ui;
+pub mod logging;
 pub mod machine;
+pub mod notice;
 pub mod platform;
 pub mod session;

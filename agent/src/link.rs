@@ -7,6 +7,7 @@
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
+use crate::notice::{Notice, Notify};
 use crate::session::{Session, SessionConfig, SessionEvent};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
@@ -43,6 +44,8 @@ pub enum Consent {
 pub struct LinkOptions {
     pub consent: Consent,
     pub session: SessionConfig,
+    /// Where what the person at this computer should know goes.
+    pub notify: Notify,
 }
 
 /// Most sessions one agent runs at once.
@@ -74,6 +77,7 @@ pub async fn run(
             Ok(Ended::AfterWelcome) => {
                 backoff.reset();
                 tracing::info!("disconnected from the server; reconnecting");
+                (options.notify)(Notice::Reconnecting);
             }
             Ok(Ended::Refused(reason)) => anyhow::bail!("the server refused this agent: {reason}; enroll it again"),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "cannot connect to the server"),
@@ -233,6 +237,7 @@ impl Dispatcher {
             .drain()
             .map(|(session_id, _ended_by_dropping)| {
                 tracing::warn!(%session_id, %reason, "ending a session: the server is unreachable");
+                (self.options.notify)(Notice::SessionEnded { reason: reason.clone() });
                 AgentToServer::EndedAlone { session_id, reason: reason.clone(), ended_at }
             })
             .collect();
@@ -248,6 +253,7 @@ impl Dispatcher {
                     self.server_loss_timeout = Duration::from_secs(u64::from(secs.max(1)));
                 }
                 tracing::info!(%agent_id, server_loss_timeout = ?self.server_loss_timeout, "connected to the server");
+                (self.options.notify)(Notice::Connected);
                 None
             }
             ServerToAgent::Error { message } => {
@@ -265,10 +271,12 @@ impl Dispatcher {
                     Ok(why) => why,
                     Err(reason) => {
                         tracing::info!(%session_id, %technician, %reason, "declining a session");
+                        (self.options.notify)(Notice::SessionDeclined { technician, reason: reason.clone() });
                         return Some(bye(session_id, reason));
                     }
                 };
                 tracing::info!(%session_id, %technician, %why, "starting a session");
+                (self.options.notify)(Notice::SessionStarted { technician, why });
                 let session = Session::start(
                     session_id.clone(),
                     ice_servers,
@@ -323,6 +331,7 @@ impl Dispatcher {
                 tracing::info!(%session_id, %reason, "session ended");
                 // A session ended here already (the server was lost) keeps that reason.
                 if self.sessions.remove(&session_id).is_some() {
+                    (self.options.notify)(Notice::SessionEnded { reason: reason.clone() });
                     self.last_ended = Some(reason);
                 }
                 None
@@ -388,8 +397,11 @@ mod tests {
     #[tokio::test]
     async fn without_consent_requests_are_declined_with_a_bye() {
         let (events, _receiver) = mpsc::unbounded_channel();
-        let options =
-            LinkOptions { consent: Consent::Enrolled { unattended: false }, session: SessionConfig::default() };
+        let options = LinkOptions {
+            consent: Consent::Enrolled { unattended: false },
+            session: SessionConfig::default(),
+            notify: crate::notice::ignore,
+        };
         let mut dispatcher = Dispatcher::new(options, events);
         let reply = dispatcher.on_server_message(request("s1")).await;
         assert!(
@@ -410,6 +422,7 @@ mod tests {
         let options = LinkOptions {
             consent: Consent::Enrolled { unattended: true },
             session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
+            notify: crate::notice::ignore,
         };
         let mut dispatcher = Dispatcher::new(options, events);
         assert_eq!(dispatcher.on_server_message(request("s1")).await, None);
@@ -439,6 +452,7 @@ mod tests {
         let options = LinkOptions {
             consent: Consent::Code { session_id: "s1".into() },
             session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
+            notify: crate::notice::ignore,
         };
         let mut dispatcher = Dispatcher::new(options, events);
         let other = dispatcher.on_server_message(request("s2")).await;

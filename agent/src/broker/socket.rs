@@ -50,7 +50,9 @@ pub async fn serve(
     };
     let (events, mut from_sessions) = mpsc::unbounded_channel();
     let consent = Consent::Code { session_id: redeemed.session_id.clone() };
-    let mut dispatcher = Dispatcher::new(LinkOptions { consent, session }, events);
+    // `connect` and the page say what happens in their own words.
+    let options = LinkOptions { consent, session, notify: crate::notice::ignore };
+    let mut dispatcher = Dispatcher::new(options, events);
     let start = ServerToAgent::SessionRequest {
         session_id: redeemed.session_id.clone(),
         technician: redeemed.technician.clone(),
