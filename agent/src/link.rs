@@ -35,8 +35,8 @@ pub enum Consent {
     /// Only this session, which its consent gate already accepted: the
     /// person at this computer typed its connection code and, when asked,
     /// said yes (`crate::broker::awaiting`). A repeated request for it is
-    /// ignored; any other is declined.
-    Code { session_id: String },
+    /// ignored; any other is declined. `accepted` is the gate's reason.
+    Code { session_id: String, accepted: Acceptance },
 }
 
 /// How the link treats sessions.
@@ -261,7 +261,7 @@ impl Dispatcher {
                 None
             }
             ServerToAgent::SessionRequest { session_id, technician, ice_servers } => {
-                if matches!(&self.options.consent, Consent::Code { session_id: id } if *id == session_id)
+                if matches!(&self.options.consent, Consent::Code { session_id: id, .. } if *id == session_id)
                     && self.sessions.contains_key(&session_id)
                 {
                     tracing::debug!(%session_id, "the session this code started already runs");
@@ -306,10 +306,10 @@ impl Dispatcher {
             return Err("this session already runs".into());
         }
         match &self.options.consent {
-            Consent::Code { session_id: allowed } if allowed != session_id => {
+            Consent::Code { session_id: allowed, .. } if allowed != session_id => {
                 Err("this connection is for another session".into())
             }
-            Consent::Code { .. } => Ok(Verdict::Accepted(Acceptance::CodeEntered).reason()),
+            Consent::Code { accepted, .. } => Ok(Verdict::Accepted(*accepted).reason()),
             Consent::Enrolled { unattended } => {
                 let verdict = enrolled_verdict(*unattended, session_id, technician);
                 if !verdict.is_accepted() {
@@ -450,7 +450,7 @@ mod tests {
     async fn a_code_admits_its_own_session_once_and_nothing_else() {
         let (events, _receiver) = mpsc::unbounded_channel();
         let options = LinkOptions {
-            consent: Consent::Code { session_id: "s1".into() },
+            consent: Consent::Code { session_id: "s1".into(), accepted: Acceptance::ByPerson },
             session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
             notify: crate::notice::ignore,
         };

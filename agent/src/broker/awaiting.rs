@@ -12,7 +12,9 @@ use crate::consent::{Answer, Ask, Clock};
 use crate::link::Socket;
 use futures_util::StreamExt;
 use tether_shared::broker::RedeemCodeResponse;
-use tether_shared::consent::{ConsentGate, Denial, Effect, Event, LocalRules, Origin, Purpose, Request, Verdict};
+use tether_shared::consent::{
+    Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Origin, Purpose, Request, Verdict,
+};
 use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
@@ -24,8 +26,8 @@ const MAX_EARLY_MESSAGES: usize = 256;
 /// How the wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The session may start; hand it `early`.
-    Accepted { early: Vec<ServerToAgent> },
+    /// The session may start (`by` says why); hand it `early`.
+    Accepted { by: Acceptance, early: Vec<ServerToAgent> },
     /// No session: why, for the user.
     Refused(String),
 }
@@ -131,7 +133,7 @@ impl Pending {
 
     fn outcome(self, verdict: Verdict) -> Outcome {
         match verdict {
-            Verdict::Accepted(_) => Outcome::Accepted { early: self.early },
+            Verdict::Accepted(by) => Outcome::Accepted { by, early: self.early },
             Verdict::Denied(Denial::Withdrawn) => {
                 Outcome::Refused(self.withdrawn_because.unwrap_or_else(|| verdict.reason()))
             }

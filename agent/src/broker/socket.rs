@@ -39,17 +39,18 @@ pub async fn serve(
     })?;
     send(&mut socket, &AgentToServer::Hello { info }, &config.server_url).await?;
     // The consent gate decides: at once, or after asking the person.
-    let early = match awaiting::decide(&mut socket, redeemed, config.always_ask, ask, &config.server_url).await? {
-        Outcome::Accepted { early } => early,
-        Outcome::Refused(reason) => {
-            if let Err(err) = socket.close(None).await {
-                tracing::debug!(error = %err, "closing the session socket");
+    let (accepted, early) =
+        match awaiting::decide(&mut socket, redeemed, config.always_ask, ask, &config.server_url).await? {
+            Outcome::Accepted { by, early } => (by, early),
+            Outcome::Refused(reason) => {
+                if let Err(err) = socket.close(None).await {
+                    tracing::debug!(error = %err, "closing the session socket");
+                }
+                return Ok(reason);
             }
-            return Ok(reason);
-        }
-    };
+        };
     let (events, mut from_sessions) = mpsc::unbounded_channel();
-    let consent = Consent::Code { session_id: redeemed.session_id.clone() };
+    let consent = Consent::Code { session_id: redeemed.session_id.clone(), accepted };
     // `connect` and the page say what happens in their own words.
     let options = LinkOptions { consent, session, notify: crate::notice::ignore };
     let mut dispatcher = Dispatcher::new(options, events);
