@@ -6,12 +6,15 @@
 pub mod backoff;
 pub mod broker;
 pub mod config;
+pub mod consent;
 pub mod encode;
 pub mod enroll;
 pub mod frame;
 pub mod inject;
 pub mod link;
 pub mod local_ui;
+pub mod logging;
 pub mod machine;
+pub mod notice;
 pub mod platform;
 pub mod session;

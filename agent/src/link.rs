@@ -7,11 +7,13 @@
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
+use crate::notice::{Notice, Notify};
 use crate::session::{Session, SessionConfig, SessionEvent};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::time::Duration;
-use tether_shared::signal::{AgentToServer, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, Signal};
+use tether_shared::consent::{Acceptance, ConsentGate, Denial, Event, LocalRules, Origin, Purpose, Request, Verdict};
+use tether_shared::signal::{AgentToServer, ConsentStep, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, Signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -22,20 +24,19 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 /// A signalling WebSocket to the server.
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Whether session requests may start. An enrolled computer's requests
-/// start only with an explicit `--unattended`; a connection code's session
-/// starts once the person at the computer accepted it
-/// (`crate::broker::awaiting`).
+/// Whether session requests may start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consent {
-    /// Accept every request (the operator chose unattended access).
-    Unattended,
-    /// Decline every request with a `bye`.
-    Decline,
-    /// Accept only this session: the person at this computer typed its
-    /// connection code and, when its policy asks, accepted it. A repeated
-    /// request for it is ignored; any other is declined.
-    Code { session_id: String },
+    /// An enrolled computer: each request goes through its own consent
+    /// gate (`tether_shared::consent`), which starts it only with
+    /// `unattended` (the operator's choice, `run --unattended`). The link
+    /// has no prompt yet, so any other request is declined with a `bye`.
+    Enrolled { unattended: bool },
+    /// Only this session, which its consent gate already accepted: the
+    /// person at this computer typed its connection code and, when asked,
+    /// said yes (`crate::broker::awaiting`). A repeated request for it is
+    /// ignored; any other is declined. `accepted` is the gate's reason.
+    Code { session_id: String, accepted: Acceptance },
 }
 
 /// How the link treats sessions.
@@ -43,6 +44,8 @@ pub enum Consent {
 pub struct LinkOptions {
     pub consent: Consent,
     pub session: SessionConfig,
+    /// Where what the person at this computer should know goes.
+    pub notify: Notify,
 }
 
 /// Most sessions one agent runs at once.
@@ -74,6 +77,7 @@ pub async fn run(
             Ok(Ended::AfterWelcome) => {
                 backoff.reset();
                 tracing::info!("disconnected from the server; reconnecting");
+                (options.notify)(Notice::Reconnecting);
             }
             Ok(Ended::Refused(reason)) => anyhow::bail!("the server refused this agent: {reason}; enroll it again"),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "cannot connect to the server"),
@@ -233,6 +237,7 @@ impl Dispatcher {
             .drain()
             .map(|(session_id, _ended_by_dropping)| {
                 tracing::warn!(%session_id, %reason, "ending a session: the server is unreachable");
+                (self.options.notify)(Notice::SessionEnded { reason: reason.clone() });
                 AgentToServer::EndedAlone { session_id, reason: reason.clone(), ended_at }
             })
             .collect();
@@ -248,6 +253,7 @@ impl Dispatcher {
                     self.server_loss_timeout = Duration::from_secs(u64::from(secs.max(1)));
                 }
                 tracing::info!(%agent_id, server_loss_timeout = ?self.server_loss_timeout, "connected to the server");
+                (self.options.notify)(Notice::Connected);
                 None
             }
             ServerToAgent::Error { message } => {
@@ -255,21 +261,22 @@ impl Dispatcher {
                 None
             }
             ServerToAgent::SessionRequest { session_id, technician, ice_servers } => {
-                if matches!(&self.options.consent, Consent::Code { session_id: id } if *id == session_id)
+                if matches!(&self.options.consent, Consent::Code { session_id: id, .. } if *id == session_id)
                     && self.sessions.contains_key(&session_id)
                 {
                     tracing::debug!(%session_id, "the session this code started already runs");
                     return None;
                 }
-                if let Err(reason) = self.admit(&session_id) {
-                    tracing::info!(%session_id, %technician, %reason, "declining a session");
-                    return Some(bye(session_id, reason));
-                }
-                let why = match self.options.consent {
-                    Consent::Code { .. } => "the user entered its connection code",
-                    Consent::Unattended | Consent::Decline => "unattended access",
+                let why = match self.admit(&session_id, &technician) {
+                    Ok(why) => why,
+                    Err(reason) => {
+                        tracing::info!(%session_id, %technician, %reason, "declining a session");
+                        (self.options.notify)(Notice::SessionDeclined { technician, reason: reason.clone() });
+                        return Some(bye(session_id, reason));
+                    }
                 };
-                tracing::info!(%session_id, %technician, why, "starting a session");
+                tracing::info!(%session_id, %technician, %why, "starting a session");
+                (self.options.notify)(Notice::SessionStarted { technician, why });
                 let session = Session::start(
                     session_id.clone(),
                     ice_servers,
@@ -293,20 +300,26 @@ impl Dispatcher {
         }
     }
 
-    /// Whether a new session may start.
-    fn admit(&self, session_id: &str) -> Result<(), String> {
+    /// Whether a new session may start: why, or why not.
+    fn admit(&self, session_id: &str, technician: &str) -> Result<String, String> {
+        if self.sessions.contains_key(session_id) {
+            return Err("this session already runs".into());
+        }
         match &self.options.consent {
-            Consent::Decline => Err("nobody at this computer can accept sessions yet".into()),
-            Consent::Code { session_id: allowed } if allowed != session_id => {
+            Consent::Code { session_id: allowed, .. } if allowed != session_id => {
                 Err("this connection is for another session".into())
             }
-            Consent::Code { .. } if self.sessions.contains_key(session_id) => Err("this session already runs".into()),
-            Consent::Code { .. } => Ok(()),
-            Consent::Unattended if self.sessions.contains_key(session_id) => Err("this session already runs".into()),
-            Consent::Unattended if self.sessions.len() >= MAX_SESSIONS => {
-                Err("this computer is already in as many sessions as it allows".into())
+            Consent::Code { accepted, .. } => Ok(Verdict::Accepted(*accepted).reason()),
+            Consent::Enrolled { unattended } => {
+                let verdict = enrolled_verdict(*unattended, session_id, technician);
+                if !verdict.is_accepted() {
+                    return Err(verdict.reason());
+                }
+                if self.sessions.len() >= MAX_SESSIONS {
+                    return Err("this computer is already in as many sessions as it allows".into());
+                }
+                Ok(verdict.reason())
             }
-            Consent::Unattended => Ok(()),
         }
     }
 
@@ -318,6 +331,7 @@ impl Dispatcher {
                 tracing::info!(%session_id, %reason, "session ended");
                 // A session ended here already (the server was lost) keeps that reason.
                 if self.sessions.remove(&session_id).is_some() {
+                    (self.options.notify)(Notice::SessionEnded { reason: reason.clone() });
                     self.last_ended = Some(reason);
                 }
                 None
@@ -333,6 +347,31 @@ impl Dispatcher {
     /// How many sessions are running.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+}
+
+/// The consent gate's verdict on an enrolled computer's request. The link
+/// cannot ask anyone (`can_ask` is false), so the gate decides at once.
+fn enrolled_verdict(unattended: bool, session_id: &str, technician: &str) -> Verdict {
+    let mut gate = ConsentGate::new(LocalRules { unattended, always_ask: false, can_ask: false });
+    let request = Request {
+        session_id: session_id.to_owned(),
+        technician: technician.to_owned(),
+        purpose: Purpose::RemoteSession,
+        origin: Origin::EnrolledLink,
+        broker: None,
+        policy_asks: false,
+        timeout_secs: ConsentStep::MAX_TIMEOUT_SECS,
+    };
+    match gate.handle(Event::Requested(request), unix_millis()) {
+        Ok(()) => gate.verdict().unwrap_or_else(|| {
+            tracing::error!(%session_id, phase = gate.phase().as_str(), "the consent gate wants an answer nobody can give");
+            Verdict::Denied(Denial::NobodyToAsk)
+        }),
+        Err(refusal) => {
+            tracing::error!(%session_id, %refusal, "the consent gate refused a fresh request");
+            Verdict::Denied(Denial::NobodyToAsk)
+        }
     }
 }
 
@@ -358,7 +397,11 @@ mod tests {
     #[tokio::test]
     async fn without_consent_requests_are_declined_with_a_bye() {
         let (events, _receiver) = mpsc::unbounded_channel();
-        let options = LinkOptions { consent: Consent::Decline, session: SessionConfig::default() };
+        let options = LinkOptions {
+            consent: Consent::Enrolled { unattended: false },
+            session: SessionConfig::default(),
+            notify: crate::notice::ignore,
+        };
         let mut dispatcher = Dispatcher::new(options, events);
         let reply = dispatcher.on_server_message(request("s1")).await;
         assert!(
@@ -377,8 +420,9 @@ mod tests {
     async fn session_signals_go_to_the_server_and_ended_sessions_are_forgotten() {
         let (events, _receiver) = mpsc::unbounded_channel();
         let options = LinkOptions {
-            consent: Consent::Unattended,
+            consent: Consent::Enrolled { unattended: true },
             session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
+            notify: crate::notice::ignore,
         };
         let mut dispatcher = Dispatcher::new(options, events);
         assert_eq!(dispatcher.on_server_message(request("s1")).await, None);
@@ -406,8 +450,9 @@ mod tests {
     async fn a_code_admits_its_own_session_once_and_nothing_else() {
         let (events, _receiver) = mpsc::unbounded_channel();
         let options = LinkOptions {
-            consent: Consent::Code { session_id: "s1".into() },
+            consent: Consent::Code { session_id: "s1".into(), accepted: Acceptance::ByPerson },
             session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
+            notify: crate::notice::ignore,
         };
         let mut dispatcher = Dispatcher::new(options, events);
         let other = dispatcher.on_server_message(request("s2")).await;

@@ -6,13 +6,13 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tether_agent::broker::consent::{PreApproved, Terminal};
-use tether_agent::broker::{self, Ask, ConnectOptions, Progress, list, probe};
+use tether_agent::broker::{self, ConnectOptions, Progress, list, probe};
 use tether_agent::config::{self, AgentConfig};
+use tether_agent::consent::{Ask, PreApproved, Terminal};
 use tether_agent::link::{Consent, LinkOptions};
 use tether_agent::local_ui::{LocalUi, UiOptions};
 use tether_agent::session::{DEFAULT_UDP_ADDRS, SessionConfig};
-use tether_agent::{enroll, link};
+use tether_agent::{enroll, link, notice};
 
 /// Tether agent: lets a technician assist this computer, with your consent.
 #[derive(Debug, Parser)]
@@ -21,6 +21,10 @@ struct Cli {
     /// Where the enrollment is kept.
     #[arg(long, global = true, env = "TETHER_AGENT_CONFIG")]
     config: Option<PathBuf>,
+    /// Show the agent's logs (`-v`), its debug logs and the libraries'
+    /// (`-vv`), or everything (`-vvv`). `TETHER_LOG` overrides it.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Option<Command>,
     /// Options of `run`, which is also what runs without a subcommand.
@@ -120,16 +124,11 @@ impl SessionArgs {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TETHER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let cli = Cli::parse();
+    // The terminal is the person's: logs only on request or when it matters.
+    tether_agent::logging::init(cli.verbose);
     // One TLS provider for the whole process (ring).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cli = Cli::parse();
     let path = cli.config.unwrap_or_else(config::default_path);
     let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
         Command::Enroll { server, token } => enroll_command(&server, &token, &path).await,
@@ -248,8 +247,14 @@ fn open_browser(url: &str) {
 async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()> {
     let config = AgentConfig::load(path)?;
     let enrollment = config.enrollment()?;
-    let consent = if args.unattended { Consent::Unattended } else { Consent::Decline };
+    let consent = Consent::Enrolled { unattended: args.unattended };
     tracing::info!(server = %config.server_url, agent = %enrollment.agent_id, ?consent, "starting");
+    println!("Tether agent {} for {}.", enrollment.agent_id, config.server_url);
+    if args.unattended {
+        println!("Unattended access is on: technicians' sessions start without asking.");
+    } else {
+        println!("Technicians' session requests are declined (start with --unattended to allow them).");
+    }
     // Contacting the server also caches its broker list, for connection codes.
     let refresh = tokio::spawn({
         let (path, config) = (path.to_owned(), config.clone());
@@ -260,8 +265,11 @@ async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()
         }
     });
     drop(refresh);
-    let options =
-        LinkOptions { consent, session: SessionConfig { udp_addrs: args.webrtc_bind, ..SessionConfig::default() } };
+    let options = LinkOptions {
+        consent,
+        session: SessionConfig { udp_addrs: args.webrtc_bind, ..SessionConfig::default() },
+        notify: notice::print,
+    };
     link::run(config, options, shutdown_signal()).await
 }
 

@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit_chain;
 pub mod broker;
 pub mod connection_code;
+pub mod consent;
 pub mod control;
 pub mod error_code;
 pub mod input;

@@ -1,16 +1,22 @@
-//! The wait for the user's answer on a broker session's socket (policy:
-//! user acceptance). The agent tells the server it is asking, keeps reading
-//! the socket meanwhile — the technician's offer may already arrive and is
-//! kept for the session; a `bye` or a closed socket ends the wait — and then
-//! reports the answer. Nothing of the session runs before `Accepted`.
+//! A connection code's session through its consent gate
+//! (`tether_shared::consent`), on the broker session socket: the thin
+//! driver that carries out the gate's effects — steps reported to the
+//! server, the question put through an [`Ask`] — and feeds it the answer,
+//! its deadline and a withdrawal (the technician's `bye`, a closed socket).
+//! Meanwhile it keeps what the server sends (the technician's offer may
+//! arrive) for the session. Nothing of the session runs before `Accepted`.
 
 use super::ConnectError;
-use super::consent::{Answer, Ask, Question};
+use super::wire;
+use crate::consent::{Answer, Ask, Clock};
 use crate::link::Socket;
 use futures_util::StreamExt;
-use std::time::Duration;
 use tether_shared::broker::RedeemCodeResponse;
+use tether_shared::consent::{
+    Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Origin, Purpose, Request, Verdict,
+};
 use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal};
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Most server messages kept while the user decides (an offer and its
@@ -20,68 +26,140 @@ const MAX_EARLY_MESSAGES: usize = 256;
 /// How the wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The user accepted; start the session and hand it `early`.
-    Accepted { early: Vec<ServerToAgent> },
+    /// The session may start (`by` says why); hand it `early`.
+    Accepted { by: Acceptance, early: Vec<ServerToAgent> },
     /// No session: why, for the user.
     Refused(String),
 }
 
-/// Asks through `ask` and reports each step to the server.
-pub async fn ask_user(
+/// The gate's request for the redeemed session.
+fn request(redeemed: &RedeemCodeResponse) -> Request {
+    Request {
+        session_id: redeemed.session_id.clone(),
+        technician: redeemed.technician.clone(),
+        purpose: Purpose::RemoteSession,
+        origin: Origin::ConnectionCode,
+        broker: redeemed.broker.clone(),
+        policy_asks: redeemed.policy.user_acceptance,
+        timeout_secs: redeemed.policy.acceptance_timeout_secs,
+    }
+}
+
+/// Decides whether the redeemed session starts, under `always_ask` (the
+/// person's own rule), asking through `ask` when the gate wants an answer.
+pub async fn decide(
     socket: &mut Socket,
     redeemed: &RedeemCodeResponse,
+    always_ask: bool,
     ask: &dyn Ask,
     server: &str,
 ) -> Result<Outcome, ConnectError> {
-    let timeout_secs = redeemed.policy.acceptance_timeout_secs.clamp(1, ConsentStep::MAX_TIMEOUT_SECS);
-    let question = Question {
-        session_id: redeemed.session_id.clone(),
-        technician: redeemed.technician.clone(),
-        broker: redeemed.broker.clone(),
-        timeout: Duration::from_secs(u64::from(timeout_secs)),
-    };
-    send(socket, &redeemed.session_id, ConsentStep::Asking { timeout_secs }, server).await?;
-    let answer = ask.ask(&question);
-    let deadline = tokio::time::sleep(question.timeout);
-    tokio::pin!(answer, deadline);
-    let mut early = Vec::new();
-    let step = loop {
-        tokio::select! {
-            answer = &mut answer => break match answer {
-                Ok(Answer::Accept) => ConsentStep::Accepted,
-                Ok(Answer::Reject) => ConsentStep::Rejected,
-                Err(_) => ConsentStep::NoAnswer,
-            },
-            () = &mut deadline => break ConsentStep::NoAnswer,
-            message = socket.next() => match message {
-                None | Some(Ok(Message::Close(_))) => {
-                    return Ok(Outcome::Refused("The technician ended the session before you answered.".into()));
+    let clock = Clock::start();
+    // Every path into a code session has someone to ask (the page, the
+    // terminal, or an answer given with `--accept`).
+    let mut gate = ConsentGate::new(LocalRules { unattended: false, always_ask, can_ask: true });
+    let mut pending = Pending { answer: None, early: Vec::new(), withdrawn_because: None };
+    let mut next = Some(Event::Requested(request(redeemed)));
+    loop {
+        if let Some(event) = next.take()
+            && let Err(refusal) = gate.handle(event, clock.now())
+        {
+            tracing::debug!(%refusal, "the consent gate refused an event");
+        }
+        while let Some(effect) = gate.poll_effect() {
+            match effect {
+                Effect::Report(step) => report(socket, &redeemed.session_id, step, server).await?,
+                Effect::Ask(question) => pending.answer = Some(ask.ask(&question)),
+                Effect::Withdraw => pending.answer = None,
+                Effect::Decided(verdict) => {
+                    tracing::info!(session = %redeemed.session_id, ?verdict, "consent decided");
+                    return Ok(pending.outcome(verdict));
                 }
-                Some(Err(err)) => return Err(super::socket::closed(server, &err)),
-                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerToAgent>(&text) {
-                    Ok(ServerToAgent::Signal { signal: Signal::Bye { reason }, .. }) => {
-                        return Ok(Outcome::Refused(format!("The session ended before you answered: {reason}.")));
-                    }
-                    Ok(message) if early.len() < MAX_EARLY_MESSAGES => early.push(message),
-                    Ok(_) => tracing::warn!("too many messages while waiting for the user; dropping one"),
-                    Err(err) => tracing::warn!(error = %err, "ignoring a malformed message from the server"),
-                },
-                Some(Ok(_)) => {}
-            },
+            }
         }
-    };
-    tracing::info!(session = %redeemed.session_id, step = step.as_str(), "the user answered");
-    send(socket, &redeemed.session_id, step, server).await?;
-    Ok(match step {
-        ConsentStep::Accepted => Outcome::Accepted { early },
-        ConsentStep::Rejected => Outcome::Refused("You rejected the session.".into()),
-        ConsentStep::NoAnswer | ConsentStep::Asking { .. } => {
-            Outcome::Refused(format!("Nobody accepted the session within {timeout_secs} seconds."))
-        }
-    })
+        next = Some(pending.next_event(socket, &gate, &clock, server).await?);
+    }
 }
 
-async fn send(socket: &mut Socket, session_id: &str, step: ConsentStep, server: &str) -> Result<(), ConnectError> {
+/// What the driver holds while the person is asked.
+struct Pending {
+    /// Where the person's answer arrives; gone once the question is.
+    answer: Option<oneshot::Receiver<Answer>>,
+    /// The server's messages for the session, kept for after a yes.
+    early: Vec<ServerToAgent>,
+    /// Why the request went away, for the person.
+    withdrawn_because: Option<String>,
+}
+
+impl Pending {
+    /// Waits for the gate's next event: the answer, the deadline, or a
+    /// withdrawal; keeps the server's other messages.
+    async fn next_event(
+        &mut self,
+        socket: &mut Socket,
+        gate: &ConsentGate,
+        clock: &Clock,
+        server: &str,
+    ) -> Result<Event, ConnectError> {
+        let deadline = gate.next_deadline().map(|moment| clock.instant_at(moment));
+        loop {
+            tokio::select! {
+                answer = receive(&mut self.answer) => match answer {
+                        Ok(answer) => return Ok(Event::Answered(answer)),
+                        // The asker gave up: the deadline decides.
+                        Err(_) => self.answer = None,
+                    },
+                () = sleep_until(deadline) => return Ok(Event::Tick),
+                message = socket.next() => match message {
+                    None | Some(Ok(Message::Close(_))) => {
+                        self.withdrawn_because = Some("The technician ended the session before you answered.".into());
+                        return Ok(Event::Withdrawn);
+                    }
+                    Some(Err(err)) => return Err(wire::closed(server, &err)),
+                    Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerToAgent>(&text) {
+                        Ok(ServerToAgent::Signal { signal: Signal::Bye { reason }, .. }) => {
+                            self.withdrawn_because = Some(format!("The session ended before you answered: {reason}."));
+                            return Ok(Event::Withdrawn);
+                        }
+                        Ok(message) if self.early.len() < MAX_EARLY_MESSAGES => self.early.push(message),
+                        Ok(_) => tracing::warn!("too many messages while waiting for the user; dropping one"),
+                        Err(err) => tracing::warn!(error = %err, "ignoring a malformed message from the server"),
+                    },
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }
+
+    fn outcome(self, verdict: Verdict) -> Outcome {
+        match verdict {
+            Verdict::Accepted(by) => Outcome::Accepted { by, early: self.early },
+            Verdict::Denied(Denial::Withdrawn) => {
+                Outcome::Refused(self.withdrawn_because.unwrap_or_else(|| verdict.reason()))
+            }
+            Verdict::Denied(_) => Outcome::Refused(verdict.reason()),
+        }
+    }
+}
+
+/// The answer, or nothing ever while no question is open.
+async fn receive(answer: &mut Option<oneshot::Receiver<Answer>>) -> Result<Answer, oneshot::error::RecvError> {
+    match answer {
+        Some(answer) => answer.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn report(socket: &mut Socket, session_id: &str, step: ConsentStep, server: &str) -> Result<(), ConnectError> {
+    tracing::info!(session = %session_id, step = step.as_str(), "telling the server where consent is");
     let message = AgentToServer::Consent { session_id: session_id.to_owned(), step };
-    super::socket::send(socket, &message, server).await
+    wire::send(socket, &message, server).await
 }

@@ -2,8 +2,9 @@
 //! read the code, refresh the broker list, pick a broker, redeem, serve the
 //! session. Used by `tether-agent connect` and the loopback UI.
 
-use super::{Ask, ConnectError, choice, list, probe, redeem, socket};
+use super::{ConnectError, choice, list, probe, redeem, socket};
 use crate::config::{AgentConfig, same_server};
+use crate::consent::Ask;
 use crate::session::SessionConfig;
 use std::path::PathBuf;
 use std::time::Duration;

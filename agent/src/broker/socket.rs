@@ -1,24 +1,23 @@
 //! The broker session socket (`GET /api/broker/ws`, `Authorization: Bearer
 //! <session_token>`): the same signalling messages as the agent socket
 //! (`hello` first, then `ServerToAgent` in, `AgentToServer` out), serving
-//! exactly the one session the code started. When the policy asks for the
-//! user's acceptance, the agent asks first (`awaiting.rs`); the session then
+//! exactly the one session the code started. Its consent gate decides first
+//! (`awaiting.rs`: at once, or after asking the person); the session then
 //! starts with the ICE servers from the redemption (the server's own
 //! `session_request` for it is ignored); the socket closes when the session
 //! ends, and the session ends if the socket does.
 
 use super::ConnectError;
 use super::awaiting::{self, Outcome};
-use super::consent::Ask;
+use super::wire::send;
 use crate::config::AgentConfig;
-use crate::link::{self, Consent, Dispatcher, LinkOptions, Socket, Until};
+use crate::consent::Ask;
+use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
 use crate::session::SessionConfig;
-use futures_util::SinkExt;
 use tether_shared::agent::AgentInfo;
 use tether_shared::broker::RedeemCodeResponse;
 use tether_shared::signal::{AgentToServer, ServerToAgent};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 
 /// Serves the redeemed session until it ends; returns why it ended.
 pub async fn serve(
@@ -39,23 +38,22 @@ pub async fn serve(
         other => unreachable(format!("cannot open the session socket: {other}")),
     })?;
     send(&mut socket, &AgentToServer::Hello { info }, &config.server_url).await?;
-    // The policy's word, or the person's own rule: either makes the agent ask.
-    let early = if redeemed.policy.user_acceptance || config.always_ask {
-        match awaiting::ask_user(&mut socket, redeemed, ask, &config.server_url).await? {
-            Outcome::Accepted { early } => early,
+    // The consent gate decides: at once, or after asking the person.
+    let (accepted, early) =
+        match awaiting::decide(&mut socket, redeemed, config.always_ask, ask, &config.server_url).await? {
+            Outcome::Accepted { by, early } => (by, early),
             Outcome::Refused(reason) => {
                 if let Err(err) = socket.close(None).await {
                     tracing::debug!(error = %err, "closing the session socket");
                 }
                 return Ok(reason);
             }
-        }
-    } else {
-        Vec::new()
-    };
+        };
     let (events, mut from_sessions) = mpsc::unbounded_channel();
-    let consent = Consent::Code { session_id: redeemed.session_id.clone() };
-    let mut dispatcher = Dispatcher::new(LinkOptions { consent, session }, events);
+    let consent = Consent::Code { session_id: redeemed.session_id.clone(), accepted };
+    // `connect` and the page say what happens in their own words.
+    let options = LinkOptions { consent, session, notify: crate::notice::ignore };
+    let mut dispatcher = Dispatcher::new(options, events);
     let start = ServerToAgent::SessionRequest {
         session_id: redeemed.session_id.clone(),
         technician: redeemed.technician.clone(),
@@ -79,16 +77,4 @@ pub async fn serve(
         (Ok(()), None) => Ok("the server ended the session".into()),
         (Err(err), _) => Err(ConnectError::Session(format!("the session socket failed: {err:#}"))),
     }
-}
-
-/// Sends `message` on the session socket.
-pub(super) async fn send(socket: &mut Socket, message: &AgentToServer, server: &str) -> Result<(), ConnectError> {
-    let text = serde_json::to_string(message)
-        .map_err(|err| ConnectError::Session(format!("cannot encode a message for the server: {err}")))?;
-    socket.send(Message::text(text)).await.map_err(|err| closed(server, &err))
-}
-
-/// The session socket to `server` failed.
-pub(super) fn closed(server: &str, err: &tokio_tungstenite::tungstenite::Error) -> ConnectError {
-    ConnectError::ServerUnreachable { server: server.to_owned(), detail: format!("the session socket closed: {err}") }
 }

@@ -83,6 +83,8 @@ impl Held {
 #[derive(Debug)]
 pub struct Injector {
     events: std::sync::mpsc::SyncSender<InputEvent>,
+    /// Resolves when the injecting thread has finished.
+    finished: tokio::sync::oneshot::Receiver<()>,
 }
 
 /// Events queued for the injecting thread before more are dropped: a
@@ -104,6 +106,7 @@ impl Injector {
     pub async fn start(display: Option<String>, gate: InputGate) -> anyhow::Result<Self> {
         let (events, receiver) = std::sync::mpsc::sync_channel(INPUT_QUEUE);
         let (ready, started) = tokio::sync::oneshot::channel();
+        let (finish, finished) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name("tether-input".into())
             .spawn(move || {
@@ -113,6 +116,9 @@ impl Injector {
                         if ready.send(Ok(())).is_ok() {
                             serve(&mut enigo, &receiver, &gate);
                         }
+                        drop(enigo);
+                        // Nobody may be waiting for the end.
+                        let _ = finish.send(());
                     }
                     Err(err) => {
                         // The receiver only goes away if the caller gave up waiting.
@@ -122,7 +128,16 @@ impl Injector {
             })
             .context("cannot start the input thread")?;
         started.await.context("the input thread stopped")??;
-        Ok(Self { events })
+        Ok(Self { events, finished })
+    }
+
+    /// Stops taking input and waits until the injecting thread has gone
+    /// through what was queued (performed only while the gate is open) and
+    /// released whatever the controller still held.
+    pub async fn stop(self) {
+        drop(self.events);
+        // An error means the thread is gone already.
+        let _ = self.finished.await;
     }
 
     /// Queues `event` without waiting.
@@ -151,14 +166,15 @@ pub fn serve(target: &mut impl Perform, events: &std::sync::mpsc::Receiver<Input
     let mut held = Held::default();
     let mut dropped = 0_usize;
     for event in events {
-        if !gate.is_open() {
-            dropped += 1;
-            continue;
-        }
-        for action in held.plan(event) {
-            if let Err(err) = target.perform(&action) {
-                tracing::warn!(?action, error = %err, "cannot inject input");
+        let performed = gate.pass(|| {
+            for action in held.plan(event) {
+                if let Err(err) = target.perform(&action) {
+                    tracing::warn!(?action, error = %err, "cannot inject input");
+                }
             }
+        });
+        if !performed {
+            dropped += 1;
         }
     }
     if dropped > 0 {
@@ -218,7 +234,7 @@ mod tests {
     impl Perform for EndsAfterFirst {
         fn perform(&mut self, action: &Action) -> anyhow::Result<()> {
             self.performed.push(action.clone());
-            self.gate.close();
+            self.gate.refuse_further();
             Ok(())
         }
     }

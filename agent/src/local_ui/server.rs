@@ -6,8 +6,9 @@
 use super::guard::{self, Refusal};
 use super::state::{Conflict, Machine};
 use crate::broker::list::{self, Readiness};
-use crate::broker::{self, Answer, Ask, ConnectOptions, Question};
+use crate::broker::{self, ConnectOptions};
 use crate::config::AgentConfig;
+use crate::consent::{Answer, Ask, Question};
 use anyhow::Context;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};

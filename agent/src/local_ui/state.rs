@@ -3,7 +3,8 @@
 //! Each connection attempt has a number, so a cancelled attempt's late news
 //! is ignored.
 
-use crate::broker::{ConnectError, Progress, Question};
+use crate::broker::{ConnectError, Progress};
+use crate::consent::Question;
 use std::time::{Duration, Instant};
 use tether_shared::broker::LocalAgentStatus;
 
@@ -245,6 +246,7 @@ mod tests {
         Question {
             session_id: "s1".into(),
             technician: "Tess".into(),
+            purpose: tether_shared::consent::Purpose::RemoteSession,
             broker: None,
             timeout: std::time::Duration::from_secs(120),
         }

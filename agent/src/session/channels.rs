@@ -71,5 +71,8 @@ async fn serve_input(channel: Arc<dyn DataChannel>, screen: ScreenSizeCell, disp
             _ => {}
         }
     }
-    // Dropping the injector releases whatever the controller still held.
+    // Whatever the controller still held is released.
+    if let Some(injector) = injector {
+        injector.stop().await;
+    }
 }

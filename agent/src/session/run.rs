@@ -350,7 +350,8 @@ impl Live {
     }
 
     async fn teardown(mut self, end: End) {
-        self.input_gate.close();
+        // Nothing reaches the desktop once this returns.
+        self.input_gate.close().await;
         tracing::info!(session = %self.id, ?end, "session ending");
         if let Some(current) = self.current.take() {
             current.close(&self.id).await;

@@ -1,38 +1,10 @@
-//! Asking the person at this computer to accept a broker session (the
-//! policy's "user acceptance for incoming connections"). The agent starts
-//! nothing before a yes: the server's word alone never opens the screen.
-//! Who asks depends on how the code was entered — the loopback page, the
-//! terminal, or nobody when the person pre-approved with `connect --accept`.
+//! The two ways to answer outside the loopback page: on the terminal
+//! (`tether-agent connect`), or in advance (`connect --accept`).
 
-use std::fmt;
+use super::{Answer, Ask, Question, answered};
 use std::io::BufRead;
-use std::time::Duration;
+use tether_shared::consent::Purpose;
 use tokio::sync::oneshot;
-
-/// The question put to the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Question {
-    pub session_id: String,
-    /// The technician's display name.
-    pub technician: String,
-    /// `host:port` of the broker the session goes through, if any.
-    pub broker: Option<String>,
-    /// How long the user has; no answer by then refuses the session.
-    pub timeout: Duration,
-}
-
-/// The user's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
-    Accept,
-    Reject,
-}
-
-/// Puts a [`Question`] to the person at this computer. The answer arrives
-/// on the receiver; a sender dropped unanswered means nobody answered.
-pub trait Ask: Send + Sync + fmt::Debug {
-    fn ask(&self, question: &Question) -> oneshot::Receiver<Answer>;
-}
 
 /// The person consented before the code was sent (`connect --accept`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -73,14 +45,15 @@ impl Ask for Terminal {
     }
 }
 
-/// The terminal's prompt line.
+/// The terminal's prompt line: who asks, for what, through which broker,
+/// and how long the person has.
 fn prompt_text(question: &Question) -> String {
     let through = question.broker.as_deref().map(|broker| format!(" through {broker}")).unwrap_or_default();
-    format!(
-        "{} asks to start a remote session on this computer{through}. Accept? [y/N] ({} s to answer)",
-        question.technician,
-        question.timeout.as_secs()
-    )
+    let wants = match question.purpose {
+        Purpose::RemoteSession => "to start a remote session on this computer",
+        _ => "access to this computer",
+    };
+    format!("{} asks {wants}{through}. Accept? [y/N] ({} s to answer)", question.technician, question.timeout.as_secs())
 }
 
 fn parse_yes(line: &str) -> Answer {
@@ -90,17 +63,10 @@ fn parse_yes(line: &str) -> Answer {
     }
 }
 
-/// A receiver that already holds `answer`.
-pub fn answered(answer: Answer) -> oneshot::Receiver<Answer> {
-    let (reply, receiver) = oneshot::channel();
-    // The receiver is alive: it is returned below.
-    let _ = reply.send(answer);
-    receiver
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn only_a_clear_yes_accepts() {
@@ -117,6 +83,7 @@ mod tests {
         let question = Question {
             session_id: "s1".into(),
             technician: "Tess Tech".into(),
+            purpose: Purpose::RemoteSession,
             broker: Some("relay.example:3478".into()),
             timeout: Duration::from_secs(120),
         };
@@ -129,8 +96,13 @@ mod tests {
 
     #[tokio::test]
     async fn pre_approval_accepts_at_once() {
-        let question =
-            Question { session_id: "s".into(), technician: "t".into(), broker: None, timeout: Duration::from_secs(1) };
+        let question = Question {
+            session_id: "s".into(),
+            technician: "t".into(),
+            purpose: Purpose::RemoteSession,
+            broker: None,
+            timeout: Duration::from_secs(1),
+        };
         assert_eq!(PreApproved.ask(&question).await, Ok(Answer::Accept));
     }
 }
