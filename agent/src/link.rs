@@ -250,7 +250,10 @@ impl Dispatcher {
         match message {
             ServerToAgent::Welcome { agent_id, server_loss_timeout_secs } => {
                 if let Some(secs) = server_loss_timeout_secs {
-                    self.server_loss_timeout = Duration::from_secs(u64::from(secs.max(1)));
+                    // Never below two heartbeats, whatever the server says: a late
+                    // beat must not end a healthy session.
+                    let floor = 2 * tether_shared::signal::HEARTBEAT_INTERVAL_SECS;
+                    self.server_loss_timeout = Duration::from_secs(u64::from(secs).max(floor));
                 }
                 tracing::info!(%agent_id, server_loss_timeout = ?self.server_loss_timeout, "connected to the server");
                 (self.options.notify)(Notice::Connected);

@@ -43,8 +43,11 @@ impl SessionPolicy {
     pub const MAX_WRONG_GUESSES: RangeInclusive<u32> = 1..=20;
     /// Allowed acceptance timeouts: 10 seconds to 10 minutes.
     pub const ACCEPTANCE_TIMEOUT_SECS: RangeInclusive<u32> = 10..=10 * 60;
-    /// Allowed server-loss limits: 5 seconds (three heartbeats) to 5 minutes.
-    pub const SERVER_LOSS_TIMEOUT_SECS: RangeInclusive<u32> = 5..=5 * 60;
+    /// Allowed server-loss limits: two heartbeats (10 seconds) to 5 minutes.
+    /// The agent counts silence from the last thing it heard, so a limit of
+    /// one heartbeat would end healthy sessions whenever a beat came late.
+    pub const SERVER_LOSS_TIMEOUT_SECS: RangeInclusive<u32> =
+        2 * crate::signal::HEARTBEAT_INTERVAL_SECS as u32..=5 * 60;
 
     /// Checks every field against its range; the message names the field
     /// and the range, for the admin form and the API's 422.
