@@ -1,9 +1,11 @@
 //! Tether's shared vocabulary: REST and wire types, roles, and the pure logic
-//! (audit hash chain, input validation) that server, agent and web all compile.
+//! (audit hash chain, input validation, who may do what, signed session
+//! grants) that server, agent and web all compile.
 //!
 //! This crate does no I/O, spawns nothing and reads no clock: time comes in as
 //! an argument. It builds for native targets and for `wasm32-unknown-unknown`.
 
+pub mod access;
 pub mod agent;
 pub mod api;
 pub mod audit_chain;
@@ -11,6 +13,7 @@ pub mod broker;
 pub mod connection_code;
 pub mod control;
 pub mod error_code;
+pub mod flag_set;
 pub mod input;
 pub mod policy;
 pub mod role;
