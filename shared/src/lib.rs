@@ -15,6 +15,7 @@ pub mod control;
 pub mod error_code;
 pub mod flag_set;
 pub mod input;
+pub mod mode;
 pub mod policy;
 pub mod role;
 pub mod session_lifecycle;
