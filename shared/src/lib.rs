@@ -6,6 +6,7 @@
 //! an argument. It builds for native targets and for `wasm32-unknown-unknown`.
 
 pub mod access;
+pub mod access_policy;
 pub mod agent;
 pub mod api;
 pub mod audit_chain;
