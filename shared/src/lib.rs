@@ -16,6 +16,7 @@ pub mod control;
 pub mod error_code;
 pub mod flag_set;
 pub mod input;
+pub mod local_floor;
 pub mod mode;
 pub mod policy;
 pub mod role;
