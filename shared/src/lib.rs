@@ -15,6 +15,7 @@ pub mod connection_code;
 pub mod control;
 pub mod error_code;
 pub mod flag_set;
+pub mod grant;
 pub mod input;
 pub mod local_floor;
 pub mod mode;
