@@ -20,6 +20,7 @@ pub mod input;
 pub mod local_floor;
 pub mod mode;
 pub mod policy;
+pub mod policy_assignment;
 pub mod role;
 pub mod session_lifecycle;
 pub mod signal;
