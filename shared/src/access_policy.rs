@@ -95,6 +95,8 @@ impl Policy {
     /// [`merge_most_restrictive`]).
     #[must_use]
     pub fn most_restrictive_with(&self, other: &Policy) -> Policy {
+        // Every field is named, not `..`-filled: a new field does not
+        // compile until it has a merge rule.
         let (a, b) = (&self.session, &other.session);
         let session = SessionPolicy {
             code_lifetime_secs: a.code_lifetime_secs.min(b.code_lifetime_secs),

@@ -15,6 +15,9 @@ fn modes(list: &[SessionMode]) -> ModeSet {
 fn precedence_is_the_seeds_order() {
     assert_eq!(PRECEDENCE, [Active, Guidance, Monitor, Chat, FileTransfer]);
     assert_eq!(ModeSet::all().iter().collect::<Vec<_>>(), PRECEDENCE);
+    for (rank, mode) in PRECEDENCE.into_iter().enumerate() {
+        assert_eq!(mode.rank(), rank, "{mode:?}");
+    }
 }
 
 #[test]
