@@ -1,9 +1,12 @@
 //! Tether's shared vocabulary: REST and wire types, roles, and the pure logic
-//! (audit hash chain, input validation) that server, agent and web all compile.
+//! (audit hash chain, input validation, who may do what, signed session
+//! grants) that server, agent and web all compile.
 //!
 //! This crate does no I/O, spawns nothing and reads no clock: time comes in as
 //! an argument. It builds for native targets and for `wasm32-unknown-unknown`.
 
+pub mod access;
+pub mod access_policy;
 pub mod agent;
 pub mod api;
 pub mod audit_chain;
@@ -12,8 +15,13 @@ pub mod connection_code;
 pub mod consent;
 pub mod control;
 pub mod error_code;
+pub mod flag_set;
+pub mod grant;
 pub mod input;
+pub mod local_floor;
+pub mod mode;
 pub mod policy;
+pub mod policy_assignment;
 pub mod role;
 pub mod session_lifecycle;
 pub mod signal;
