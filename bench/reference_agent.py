@@ -214,6 +214,8 @@ async def run(options):
     async with websockets.connect(url, extra_headers=headers, max_size=64 * 1024) as socket:
         hello = {
             "type": "hello",
+            # tether_shared::signal::PROTOCOL_VERSION
+            "protocol": 5,
             "info": {
                 "hostname": options.hostname,
                 "os": "GStreamer " + Gst.version_string().split()[-1],

@@ -13,7 +13,9 @@ use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::time::Duration;
 use tether_shared::consent::{Acceptance, ConsentGate, Denial, Event, LocalRules, Origin, Purpose, Request, Verdict};
-use tether_shared::signal::{AgentToServer, ConsentStep, MAX_SIGNAL_MESSAGE_BYTES, ServerToAgent, Signal};
+use tether_shared::signal::{
+    AgentToServer, ConsentStep, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, ServerToAgent, Signal, check_protocol,
+};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -102,7 +104,7 @@ async fn connect_once(config: &AgentConfig, options: &LinkOptions) -> anyhow::Re
         }
         Err(err) => return Err(err.into()),
     };
-    let hello = AgentToServer::Hello { info: crate::machine::info() };
+    let hello = AgentToServer::Hello { info: crate::machine::info(), protocol: PROTOCOL_VERSION };
     socket.send(Message::text(serde_json::to_string(&hello)?)).await?;
     let (session_events, mut from_sessions) = mpsc::unbounded_channel();
     let mut dispatcher = Dispatcher::new(options.clone(), session_events);
@@ -139,6 +141,17 @@ pub enum Until {
 /// How often the agent checks that it still hears the server.
 const SERVER_WATCH_PERIOD: Duration = Duration::from_millis(500);
 
+/// Refuses a server whose welcome names another protocol version: nothing
+/// it says afterwards can be trusted to mean what this agent reads.
+pub fn check_welcome(message: &ServerToAgent) -> anyhow::Result<()> {
+    match message {
+        ServerToAgent::Welcome { protocol, .. } => {
+            check_protocol(*protocol).map_err(|mismatch| anyhow::anyhow!("this server cannot be used: {mismatch}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Serves one signalling socket: messages from the server go to the
 /// dispatcher, what sessions report goes back to the server. Whatever the
 /// server sends (its heartbeat pings included) shows it is alive; after
@@ -160,7 +173,10 @@ pub async fn serve_socket(
                     last_heard = Instant::now();
                     match message? {
                         Message::Text(text) => match serde_json::from_str::<ServerToAgent>(&text) {
-                            Ok(message) => dispatcher.on_server_message(message).await.into_iter().collect(),
+                            Ok(message) => {
+                                check_welcome(&message)?;
+                                dispatcher.on_server_message(message).await.into_iter().collect()
+                            }
                             Err(err) => {
                                 tracing::warn!(error = %err, "ignoring a malformed message from the server");
                                 Vec::new()
@@ -248,7 +264,7 @@ impl Dispatcher {
     /// Acts on a message from the server; returns the reply to send, if any.
     pub async fn on_server_message(&mut self, message: ServerToAgent) -> Option<AgentToServer> {
         match message {
-            ServerToAgent::Welcome { agent_id, server_loss_timeout_secs } => {
+            ServerToAgent::Welcome { agent_id, server_loss_timeout_secs, .. } => {
                 if let Some(secs) = server_loss_timeout_secs {
                     // Never below two heartbeats, whatever the server says: a late
                     // beat must not end a healthy session.

@@ -30,7 +30,7 @@ use tether_server::state::AppState;
 use tether_server::store::Store;
 use tether_server::{app, bootstrap, db};
 use tether_shared::broker::LocalAgentStatus;
-use tether_shared::signal::{ControllerToServer, ServerToController, Signal};
+use tether_shared::signal::{ControllerToServer, PROTOCOL_VERSION, ServerToController, Signal};
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::{
     PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy,
@@ -171,7 +171,10 @@ async fn offer_as_controller(server: &Server, session_id: &str) -> (ServerToCont
     let url = format!("ws://{address}/api/sessions/{session_id}/signal");
     let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
     let send = |message: ControllerToServer| Message::text(serde_json::to_string(&message).unwrap());
-    socket.send(send(ControllerToServer::Auth { token: server.technician.clone() })).await.unwrap();
+    socket
+        .send(send(ControllerToServer::Auth { token: server.technician.clone(), protocol: PROTOCOL_VERSION }))
+        .await
+        .unwrap();
     let message = tokio::time::timeout(DEADLINE, socket.next()).await.expect("a message in time");
     let ready: ServerToController = serde_json::from_str(message.unwrap().unwrap().to_text().unwrap()).unwrap();
     assert!(matches!(ready, ServerToController::Ready { .. }), "{ready:?}");
@@ -671,7 +674,10 @@ async fn a_code_session_connects_through_the_broker_relay() {
     let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
     let (mut to_server, mut from_server) = socket.split();
     let text = |message: ControllerToServer| Message::text(serde_json::to_string(&message).unwrap());
-    to_server.send(text(ControllerToServer::Auth { token: server.technician.clone() })).await.unwrap();
+    to_server
+        .send(text(ControllerToServer::Auth { token: server.technician.clone(), protocol: PROTOCOL_VERSION }))
+        .await
+        .unwrap();
     let message = tokio::time::timeout(DEADLINE, from_server.next()).await.expect("ready in time");
     let ready: ServerToController = serde_json::from_str(message.unwrap().unwrap().to_text().unwrap()).unwrap();
     let ServerToController::Ready { ice_servers, .. } = ready else { panic!("{ready:?}") };

@@ -11,7 +11,7 @@ use axum::extract::ws::{Message, WebSocket};
 use std::time::Duration;
 use tether_shared::agent::AgentInfo;
 use tether_shared::session_lifecycle::Event;
-use tether_shared::signal::{AgentToServer, ServerToAgent};
+use tether_shared::signal::{AgentToServer, PROTOCOL_VERSION, ServerToAgent, check_protocol};
 use tokio::sync::mpsc;
 
 /// How long a new connection may take to say hello.
@@ -25,17 +25,18 @@ pub fn text(message: &ServerToAgent) -> Message {
 }
 
 /// Waits up to [`HELLO_TIMEOUT`] for the target's hello and checks it; a
-/// target that says anything else, or describes itself badly, is told why
-/// before the socket closes.
+/// target that says anything else, speaks another protocol version or
+/// describes itself badly is told why before the socket closes.
 pub async fn receive_hello(socket: &mut WebSocket) -> anyhow::Result<AgentInfo> {
     let first = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(Message::Text(body)))) => serde_json::from_str::<AgentToServer>(&body),
         _ => anyhow::bail!("no hello within {HELLO_TIMEOUT:?}"),
     };
     let refusal = match first {
-        Ok(AgentToServer::Hello { info }) => match info.validate() {
-            Ok(()) => return Ok(info),
-            Err(err) => err.to_string(),
+        Ok(AgentToServer::Hello { info, protocol }) => match (check_protocol(protocol), info.validate()) {
+            (Err(mismatch), _) => mismatch.to_string(),
+            (Ok(()), Err(err)) => err.to_string(),
+            (Ok(()), Ok(())) => return Ok(info),
         },
         Ok(_) => "expected hello first".to_owned(),
         Err(err) => format!("expected hello: {err}"),
@@ -136,6 +137,7 @@ pub async fn welcome(state: &crate::state::AppState, target: &str) -> anyhow::Re
     Ok(ServerToAgent::Welcome {
         agent_id: target.to_owned(),
         server_loss_timeout_secs: Some(policy.server_loss_timeout_secs),
+        protocol: PROTOCOL_VERSION,
     })
 }
 
@@ -149,7 +151,7 @@ pub fn on_message(relay: &Relay, target: &str, message: AgentToServer) -> Option
         AgentToServer::EndedAlone { session_id, reason, ended_at } => {
             (session_id, Event::TargetEndedAlone { reason, at: ended_at })
         }
-        AgentToServer::Hello { info } => return Some(info),
+        AgentToServer::Hello { info, .. } => return Some(info),
     };
     let name = event.name();
     if !relay.from_agent(&session_id, target, event) {

@@ -11,6 +11,7 @@ use common::{TestApp, agent_info, enroll, enrollment_token, on_each_backend};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::time::Duration;
+use tether_shared::signal::PROTOCOL_VERSION;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -108,7 +109,10 @@ async fn a_connected_agent_shows_online_until_it_leaves() {
 
         let mut info = agent_info("pc-1-renamed");
         info["displays"][0]["width"] = json!(1920);
-        socket.send(Message::text(json!({ "type": "hello", "info": info }).to_string())).await.unwrap();
+        socket
+            .send(Message::text(json!({ "type": "hello", "info": info, "protocol": PROTOCOL_VERSION }).to_string()))
+            .await
+            .unwrap();
         let welcome = socket.next().await.unwrap().unwrap();
         assert!(welcome.to_text().unwrap().contains("\"welcome\""), "{welcome:?}");
 

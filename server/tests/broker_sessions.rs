@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tether_server::broker_sessions::sweeper;
 use tether_server::state::AppState;
+use tether_shared::signal::PROTOCOL_VERSION;
 use tower::ServiceExt;
 
 #[tokio::test]
@@ -215,7 +216,8 @@ async fn the_session_socket_reaches_only_its_own_session() {
 
         assert_eq!(connect_target(address, "tbs_nonsense").await.err(), Some(401));
         let mut target = connect_target(address, &token).await.unwrap();
-        send(&mut target, json!({ "type": "hello", "info": agent_info("guest-pc") })).await;
+        send(&mut target, json!({ "type": "hello", "info": agent_info("guest-pc"), "protocol": PROTOCOL_VERSION }))
+            .await;
         assert_eq!(next(&mut target).await["type"], "welcome", "the redemption said the rest: no session request");
 
         let (_, refused) = connect_controller(address, &session_id, &other).await;
@@ -348,7 +350,8 @@ async fn both_ends_use_the_broker_the_target_chose() {
 
         let (address, _stop) = common::serve(&app).await;
         let mut target = connect_target(address, good.body["session_token"].as_str().unwrap()).await.unwrap();
-        send(&mut target, json!({ "type": "hello", "info": agent_info("guest-pc") })).await;
+        send(&mut target, json!({ "type": "hello", "info": agent_info("guest-pc"), "protocol": PROTOCOL_VERSION }))
+            .await;
         assert_eq!(next(&mut target).await["type"], "welcome", "the redemption gave the target its ICE servers");
         let (_controller, ready) = connect_controller(address, &session_id, &tech).await;
         assert_eq!(ready["broker"], "relay-b.example.org:3478", "{ready}");

@@ -11,6 +11,7 @@ use common::on_each_backend;
 use common::ws::{connect_controller, next, open_session, send, session_row, setup};
 use serde_json::json;
 use std::time::Duration;
+use tether_shared::signal::PROTOCOL_VERSION;
 
 #[tokio::test]
 async fn offer_answer_and_candidates_pass_between_the_two_ends_only() {
@@ -79,6 +80,42 @@ async fn the_agent_leaving_ends_the_session_for_the_controller() {
                 .await;
         }
         assert_eq!((offline.status, offline.error()), (StatusCode::CONFLICT, "target_offline"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_socket_that_speaks_another_protocol_version_is_told_why_and_closed() {
+    on_each_backend(|app| async move {
+        let mut s = setup(&app).await;
+        let session_id = open_session(&app, &mut s).await;
+        let admin = app.token("admin", common::ADMIN_PASSWORD).await;
+        let token = common::enrollment_token(&app, &admin, 2).await;
+        let credential = common::enroll(&app, &token, "pc-2").await.body["credential"].as_str().unwrap().to_owned();
+        let hello = |protocol: Option<u32>| {
+            let mut hello = json!({ "type": "hello", "info": common::agent_info("pc-2") });
+            if let Some(protocol) = protocol {
+                hello["protocol"] = json!(protocol);
+            }
+            hello
+        };
+        for (protocol, says) in [(None, "older than v5"), (Some(PROTOCOL_VERSION + 1), "update this end")] {
+            let mut agent = common::ws::open_agent_socket(s.address, &credential).await;
+            send(&mut agent, hello(protocol)).await;
+            let refused = next(&mut agent).await;
+            assert_eq!(refused["type"], "error", "{refused}");
+            assert!(refused["message"].as_str().unwrap().contains(says), "{refused}");
+            assert!(common::ws::closes(&mut agent).await, "the socket stays open after a refused hello");
+        }
+
+        let url = format!("ws://{}/api/sessions/{session_id}/signal", s.address);
+        let (mut controller, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+        send(&mut controller, json!({ "type": "auth", "token": s.technician, "protocol": PROTOCOL_VERSION - 1 })).await;
+        let refused = next(&mut controller).await;
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert!(refused["message"].as_str().unwrap().starts_with("this page is out of date: reload it"), "{refused}");
+        assert!(common::ws::closes(&mut controller).await);
+        assert_eq!(session_row(&app, &session_id).await.0, "requested", "a refused controller changed nothing");
     })
     .await;
 }

@@ -15,6 +15,7 @@ use common::ws::{DEADLINE, Socket, connect_controller, ended_reason, eventually,
 use common::{TestApp, agent_info, on_each_backend};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
+use tether_shared::signal::PROTOCOL_VERSION;
 
 /// A redeemed code whose target is connected and has had its session
 /// request: (broker session id, session id, target socket, redemption body).
@@ -31,7 +32,7 @@ async fn redeem_and_connect(app: &TestApp, tech: &str, address: SocketAddr) -> R
     assert_eq!(redemption.status, StatusCode::OK, "{:?}", redemption.body);
     let token = redemption.body["session_token"].as_str().unwrap();
     let mut target = connect_target(address, token).await.unwrap();
-    send(&mut target, json!({ "type": "hello", "info": agent_info("guest-pc") })).await;
+    send(&mut target, json!({ "type": "hello", "info": agent_info("guest-pc"), "protocol": PROTOCOL_VERSION })).await;
     assert_eq!(next(&mut target).await["type"], "welcome");
     Redeemed {
         id: created.body["id"].as_str().unwrap().to_owned(),

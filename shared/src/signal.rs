@@ -17,8 +17,35 @@ use serde::{Deserialize, Serialize};
 /// the user's acceptance (`AgentToServer::Consent`,
 /// `ServerToController::AwaitingUser`); v4 heartbeats and the agent's own
 /// end of a session when it lost the server (`Welcome`'s
-/// `server_loss_timeout_secs`, `AgentToServer::EndedAlone`).
-pub const PROTOCOL_VERSION: u32 = 4;
+/// `server_loss_timeout_secs`, `AgentToServer::EndedAlone`); v5 the
+/// version itself on every socket: the agent's `hello` and the
+/// controller's `auth` carry theirs, `welcome` and `ready` the server's, and
+/// each end refuses another version with [`ProtocolMismatch`]'s sentence.
+pub const PROTOCOL_VERSION: u32 = 5;
+
+/// The other end of a socket speaks another protocol version (`theirs`; 0
+/// when it sent none, i.e. it predates v5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.sentence())]
+pub struct ProtocolMismatch {
+    pub theirs: u32,
+}
+
+impl ProtocolMismatch {
+    fn sentence(&self) -> String {
+        let theirs = match self.theirs {
+            0 => "a signalling protocol older than v5".to_owned(),
+            version => format!("signalling protocol v{version}"),
+        };
+        let update = if self.theirs < PROTOCOL_VERSION { "the other end" } else { "this end" };
+        format!("the other end speaks {theirs} and this end v{PROTOCOL_VERSION}: update {update}")
+    }
+}
+
+/// Whether this build can talk to an end that announced `theirs`.
+pub fn check_protocol(theirs: u32) -> Result<(), ProtocolMismatch> {
+    if theirs == PROTOCOL_VERSION { Ok(()) } else { Err(ProtocolMismatch { theirs }) }
+}
 
 /// How often the server sends a heartbeat (a WebSocket ping) on every
 /// signalling socket, in seconds; a peer silent for
@@ -69,8 +96,13 @@ pub enum Signal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AgentToServer {
-    /// First message after connecting: the machine as it is now. (v1)
-    Hello { info: AgentInfo },
+    /// First message after connecting: the machine as it is now (v1) and
+    /// the protocol version the agent speaks (v5; 0 when absent).
+    Hello {
+        info: AgentInfo,
+        #[serde(default)]
+        protocol: u32,
+    },
     /// Negotiation for one of this agent's sessions. (v1)
     Signal { session_id: String, signal: Signal },
     /// The person at the target is asked to accept a session, or answered.
@@ -119,10 +151,13 @@ pub enum ServerToAgent {
     /// The server accepted the connection. (v1) The agent ends its sessions
     /// itself after hearing nothing from the server for
     /// `server_loss_timeout_secs` (v4; 15 when absent).
+    /// `protocol` is the version the server speaks (v5; 0 when absent).
     Welcome {
         agent_id: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         server_loss_timeout_secs: Option<u32>,
+        #[serde(default)]
+        protocol: u32,
     },
     /// A technician asks for a session; an offer follows. (v1)
     SessionRequest { session_id: String, technician: String, ice_servers: Vec<IceServer> },
@@ -137,8 +172,13 @@ pub enum ServerToAgent {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ControllerToServer {
     /// First message: the access token (browsers cannot set headers on a
-    /// WebSocket). (v1)
-    Auth { token: String },
+    /// WebSocket) (v1) and the protocol version the page speaks (v5; 0
+    /// when absent).
+    Auth {
+        token: String,
+        #[serde(default)]
+        protocol: u32,
+    },
     /// Negotiation for the agent. (v1)
     Signal { signal: Signal },
 }
@@ -159,6 +199,9 @@ pub enum ServerToController {
         /// "Connecting to: host:port". (v2, additive)
         #[serde(default, skip_serializing_if = "Option::is_none")]
         broker: Option<String>,
+        /// The protocol version the server speaks. (v5; 0 when absent)
+        #[serde(default)]
+        protocol: u32,
     },
     /// Negotiation from the agent. (v1)
     Signal { signal: Signal },
@@ -228,14 +271,14 @@ mod tests {
             agent_version: "0.1.0".into(),
             displays: vec![DisplayInfo { name: ":0".into(), width: 800, height: 600, primary: true }],
         };
-        round_trip(AgentToServer::Hello { info });
+        round_trip(AgentToServer::Hello { info, protocol: PROTOCOL_VERSION });
         let ice = vec![IceServer {
             urls: vec!["turn:127.0.0.1:3478".into()],
             username: Some("u".into()),
             credential: Some("p".into()),
         }];
-        round_trip(ServerToAgent::Welcome { agent_id: "a".into(), server_loss_timeout_secs: None });
-        round_trip(ServerToAgent::Welcome { agent_id: "a".into(), server_loss_timeout_secs: Some(15) });
+        round_trip(ServerToAgent::Welcome { agent_id: "a".into(), server_loss_timeout_secs: None, protocol: 5 });
+        round_trip(ServerToAgent::Welcome { agent_id: "a".into(), server_loss_timeout_secs: Some(15), protocol: 5 });
         round_trip(AgentToServer::EndedAlone { session_id: "s".into(), reason: "r".into(), ended_at: 7 });
         round_trip(ServerToAgent::SessionRequest {
             session_id: "s".into(),
@@ -243,18 +286,20 @@ mod tests {
             ice_servers: ice.clone(),
         });
         round_trip(ServerToAgent::Error { message: "m".into() });
-        round_trip(ControllerToServer::Auth { token: "jwt".into() });
+        round_trip(ControllerToServer::Auth { token: "jwt".into(), protocol: PROTOCOL_VERSION });
         round_trip(ServerToController::Ready {
             session_id: "s".into(),
             ice_servers: ice.clone(),
             last_negotiation: 7,
             broker: None,
+            protocol: PROTOCOL_VERSION,
         });
         round_trip(ServerToController::Ready {
             session_id: "s".into(),
             ice_servers: ice,
             last_negotiation: 7,
             broker: Some("turn.example:3478".into()),
+            protocol: PROTOCOL_VERSION,
         });
         round_trip(ServerToController::Ended { reason: "r".into() });
         round_trip(ServerToController::Error { message: "m".into() });
@@ -300,11 +345,32 @@ mod tests {
             ice_servers: vec![],
             last_negotiation: 4,
             broker: None,
+            protocol: 5,
         };
         assert_eq!(
             serde_json::to_string(&ready).expect("json"),
-            r#"{"type":"ready","session_id":"s","ice_servers":[],"last_negotiation":4}"#
+            r#"{"type":"ready","session_id":"s","ice_servers":[],"last_negotiation":4,"protocol":5}"#
         );
+    }
+
+    #[test]
+    fn only_the_same_protocol_version_is_spoken() {
+        assert_eq!(check_protocol(PROTOCOL_VERSION), Ok(()));
+        let old: AgentToServer = serde_json::from_str(
+            r#"{"type":"hello","info":{"hostname":"pc","os":"Linux","os_user":"u","agent_version":"0.1.0","displays":[]}}"#,
+        )
+        .expect("a hello from before v5 still parses");
+        let AgentToServer::Hello { protocol, .. } = old else { panic!("{old:?}") };
+        let refusal = check_protocol(protocol).expect_err("no version is not this version");
+        assert_eq!(
+            refusal.to_string(),
+            format!(
+                "the other end speaks a signalling protocol older than v5 and this end v{PROTOCOL_VERSION}: update the other end"
+            )
+        );
+        let newer = check_protocol(PROTOCOL_VERSION + 1).expect_err("a newer version");
+        assert!(newer.to_string().ends_with("update this end"), "{newer}");
+        assert!(check_protocol(PROTOCOL_VERSION - 1).is_err());
     }
 
     #[test]

@@ -135,7 +135,7 @@ fn sample_policies(count: usize) -> Vec<Policy> {
                 max_wrong_guesses: 1 + next(20),
                 user_acceptance: next(2) == 1,
                 acceptance_timeout_secs: 10 + next(590),
-                server_loss_timeout_secs: 5 + next(295),
+                server_loss_timeout_secs: 10 + next(290),
             },
             access: AccessRules {
                 allowed_modes: PRECEDENCE.into_iter().filter(|_| next(2) == 1).collect(),

@@ -174,7 +174,7 @@ impl AuthorizedApi {
     /// The first message on a session's signalling WebSocket, which carries
     /// the access token because browsers cannot set headers on WebSockets.
     pub fn signal_auth(&self) -> ControllerToServer {
-        ControllerToServer::Auth { token: self.token.clone() }
+        ControllerToServer::Auth { token: self.token.clone(), protocol: tether_shared::signal::PROTOCOL_VERSION }
     }
 
     /// Whether two handles carry the same access token.

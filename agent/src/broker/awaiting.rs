@@ -15,7 +15,7 @@ use tether_shared::broker::RedeemCodeResponse;
 use tether_shared::consent::{
     Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Origin, Purpose, Request, Verdict,
 };
-use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal};
+use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal, check_protocol};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -121,8 +121,18 @@ impl Pending {
                             self.withdrawn_because = Some(format!("The session ended before you answered: {reason}."));
                             return Ok(Event::Withdrawn);
                         }
-                        Ok(message) if self.early.len() < MAX_EARLY_MESSAGES => self.early.push(message),
-                        Ok(_) => tracing::warn!("too many messages while waiting for the user; dropping one"),
+                        Ok(message) => {
+                            if let ServerToAgent::Welcome { protocol, .. } = &message {
+                                check_protocol(*protocol).map_err(|mismatch| {
+                                    ConnectError::Session(format!("this server cannot be used: {mismatch}"))
+                                })?;
+                            }
+                            if self.early.len() < MAX_EARLY_MESSAGES {
+                                self.early.push(message);
+                            } else {
+                                tracing::warn!("too many messages while waiting for the user; dropping one");
+                            }
+                        }
                         Err(err) => tracing::warn!(error = %err, "ignoring a malformed message from the server"),
                     },
                     Some(Ok(_)) => {}

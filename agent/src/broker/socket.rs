@@ -16,7 +16,7 @@ use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
 use crate::session::SessionConfig;
 use tether_shared::agent::AgentInfo;
 use tether_shared::broker::RedeemCodeResponse;
-use tether_shared::signal::{AgentToServer, ServerToAgent};
+use tether_shared::signal::{AgentToServer, PROTOCOL_VERSION, ServerToAgent};
 use tokio::sync::mpsc;
 
 /// Serves the redeemed session until it ends; returns why it ended.
@@ -37,7 +37,7 @@ pub async fn serve(
         },
         other => unreachable(format!("cannot open the session socket: {other}")),
     })?;
-    send(&mut socket, &AgentToServer::Hello { info }, &config.server_url).await?;
+    send(&mut socket, &AgentToServer::Hello { info, protocol: PROTOCOL_VERSION }, &config.server_url).await?;
     // The consent gate decides: at once, or after asking the person.
     let (accepted, early) =
         match awaiting::decide(&mut socket, redeemed, config.always_ask, ask, &config.server_url).await? {

@@ -30,7 +30,9 @@ use tether_shared::Role;
 use tether_shared::api::{CreateSessionRequest, SessionView};
 use tether_shared::error_code;
 use tether_shared::session_lifecycle::Event;
-use tether_shared::signal::{ControllerToServer, ServerToAgent, ServerToController, Signal};
+use tether_shared::signal::{
+    ControllerToServer, PROTOCOL_VERSION, ServerToAgent, ServerToController, Signal, check_protocol,
+};
 
 /// How long a controller may take to authenticate after connecting.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -104,7 +106,14 @@ async fn run_controller_socket(
 ) -> anyhow::Result<()> {
     let token = match tokio::time::timeout(AUTH_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(Message::Text(body)))) => match serde_json::from_str::<ControllerToServer>(&body) {
-            Ok(ControllerToServer::Auth { token }) => token,
+            Ok(ControllerToServer::Auth { token, protocol }) => match check_protocol(protocol) {
+                Ok(()) => token,
+                Err(mismatch) => {
+                    let message = format!("this page is out of date: reload it ({mismatch})");
+                    socket.send(text(&ServerToController::Error { message })).await?;
+                    anyhow::bail!("{mismatch}");
+                }
+            },
             _ => {
                 socket.send(text(&ServerToController::Error { message: "expected auth first".into() })).await?;
                 anyhow::bail!("no auth message");
@@ -148,6 +157,7 @@ async fn run_controller_socket(
             ice_servers,
             last_negotiation: view.last_negotiation,
             broker,
+            protocol: PROTOCOL_VERSION,
         }))
         .await?;
     // What the session told the new controller (the user is being asked)

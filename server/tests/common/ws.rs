@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
+use tether_shared::signal::PROTOCOL_VERSION;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -31,11 +32,24 @@ pub async fn next(socket: &mut Socket) -> Value {
     serde_json::from_str(message.to_text().unwrap()).unwrap()
 }
 
-pub async fn connect_agent(address: SocketAddr, credential: &str) -> Socket {
+/// An agent socket before its hello.
+pub async fn open_agent_socket(address: SocketAddr, credential: &str) -> Socket {
     let mut request = format!("ws://{address}/api/agent/ws").into_client_request().unwrap();
     request.headers_mut().insert("authorization", format!("Bearer {credential}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    send(&mut socket, json!({ "type": "hello", "info": agent_info("pc-1") })).await;
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+/// Whether the server closes `socket` within [`DEADLINE`] (it sends nothing more).
+pub async fn closes(socket: &mut Socket) -> bool {
+    match tokio::time::timeout(DEADLINE, socket.next()).await {
+        Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => true,
+        Ok(Some(Ok(_))) | Err(_) => false,
+    }
+}
+
+pub async fn connect_agent(address: SocketAddr, credential: &str) -> Socket {
+    let mut socket = open_agent_socket(address, credential).await;
+    send(&mut socket, json!({ "type": "hello", "info": agent_info("pc-1"), "protocol": PROTOCOL_VERSION })).await;
     assert_eq!(next(&mut socket).await["type"], "welcome");
     socket
 }
@@ -43,7 +57,7 @@ pub async fn connect_agent(address: SocketAddr, credential: &str) -> Socket {
 pub async fn connect_controller(address: SocketAddr, session_id: &str, token: &str) -> (Socket, Value) {
     let url = format!("ws://{address}/api/sessions/{session_id}/signal");
     let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
-    send(&mut socket, json!({ "type": "auth", "token": token })).await;
+    send(&mut socket, json!({ "type": "auth", "token": token, "protocol": PROTOCOL_VERSION })).await;
     let first = next(&mut socket).await;
     (socket, first)
 }

@@ -18,7 +18,7 @@
 //! answer to an abandoned offer never lands on a new one.
 
 use std::collections::VecDeque;
-use tether_shared::signal::{ControllerToServer, IceServer, ServerToController, Signal};
+use tether_shared::signal::{ControllerToServer, IceServer, ServerToController, Signal, check_protocol};
 
 /// Attempts to reconnect before giving up.
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -325,6 +325,10 @@ impl Machine {
 
     fn on_server(&mut self, message: ServerToController, now: f64) {
         match message {
+            ServerToController::Ready { protocol, .. } if check_protocol(protocol).is_err() => {
+                let message = "This page is out of date for the server: reload it.".to_owned();
+                self.finish(Status::Failed { message });
+            }
             ServerToController::Ready { ice_servers, last_negotiation, .. } => {
                 self.socket = Socket::Ready;
                 self.ice_servers = ice_servers;
@@ -471,6 +475,7 @@ mod tests {
             ice_servers: vec![IceServer { urls: vec!["stun:127.0.0.1:3478".into()], username: None, credential: None }],
             last_negotiation,
             broker: None,
+            protocol: tether_shared::signal::PROTOCOL_VERSION,
         })
     }
 
@@ -610,6 +615,28 @@ mod tests {
         assert_eq!(commands(&mut machine), vec![Command::ClosePeer, Command::CloseSocket]);
         machine.handle(Input::SocketClosed, 2.0);
         assert_eq!(machine.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_server_speaking_another_protocol_fails_the_page() {
+        let mut machine = Machine::new();
+        machine.start();
+        commands(&mut machine);
+        let Input::Server(ServerToController::Ready { session_id, ice_servers, last_negotiation, broker, .. }) =
+            ready()
+        else {
+            unreachable!()
+        };
+        let newer = ServerToController::Ready {
+            session_id,
+            ice_servers,
+            last_negotiation,
+            broker,
+            protocol: tether_shared::signal::PROTOCOL_VERSION + 1,
+        };
+        machine.handle(Input::Server(newer), 1.0);
+        assert_eq!(machine.status().label(), "Failed: This page is out of date for the server: reload it.");
+        assert_eq!(commands(&mut machine), vec![Command::ClosePeer, Command::CloseSocket]);
     }
 
     #[test]
