@@ -68,3 +68,6 @@ export function getSessionPolicy(baseUrl, token) {
 export function setSessionPolicy(baseUrl, adminToken, policy) {
   return ok(baseUrl, 'PUT', '/api/policies/session', { token: adminToken, body: policy });
 }
+
+/** The signalling protocol this build speaks (`tether_shared::signal::PROTOCOL_VERSION`), for raw socket messages. */
+export const PROTOCOL_VERSION = 5;

@@ -14,7 +14,7 @@ import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mj
 import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, shellOf } from '../lib/ui.mjs';
-import { call, createEnrollmentToken, createUser, firstLogin, login } from '../lib/api.mjs';
+import { PROTOCOL_VERSION, call, createEnrollmentToken, createUser, firstLogin, login } from '../lib/api.mjs';
 
 const ADMIN_PASSWORD = 'admin-correct-horse-42';
 const TECH = { username: 'connie', displayName: 'Connie Controller', role: 'technician', password: 'connie-one-time-pass-1' };
@@ -180,7 +180,7 @@ describe('controller', () => {
 
   step('the signalling socket refuses a bad token and sessions that are not live', async () => {
     const id = sessionId ?? '00000000-0000-4000-8000-000000000000';
-    const bad = await signalExchange(page, signalUrl(id), [{ type: 'auth', token: 'not-a-token' }]);
+    const bad = await signalExchange(page, signalUrl(id), [{ type: 'auth', token: 'not-a-token', protocol: PROTOCOL_VERSION }]);
     assert.ok(bad.closed, 'the server kept a socket with a bad token open');
     assert.equal(bad.received.length, 1, JSON.stringify(bad.received));
     assert.equal(bad.received[0].type, 'error');
@@ -192,7 +192,10 @@ describe('controller', () => {
     assert.deepEqual(unauthenticated.received, [{ type: 'error', message: 'expected auth first' }]);
 
     const fresh = await login(server.url, TECH.username, TECH_PASSWORD);
-    const over = await signalExchange(page, signalUrl(id), [{ type: 'auth', token: fresh }]);
+    const stale = await signalExchange(page, signalUrl(id), [{ type: 'auth', token: fresh }]);
+    assert.ok(stale.closed, 'a page without a protocol version was kept');
+    assert.match(stale.received[0]?.message ?? '', /^this page is out of date: reload it/);
+    const over = await signalExchange(page, signalUrl(id), [{ type: 'auth', token: fresh, protocol: PROTOCOL_VERSION }]);
     assert.ok(over.closed);
     assert.deepEqual(over.received.map((message) => message.type), ['ended']);
   });
