@@ -44,10 +44,7 @@ async fn list(
     auth: AuthUser,
     ApiQuery(query): ApiQuery<SessionListQuery>,
 ) -> HttpResult<Json<Vec<SessionSummary>>> {
-    let listed = match auth.0.role {
-        Role::Admin | Role::Auditor => Listed::All,
-        Role::Technician => Listed::OfTechnician(&auth.0.user.id),
-    };
+    let listed = if auth.0.role.can_see_all_sessions() { Listed::All } else { Listed::OfTechnician(&auth.0.user.id) };
     let mut summaries = sessions::table::list(&state.store, listed, query.live).await?;
     add_live_details(&state, &mut summaries);
     Ok(Json(summaries))
