@@ -4,7 +4,7 @@
 //! session each entry concerns.
 
 use super::Row;
-use sqlx::{AnyConnection, AnyPool, FromRow};
+use sqlx::{AnyPool, FromRow};
 use tether_shared::api::{AuditEntryView, AuditPage, AuditQuery, MAX_AUDIT_FILTER_CHARS};
 
 /// Largest page `list` returns.
@@ -112,25 +112,14 @@ impl NamedRow {
     }
 }
 
-/// The host name in a column holding an `AgentInfo` as JSON.
-fn hostname_in(backend: &str, column: &str) -> String {
-    if backend == "PostgreSQL" {
-        format!("({column}::json ->> 'hostname')")
-    } else {
-        format!("json_extract({column}, '$.hostname')")
-    }
-}
-
 /// Every entry as `v`, with `target_name` (an agent's, a session's or a
 /// broker session's computer; an enrollment token's label), `actor_name`
 /// (an acting agent's computer: actors `agent:<agent id>` and
 /// `agent:broker:<session id>`) and `session_id` (the session the target
 /// is or led to).
-fn named_entries(backend: &str) -> String {
-    format!(
-        "(SELECT l.seq, l.at, l.actor_id, l.actor, l.action, l.target, l.source, l.details, l.prev_hash, l.hash, \
-         COALESCE(ta.hostname, tsa.hostname, {session_code_host}, {code_host}, te.label) AS target_name, \
-         COALESCE(aa.hostname, {acting_code_host}) AS actor_name, \
+const NAMED_ENTRIES: &str = "(SELECT l.seq, l.at, l.actor_id, l.actor, l.action, l.target, l.source, l.details, l.prev_hash, l.hash, \
+         COALESCE(ta.hostname, tsa.hostname, tsb.target_hostname, tb.target_hostname, te.label) AS target_name, \
+         COALESCE(aa.hostname, ab.target_hostname) AS actor_name, \
          COALESCE(ts.id, tb.session_id) AS session_id \
          FROM audit_log l \
          LEFT JOIN agents ta ON ta.id = l.target \
@@ -140,22 +129,15 @@ fn named_entries(backend: &str) -> String {
          LEFT JOIN broker_sessions tb ON tb.id = l.target \
          LEFT JOIN enrollment_tokens te ON te.id = l.target \
          LEFT JOIN agents aa ON l.actor LIKE 'agent:%' AND aa.id = SUBSTR(l.actor, 7) \
-         LEFT JOIN broker_sessions ab ON l.actor LIKE 'agent:broker:%' AND ab.session_id = SUBSTR(l.actor, 14)) v",
-        session_code_host = hostname_in(backend, "tsb.target_info"),
-        code_host = hostname_in(backend, "tb.target_info"),
-        acting_code_host = hostname_in(backend, "ab.target_info"),
-    )
-}
+         LEFT JOIN broker_sessions ab ON l.actor LIKE 'agent:broker:%' AND ab.session_id = SUBSTR(l.actor, 14)) v";
 
 /// The columns of [`NamedRow`] from `v`.
 const NAMED_COLUMNS: &str = "v.seq, v.at, v.actor_id, v.actor, v.action, v.target, v.source, v.details, \
                              v.prev_hash, v.hash, v.target_name, v.actor_name, v.session_id";
 
-/// Runs `SELECT … FROM v {filter} {order}` on one connection (whose backend
-/// decides the JSON syntax).
-async fn fetch(conn: &mut AnyConnection, filter: &Filter, order: &str) -> Result<Vec<NamedRow>, sqlx::Error> {
-    let backend = conn.backend_name().to_owned();
-    let sql = format!("SELECT {NAMED_COLUMNS} FROM {} {} {order}", named_entries(&backend), filter.clause());
+/// Runs `SELECT … FROM v {filter} {order}`.
+async fn fetch(pool: &AnyPool, filter: &Filter, order: &str) -> Result<Vec<NamedRow>, sqlx::Error> {
+    let sql = format!("SELECT {NAMED_COLUMNS} FROM {NAMED_ENTRIES} {} {order}", filter.clause());
     // Safe: only fixed SQL, numbered placeholders and integers are
     // interpolated; every value is bound.
     let mut statement = sqlx::query_as::<_, NamedRow>(sqlx::AssertSqlSafe(sql));
@@ -165,7 +147,7 @@ async fn fetch(conn: &mut AnyConnection, filter: &Filter, order: &str) -> Result
             Param::Number(number) => statement.bind(*number),
         };
     }
-    statement.fetch_all(conn).await
+    statement.fetch_all(pool).await
 }
 
 /// A page of entries matching `query`, newest first. Text filters match
@@ -180,8 +162,7 @@ pub async fn list(pool: &AnyPool, query: &AuditQuery) -> Result<AuditPage, sqlx:
     filter.number("v.at >=", query.since);
     filter.number("v.at <", query.until);
     filter.number("v.seq <", query.before_seq);
-    let mut conn = pool.acquire().await?;
-    let mut rows = fetch(&mut conn, &filter, &format!("ORDER BY v.seq DESC LIMIT {}", limit + 1)).await?;
+    let mut rows = fetch(pool, &filter, &format!("ORDER BY v.seq DESC LIMIT {}", limit + 1)).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_before_seq = if more { rows.last().map(|named| named.row.seq) } else { None };
@@ -203,8 +184,7 @@ pub async fn of_session(pool: &AnyPool, session_id: &str) -> Result<(Vec<AuditEn
         "(v.target = {session} OR v.target IN (SELECT id FROM broker_sessions WHERE session_id = {session}) \
          OR (v.action = 'session.request' AND v.details LIKE {request} ESCAPE '\\'))"
     ));
-    let mut conn = pool.acquire().await?;
-    let mut rows = fetch(&mut conn, &filter, &format!("ORDER BY v.seq LIMIT {}", MAX_TIMELINE + 1)).await?;
+    let mut rows = fetch(pool, &filter, &format!("ORDER BY v.seq LIMIT {}", MAX_TIMELINE + 1)).await?;
     let truncated = rows.len() > MAX_TIMELINE;
     rows.truncate(MAX_TIMELINE);
     Ok((rows.into_iter().map(NamedRow::into_view).collect(), truncated))
