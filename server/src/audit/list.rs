@@ -117,7 +117,8 @@ impl NamedRow {
 /// (an acting agent's computer: actors `agent:<agent id>` and
 /// `agent:broker:<session id>`) and `session_id` (the session the target
 /// is or led to).
-const NAMED_ENTRIES: &str = "(SELECT l.seq, l.at, l.actor_id, l.actor, l.action, l.target, l.source, l.details, l.prev_hash, l.hash, \
+const NAMED_ENTRIES: &str = "(SELECT \
+         l.seq, l.at, l.actor_id, l.actor, l.action, l.target, l.source, l.details, l.prev_hash, l.hash, \
          COALESCE(ta.hostname, tsa.hostname, tsb.target_hostname, tb.target_hostname, te.label) AS target_name, \
          COALESCE(aa.hostname, ab.target_hostname) AS actor_name, \
          COALESCE(ts.id, tb.session_id) AS session_id \
