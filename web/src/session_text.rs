@@ -36,13 +36,16 @@ pub fn state_label(state: &str) -> &'static str {
     }
 }
 
-/// How the session was opened and reaches the computer: "Enrolled
-/// computer, direct" or "Connection code, via relay host:port".
+/// How the session was opened and, while live, how it reaches the
+/// computer: "Enrolled computer, direct", "Connection code, via relay
+/// host:port"; only the kind once it ended (the server knows the relay of
+/// live sessions only).
 pub fn connection(session: &SessionSummary) -> String {
     let kind = if session.kind == "code" { "Connection code" } else { "Enrolled computer" };
     match &session.broker {
         Some(address) => format!("{kind}, via relay {address}"),
-        None => format!("{kind}, direct"),
+        None if is_live(session) => format!("{kind}, direct"),
+        None => kind.to_owned(),
     }
 }
 
@@ -169,7 +172,10 @@ mod tests {
         let mut relayed = session("code", None);
         relayed.broker = Some("10.0.0.1:3478".into());
         assert_eq!(connection(&relayed), "Connection code, via relay 10.0.0.1:3478");
-        assert_eq!(connection(&session("enrolled", None)), "Enrolled computer, direct");
+        let mut live = session("enrolled", None);
+        assert_eq!(connection(&live), "Enrolled computer", "the relay of an ended session is not known");
+        live.ended_at = None;
+        assert_eq!(connection(&live), "Enrolled computer, direct");
     }
 
     #[test]
