@@ -6,7 +6,8 @@
 // Then the session ends from outside: the administrator ends it from Live
 // sessions, the technician's page says who ended it, their Sessions page
 // lists it as ended by the administrator, and the auditor finds it in the
-// audit log and reads its timeline from request to end.
+// audit log and reads its timeline from request to end. Last, the
+// technician ends a second session from their Sessions page in another tab.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import { stepRunner } from '../lib/steps.mjs';
 import { hostname } from 'node:os';
 import { logOut, shellOf, showsText, signIn, visible } from '../lib/ui.mjs';
 import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
-import { ADMIN_PASSWORD, LIVE_DEADLINE_MS, startLiveSession } from '../lib/live.mjs';
+import { ADMIN_PASSWORD, LIVE_DEADLINE_MS, SESSION_PATH, startLiveSession } from '../lib/live.mjs';
 import { clickAndExpect as clickRemote, pagePointOf, videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
 
@@ -200,5 +201,39 @@ describe('quality and the remote pointer', () => {
     assert.equal(await end.getByTestId('timeline-words').textContent(), 'the session ended');
     await showsText(end, 'timeline-detail', 'reason: ended by administrator admin');
     assert.deepEqual(other.errors, [], 'the auditor\'s page reported errors');
+  });
+
+  step('the technician ends their own live session from the Sessions page in another tab', async () => {
+    driven = page;
+    await page.getByTestId('nav-targets').click();
+    await live.targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
+    await live.targetRow().getByTestId('target-connect').click();
+    await page.waitForURL(SESSION_PATH);
+    const secondId = page.url().match(SESSION_PATH)[1];
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: DEADLINE_MS });
+
+    const list = await live.browser.context.newPage();
+    driven = list;
+    const listErrors = watchPageErrors(list);
+    await list.goto(new URL('/sessions', live.server.url).href);
+    const row = list.locator(`[data-testid="session-row"][data-id="${secondId}"][data-live="true"]`);
+    await row.waitFor({ timeout: DEADLINE_MS });
+    assert.equal(await row.getByTestId('session-open').getAttribute('href'), `/sessions/${secondId}`);
+    const duration = row.getByTestId('session-cell-duration');
+    const shownFirst = await duration.textContent();
+    await until(async () => (await duration.textContent()) !== shownFirst, 'the live session\'s duration to tick', {
+      deadlineMs: DEADLINE_MS,
+    });
+    await row.getByTestId('session-end').click();
+    await visible(list, 'confirm-dialog');
+    await list.getByTestId('confirm-submit').click();
+    await showsText(list, 'sessions-notice', 'Ended the session with');
+    const ended = list.locator(`[data-testid="session-row"][data-id="${secondId}"][data-live="false"]`);
+    await showsText(ended, 'session-ended-by', `Ended by ${TECH.username}`);
+    await page.locator('[data-testid="screen-message"][data-kind="ended"]').waitFor({ timeout: DEADLINE_MS });
+    assert.equal(await page.getByTestId('ended-reason').textContent(), `Ended by the technician ${TECH.username}.`);
+    assert.deepEqual(listErrors, [], 'the Sessions tab reported errors');
+    await list.close();
+    driven = page;
   });
 });
