@@ -1,11 +1,11 @@
 //! The append-only, hash-chained audit log. Every security-relevant event
 //! goes through [`record`], inside the same transaction as the change it
 //! describes and before that change, so an action without its entry never
-//! commits.
+//! commits. Reading it (pages, filters, a session's timeline) is in `list`.
 
 mod list;
 
-pub use list::{BadFilter, MAX_PAGE, MAX_TIMELINE, check, contains_pattern, list, of_session};
+pub use list::{BadFilter, MAX_PAGE, MAX_TIMELINE, check, list, of_session};
 
 use crate::store::WriteTx;
 use sqlx::{AnyPool, FromRow};

@@ -30,7 +30,7 @@ pub fn check(query: &AuditQuery) -> Result<(), BadFilter> {
 
 /// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text`,
 /// with `%`, `_` and `\` in it taken literally.
-pub fn contains_pattern(text: &str) -> String {
+fn contains_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
     for c in text.chars() {
