@@ -3,14 +3,21 @@
 // to "Speed" in the toolbar, the agent acknowledges it, the decoded picture
 // halves and a click still lands on the right screen pixel; the pointer the
 // end user moves at the other end is drawn over the picture where it is.
+// Then the session ends from outside: the administrator ends it from Live
+// sessions, the technician's page says who ended it, their Sessions page
+// lists it as ended by the administrator, and the auditor finds it in the
+// audit log and reads its timeline from request to end. Last, the
+// technician ends a second session from their Sessions page in another tab.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { stepRunner } from '../lib/steps.mjs';
-import { showsText, visible } from '../lib/ui.mjs';
-import { LIVE_DEADLINE_MS, startLiveSession } from '../lib/live.mjs';
+import { hostname } from 'node:os';
+import { logOut, shellOf, showsText, signIn, visible } from '../lib/ui.mjs';
+import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { ADMIN_PASSWORD, LIVE_DEADLINE_MS, SESSION_PATH, startLiveSession } from '../lib/live.mjs';
 import { clickAndExpect as clickRemote, pagePointOf, videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
 
@@ -21,6 +28,13 @@ const TECH = {
   password: 'quinn-one-time-pass-1',
   newPassword: 'quinn-battery-staple-7',
 };
+const AUDITOR = {
+  username: 'aurora',
+  displayName: 'Aurora Auditor',
+  role: 'auditor',
+  password: 'aurora-one-time-pass-1',
+  newPassword: 'aurora-ledger-lantern-5',
+};
 const WIDTH = 1280;
 const HEIGHT = 720;
 const DEADLINE_MS = LIVE_DEADLINE_MS;
@@ -29,6 +43,9 @@ describe('quality and the remote pointer', () => {
   let live;
   let scene;
   let page;
+  let sessionId = null;
+  /** A second browser for the administrator, then the auditor (the technician's page stays open). */
+  let other = null;
   const frameSize = async () => {
     const stats = await videoStats(page);
     return stats && [stats.frameWidth, stats.frameHeight];
@@ -38,18 +55,37 @@ describe('quality and the remote pointer', () => {
   const clickAndExpect = (at) => clickRemote(page, scene, at, { width: WIDTH, height: HEIGHT });
 
   before(async () => {
-    live = await startLiveSession({ name: 'quality', tech: TECH, width: WIDTH, height: HEIGHT });
+    live = await startLiveSession({ name: 'quality', tech: TECH, auditor: AUDITOR, width: WIDTH, height: HEIGHT });
     ({ scene, page } = live);
   });
 
   after(async () => {
+    await other?.browser.close();
     await live?.stop();
   });
 
-  const step = stepRunner('quality', () => live?.diagnostics() ?? {});
+  /** Signs `username` in on the second browser's page and waits for the `role`'s shell. */
+  async function signInElsewhere(username, password, role) {
+    if (!other) {
+      const browser = await launchBrowser();
+      const otherPage = await browser.context.newPage();
+      other = { browser, page: otherPage, errors: watchPageErrors(otherPage) };
+      await otherPage.goto(live.server.url);
+    } else {
+      await logOut(other.page);
+    }
+    await signIn(other.page, username, password);
+    await shellOf(other.page, role);
+    driven = other.page;
+    return other.page;
+  }
+
+  // A failing step's screenshot is of the page it was driving.
+  let driven = null;
+  const step = stepRunner('quality', () => (live ? { ...live.diagnostics(), page: driven ?? live.page } : {}));
 
   step('the session opens at the agent\'s default quality, shown in the toolbar', async () => {
-    await live.openSession();
+    sessionId = await live.openSession();
     await showsText(page, 'page-title', 'Live session');
     await visible(page, 'remote-video');
     await page.locator('[data-testid="quality"][data-applied="balanced"]').waitFor({ timeout: DEADLINE_MS });
@@ -97,5 +133,107 @@ describe('quality and the remote pointer', () => {
     await page.getByTestId('quality-quality').click();
     await page.locator('[data-testid="quality"][data-applied="quality"]').waitFor({ timeout: DEADLINE_MS });
     await until(async () => (await frameSize())?.[0] === WIDTH, 'full-size frames', { deadlineMs: DEADLINE_MS, describe: frameSize });
+  });
+
+  step('the administrator\'s Live sessions page shows the session and ends it', async () => {
+    const admin = await signInElsewhere('admin', ADMIN_PASSWORD, 'admin');
+    await admin.getByTestId('nav-live-sessions').click();
+    await showsText(admin, 'page-title', 'Live sessions');
+    const row = admin.locator(`[data-testid="live-session-row"][data-id="${sessionId}"]`);
+    await row.waitFor({ timeout: DEADLINE_MS });
+    await showsText(row, 'live-session-technician', TECH.displayName);
+    await showsText(row, 'live-session-computer', hostname());
+    await row.locator('[data-testid="live-session-controller"][data-attached="true"]').waitFor();
+    await row.locator('[data-testid="live-session-state"][data-state="active"]').waitFor();
+    await row.getByTestId('live-session-end').click();
+    await visible(admin, 'confirm-dialog');
+    await admin.getByTestId('confirm-submit').click();
+    await admin.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    await showsText(admin, 'live-sessions-notice', `Ended ${TECH.displayName}'s session`);
+    await row.waitFor({ state: 'detached', timeout: DEADLINE_MS });
+    await visible(admin, 'live-sessions-empty');
+    assert.deepEqual(other.errors, [], 'the administrator\'s page reported errors');
+  });
+
+  step('the technician\'s page says the administrator ended the session', async () => {
+    driven = page;
+    await page.locator('[data-testid="screen-message"][data-kind="ended"]').waitFor({ timeout: DEADLINE_MS });
+    assert.equal(await page.getByTestId('ended-reason').textContent(), 'Ended by administrator admin.');
+  });
+
+  step('the technician\'s Sessions page lists it as ended, by the administrator', async () => {
+    await page.getByTestId('nav-sessions').click();
+    await showsText(page, 'page-title', 'Sessions');
+    const row = page.locator(`[data-testid="session-row"][data-id="${sessionId}"][data-live="false"]`);
+    await row.waitFor({ timeout: DEADLINE_MS });
+    await showsText(row, 'session-cell-computer', hostname());
+    await showsText(row, 'session-outcome', 'Ended by administrator admin.');
+    assert.equal(await row.getByTestId('session-ended-by').textContent(), 'Ended by admin');
+    assert.match(await row.getByTestId('session-cell-duration').textContent(), /^\d+ (s|min \d\d s)$/);
+    assert.equal(await row.getByTestId('session-end').count(), 0, 'an ended session offers no End');
+  });
+
+  step('the auditor finds the session in the audit log and reads its timeline in order', async () => {
+    const auditor = await signInElsewhere(AUDITOR.username, AUDITOR.newPassword, 'auditor');
+    await auditor.getByTestId('nav-audit').click();
+    // A part of the action's name, in another case, is enough.
+    await auditor.getByTestId('filter-action').fill('SESSION.E');
+    await auditor.getByTestId('filter-apply').click();
+    const ended = auditor.locator('[data-testid="audit-row"][data-action="session.end"]');
+    await ended.waitFor({ timeout: DEADLINE_MS });
+    assert.equal(await auditor.locator('[data-testid="audit-row"]').count(), 1, 'only the end matches');
+    await showsText(ended, 'audit-cell-target', hostname());
+    await ended.getByTestId('audit-session-link').click();
+    await showsText(auditor, 'page-title', 'Session timeline');
+    await auditor.locator('[data-testid="timeline-session"][data-state="ended"]').waitFor();
+    await showsText(auditor, 'timeline-technician', TECH.displayName);
+    await showsText(auditor, 'timeline-ended', 'By admin.');
+    const entries = auditor.getByTestId('timeline-entry');
+    await entries.first().waitFor();
+    const actions = await entries.evaluateAll((items) => items.map((item) => item.dataset.action));
+    const story = actions.filter((action) => ['session.request', 'session.start', 'session.end'].includes(action));
+    assert.deepEqual(story, ['session.request', 'session.start', 'session.end'], `timeline: ${actions.join(', ')}`);
+    assert.equal(actions.at(-1), 'session.end', 'the end is the last entry');
+    const request = auditor.locator('[data-testid="timeline-entry"][data-action="session.request"]');
+    assert.equal(await request.getByTestId('timeline-actor').textContent(), TECH.username);
+    const end = auditor.locator('[data-testid="timeline-entry"][data-action="session.end"]');
+    assert.equal(await end.getByTestId('timeline-actor').textContent(), 'admin');
+    assert.equal(await end.getByTestId('timeline-words').textContent(), 'the session ended');
+    await showsText(end, 'timeline-detail', 'reason: ended by administrator admin');
+    assert.deepEqual(other.errors, [], 'the auditor\'s page reported errors');
+  });
+
+  step('the technician ends their own live session from the Sessions page in another tab', async () => {
+    driven = page;
+    await page.getByTestId('nav-targets').click();
+    await live.targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
+    await live.targetRow().getByTestId('target-connect').click();
+    await page.waitForURL(SESSION_PATH);
+    const secondId = page.url().match(SESSION_PATH)[1];
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: DEADLINE_MS });
+
+    const list = await live.browser.context.newPage();
+    driven = list;
+    const listErrors = watchPageErrors(list);
+    await list.goto(new URL('/sessions', live.server.url).href);
+    const row = list.locator(`[data-testid="session-row"][data-id="${secondId}"][data-live="true"]`);
+    await row.waitFor({ timeout: DEADLINE_MS });
+    assert.equal(await row.getByTestId('session-open').getAttribute('href'), `/sessions/${secondId}`);
+    const duration = row.getByTestId('session-cell-duration');
+    const shownFirst = await duration.textContent();
+    await until(async () => (await duration.textContent()) !== shownFirst, 'the live session\'s duration to tick', {
+      deadlineMs: DEADLINE_MS,
+    });
+    await row.getByTestId('session-end').click();
+    await visible(list, 'confirm-dialog');
+    await list.getByTestId('confirm-submit').click();
+    await showsText(list, 'sessions-notice', 'Ended the session with');
+    const ended = list.locator(`[data-testid="session-row"][data-id="${secondId}"][data-live="false"]`);
+    await showsText(ended, 'session-ended-by', `Ended by ${TECH.username}`);
+    await page.locator('[data-testid="screen-message"][data-kind="ended"]').waitFor({ timeout: DEADLINE_MS });
+    assert.equal(await page.getByTestId('ended-reason').textContent(), `Ended by the technician ${TECH.username}.`);
+    assert.deepEqual(listErrors, [], 'the Sessions tab reported errors');
+    await list.close();
+    driven = page;
   });
 });

@@ -1,11 +1,15 @@
 //! The append-only, hash-chained audit log. Every security-relevant event
 //! goes through [`record`], inside the same transaction as the change it
 //! describes and before that change, so an action without its entry never
-//! commits.
+//! commits. Reading it (pages, filters, a session's timeline) is in `list`.
+
+mod list;
+
+pub use list::{BadFilter, MAX_PAGE, MAX_TIMELINE, check, list, of_session};
 
 use crate::store::WriteTx;
 use sqlx::{AnyPool, FromRow};
-use tether_shared::api::{AuditEntryView, AuditPage, AuditQuery, ChainStatus};
+use tether_shared::api::{AuditEntryView, ChainStatus};
 use tether_shared::audit_chain::{ChainVerifier, EntryContent, entry_hash};
 
 /// Who acted.
@@ -141,6 +145,9 @@ impl Row {
             actor: self.actor,
             action: self.action,
             target: self.target,
+            target_name: None,
+            actor_name: None,
+            session_id: None,
             source: self.source,
             details,
             hash: self.hash,
@@ -153,58 +160,6 @@ macro_rules! audit_columns {
     () => {
         "seq, at, actor_id, actor, action, target, source, details, prev_hash, hash"
     };
-}
-
-/// Largest page `list` returns.
-pub const MAX_PAGE: u32 = 200;
-
-/// A page of entries matching `query`, newest first.
-pub async fn list(pool: &AnyPool, query: &AuditQuery) -> Result<AuditPage, sqlx::Error> {
-    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
-    let mut conditions: Vec<String> = Vec::new();
-    let mut texts: Vec<String> = Vec::new();
-    let mut numbers: Vec<i64> = Vec::new();
-    // Text parameters come first ($1..), numbers after; placeholders are
-    // numbered as they are added.
-    if let Some(actor) = &query.actor {
-        texts.push(actor.clone());
-        conditions.push(format!("actor = ${}", texts.len()));
-    }
-    if let Some(action) = query.action.as_deref().filter(|a| !a.is_empty()) {
-        if let Some(prefix) = action.strip_suffix('.') {
-            texts.push(format!("{prefix}."));
-            texts.push(format!("{prefix}/"));
-            conditions.push(format!("action >= ${} AND action < ${}", texts.len() - 1, texts.len()));
-        } else {
-            texts.push(action.to_owned());
-            conditions.push(format!("action = ${}", texts.len()));
-        }
-    }
-    let mut number_condition = |column_op: &str, value: Option<i64>| {
-        if let Some(value) = value {
-            numbers.push(value);
-            conditions.push(format!("{column_op} ${}", texts.len() + numbers.len()));
-        }
-    };
-    number_condition("at >=", query.since);
-    number_condition("at <", query.until);
-    number_condition("seq <", query.before_seq);
-    let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-    let sql = format!("SELECT {} FROM audit_log {filter} ORDER BY seq DESC LIMIT {}", audit_columns!(), limit + 1);
-    // Safe: only fixed column names, numbered placeholders and an integer
-    // are interpolated; every value is bound.
-    let mut statement = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
-    for text in &texts {
-        statement = statement.bind(text);
-    }
-    for number in &numbers {
-        statement = statement.bind(number);
-    }
-    let mut rows = statement.fetch_all(pool).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_before_seq = if more { rows.last().map(|row| row.seq) } else { None };
-    Ok(AuditPage { entries: rows.into_iter().map(Row::into_view).collect(), next_before_seq })
 }
 
 /// Checks the whole chain, a page at a time, and names the first break.

@@ -89,6 +89,46 @@ async fn auditors_filter_and_page() {
     .await;
 }
 
+/// The actions of the entries `GET /api/audit?{filter}` returns, newest first.
+async fn actions_matching(app: &TestApp, auditor: &str, filter: &str) -> Vec<String> {
+    let page = app.call(Method::GET, &format!("/api/audit?{filter}"), Some(auditor), None).await;
+    assert_eq!(page.status, StatusCode::OK, "{filter}: {:?}", page.body);
+    page.body["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn filters_find_any_part_in_any_case_and_take_wildcards_literally() {
+    on_each_backend(|app| async move {
+        let auditor = history(&app).await;
+        let admin = app.token("admin", common::ADMIN_PASSWORD).await;
+        let tech = app.user_token(&admin, "brook", "technician").await;
+        let issued = common::broker::create(&app, &tech).await;
+        assert_eq!(issued.status, StatusCode::CREATED, "{:?}", issued.body);
+
+        assert_eq!(actions_matching(&app, &auditor, "action=broker").await, ["broker_session.issue"]);
+        assert_eq!(actions_matching(&app, &auditor, "action=Broker_Session.").await, ["broker_session.issue"]);
+        assert_eq!(actions_matching(&app, &auditor, "action=LOGIN_F").await, ["auth.login_failed"]);
+        // `_` and `%` are the characters typed, not wildcards: "user_" would
+        // otherwise match every "user." action, "%" everything.
+        assert_eq!(actions_matching(&app, &auditor, "action=user_").await, Vec::<String>::new());
+        assert_eq!(actions_matching(&app, &auditor, "action=%25").await, Vec::<String>::new());
+        assert_eq!(actions_matching(&app, &auditor, "action=%5C").await, Vec::<String>::new());
+
+        let by_admin = actions_matching(&app, &auditor, "actor=DMI&action=create").await;
+        assert_eq!(by_admin, ["user.create", "user.create", "user.create"]);
+        let about_tech = actions_matching(&app, &auditor, "target=ech").await;
+        assert_eq!(about_tech, ["user.update", "auth.login_failed", "user.create"]);
+
+        let long = "x".repeat(tether_shared::api::MAX_AUDIT_FILTER_CHARS + 1);
+        let refused = app.call(Method::GET, &format!("/api/audit?target={long}"), Some(&auditor), None).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{:?}", refused.body);
+        assert!(refused.body["message"].as_str().unwrap().contains("target filter"), "{:?}", refused.body);
+        let unknown = app.call(Method::GET, "/api/audit?acter=admin", Some(&auditor), None).await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
+
 async fn verify(app: &TestApp, token: &str) -> serde_json::Value {
     let reply = app.call(Method::GET, "/api/audit/verify", Some(token), None).await;
     assert_eq!(reply.status, StatusCode::OK);

@@ -106,6 +106,19 @@ pub struct AuditEntryView {
     pub action: String,
     /// What the action was about, e.g. a username.
     pub target: Option<String>,
+    /// A readable name for a target stored as an id, when the server knows
+    /// it: a computer's host name (an agent, or a session or broker session
+    /// with that computer), an enrollment token's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<String>,
+    /// A readable name for an actor stored as an id (an agent acting: its
+    /// computer's host name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
+    /// The live session this entry concerns, if any (its timeline is
+    /// `GET /api/sessions/{id}/timeline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
     /// Source address of the request, if there was one.
     pub source: Option<String>,
     /// Action-specific details.
@@ -118,12 +131,15 @@ pub struct AuditEntryView {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    /// Exact actor username.
+    /// Part of the actor's name (or, for an agent, its computer's), any case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
-    /// Action name, or a prefix ending in `.` (e.g. `auth.`).
+    /// Part of the action's name, any case (e.g. `broker`, `auth.`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// Part of the target or of its readable name, any case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// Entries at or after this time, Unix milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<i64>,
@@ -157,6 +173,22 @@ pub struct ChainStatus {
     pub head_hash: Option<String>,
     /// The first entry found edited, deleted or reordered.
     pub first_break: Option<crate::audit_chain::ChainBreak>,
+}
+
+/// Longest text filter `GET /api/audit` accepts, in characters.
+pub const MAX_AUDIT_FILTER_CHARS: usize = 200;
+
+/// `GET /api/sessions/{id}/timeline` (auditor): one session and every audit
+/// entry about it, oldest first — its request (or its connection code's
+/// life), the user's answers, its start, re-attachments and its end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionTimeline {
+    pub session: SessionSummary,
+    pub entries: Vec<AuditEntryView>,
+    /// Set when the session has more entries than one answer carries (the
+    /// oldest are shown).
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// `POST /api/sessions` (technician): ask for a live session with a target.

@@ -64,6 +64,17 @@ impl Role {
     pub fn can_open_sessions(self) -> bool {
         self == Role::Technician
     }
+
+    /// Whether this role sees every technician's sessions (administrators
+    /// to end them, auditors to read them); technicians see their own.
+    pub fn can_see_all_sessions(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor)
+    }
+
+    /// Whether this role may end anyone's live session.
+    pub fn can_end_any_session(self) -> bool {
+        self == Role::Admin
+    }
 }
 
 impl fmt::Display for Role {
@@ -104,5 +115,8 @@ mod tests {
         assert!(Role::Admin.can_manage_users() && !Role::Admin.can_read_audit());
         assert!(Role::Auditor.can_read_audit() && !Role::Auditor.can_manage_users());
         assert!(Role::Technician.can_open_sessions() && !Role::Technician.can_read_audit());
+        assert!(Role::Auditor.can_see_all_sessions() && !Role::Auditor.can_end_any_session());
+        assert!(Role::Admin.can_see_all_sessions() && Role::Admin.can_end_any_session());
+        assert!(!Role::Technician.can_see_all_sessions() && !Role::Technician.can_end_any_session());
     }
 }

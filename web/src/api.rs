@@ -11,7 +11,8 @@ use std::fmt;
 use tether_shared::agent::{CreateEnrollmentTokenRequest, CreatedEnrollmentToken, EnrollmentTokenView, TargetView};
 use tether_shared::api::{
     ApiError, AuditPage, AuditQuery, ChainStatus, ChangePasswordRequest, CreateSessionRequest, CreateUserRequest,
-    LoginRequest, ResetPasswordRequest, SessionView, TokenResponse, UpdateUserRequest, UserView,
+    LoginRequest, ResetPasswordRequest, SessionSummary, SessionTimeline, SessionView, TokenResponse, UpdateUserRequest,
+    UserView,
 };
 use tether_shared::broker::{BrokerSessionView, CreateBrokerSessionRequest};
 use tether_shared::policy::SessionPolicy;
@@ -295,6 +296,27 @@ impl AuthorizedApi {
         send_json(self.post_json("/api/sessions", &CreateSessionRequest { target_id: target_id.to_owned() })).await
     }
 
+    /// `GET /api/sessions` (`?live=true` for live ones only): a
+    /// technician's own sessions, everyone's for administrators and
+    /// auditors; newest first.
+    pub async fn list_sessions(&self, live_only: bool) -> Result<Vec<SessionSummary>, ApiFailure> {
+        let request =
+            if live_only { self.get("/api/sessions").query([("live", "true")]) } else { self.get("/api/sessions") };
+        send_json(request.build()).await
+    }
+
+    /// `POST /api/sessions/{id}/end`: an administrator ends any live
+    /// session, a technician their own; both ends are told who ended it.
+    pub async fn end_session(&self, id: &str) -> Result<(), ApiFailure> {
+        send_empty(self.post(&resource_url("/api/sessions", id, "/end")).build()).await
+    }
+
+    /// `GET /api/sessions/{id}/timeline` (auditor): the session and its
+    /// audit entries, oldest first.
+    pub async fn session_timeline(&self, id: &str) -> Result<SessionTimeline, ApiFailure> {
+        send_json(self.get(&resource_url("/api/sessions", id, "/timeline")).build()).await
+    }
+
     /// `GET /api/brokers` (admin): every broker with its load.
     pub async fn list_brokers(&self) -> Result<Vec<tether_shared::broker::BrokerView>, ApiFailure> {
         send_json(self.get("/api/brokers").build()).await
@@ -389,6 +411,9 @@ fn audit_params(query: &AuditQuery) -> Vec<(&'static str, String)> {
     if let Some(action) = &query.action {
         params.push(("action", action.clone()));
     }
+    if let Some(target) = &query.target {
+        params.push(("target", target.clone()));
+    }
     let numbers = [
         ("since", query.since),
         ("until", query.until),
@@ -439,6 +464,7 @@ mod tests {
         let query = AuditQuery {
             actor: Some("tina".into()),
             action: Some("auth.".into()),
+            target: Some("pc-1".into()),
             since: Some(1_000),
             until: None,
             before_seq: Some(42),
@@ -449,6 +475,7 @@ mod tests {
             vec![
                 ("actor", "tina".to_owned()),
                 ("action", "auth.".to_owned()),
+                ("target", "pc-1".to_owned()),
                 ("since", "1000".to_owned()),
                 ("before_seq", "42".to_owned()),
                 ("limit", "50".to_owned()),

@@ -14,9 +14,11 @@ use crate::pages::brokers::BrokersPage;
 use crate::pages::controller::ControllerPage;
 use crate::pages::forced_password_change::ForcedPasswordChangePage;
 use crate::pages::home::HomePage;
+use crate::pages::live_sessions::LiveSessionsPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::policies::PoliciesPage;
+use crate::pages::session_timeline::SessionTimelinePage;
 use crate::pages::sessions::SessionsPage;
 use crate::pages::targets::TargetsPage;
 use crate::pages::users::UsersPage;
@@ -96,8 +98,16 @@ fn Shell(role: Role) -> impl IntoView {
                         view=|| view! { <RoleGate allow=Role::can_manage_policies><PoliciesPage /></RoleGate> }
                     />
                     <Route
+                        path=path!("/live-sessions")
+                        view=|| view! { <RoleGate allow=Role::can_see_all_sessions><LiveSessionsPage /></RoleGate> }
+                    />
+                    <Route
                         path=path!("/audit")
                         view=|| view! { <RoleGate allow=Role::can_read_audit><AuditPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/audit/sessions/:id")
+                        view=|| view! { <RoleGate allow=Role::can_read_audit><SessionTimelinePage /></RoleGate> }
                     />
                 </Routes>
             </main>

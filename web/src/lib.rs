@@ -18,6 +18,8 @@ pub mod pages;
 pub mod poll;
 pub mod secret;
 pub mod session;
+pub mod session_text;
+pub mod sessions_feed;
 pub mod submission;
 pub mod text;
 pub mod time;

@@ -135,13 +135,14 @@ async fn open_session(
     }
     sqlx::query(
         "UPDATE broker_sessions SET session_id = $1, session_token_hash = $2, target_info = $3, broker = $4, \
-         broker_address = $5 WHERE id = $6",
+         broker_address = $5, target_hostname = $6 WHERE id = $7",
     )
     .bind(&session_id)
     .bind(secret::digest(&token))
     .bind(serde_json::to_string(&request.target).unwrap_or_default())
     .bind(&request.broker)
     .bind(&address)
+    .bind(&request.target.hostname)
     .bind(&record.id)
     .execute(tx.conn())
     .await?;

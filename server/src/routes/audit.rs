@@ -2,7 +2,7 @@
 
 use crate::audit::{self, Actor, Event};
 use crate::auth::AuthUser;
-use crate::error::HttpResult;
+use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::store::now_ms;
@@ -23,6 +23,7 @@ async fn list(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> HttpResult<Json<AuditPage>> {
     auth.require(Role::can_read_audit, "read the audit log")?;
+    audit::check(&query).map_err(|audit::BadFilter(message)| HttpError::BadRequest(message))?;
     Ok(Json(audit::list(state.store.pool(), &query).await?))
 }
 

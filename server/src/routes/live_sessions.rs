@@ -2,8 +2,11 @@
 //! technician's own sessions, or every session for administrators and
 //! auditors (`?live=true` for the live ones, with how each is connected);
 //! `POST /api/sessions/{id}/end` lets an administrator end any live
-//! session and a technician their own, both ends told who ended it.
+//! session and a technician their own, both ends told who ended it;
+//! `GET /api/sessions/{id}/timeline` gives auditors every audit entry of
+//! one session, oldest first.
 
+use crate::audit;
 use crate::auth::AuthUser;
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiQuery;
@@ -14,11 +17,26 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tether_shared::Role;
-use tether_shared::api::{SessionListQuery, SessionSummary};
+use tether_shared::api::{SessionListQuery, SessionSummary, SessionTimeline};
 use tether_shared::session_lifecycle::Party;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/sessions", get(list)).route("/api/sessions/{id}/end", post(end))
+    Router::new()
+        .route("/api/sessions", get(list))
+        .route("/api/sessions/{id}/end", post(end))
+        .route("/api/sessions/{id}/timeline", get(timeline))
+}
+
+/// Fills a live session's connection details (broker, controller) from
+/// the relay.
+fn add_live_details(state: &AppState, summaries: &mut [SessionSummary]) {
+    let live = state.relay.live();
+    for summary in summaries {
+        if let Some(route) = live.iter().find(|route| route.session_id == summary.id) {
+            summary.controller_attached = route.controller_attached;
+            summary.broker = state.brokers.address_for(&summary.id);
+        }
+    }
 }
 
 async fn list(
@@ -26,19 +44,28 @@ async fn list(
     auth: AuthUser,
     ApiQuery(query): ApiQuery<SessionListQuery>,
 ) -> HttpResult<Json<Vec<SessionSummary>>> {
-    let listed = match auth.0.role {
-        Role::Admin | Role::Auditor => Listed::All,
-        Role::Technician => Listed::OfTechnician(&auth.0.user.id),
-    };
+    let listed = if auth.0.role.can_see_all_sessions() { Listed::All } else { Listed::OfTechnician(&auth.0.user.id) };
     let mut summaries = sessions::table::list(&state.store, listed, query.live).await?;
-    let live = state.relay.live();
-    for summary in &mut summaries {
-        if let Some(route) = live.iter().find(|route| route.session_id == summary.id) {
-            summary.controller_attached = route.controller_attached;
-            summary.broker = state.brokers.address_for(&summary.id);
-        }
-    }
+    add_live_details(&state, &mut summaries);
     Ok(Json(summaries))
+}
+
+/// Auditors only: administrators manage sessions but do not read the audit
+/// log (separation of duties).
+async fn timeline(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<String>,
+) -> HttpResult<Json<SessionTimeline>> {
+    auth.require(Role::can_read_audit, "read a session's timeline")?;
+    let Some(session) = sessions::table::get(&state.store, &id).await? else {
+        return Err(HttpError::NotFound("no such session".into()));
+    };
+    let mut session = [session];
+    add_live_details(&state, &mut session);
+    let [session] = session;
+    let (entries, truncated) = audit::of_session(state.store.pool(), &id).await?;
+    Ok(Json(SessionTimeline { session, entries, truncated }))
 }
 
 async fn end(State(state): State<AppState>, auth: AuthUser, Path(id): Path<String>) -> HttpResult<StatusCode> {

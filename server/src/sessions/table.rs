@@ -145,6 +145,16 @@ const LIST_LIMIT: i64 = 500;
 type SummaryRow =
     (String, String, Option<String>, Option<String>, String, i64, Option<i64>, Option<String>, Option<String>);
 
+/// The columns and joins of a [`SummaryRow`] (a macro so queries stay
+/// `&'static str`).
+macro_rules! summary_from {
+    () => {
+        "SELECT s.id, u.display_name, a.info, b.target_info, s.state, s.created_at, s.ended_at, s.end_reason, \
+         s.ended_by FROM sessions s JOIN users u ON u.id = s.technician_id \
+         LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN broker_sessions b ON b.session_id = s.id "
+    };
+}
+
 /// Sessions, newest first, as lists show them (without the live-only
 /// fields, which the caller fills from the relay).
 pub async fn list(store: &Store, listed: Listed<'_>, live_only: bool) -> Result<Vec<SessionSummary>, sqlx::Error> {
@@ -152,19 +162,26 @@ pub async fn list(store: &Store, listed: Listed<'_>, live_only: bool) -> Result<
         Listed::All => None,
         Listed::OfTechnician(id) => Some(id),
     };
-    let rows: Vec<SummaryRow> = sqlx::query_as(
-        "SELECT s.id, u.display_name, a.info, b.target_info, s.state, s.created_at, s.ended_at, s.end_reason, \
-         s.ended_by FROM sessions s JOIN users u ON u.id = s.technician_id \
-         LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN broker_sessions b ON b.session_id = s.id \
-         WHERE ($1 IS NULL OR s.technician_id = $1) AND ($2 = 0 OR s.ended_at IS NULL) \
-         ORDER BY s.created_at DESC LIMIT $3",
-    )
+    let rows: Vec<SummaryRow> = sqlx::query_as(concat!(
+        summary_from!(),
+        "WHERE ($1 IS NULL OR s.technician_id = $1) AND ($2 = 0 OR s.ended_at IS NULL) \
+         ORDER BY s.created_at DESC LIMIT $3"
+    ))
     .bind(technician)
     .bind(i64::from(live_only))
     .bind(LIST_LIMIT)
     .fetch_all(store.pool())
     .await?;
     Ok(rows.into_iter().map(summary).collect())
+}
+
+/// One session as lists show it, if it exists.
+pub async fn get(store: &Store, session_id: &str) -> Result<Option<SessionSummary>, sqlx::Error> {
+    let row: Option<SummaryRow> = sqlx::query_as(concat!(summary_from!(), "WHERE s.id = $1"))
+        .bind(session_id)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.map(summary))
 }
 
 fn summary(row: SummaryRow) -> SessionSummary {

@@ -1,4 +1,5 @@
-//! The audit log's filter bar: actor, action (or prefix) and time range.
+//! The audit log's filter bar: parts of the actor, action and target (any
+//! case) and a time range.
 
 use crate::components::text_field::TextField;
 use crate::time::parse_local_input;
@@ -6,7 +7,7 @@ use leptos::prelude::*;
 use tether_shared::api::AuditQuery;
 
 /// Action names and prefixes offered as suggestions.
-const ACTION_SUGGESTIONS: [&str; 12] = [
+const ACTION_SUGGESTIONS: [&str; 16] = [
     "auth.",
     "auth.login",
     "auth.login_failed",
@@ -19,6 +20,10 @@ const ACTION_SUGGESTIONS: [&str; 12] = [
     "system.first_admin",
     "audit.",
     "audit.verify",
+    "session.",
+    "session.end",
+    "broker_session.",
+    "policy.update",
 ];
 
 /// A `datetime-local` value has minute precision; "to 13:45" includes
@@ -34,6 +39,7 @@ pub fn AuditFilters(
 ) -> impl IntoView {
     let actor = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
+    let target = RwSignal::new(String::new());
     let since = RwSignal::new(String::new());
     let until = RwSignal::new(String::new());
     let since_error = RwSignal::new(None::<String>);
@@ -67,6 +73,7 @@ pub fn AuditFilters(
         on_apply.run(AuditQuery {
             actor: text(actor),
             action: text(action),
+            target: text(target),
             since: since_ms,
             until: until_ms,
             ..AuditQuery::default()
@@ -74,7 +81,7 @@ pub fn AuditFilters(
     };
 
     let clear = move |_| {
-        for signal in [actor, action, since, until] {
+        for signal in [actor, action, target, since, until] {
             signal.set(String::new());
         }
         since_error.set(None);
@@ -84,14 +91,14 @@ pub fn AuditFilters(
 
     view! {
         <form class="filters" on:submit=apply novalidate data-testid="audit-filters">
-            <TextField label="Actor" value=actor testid="filter-actor" placeholder="username" />
+            <TextField label="Actor" value=actor testid="filter-actor" placeholder="part of a name" />
             <div class="field">
                 <label for="field-filter-action">"Action"</label>
                 <input
                     id="field-filter-action"
                     type="text"
                     list="audit-actions"
-                    placeholder="auth. or user.create"
+                    placeholder="e.g. broker or login"
                     autocomplete="off"
                     data-testid="filter-action"
                     bind:value=action
@@ -103,6 +110,7 @@ pub fn AuditFilters(
                         .collect_view()}
                 </datalist>
             </div>
+            <TextField label="Target" value=target testid="filter-target" placeholder="user, computer or id" />
             <TextField
                 label="From"
                 value=since

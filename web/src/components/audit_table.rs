@@ -1,7 +1,11 @@
-//! The audit log as a table, newest entry first.
+//! The audit log as a table, newest entry first: actors and targets by
+//! name where the server knows one (the stored id on hover), and a link to
+//! the timeline of the session an entry concerns.
 
+use crate::session_text::actor_label;
 use crate::time::local_date_time;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use tether_shared::api::AuditEntryView;
 
 /// The badge colour of an action: failures and resets stand out.
@@ -43,12 +47,25 @@ pub fn AuditTable(
                 <tr data-testid="audit-row" data-seq=entry.seq.to_string() data-action=entry.action.clone()>
                     <td class="mono align-right" data-testid="audit-cell-seq">{entry.seq}</td>
                     <td class="nowrap" data-testid="audit-cell-time">{local_date_time(entry.at)}</td>
-                    <td class="mono" data-testid="audit-cell-actor">{entry.actor.clone()}</td>
+                    <td class="mono" data-testid="audit-cell-actor" title=entry.actor.clone()>
+                        {actor_label(&entry)}
+                    </td>
                     <td data-testid="audit-cell-action">
                         <span class=action_class(&entry.action)>{entry.action.clone()}</span>
                     </td>
-                    <td class="mono" data-testid="audit-cell-target">
-                        {entry.target.clone().map_or_else(|| dash().into_any(), |t| t.into_any())}
+                    <td class="mono" data-testid="audit-cell-target" title=entry.target.clone()>
+                        {entry
+                            .target_name
+                            .clone()
+                            .or_else(|| entry.target.clone())
+                            .map_or_else(|| dash().into_any(), |t| t.into_any())}
+                        {entry.session_id.clone().map(|id| view! {
+                            <div>
+                                <A href=format!("/audit/sessions/{id}") attr:class="small" attr:data-testid="audit-session-link">
+                                    "Session timeline"
+                                </A>
+                            </div>
+                        })}
                     </td>
                     <td class="mono nowrap" data-testid="audit-cell-source">
                         {entry.source.clone().map_or_else(|| dash().into_any(), |s| s.into_any())}

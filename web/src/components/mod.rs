@@ -15,6 +15,7 @@ pub mod create_user_dialog;
 pub mod data_table;
 pub mod edit_user_dialog;
 pub mod empty_state;
+pub mod end_session_dialog;
 pub mod enrollment_token_created;
 pub mod enrollment_token_form;
 pub mod enrollment_tokens_table;

@@ -28,8 +28,11 @@ fn links_for(role: Role) -> Vec<NavLink> {
             link("/agents", "Agents", "nav-agents"),
             link("/brokers", "Brokers", "nav-brokers"),
             link("/policies", "Policies", "nav-policies"),
+            link("/live-sessions", "Live sessions", "nav-live-sessions"),
         ],
-        Role::Auditor => vec![link("/audit", "Audit log", "nav-audit")],
+        Role::Auditor => {
+            vec![link("/audit", "Audit log", "nav-audit"), link("/live-sessions", "Live sessions", "nav-live-sessions")]
+        }
     }
 }
 
@@ -126,7 +129,7 @@ mod tests {
     fn each_role_sees_only_its_pages() {
         let hrefs = |role| links_for(role).iter().map(|l| l.href).collect::<Vec<_>>();
         assert_eq!(hrefs(Role::Technician), ["/targets", "/sessions"]);
-        assert_eq!(hrefs(Role::Admin), ["/users", "/agents", "/brokers", "/policies"]);
-        assert_eq!(hrefs(Role::Auditor), ["/audit"]);
+        assert_eq!(hrefs(Role::Admin), ["/users", "/agents", "/brokers", "/policies", "/live-sessions"]);
+        assert_eq!(hrefs(Role::Auditor), ["/audit", "/live-sessions"]);
     }
 }
