@@ -261,12 +261,13 @@ impl Coturn {
         Some(coturn)
     }
 
-    /// Sends STUN binding requests until one is answered (10 s deadline).
+    /// Sends STUN binding requests until one is answered (30 s deadline: coturn
+    /// starts slowly while the whole suite runs on two cores).
     async fn wait_until_answering(&self) {
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let mut request = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
         request.extend_from_slice(b"tether-probe");
-        let give_up = Instant::now() + Duration::from_secs(10);
+        let give_up = Instant::now() + Duration::from_secs(30);
         let mut buf = [0_u8; 1500];
         loop {
             socket.send_to(&request, self.addr).await.unwrap();

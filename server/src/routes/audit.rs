@@ -23,7 +23,7 @@ async fn list(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> HttpResult<Json<AuditPage>> {
     auth.require(Role::can_read_audit, "read the audit log")?;
-    audit::check(&query).map_err(|audit::BadFilter(message)| HttpError::BadRequest(message))?;
+    audit::check(&query).map_err(|audit::BadFilter(message)| HttpError::bad_request(message))?;
     Ok(Json(audit::list(state.store.pool(), &query).await?))
 }
 

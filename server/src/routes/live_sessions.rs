@@ -59,7 +59,7 @@ async fn timeline(
 ) -> HttpResult<Json<SessionTimeline>> {
     auth.require(Role::can_read_audit, "read a session's timeline")?;
     let Some(session) = sessions::table::get(&state.store, &id).await? else {
-        return Err(HttpError::NotFound("no such session".into()));
+        return Err(HttpError::not_found("no such session"));
     };
     let mut session = [session];
     add_live_details(&state, &mut session);
