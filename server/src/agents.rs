@@ -30,6 +30,7 @@ impl TokenRow {
             max_uses: u32::try_from(self.max_uses).unwrap_or(u32::MAX),
             uses: u32::try_from(self.uses).unwrap_or(u32::MAX),
             revoked: self.revoked_at.is_some(),
+            groups: Vec::new(),
         }
     }
 }
@@ -168,8 +169,13 @@ pub async fn record_seen(pool: &AnyPool, id: &str, info: Option<&AgentInfo>, now
     Ok(())
 }
 
-/// Every live agent as a target, online according to `is_online`.
-pub async fn targets(pool: &AnyPool, is_online: impl Fn(&str) -> bool) -> Result<Vec<TargetView>, sqlx::Error> {
+/// Every live agent as a target that `reachable` lets through, online
+/// according to `is_online`.
+pub async fn targets(
+    pool: &AnyPool,
+    reachable: impl Fn(&str) -> bool,
+    is_online: impl Fn(&str) -> bool,
+) -> Result<Vec<TargetView>, sqlx::Error> {
     let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT id, info, enrolled_at, last_seen_at FROM agents WHERE revoked_at IS NULL ORDER BY hostname, id",
     )
@@ -177,6 +183,7 @@ pub async fn targets(pool: &AnyPool, is_online: impl Fn(&str) -> bool) -> Result
     .await?;
     Ok(rows
         .into_iter()
+        .filter(|(id, ..)| reachable(id))
         .filter_map(|(id, info, enrolled_at, last_seen_at)| {
             let info = serde_json::from_str(&info).ok()?;
             Some(TargetView { online: is_online(&id), id, info, last_seen_at, enrolled_at })
