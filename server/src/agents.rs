@@ -176,17 +176,18 @@ pub async fn targets(
     reachable: impl Fn(&str) -> bool,
     is_online: impl Fn(&str) -> bool,
 ) -> Result<Vec<TargetView>, sqlx::Error> {
-    let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT id, info, enrolled_at, last_seen_at FROM agents WHERE revoked_at IS NULL ORDER BY hostname, id",
+    let rows: Vec<(String, Option<String>, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, display_name, info, enrolled_at, last_seen_at FROM agents WHERE revoked_at IS NULL \
+         ORDER BY COALESCE(display_name, hostname), id",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
         .filter(|(id, ..)| reachable(id))
-        .filter_map(|(id, info, enrolled_at, last_seen_at)| {
+        .filter_map(|(id, display_name, info, enrolled_at, last_seen_at)| {
             let info = serde_json::from_str(&info).ok()?;
-            Some(TargetView { online: is_online(&id), id, info, last_seen_at, enrolled_at })
+            Some(TargetView { online: is_online(&id), id, display_name, info, last_seen_at, enrolled_at })
         })
         .collect())
 }

@@ -38,6 +38,11 @@ async fn administrators_list_rename_and_regroup_computers() {
         assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
         assert_eq!((&renamed.body["name"], &renamed.body["hostname"]), (&json!("Front desk"), &json!("pc-1")));
         assert_eq!(renamed.body["groups"], json!([{ "id": lab, "name": "Lab" }]));
+        let targets = app.call(Method::GET, "/api/targets", Some(&s.technician), None).await;
+        assert_eq!(
+            (&targets.body[0]["display_name"], &targets.body[0]["info"]["hostname"]),
+            (&json!("Front desk"), &json!("pc-1"))
+        );
         let cleared =
             app.call(Method::PATCH, &path, Some(&admin), Some(json!({ "display_name": "", "groups": [] }))).await;
         assert_eq!(

@@ -117,6 +117,10 @@ pub struct EnrollResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetView {
     pub id: String,
+    /// The name an administrator gave the computer, if any (else its
+    /// reported host name names it).
+    #[serde(default)]
+    pub display_name: Option<String>,
     pub info: AgentInfo,
     pub online: bool,
     /// Last time the agent was connected, Unix milliseconds.

@@ -203,6 +203,7 @@ mod tests {
     fn target(online: bool) -> TargetView {
         TargetView {
             id: "a".into(),
+            display_name: None,
             info: AgentInfo {
                 hostname: "pc".into(),
                 os: String::new(),
