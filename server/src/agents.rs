@@ -176,7 +176,15 @@ pub async fn targets(
     reachable: impl Fn(&str) -> bool,
     is_online: impl Fn(&str) -> bool,
 ) -> Result<Vec<TargetView>, sqlx::Error> {
-    let rows: Vec<(String, Option<String>, String, i64, Option<i64>)> = sqlx::query_as(
+    #[derive(FromRow)]
+    struct Row {
+        id: String,
+        display_name: Option<String>,
+        info: String,
+        enrolled_at: i64,
+        last_seen_at: Option<i64>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, display_name, info, enrolled_at, last_seen_at FROM agents WHERE revoked_at IS NULL \
          ORDER BY COALESCE(display_name, hostname), id",
     )
@@ -184,8 +192,8 @@ pub async fn targets(
     .await?;
     Ok(rows
         .into_iter()
-        .filter(|(id, ..)| reachable(id))
-        .filter_map(|(id, display_name, info, enrolled_at, last_seen_at)| {
+        .filter(|row| reachable(&row.id))
+        .filter_map(|Row { id, display_name, info, enrolled_at, last_seen_at }| {
             let info = serde_json::from_str(&info).ok()?;
             Some(TargetView { online: is_online(&id), id, display_name, info, last_seen_at, enrolled_at })
         })
