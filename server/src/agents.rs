@@ -150,6 +150,15 @@ pub async fn authenticate(pool: &AnyPool, credential: &str) -> Result<Option<Str
     Ok(row.map(|(id,)| id))
 }
 
+/// Whether agent `id` was revoked (or never existed).
+pub async fn is_revoked(pool: &AnyPool, id: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM agents WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.is_none())
+}
+
 /// Records what a connected agent reports and that it was seen now.
 pub async fn record_seen(pool: &AnyPool, id: &str, info: Option<&AgentInfo>, now: i64) -> Result<(), sqlx::Error> {
     match info {

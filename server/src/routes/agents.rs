@@ -79,6 +79,11 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     let info = agent_link::receive_hello(&mut socket).await?;
     agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
     let (_presence, outbox) = state.hub.attach(&agent_id);
+    // A revocation committed after this socket authenticated but before it
+    // attached found nothing to disconnect: look again, now attached.
+    if agents::is_revoked(state.store.pool(), &agent_id).await? {
+        anyhow::bail!("agent {agent_id} was revoked while it connected");
+    }
     let _sessions_end_with_the_socket = TargetGuard::new(&state.relay, &agent_id);
     tracing::info!(%agent_id, hostname = %info.hostname, "agent online");
     socket.send(text(&agent_link::welcome(&state, &agent_id).await?)).await?;
