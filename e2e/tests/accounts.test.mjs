@@ -103,7 +103,7 @@ describe('accounts', () => {
     await changeOneTimePassword(page, TECH.password, TECH_PASSWORD);
     await shellOf(page, 'technician');
     await showsText(page, 'user-display-name', TECH.displayName);
-    await showsText(page, 'targets-empty', 'No targets enrolled yet');
+    await showsText(page, 'targets-empty', 'No computers for you yet');
     await page.getByTestId('nav-sessions').click();
     await visible(page, 'sessions-empty');
     assert.equal(await page.getByTestId('nav-users').count(), 0);

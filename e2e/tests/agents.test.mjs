@@ -1,7 +1,12 @@
 // Agents end to end: the admin issues an enrollment token in the UI and reads
 // it (once) from the page; the real tether-agent enrolls with it and runs; a
 // technician sees the computer Online, then Offline once the agent is killed;
-// after the admin revokes the token, enrolling with it again fails.
+// after the admin revokes the token, enrolling with it again fails. Then
+// groups and policies: the admin puts the technician and the computer in
+// groups, lets only that pair in (a default allowing no mode, the pair's
+// policy without Active) and previews it; a second technician outside the
+// pair sees no computer and the API answers 403; the admin renames the
+// computer and revokes it.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,10 +17,13 @@ import { openServerAndPage, closeServerAndPage, signInFirstAdmin } from '../lib/
 import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, changeOneTimePassword, shellOf, logOut, createUser } from '../lib/ui.mjs';
+import { call, createUser as createUserByApi, login } from '../lib/api.mjs';
 
 const ADMIN_PASSWORD = 'admin-correct-horse-42';
 const TECH = { username: 'terry', displayName: 'Terry Technician', role: 'technician', password: 'terry-one-time-pass-1' };
 const TECH_PASSWORD = 'terry-battery-staple-7';
+const OUTSIDER = { username: 'olga', displayName: 'Olga Outsider', role: 'technician', password: 'olga-one-time-pass-1' };
+const OUTSIDER_PASSWORD = 'olga-battery-staple-7';
 const LABEL = 'E2E lab PCs';
 /** How long the server and the page's 3 s refresh may take to show a change. */
 const STATUS_DEADLINE_MS = 20_000;
@@ -170,5 +178,105 @@ describe('agents', () => {
     assert.notEqual(result.code, 0, `enroll with a revoked token succeeded:\n${result.stdout}${result.stderr}`);
     assert.match(`${result.stdout}${result.stderr}`, /enrollment token/);
     await assert.rejects(access(secondConfig), 'a failed enrollment wrote a configuration');
+  });
+
+  /** The row of group `name` in the `kind` section (`technician-groups`, `target-groups`). */
+  const groupRow = (kind, name) => page.locator(`[data-testid="${kind}"] [data-testid="group-row"][data-name=${JSON.stringify(name)}]`);
+  const computerRow = () => page.getByTestId('computer-row');
+
+  /** Creates group `name` in the `kind` section and adds the member labelled `member`. */
+  const groupWith = async (kind, name, member) => {
+    const section = page.getByTestId(kind);
+    await section.getByTestId('group-name-input').fill(name);
+    await section.getByTestId('group-create').click();
+    await groupRow(kind, name).waitFor();
+    await groupRow(kind, name).getByTestId('group-add-member').selectOption({ label: member });
+    await groupRow(kind, name).locator(`[data-testid="group-member"][data-name=${JSON.stringify(member)}]`).waitFor();
+  };
+
+  step('the admin groups a technician and the computer and gives only that pair a policy', async () => {
+    const adminToken = await login(server.url, 'admin', ADMIN_PASSWORD);
+    await createUserByApi(server.url, adminToken, OUTSIDER);
+    await page.getByTestId('nav-groups').click();
+    await showsText(page, 'page-title', 'Groups');
+    await groupWith('technician-groups', 'Helpdesk', TECH.username);
+    await groupWith('target-groups', 'Lab', host);
+
+    await page.getByTestId('nav-policies').click();
+    await showsText(page, 'page-title', 'Policies');
+    // The default lets no one in: technicians reach only what a pair gives them.
+    for (const mode of ['active', 'guidance', 'monitor', 'chat', 'file_transfer']) {
+      await page.getByTestId(`policy-mode-${mode}`).uncheck();
+    }
+    await page.getByTestId('policy-save').click();
+    await showsText(page, 'policy-saved', /saved/i);
+
+    await page.getByTestId('assignment-technician-group').selectOption({ label: 'Helpdesk' });
+    await page.getByTestId('assignment-target-group').selectOption({ label: 'Lab' });
+    await page.getByTestId('assignment-create').click();
+    await visible(page, 'assignment-editor');
+    await page.getByTestId('assignment-mode-active').uncheck();
+    await page.getByTestId('assignment-save').click();
+    await showsText(page, 'assignment-saved', /saved/i);
+    const pair = page.locator('[data-testid="assignment-row"][data-pair="Helpdesk × Lab"]');
+    await pair.getByTestId('assignment-modes').filter({ hasText: 'Guidance, Monitor, Chat, File transfer' }).waitFor();
+  });
+
+  step('the preview says who may do what on the computer', async () => {
+    await page.reload();
+    await showsText(page, 'page-title', 'Policies');
+    await page.getByTestId('preview-computer').selectOption({ label: host });
+    await page.getByTestId('preview-technician').selectOption({ label: TECH.username });
+    await page.getByTestId('preview-submit').click();
+    await page.locator('[data-testid="preview-result"][data-reachable="true"]').waitFor();
+    await showsText(page, 'preview-modes', 'Guidance, Monitor, Chat, File transfer');
+    await showsText(page, 'preview-sources', 'Helpdesk × Lab');
+
+    await page.getByTestId('preview-technician').selectOption({ label: OUTSIDER.username });
+    await page.getByTestId('preview-submit').click();
+    await page.locator('[data-testid="preview-result"][data-reachable="false"]').waitFor();
+    await showsText(page, 'preview-verdict', 'Cannot see or reach this computer');
+    await showsText(page, 'preview-sources', /default policy/);
+    await logOut(page);
+  });
+
+  step('a technician outside the pair does not see the computer, and the API answers 403', async () => {
+    await signIn(page, OUTSIDER.username, OUTSIDER.password);
+    await changeOneTimePassword(page, OUTSIDER.password, OUTSIDER_PASSWORD);
+    await shellOf(page, 'technician');
+    await showsText(page, 'page-title', 'Targets');
+    await visible(page, 'targets-empty');
+
+    const outsider = await login(server.url, OUTSIDER.username, OUTSIDER_PASSWORD);
+    const insider = await login(server.url, TECH.username, TECH_PASSWORD);
+    const seen = await call(server.url, 'GET', '/api/targets', { token: insider });
+    assert.deepEqual(seen.body.map((target) => target.info.hostname), [host]);
+    const refused = await call(server.url, 'POST', '/api/sessions', { token: outsider, body: { target_id: seen.body[0].id } });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error, 'target_not_allowed');
+    await logOut(page);
+  });
+
+  step('the admin renames the computer and revokes it', async () => {
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await shellOf(page, 'admin');
+    await page.getByTestId('nav-computers').click();
+    await showsText(page, 'page-title', 'Computers');
+    await computerRow().getByTestId('computer-groups').filter({ hasText: 'Lab' }).waitFor();
+    await computerRow().getByTestId('computer-edit').click();
+    await visible(page, 'computer-dialog');
+    await page.getByTestId('computer-display-name').fill('Front desk');
+    await page.getByTestId('computer-save').click();
+    await page.getByTestId('computer-dialog').waitFor({ state: 'detached' });
+    await page.locator('[data-testid="computer-row"][data-name="Front desk"]').waitFor();
+
+    await computerRow().getByTestId('computer-revoke').click();
+    await showsText(page, 'confirm-dialog', /can no longer connect/);
+    await page.getByTestId('confirm-submit').click();
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    await showsText(page, 'computers-notice', 'Revoked “Front desk”');
+    await visible(page, 'computers-empty');
+    const insider = await login(server.url, TECH.username, TECH_PASSWORD);
+    assert.deepEqual((await call(server.url, 'GET', '/api/targets', { token: insider })).body, []);
   });
 });

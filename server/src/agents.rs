@@ -30,6 +30,7 @@ impl TokenRow {
             max_uses: u32::try_from(self.max_uses).unwrap_or(u32::MAX),
             uses: u32::try_from(self.uses).unwrap_or(u32::MAX),
             revoked: self.revoked_at.is_some(),
+            groups: Vec::new(),
         }
     }
 }
@@ -149,6 +150,15 @@ pub async fn authenticate(pool: &AnyPool, credential: &str) -> Result<Option<Str
     Ok(row.map(|(id,)| id))
 }
 
+/// Whether agent `id` was revoked (or never existed).
+pub async fn is_revoked(pool: &AnyPool, id: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM agents WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.is_none())
+}
+
 /// Records what a connected agent reports and that it was seen now.
 pub async fn record_seen(pool: &AnyPool, id: &str, info: Option<&AgentInfo>, now: i64) -> Result<(), sqlx::Error> {
     match info {
@@ -168,18 +178,33 @@ pub async fn record_seen(pool: &AnyPool, id: &str, info: Option<&AgentInfo>, now
     Ok(())
 }
 
-/// Every live agent as a target, online according to `is_online`.
-pub async fn targets(pool: &AnyPool, is_online: impl Fn(&str) -> bool) -> Result<Vec<TargetView>, sqlx::Error> {
-    let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT id, info, enrolled_at, last_seen_at FROM agents WHERE revoked_at IS NULL ORDER BY hostname, id",
+/// Every live agent as a target that `reachable` lets through, online
+/// according to `is_online`.
+pub async fn targets(
+    pool: &AnyPool,
+    reachable: impl Fn(&str) -> bool,
+    is_online: impl Fn(&str) -> bool,
+) -> Result<Vec<TargetView>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        id: String,
+        display_name: Option<String>,
+        info: String,
+        enrolled_at: i64,
+        last_seen_at: Option<i64>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, display_name, info, enrolled_at, last_seen_at FROM agents WHERE revoked_at IS NULL \
+         ORDER BY COALESCE(display_name, hostname), id",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, info, enrolled_at, last_seen_at)| {
+        .filter(|row| reachable(&row.id))
+        .filter_map(|Row { id, display_name, info, enrolled_at, last_seen_at }| {
             let info = serde_json::from_str(&info).ok()?;
-            Some(TargetView { online: is_online(&id), id, info, last_seen_at, enrolled_at })
+            Some(TargetView { online: is_online(&id), id, display_name, info, last_seen_at, enrolled_at })
         })
         .collect())
 }

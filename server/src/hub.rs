@@ -63,6 +63,12 @@ impl Hub {
 }
 
 impl Hub {
+    /// Closes `agent_id`'s outbox, which ends its socket (the computer was
+    /// revoked); false if it was not connected.
+    pub fn disconnect(&self, agent_id: &str) -> bool {
+        self.shared.lock().remove(agent_id).is_some()
+    }
+
     /// Closes every agent's outbox: each socket sends what is queued, then
     /// ends (the server is shutting down).
     pub fn close_all(&self) {

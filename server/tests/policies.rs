@@ -40,13 +40,21 @@ async fn put(app: &TestApp, token: &str, body: Value) -> Reply {
 }
 
 /// The `details` of every `policy.update` entry, oldest first.
+/// Each `policy.update`'s details with the session part of each whole
+/// default policy (what this endpoint changes; the access rules stay).
 async fn policy_updates(app: &TestApp) -> Vec<Value> {
     let rows: Vec<(String,)> =
         sqlx::query_as("SELECT details FROM audit_log WHERE action = 'policy.update' ORDER BY seq")
             .fetch_all(app.store.pool())
             .await
             .unwrap();
-    rows.into_iter().map(|(details,)| serde_json::from_str(&details).unwrap()).collect()
+    let session_part = |policy: &Value| policy.get("session").cloned().unwrap_or_else(|| policy.clone());
+    rows.into_iter()
+        .map(|(details,)| {
+            let details: Value = serde_json::from_str(&details).unwrap();
+            json!({ "before": session_part(&details["before"]), "after": session_part(&details["after"]) })
+        })
+        .collect()
 }
 
 /// The same database served by a new app (fresh pool and state), as after a

@@ -70,6 +70,9 @@ pub struct CreateEnrollmentTokenRequest {
     pub ttl_minutes: u32,
     /// How many agents may enroll with it, 1 to 10 000.
     pub max_uses: u32,
+    /// The target groups (ids) computers enrolling with it join.
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 /// An enrollment token as listed; the secret is shown only at creation.
@@ -83,6 +86,9 @@ pub struct EnrollmentTokenView {
     pub max_uses: u32,
     pub uses: u32,
     pub revoked: bool,
+    /// The target groups computers enrolling with it join.
+    #[serde(default)]
+    pub groups: Vec<crate::groups::Named>,
 }
 
 /// Answer to creating a token: the secret, once.
@@ -111,6 +117,10 @@ pub struct EnrollResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetView {
     pub id: String,
+    /// The name an administrator gave the computer, if any (else its
+    /// reported host name names it).
+    #[serde(default)]
+    pub display_name: Option<String>,
     pub info: AgentInfo,
     pub online: bool,
     /// Last time the agent was connected, Unix milliseconds.

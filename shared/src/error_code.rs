@@ -60,3 +60,9 @@ pub const BROKER_EXISTS: &str = "broker_exists";
 pub const BROKER_BUILT_IN: &str = "broker_built_in";
 /// A socket spoke another protocol version than the server.
 pub const PROTOCOL_MISMATCH: &str = "protocol_mismatch";
+/// A group of this kind with this name exists already.
+pub const GROUP_NAME_TAKEN: &str = "group_name_taken";
+/// The pair of groups already has a policy assignment.
+pub const ASSIGNMENT_EXISTS: &str = "assignment_exists";
+/// No policy lets this technician open a session on this computer.
+pub const TARGET_NOT_ALLOWED: &str = "target_not_allowed";

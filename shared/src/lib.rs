@@ -17,6 +17,7 @@ pub mod control;
 pub mod error_code;
 pub mod flag_set;
 pub mod grant;
+pub mod groups;
 pub mod input;
 pub mod local_floor;
 pub mod mode;

@@ -41,15 +41,25 @@ impl PolicyAssignments {
         technician_groups: &[T],
         target_groups: &[U],
     ) -> Vec<Policy> {
-        let paired: Vec<Policy> = self
-            .pairs
+        let paired: Vec<Policy> =
+            self.matching(technician_groups, target_groups).into_iter().map(|pair| pair.policy).collect();
+        if paired.is_empty() { self.default.into_iter().collect() } else { paired }
+    }
+
+    /// The assignments pairing one of `technician_groups` with one of
+    /// `target_groups`, in the order they are listed (empty: the default
+    /// applies).
+    pub fn matching<T: AsRef<str>, U: AsRef<str>>(
+        &self,
+        technician_groups: &[T],
+        target_groups: &[U],
+    ) -> Vec<&Assignment> {
+        self.pairs
             .iter()
             .filter(|pair| {
                 member(technician_groups, &pair.technician_group) && member(target_groups, &pair.target_group)
             })
-            .map(|pair| pair.policy)
-            .collect();
-        if paired.is_empty() { self.default.into_iter().collect() } else { paired }
+            .collect()
     }
 
     /// The one policy such a session obeys: the applicable ones merged to

@@ -54,6 +54,12 @@ impl Role {
         self == Role::Admin
     }
 
+    /// Whether this role may read groups, computers and policies (admins
+    /// to change them, auditors to know who could do what).
+    pub fn can_read_policies(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor)
+    }
+
     /// Whether this role may read and verify the audit log. Admins may not:
     /// auditing is kept apart from administration (separation of duties).
     pub fn can_read_audit(self) -> bool {

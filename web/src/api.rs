@@ -18,6 +18,8 @@ use tether_shared::broker::{BrokerSessionView, CreateBrokerSessionRequest};
 use tether_shared::policy::SessionPolicy;
 use tether_shared::signal::ControllerToServer;
 
+mod groups;
+
 /// Error codes the client reacts to (the server's `ApiError::error`).
 pub use tether_shared::error_code as codes;
 

@@ -11,8 +11,10 @@ use crate::pages::agents::AgentsPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::broker_window::BrokerWindowPage;
 use crate::pages::brokers::BrokersPage;
+use crate::pages::computers::ComputersPage;
 use crate::pages::controller::ControllerPage;
 use crate::pages::forced_password_change::ForcedPasswordChangePage;
+use crate::pages::groups::GroupsPage;
 use crate::pages::home::HomePage;
 use crate::pages::live_sessions::LiveSessionsPage;
 use crate::pages::login::LoginPage;
@@ -88,6 +90,14 @@ fn Shell(role: Role) -> impl IntoView {
                     <Route
                         path=path!("/agents")
                         view=|| view! { <RoleGate allow=Role::can_enroll_agents><AgentsPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/computers")
+                        view=|| view! { <RoleGate allow=Role::can_manage_policies><ComputersPage /></RoleGate> }
+                    />
+                    <Route
+                        path=path!("/groups")
+                        view=|| view! { <RoleGate allow=Role::can_manage_policies><GroupsPage /></RoleGate> }
                     />
                     <Route
                         path=path!("/brokers")

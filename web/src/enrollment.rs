@@ -168,6 +168,7 @@ mod tests {
             max_uses,
             uses,
             revoked,
+            groups: Vec::new(),
         }
     }
 

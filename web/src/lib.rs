@@ -15,6 +15,7 @@ pub mod controller;
 pub mod enrollment;
 pub mod local_api;
 pub mod pages;
+pub mod policy_form;
 pub mod poll;
 pub mod secret;
 pub mod session;

@@ -2,6 +2,7 @@
 //! (`/api/agent/ws`, authenticated by the agent credential), and the
 //! technician's target list (`GET /api/targets`).
 
+use crate::access;
 use crate::agent_link::{self, AgentLink, Inbound, TargetGuard, text};
 use crate::agents;
 use crate::audit::{self, Actor, Event};
@@ -10,6 +11,7 @@ use crate::auth::bearer::AgentCredential;
 use crate::auth::extractor::Source;
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
+use crate::groups;
 use crate::socket;
 use crate::state::AppState;
 use crate::store::now_ms;
@@ -47,11 +49,16 @@ async fn enroll(
         });
     };
     let (agent_id, credential) = agents::create_agent(&mut tx, &token_id, &request.info, now).await?;
+    let joined = groups::of_token(tx.conn(), &token_id).await?;
+    let group_ids: Vec<String> = joined.iter().map(|group| group.id.clone()).collect();
+    let group_names: Vec<&str> = joined.iter().map(|group| group.name.as_str()).collect();
+    let details = json!({ "agent_id": agent_id, "token": token_label, "info": request.info, "groups": group_names });
     let event = Event::new(Actor::claimed(&format!("agent:{}", request.info.hostname)), "agent.enroll")
         .target(request.info.hostname.clone())
         .source(source.label())
-        .details(json!({ "agent_id": agent_id, "token": token_label, "info": request.info }));
+        .details(details);
     audit::record(&mut tx, &event, now).await?;
+    groups::set_target_groups(&mut tx, &agent_id, &group_ids).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(EnrollResponse { agent_id, credential })))
 }
@@ -72,6 +79,11 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     let info = agent_link::receive_hello(&mut socket).await?;
     agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;
     let (_presence, outbox) = state.hub.attach(&agent_id);
+    // A revocation committed after this socket authenticated but before it
+    // attached found nothing to disconnect: look again, now attached.
+    if agents::is_revoked(state.store.pool(), &agent_id).await? {
+        anyhow::bail!("agent {agent_id} was revoked while it connected");
+    }
     let _sessions_end_with_the_socket = TargetGuard::new(&state.relay, &agent_id);
     tracing::info!(%agent_id, hostname = %info.hostname, "agent online");
     socket.send(text(&agent_link::welcome(&state, &agent_id).await?)).await?;
@@ -101,5 +113,6 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
 async fn targets(State(state): State<AppState>, auth: AuthUser) -> HttpResult<Json<Vec<TargetView>>> {
     auth.require(Role::can_open_sessions, "open sessions")?;
     let hub = state.hub.clone();
-    Ok(Json(agents::targets(state.store.pool(), |id| hub.is_online(id)).await?))
+    let reach = access::Reach::of(state.store.pool(), &auth.0.user.id).await?;
+    Ok(Json(agents::targets(state.store.pool(), |id| reach.allows(id), |id| hub.is_online(id)).await?))
 }

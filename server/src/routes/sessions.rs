@@ -47,6 +47,7 @@ async fn create(
     ApiJson(request): ApiJson<CreateSessionRequest>,
 ) -> HttpResult<(StatusCode, Json<SessionView>)> {
     auth.require(Role::can_open_sessions, "open sessions")?;
+    crate::access::require_reach(&state.store, &auth.0, &request.target_id).await?;
     if !state.hub.is_online(&request.target_id) {
         return Err(HttpError::Conflict { code: error_code::TARGET_OFFLINE, message: "the target is offline".into() });
     }

@@ -49,6 +49,14 @@ pub async fn revoke_technician(state: &AppState, technician_id: &str, by: Party,
     futures_util::future::join_all(ends).await;
 }
 
+/// Ends every live session on computer `agent_id` (it was revoked), by
+/// `by`, and waits until each end is recorded and both ends told.
+pub async fn revoke_target(state: &AppState, agent_id: &str, by: Party, reason: &str) {
+    let ended = state.relay.sessions_of_agent(agent_id);
+    let ends = ended.iter().map(|session_id| revoke(state, session_id, by.clone(), reason.to_owned()));
+    futures_util::future::join_all(ends).await;
+}
+
 /// Ends every live session because the server is stopping, telling both
 /// ends why; returns once each end is recorded.
 pub async fn end_all_for_shutdown(state: &AppState) -> usize {

@@ -5,6 +5,8 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod broker;
+pub mod groups;
+pub mod live;
 pub mod ws;
 
 use axum::Router;

@@ -66,6 +66,7 @@ pub struct Setup {
     pub technician: String,
     pub other_technician: String,
     pub agent_id: String,
+    pub credential: String,
     pub agent: Socket,
     pub address: SocketAddr,
     pub _stop: tokio::sync::oneshot::Sender<()>,
@@ -81,7 +82,7 @@ pub async fn setup(app: &TestApp) -> Setup {
     let agent_id = enrolled.body["agent_id"].as_str().unwrap().to_owned();
     let (address, stop) = super::serve(app).await;
     let agent = connect_agent(address, &credential).await;
-    Setup { technician, other_technician, agent_id, agent, address, _stop: stop }
+    Setup { technician, other_technician, agent_id, credential, agent, address, _stop: stop }
 }
 
 pub async fn open_session(app: &TestApp, s: &mut Setup) -> String {

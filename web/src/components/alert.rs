@@ -35,13 +35,14 @@ pub fn Alert(
     /// Error, success or info styling.
     kind: AlertKind,
     /// The stable test id.
-    testid: &'static str,
+    #[prop(into)]
+    testid: String,
 ) -> impl IntoView {
     let role = if kind == AlertKind::Error { "alert" } else { "status" };
     move || {
         message.get().map(|text| {
             view! {
-                <div class=kind.class() role=role data-testid=testid>
+                <div class=kind.class() role=role data-testid=testid.clone()>
                     {text}
                 </div>
             }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use tether_shared::api::AuditQuery;
 
 /// Action names and prefixes offered as suggestions.
-const ACTION_SUGGESTIONS: [&str; 16] = [
+const ACTION_SUGGESTIONS: [&str; 20] = [
     "auth.",
     "auth.login",
     "auth.login_failed",
@@ -22,8 +22,12 @@ const ACTION_SUGGESTIONS: [&str; 16] = [
     "audit.verify",
     "session.",
     "session.end",
+    "session.refused",
     "broker_session.",
+    "policy.",
     "policy.update",
+    "group.",
+    "agent.revoke",
 ];
 
 /// A `datetime-local` value has minute precision; "to 13:45" includes

@@ -1,15 +1,18 @@
 //! The administrator's form for a new enrollment token: what it is for, how
-//! long it is valid and how many agents may enroll with it.
+//! long it is valid, how many agents may enroll with it, and which target
+//! groups their computers join.
 
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::form_field::FormField;
 use crate::components::submit_button::SubmitButton;
+use crate::components::target_group_checkboxes::TargetGroupCheckboxes;
 use crate::components::text_field::TextField;
 use crate::enrollment::{self, TtlUnit};
 use crate::session::Session;
 use crate::submission::{Submission, check_field};
 use leptos::prelude::*;
 use tether_shared::agent::{CreateEnrollmentTokenRequest, CreatedEnrollmentToken};
+use tether_shared::groups::GroupKind;
 
 /// Label, validity (an amount and a unit) and maximum uses; checked here
 /// first with the server's limits, then sent.
@@ -24,6 +27,10 @@ pub fn EnrollmentTokenForm(
     let ttl_amount = RwSignal::new("1".to_owned());
     let ttl_unit = RwSignal::new(TtlUnit::Days);
     let max_uses = RwSignal::new("1".to_owned());
+    let groups = RwSignal::new(Vec::<String>::new());
+    let target_groups = LocalResource::new(move || async move {
+        session.call(|api| async move { api.list_groups(GroupKind::Target).await }).await
+    });
     let label_error = RwSignal::new(None::<String>);
     let ttl_error = RwSignal::new(None::<String>);
     let max_uses_error = RwSignal::new(None::<String>);
@@ -38,7 +45,12 @@ pub fn EnrollmentTokenForm(
         let (Some(label_text), Some(ttl_minutes), Some(max_uses_count)) = checked else {
             return;
         };
-        let body = CreateEnrollmentTokenRequest { label: label_text, ttl_minutes, max_uses: max_uses_count };
+        let body = CreateEnrollmentTokenRequest {
+            label: label_text,
+            ttl_minutes,
+            max_uses: max_uses_count,
+            groups: groups.get_untracked(),
+        };
         sending.send(
             session,
             body,
@@ -46,6 +58,7 @@ pub fn EnrollmentTokenForm(
             move |result| {
                 let created = result?;
                 label.set(String::new());
+                groups.set(Vec::new());
                 on_created.run(created);
                 Ok(())
             },
@@ -112,6 +125,15 @@ pub fn EnrollmentTokenForm(
                     hint="How many computers may enroll with it."
                     error=max_uses_error
                 />
+                <fieldset class="field">
+                    <legend>"Target groups"</legend>
+                    {move || match target_groups.get() {
+                        Some(Ok(list)) => view! { <TargetGroupCheckboxes groups=list selected=groups testid="token-group" /> }.into_any(),
+                        Some(Err(failure)) => view! { <p class="alert alert-error">{failure.message()}</p> }.into_any(),
+                        None => view! { <p class="loading">"Loading groups…"</p> }.into_any(),
+                    }}
+                    <p class="field-hint">"Computers enrolling with this token join these groups."</p>
+                </fieldset>
                 <div class="token-form-submit">
                     <SubmitButton testid="token-create-submit" pending=sending.pending label="Create token" busy_label="Creating…" />
                 </div>

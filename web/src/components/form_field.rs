@@ -11,9 +11,11 @@ pub fn FormField(
     /// The visible label.
     label: &'static str,
     /// The `id` of the control the label names.
-    input_id: &'static str,
+    #[prop(into)]
+    input_id: String,
     /// The stable test id of the error line.
-    error_testid: &'static str,
+    #[prop(into)]
+    error_testid: String,
     /// Inline error message, if any.
     #[prop(into)]
     error: Signal<Option<String>>,
@@ -27,7 +29,9 @@ pub fn FormField(
             <label for=input_id>{label}</label>
             {children()}
             {move || match error.get() {
-                Some(message) => view! { <p class="field-error" data-testid=error_testid>{message}</p> }.into_any(),
+                Some(message) => {
+                    view! { <p class="field-error" data-testid=error_testid.clone()>{message}</p> }.into_any()
+                }
                 None => view! { <p class="field-hint">{hint}</p> }.into_any(),
             }}
         </div>

@@ -26,6 +26,8 @@ fn links_for(role: Role) -> Vec<NavLink> {
         Role::Admin => vec![
             link("/users", "Users", "nav-users"),
             link("/agents", "Agents", "nav-agents"),
+            link("/computers", "Computers", "nav-computers"),
+            link("/groups", "Groups", "nav-groups"),
             link("/brokers", "Brokers", "nav-brokers"),
             link("/policies", "Policies", "nav-policies"),
             link("/live-sessions", "Live sessions", "nav-live-sessions"),
@@ -129,7 +131,10 @@ mod tests {
     fn each_role_sees_only_its_pages() {
         let hrefs = |role| links_for(role).iter().map(|l| l.href).collect::<Vec<_>>();
         assert_eq!(hrefs(Role::Technician), ["/targets", "/sessions"]);
-        assert_eq!(hrefs(Role::Admin), ["/users", "/agents", "/brokers", "/policies", "/live-sessions"]);
+        assert_eq!(
+            hrefs(Role::Admin),
+            ["/users", "/agents", "/computers", "/groups", "/brokers", "/policies", "/live-sessions"]
+        );
         assert_eq!(hrefs(Role::Auditor), ["/audit", "/live-sessions"]);
     }
 }

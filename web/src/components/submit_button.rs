@@ -8,7 +8,8 @@ use leptos::prelude::*;
 #[component]
 pub fn SubmitButton(
     /// The stable test id of the button.
-    testid: &'static str,
+    #[prop(into)]
+    testid: String,
     /// Whether the form is being sent.
     #[prop(into)]
     pending: Signal<bool>,

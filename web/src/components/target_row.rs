@@ -27,7 +27,7 @@ pub fn TargetRow(
     /// Opens a session with the target of this id.
     on_connect: Callback<String>,
 ) -> impl IntoView {
-    let TargetView { id, info, online, last_seen_at, .. } = target;
+    let TargetView { id, display_name, info, online, last_seen_at, .. } = target;
     let this_id = id.clone();
     let is_connecting = move || connecting.with(|busy| busy.as_deref() == Some(this_id.as_str()));
     let connect_id = id.clone();
@@ -52,7 +52,10 @@ pub fn TargetRow(
             <td>
                 <TargetStatusBadge online=online />
             </td>
-            <td class="strong" data-testid="target-cell-hostname">{info.hostname.clone()}</td>
+            <td class="strong" data-testid="target-cell-hostname">
+                {display_name.clone().unwrap_or_else(|| info.hostname.clone())}
+                {display_name.map(|_| view! { <span class="muted">{format!(" ({})", info.hostname)}</span> })}
+            </td>
             <td data-testid="target-cell-os">{dash(info.os)}</td>
             <td class="mono" data-testid="target-cell-user">{dash(info.os_user)}</td>
             <td class="mono" data-testid="target-cell-version">{dash(info.agent_version)}</td>

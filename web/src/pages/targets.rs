@@ -131,9 +131,9 @@ pub fn TargetsPage() -> impl IntoView {
 
     let empty_state = || {
         view! {
-            <EmptyState title="No targets enrolled yet" testid="targets-empty">
+            <EmptyState title="No computers for you yet" testid="targets-empty">
                 <p>
-                    "An administrator issues enrollment tokens under Agents. Computers enrolled with one appear here, online while their agent runs."
+                    "Computers appear here once they are enrolled and a policy lets you help them, online while their agent runs. Ask an administrator if one is missing."
                 </p>
             </EmptyState>
         }
@@ -203,6 +203,7 @@ mod tests {
     fn target(online: bool) -> TargetView {
         TargetView {
             id: "a".into(),
+            display_name: None,
             info: AgentInfo {
                 hostname: "pc".into(),
                 os: String::new(),
