@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod fsutil;
+pub mod grants;
 pub mod heartbeat;
 pub mod hub;
 pub mod ice;

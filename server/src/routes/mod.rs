@@ -7,6 +7,7 @@ pub mod broker;
 pub mod broker_sessions;
 pub mod brokers;
 pub mod enrollment;
+pub mod grant_key;
 pub mod health;
 pub mod live_sessions;
 pub mod policies;
