@@ -109,6 +109,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     let store = open_store(&config.storage).await?;
     let keys = TokenKeys::load_or_create(&config.storage.data_dir)?;
     let grant_key = tether_server::grants::GrantKey::load_or_create(&config.storage.data_dir)?;
+    // Agents print the key they pin; this is what an operator compares it with.
+    println!("tether: session grants are signed with the key whose fingerprint is {}", grant_key.public().fingerprint);
     if let Some(admin) = bootstrap::first_admin(&store).await? {
         println!(
             "tether: first administrator created: username {}, one-time password: {}",
