@@ -94,10 +94,10 @@ mod tests {
         let (old, new) = (key(1), key(2));
         assert_eq!(pin(None, &old, None), Ok(Pinned::First));
         assert_eq!(pin(Some(&old), &old, None), Ok(Pinned::Same));
-        let changed = pin(Some(&old), &new, None).unwrap_err();
+        let changed = pin(Some(&old), &new, None).expect_err("another key");
         assert!(matches!(changed, PinError::Changed { .. }), "{changed}");
         assert!(changed.to_string().contains(&new.fingerprint), "{changed}");
-        let wrong = pin(Some(&old), &new, Some(&old.fingerprint)).unwrap_err();
+        let wrong = pin(Some(&old), &new, Some(&old.fingerprint)).expect_err("the old fingerprint");
         assert!(matches!(wrong, PinError::NotAccepted { .. }), "{wrong}");
         let accepted = new.fingerprint.to_uppercase().replace(' ', "");
         assert_eq!(pin(Some(&old), &new, Some(&accepted)), Ok(Pinned::Replaced { previous: old.fingerprint.clone() }));

@@ -5,6 +5,8 @@
 //! `session.grant` before it is sent; the agent's refusals are audited
 //! `session.refused`, and only for its own sessions.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use axum::http::{Method, StatusCode};

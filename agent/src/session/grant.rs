@@ -83,7 +83,7 @@ mod tests {
         assert_eq!(admits_offer(Some(&active), Some("sha-256 AB:CD"), 2_000), Ok(()));
         assert!(admits_offer(None, Some("sha-256 ab:cd"), 2_000).is_err(), "no grant");
         assert!(admits_offer(Some(&active), None, 2_000).is_err(), "no fingerprint");
-        let other = admits_offer(Some(&active), Some("sha-256 ee:ff"), 2_000).unwrap_err();
+        let other = admits_offer(Some(&active), Some("sha-256 ee:ff"), 2_000).expect_err("another controller");
         assert!(other.contains("does not name"), "{other}");
         assert!(admits_offer(Some(&active), Some("sha-256 ab:cd"), 61_000 + CLOCK_SKEW_MS).is_err(), "expired");
         let unbound = Grant { controller_fingerprint: None, ..active };
