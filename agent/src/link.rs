@@ -315,6 +315,8 @@ impl Dispatcher {
                         return refused.into_iter().chain([bye(session_id, reason)]).collect();
                     }
                 };
+                // The signed name, when there is one, over the request's word.
+                let technician = grant.as_ref().map_or(technician, |grant| grant.technician_name.clone());
                 tracing::info!(%session_id, %technician, %why, "starting a session");
                 (self.options.notify)(Notice::SessionStarted { technician, why });
                 let session = Session::start(
