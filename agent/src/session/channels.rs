@@ -12,6 +12,7 @@ use super::media::{ScreenSizeCell, StreamControls};
 use crate::inject::{InjectError, Injector, InputGate};
 use crate::session::Reporter;
 use std::sync::Arc;
+use tether_shared::access::Access;
 use tether_shared::grant::Grant;
 use tether_shared::input::decode_input;
 use tether_shared::signal::Refused;
@@ -31,13 +32,16 @@ pub struct ChannelContext {
     pub reporter: Reporter,
 }
 
+/// A channel being served.
+pub struct Served {
+    /// The kind of access it needs.
+    pub needs: Access,
+    pub task: JoinHandle<()>,
+}
+
 /// Serves a data channel the controller opened, by its label, until it
 /// closes — if `grant` includes the access it needs.
-pub async fn serve(
-    channel: Arc<dyn DataChannel>,
-    grant: Option<&Grant>,
-    context: ChannelContext,
-) -> Option<JoinHandle<()>> {
+pub async fn serve(channel: Arc<dyn DataChannel>, grant: Option<&Grant>, context: ChannelContext) -> Option<Served> {
     let label = match channel.label().await {
         Ok(label) => label,
         Err(err) => {
@@ -46,9 +50,14 @@ pub async fn serve(
         }
     };
     let ChannelContext { controls, display, gate, reporter } = context;
-    if let Some(needed) = channel_access(&label)
-        && !allows(grant, needed)
-    {
+    let Some(needed) = channel_access(&label) else {
+        tracing::warn!(label, "closing an unknown data channel");
+        if let Err(err) = channel.close().await {
+            tracing::debug!(error = %err, "closing the unknown data channel failed");
+        }
+        return None;
+    };
+    if !allows(grant, needed) {
         let mode = grant.map_or("no grant", |grant| grant.mode.name());
         reporter.refused(
             Refused::Channel,
@@ -59,17 +68,11 @@ pub async fn serve(
         }
         return None;
     }
-    match label.as_str() {
-        INPUT => Some(tokio::spawn(serve_input(channel, controls.screen().clone(), display, gate, reporter))),
-        CONTROL => Some(tokio::spawn(control::serve(channel, controls, display))),
-        other => {
-            tracing::warn!(label = other, "closing an unknown data channel");
-            if let Err(err) = channel.close().await {
-                tracing::debug!(error = %err, "closing the unknown data channel failed");
-            }
-            None
-        }
-    }
+    let task = match needed {
+        Access::Control => tokio::spawn(serve_input(channel, controls.screen().clone(), display, gate, reporter)),
+        _ => tokio::spawn(control::serve(channel, controls, display)),
+    };
+    Some(Served { needs: needed, task })
 }
 
 async fn serve_input(

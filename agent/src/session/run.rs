@@ -30,7 +30,6 @@ use tether_shared::access::Access;
 use tether_shared::grant::Grant;
 use tether_shared::signal::{IceServer, Refused, Signal, dtls_fingerprint};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use webrtc::peer_connection::{RTCPeerConnectionState, RTCSessionDescription};
 
@@ -61,7 +60,7 @@ struct Current {
     remote_fingerprint: Option<String>,
     negotiation: Negotiation,
     streaming: Streaming,
-    channels: Vec<JoinHandle<()>>,
+    channels: Vec<channels::Served>,
 }
 
 impl Current {
@@ -81,8 +80,8 @@ impl Current {
     /// Stops streaming and the channels and closes the connection.
     async fn close(mut self, session: &str) {
         self.streaming = Streaming::Waiting;
-        for task in self.channels.drain(..) {
-            task.abort();
+        for served in self.channels.drain(..) {
+            served.task.abort();
         }
         if let Err(err) = self.peer.connection.close().await {
             tracing::warn!(%session, error = %err, "closing the peer connection failed");
@@ -238,6 +237,15 @@ impl Live {
                 tracing::info!(session = %self.id, "the grant no longer includes view: streaming stops");
             }
             current.streaming = Streaming::Waiting;
+            // The pointer's position is part of the view; input stays open
+            // behind the gate, which now refuses it event by event.
+            current.channels.retain(|served| {
+                let keep = served.needs != Access::View;
+                if !keep {
+                    served.task.abort();
+                }
+                keep
+            });
         }
         Ok(())
     }
@@ -345,8 +353,8 @@ impl Live {
                     gate: self.input_gate.clone(),
                     reporter: self.reporter.clone(),
                 };
-                if let Some(task) = channels::serve(channel, self.grant.as_ref(), context).await {
-                    current.channels.push(task);
+                if let Some(served) = channels::serve(channel, self.grant.as_ref(), context).await {
+                    current.channels.push(served);
                 }
             }
         }
