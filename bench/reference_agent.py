@@ -214,8 +214,10 @@ async def run(options):
     async with websockets.connect(url, extra_headers=headers, max_size=64 * 1024) as socket:
         hello = {
             "type": "hello",
-            # tether_shared::signal::PROTOCOL_VERSION
-            "protocol": 5,
+            # tether_shared::signal::PROTOCOL_VERSION. A benchmark stand-in,
+            # not the product: it ignores the v6 grants (`grant` messages and
+            # `session_request`'s grant) and enforces nothing.
+            "protocol": 6,
             "info": {
                 "hostname": options.hostname,
                 "os": "GStreamer " + Gst.version_string().split()[-1],

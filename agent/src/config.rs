@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tether_shared::broker::BrokerView;
+use tether_shared::grant::PublicGrantKey;
 
 /// What enrollment or `configure` gave this agent.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +32,11 @@ pub struct AgentConfig {
     /// the agent's own rule, which no server setting can lift.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub always_ask: bool,
+    /// The server's grant key, pinned at enrollment or `configure` (or on
+    /// a code's first use): the only key whose grants this agent believes.
+    /// Replaced only by `--accept-new-key` (`crate::server_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_key: Option<PublicGrantKey>,
 }
 
 /// The credential an enrolled agent proves itself with.
@@ -48,6 +54,7 @@ impl std::fmt::Debug for AgentConfig {
             .field("credential", &self.credential.as_ref().map(|_| "***"))
             .field("brokers", &self.brokers)
             .field("always_ask", &self.always_ask)
+            .field("grant_key", &self.grant_key.as_ref().map(|key| &key.fingerprint))
             .finish()
     }
 }
@@ -70,6 +77,7 @@ impl AgentConfig {
             credential: None,
             brokers: None,
             always_ask: false,
+            grant_key: None,
         })
     }
 
@@ -179,6 +187,7 @@ mod tests {
             credential: Some("tac_x".into()),
             brokers: None,
             always_ask: true,
+            grant_key: None,
         }
     }
 

@@ -29,11 +29,13 @@ pub async fn enroll(server_url: &str, token: &str) -> anyhow::Result<AgentConfig
         anyhow::bail!("the server refused enrollment: {message}");
     }
     let enrolled: EnrollResponse = response.json().await.context("unexpected answer from the server")?;
+    enrolled.grant_key.verifying_key().context("the server's grant key")?;
     Ok(AgentConfig {
         server_url: base.as_str().trim_end_matches('/').to_owned(),
         agent_id: Some(enrolled.agent_id),
         credential: Some(enrolled.credential),
         brokers: None,
         always_ask: false,
+        grant_key: Some(enrolled.grant_key),
     })
 }

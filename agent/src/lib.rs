@@ -17,4 +17,6 @@ pub mod logging;
 pub mod machine;
 pub mod notice;
 pub mod platform;
+pub mod server_key;
 pub mod session;
+pub mod trust;

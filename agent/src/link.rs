@@ -4,17 +4,28 @@
 //! request and routes signalling between the server and each session;
 //! [`serve_socket`] is that loop, shared with the broker session socket
 //! (`crate::broker::socket`).
+//!
+//! The dispatcher believes a grant only once the pinned key verifies it
+//! for the session and this computer (`crate::trust`): an enrolled
+//! computer's request needs one, and each grant that comes with an offer
+//! goes to its session only then. A grant that does not verify ends its
+//! session; the server hears why (`AgentToServer::Refused`, then a `bye`).
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
 use crate::notice::{Notice, Notify};
 use crate::session::{Session, SessionConfig, SessionEvent};
+use crate::trust::{ServerTrust, unix_millis};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::time::Duration;
+use tether_shared::access_policy::Policy;
 use tether_shared::consent::{Acceptance, ConsentGate, Denial, Event, LocalRules, Origin, Purpose, Request, Verdict};
+use tether_shared::grant::{Grant, SignedGrant, code_target};
+use tether_shared::local_floor::LocalFloor;
 use tether_shared::signal::{
-    AgentToServer, ConsentStep, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, ServerToAgent, Signal, check_protocol,
+    AgentToServer, ConsentStep, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, Refusal, Refused, ServerToAgent, Signal,
+    check_protocol,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -29,11 +40,13 @@ pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTls
 /// Whether session requests may start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consent {
-    /// An enrolled computer: each request goes through its own consent
-    /// gate (`tether_shared::consent`), which starts it only with
-    /// `unattended` (the operator's choice, `run --unattended`). The link
-    /// has no prompt yet, so any other request is declined with a `bye`.
-    Enrolled { unattended: bool },
+    /// An enrolled computer (`agent_id`): each request goes through its
+    /// own consent gate (`tether_shared::consent`), which starts it
+    /// unattended only when the grant's policy allows it and this
+    /// computer's `floor` does (`run --unattended` lifts "never
+    /// unattended"; "always ask" keeps it down). The link has no prompt
+    /// yet, so any other request is declined with a `bye`.
+    Enrolled { agent_id: String, floor: LocalFloor },
     /// Only this session, which its consent gate already accepted: the
     /// person at this computer typed its connection code and, when asked,
     /// said yes (`crate::broker::awaiting`). A repeated request for it is
@@ -48,6 +61,8 @@ pub struct LinkOptions {
     pub session: SessionConfig,
     /// Where what the person at this computer should know goes.
     pub notify: Notify,
+    /// The server key whose grants this agent believes.
+    pub trust: ServerTrust,
 }
 
 /// Most sessions one agent runs at once.
@@ -175,7 +190,7 @@ pub async fn serve_socket(
                         Message::Text(text) => match serde_json::from_str::<ServerToAgent>(&text) {
                             Ok(message) => {
                                 check_welcome(&message)?;
-                                dispatcher.on_server_message(message).await.into_iter().collect()
+                                dispatcher.on_server_message(message).await
                             }
                             Err(err) => {
                                 tracing::warn!(error = %err, "ignoring a malformed message from the server");
@@ -261,8 +276,8 @@ impl Dispatcher {
         reports
     }
 
-    /// Acts on a message from the server; returns the reply to send, if any.
-    pub async fn on_server_message(&mut self, message: ServerToAgent) -> Option<AgentToServer> {
+    /// Acts on a message from the server; returns the replies to send.
+    pub async fn on_server_message(&mut self, message: ServerToAgent) -> Vec<AgentToServer> {
         match message {
             ServerToAgent::Welcome { agent_id, server_loss_timeout_secs, .. } => {
                 if let Some(secs) = server_loss_timeout_secs {
@@ -273,27 +288,35 @@ impl Dispatcher {
                 }
                 tracing::info!(%agent_id, server_loss_timeout = ?self.server_loss_timeout, "connected to the server");
                 (self.options.notify)(Notice::Connected);
-                None
+                Vec::new()
             }
             ServerToAgent::Error { message } => {
                 tracing::warn!(%message, "the server reported an error");
-                None
+                Vec::new()
             }
-            ServerToAgent::SessionRequest { session_id, technician, ice_servers } => {
+            ServerToAgent::SessionRequest { session_id, technician, ice_servers, grant } => {
                 if matches!(&self.options.consent, Consent::Code { session_id: id, .. } if *id == session_id)
                     && self.sessions.contains_key(&session_id)
                 {
                     tracing::debug!(%session_id, "the session this code started already runs");
-                    return None;
+                    return Vec::new();
                 }
-                let why = match self.admit(&session_id, &technician) {
-                    Ok(why) => why,
-                    Err(reason) => {
+                let admitted = self.request_grant(&session_id, grant.as_ref()).and_then(|grant| {
+                    let why = self.admit(&session_id, &technician, grant.as_ref())?;
+                    Ok((grant, why))
+                });
+                let (grant, why) = match admitted {
+                    Ok(admitted) => admitted,
+                    Err(Declined { reason, refusal }) => {
                         tracing::info!(%session_id, %technician, %reason, "declining a session");
                         (self.options.notify)(Notice::SessionDeclined { technician, reason: reason.clone() });
-                        return Some(bye(session_id, reason));
+                        let refused =
+                            refusal.map(|refusal| AgentToServer::Refused { session_id: session_id.clone(), refusal });
+                        return refused.into_iter().chain([bye(session_id, reason)]).collect();
                     }
                 };
+                // The signed name, when there is one, over the request's word.
+                let technician = grant.as_ref().map_or(technician, |grant| grant.technician_name.clone());
                 tracing::info!(%session_id, %technician, %why, "starting a session");
                 (self.options.notify)(Notice::SessionStarted { technician, why });
                 let session = Session::start(
@@ -302,9 +325,15 @@ impl Dispatcher {
                     self.options.session.clone(),
                     self.session_events.clone(),
                 );
+                if let Some(grant) = grant
+                    && !session.grant(grant).await
+                {
+                    tracing::warn!(%session_id, "the session ended before its grant reached it");
+                }
                 self.sessions.insert(session_id, session);
-                None
+                Vec::new()
             }
+            ServerToAgent::Grant { session_id, grant } => self.on_grant(session_id, &grant).await,
             ServerToAgent::Signal { session_id, signal } => {
                 match self.sessions.get(&session_id) {
                     Some(session) => {
@@ -314,28 +343,84 @@ impl Dispatcher {
                     }
                     None => tracing::debug!(%session_id, "ignoring signalling for an unknown or declined session"),
                 }
-                None
+                Vec::new()
             }
         }
     }
 
+    /// The computer grants for `session_id` must name: this agent's id, or
+    /// for a code's session the name the server gives its target.
+    fn target_for(&self, session_id: &str) -> String {
+        match &self.options.consent {
+            Consent::Enrolled { agent_id, .. } => agent_id.clone(),
+            Consent::Code { .. } => code_target(session_id),
+        }
+    }
+
+    /// The verified grant of a session request: required for an enrolled
+    /// computer; a code's session (admitted by the person who typed it) gets
+    /// its grants with the controller's offers.
+    fn request_grant(&self, session_id: &str, signed: Option<&SignedGrant>) -> Result<Option<Grant>, Declined> {
+        match (&self.options.consent, signed) {
+            (Consent::Code { .. }, _) => Ok(None),
+            (Consent::Enrolled { .. }, None) => {
+                Err(Declined::refusing_grant("the server sent no grant with the request"))
+            }
+            (Consent::Enrolled { .. }, Some(signed)) => self
+                .options
+                .trust
+                .check(signed, session_id, &self.target_for(session_id))
+                .map(Some)
+                .map_err(|reason| Declined::refusing_grant(&reason)),
+        }
+    }
+
+    /// A grant for a running session: verified, then handed to it (which
+    /// applies it at once); one that does not verify ends the session.
+    async fn on_grant(&mut self, session_id: String, signed: &SignedGrant) -> Vec<AgentToServer> {
+        if !self.sessions.contains_key(&session_id) {
+            tracing::debug!(%session_id, "ignoring a grant for an unknown or declined session");
+            return Vec::new();
+        }
+        let checked = self.options.trust.check(signed, &session_id, &self.target_for(&session_id));
+        let reason = match checked {
+            Ok(grant) => match self.sessions.get(&session_id) {
+                Some(session) if session.grant(grant).await => return Vec::new(),
+                _ => {
+                    tracing::debug!(%session_id, "a grant for a session that just ended");
+                    return Vec::new();
+                }
+            },
+            Err(reason) => reason,
+        };
+        tracing::warn!(%session_id, %reason, "refusing the server's grant; ending the session");
+        // Dropping the handle ends the session; its end is not reported again.
+        self.sessions.remove(&session_id);
+        let ended = format!("this computer refused the server's grant: {reason}");
+        (self.options.notify)(Notice::SessionEnded { reason: ended.clone() });
+        self.last_ended = Some(ended.clone());
+        let refusal = Refusal { what: Refused::Grant, reason };
+        vec![AgentToServer::Refused { session_id: session_id.clone(), refusal }, bye(session_id, ended)]
+    }
+
     /// Whether a new session may start: why, or why not.
-    fn admit(&self, session_id: &str, technician: &str) -> Result<String, String> {
+    fn admit(&self, session_id: &str, technician: &str, grant: Option<&Grant>) -> Result<String, Declined> {
         if self.sessions.contains_key(session_id) {
-            return Err("this session already runs".into());
+            return Err(Declined::plainly("this session already runs"));
         }
         match &self.options.consent {
             Consent::Code { session_id: allowed, .. } if allowed != session_id => {
-                Err("this connection is for another session".into())
+                Err(Declined::plainly("this connection is for another session"))
             }
             Consent::Code { accepted, .. } => Ok(Verdict::Accepted(*accepted).reason()),
-            Consent::Enrolled { unattended } => {
-                let verdict = enrolled_verdict(*unattended, session_id, technician);
+            Consent::Enrolled { floor, .. } => {
+                let unattended = grant.is_some_and(|grant| may_start_unattended(*floor, grant));
+                let verdict = enrolled_verdict(unattended, session_id, technician);
                 if !verdict.is_accepted() {
-                    return Err(verdict.reason());
+                    return Err(Declined::plainly(&verdict.reason()));
                 }
                 if self.sessions.len() >= MAX_SESSIONS {
-                    return Err("this computer is already in as many sessions as it allows".into());
+                    return Err(Declined::plainly("this computer is already in as many sessions as it allows"));
                 }
                 Ok(verdict.reason())
             }
@@ -346,6 +431,7 @@ impl Dispatcher {
     pub fn on_session_event(&mut self, event: SessionEvent) -> Option<AgentToServer> {
         match event {
             SessionEvent::Signal { session_id, signal } => Some(AgentToServer::Signal { session_id, signal }),
+            SessionEvent::Refused { session_id, refusal } => Some(AgentToServer::Refused { session_id, refusal }),
             SessionEvent::Ended { session_id, reason } => {
                 tracing::info!(%session_id, %reason, "session ended");
                 // A session ended here already (the server was lost) keeps that reason.
@@ -367,6 +453,35 @@ impl Dispatcher {
     pub fn session_count(&self) -> usize {
         self.sessions.len()
     }
+}
+
+/// Why a session request was declined, and what the server should audit
+/// as refused (a grant), if anything.
+#[derive(Debug)]
+struct Declined {
+    reason: String,
+    refusal: Option<Refusal>,
+}
+
+impl Declined {
+    fn plainly(reason: &str) -> Self {
+        Self { reason: reason.to_owned(), refusal: None }
+    }
+
+    fn refusing_grant(reason: &str) -> Self {
+        let refusal = Refusal { what: Refused::Grant, reason: reason.to_owned() };
+        Self { reason: format!("this computer refused the server's grant: {reason}"), refusal: Some(refusal) }
+    }
+}
+
+/// Whether an enrolled computer's session may start without asking anyone:
+/// the grant's policy must allow unattended access and this computer's own
+/// floor too — "never unattended" (no `run --unattended`) and "always ask"
+/// each win over any policy.
+fn may_start_unattended(floor: LocalFloor, grant: &Grant) -> bool {
+    let mut policy = Policy::default();
+    policy.access.unattended = grant.unattended;
+    floor.apply(policy).access.unattended && !floor.always_ask
 }
 
 /// The consent gate's verdict on an enrolled computer's request. The link
@@ -394,12 +509,6 @@ fn enrolled_verdict(unattended: bool, session_id: &str, technician: &str) -> Ver
     }
 }
 
-/// Now, as Unix milliseconds by this computer's clock.
-fn unix_millis() -> i64 {
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
-}
-
 fn bye(session_id: String, reason: String) -> AgentToServer {
     AgentToServer::Signal { session_id, signal: Signal::Bye { reason } }
 }
@@ -408,46 +517,133 @@ fn bye(session_id: String, reason: String) -> AgentToServer {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use ed25519_dalek::SigningKey;
+    use tether_shared::mode::SessionMode;
 
-    fn request(id: &str) -> ServerToAgent {
-        ServerToAgent::SessionRequest { session_id: id.into(), technician: "tech".into(), ice_servers: vec![] }
+    fn server_key() -> SigningKey {
+        SigningKey::from_bytes(&[3; 32])
+    }
+
+    fn grant_for(session: &str, target: &str, unattended: bool) -> Grant {
+        let now = unix_millis();
+        Grant {
+            session_id: session.into(),
+            technician_id: "t1".into(),
+            technician_name: "tech".into(),
+            target: target.into(),
+            mode: SessionMode::Active,
+            access: SessionMode::Active.access(),
+            controller_fingerprint: None,
+            unattended,
+            issued_at: now,
+            expires_at: now + 60_000,
+            key_id: String::new(),
+        }
+    }
+
+    fn request(id: &str, grant: Option<SignedGrant>) -> ServerToAgent {
+        ServerToAgent::SessionRequest { session_id: id.into(), technician: "tech".into(), ice_servers: vec![], grant }
+    }
+
+    /// A request for `id` with a grant the server key signed for agent `a1`.
+    fn granted(id: &str) -> ServerToAgent {
+        request(id, Some(tether_shared::grant::sign(&grant_for(id, "a1", true), &server_key())))
+    }
+
+    fn enrolled(unattended: bool) -> Consent {
+        Consent::Enrolled {
+            agent_id: "a1".into(),
+            floor: LocalFloor { always_ask: false, never_unattended: !unattended },
+        }
+    }
+
+    fn options(consent: Consent) -> LinkOptions {
+        LinkOptions {
+            consent,
+            session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
+            notify: crate::notice::ignore,
+            trust: ServerTrust::pinned(server_key().verifying_key()),
+        }
+    }
+
+    fn is_bye(message: &AgentToServer, id: &str) -> bool {
+        matches!(message, AgentToServer::Signal { session_id, signal: Signal::Bye { .. } } if session_id == id)
     }
 
     #[tokio::test]
     async fn without_consent_requests_are_declined_with_a_bye() {
         let (events, _receiver) = mpsc::unbounded_channel();
-        let options = LinkOptions {
-            consent: Consent::Enrolled { unattended: false },
-            session: SessionConfig::default(),
-            notify: crate::notice::ignore,
-        };
-        let mut dispatcher = Dispatcher::new(options, events);
-        let reply = dispatcher.on_server_message(request("s1")).await;
-        assert!(
-            matches!(reply, Some(AgentToServer::Signal { ref session_id, signal: Signal::Bye { .. } }) if session_id == "s1"),
-            "{reply:?}"
-        );
+        let mut dispatcher = Dispatcher::new(options(enrolled(false)), events);
+        let reply = dispatcher.on_server_message(granted("s1")).await;
+        assert!(matches!(&reply[..], [bye] if is_bye(bye, "s1")), "{reply:?}");
         assert_eq!(dispatcher.session_count(), 0);
         let offer = ServerToAgent::Signal {
             session_id: "s1".into(),
             signal: Signal::Offer { negotiation: 1, sdp: "v=0".into() },
         };
-        assert_eq!(dispatcher.on_server_message(offer).await, None);
+        assert_eq!(dispatcher.on_server_message(offer).await, vec![]);
+    }
+
+    #[tokio::test]
+    async fn unattended_needs_the_policy_and_this_computers_opt_in_and_a_verified_grant() {
+        let (events, _receiver) = mpsc::unbounded_channel();
+        let mut dispatcher = Dispatcher::new(options(enrolled(true)), events);
+        let refused_grant = |reply: &[AgentToServer], id: &str| {
+            matches!(reply, [AgentToServer::Refused { session_id, refusal }, bye]
+                if session_id == id && refusal.what == Refused::Grant && is_bye(bye, id))
+        };
+        let reply = dispatcher.on_server_message(request("s1", None)).await;
+        assert!(refused_grant(&reply, "s1"), "no grant: {reply:?}");
+        let forged = tether_shared::grant::sign(&grant_for("s2", "a1", true), &SigningKey::from_bytes(&[9; 32]));
+        let reply = dispatcher.on_server_message(request("s2", Some(forged))).await;
+        assert!(refused_grant(&reply, "s2"), "another key: {reply:?}");
+        let elsewhere = tether_shared::grant::sign(&grant_for("s3", "a2", true), &server_key());
+        let reply = dispatcher.on_server_message(request("s3", Some(elsewhere))).await;
+        assert!(refused_grant(&reply, "s3"), "another computer: {reply:?}");
+        let attended = tether_shared::grant::sign(&grant_for("s4", "a1", false), &server_key());
+        let reply = dispatcher.on_server_message(request("s4", Some(attended))).await;
+        assert!(matches!(&reply[..], [bye] if is_bye(bye, "s4")), "the policy forbids unattended: {reply:?}");
+        assert_eq!(dispatcher.session_count(), 0);
+        let mut asks = Dispatcher::new(
+            options(Consent::Enrolled {
+                agent_id: "a1".into(),
+                floor: LocalFloor { always_ask: true, never_unattended: false },
+            }),
+            mpsc::unbounded_channel().0,
+        );
+        let reply = asks.on_server_message(granted("s5")).await;
+        assert!(matches!(&reply[..], [bye] if is_bye(bye, "s5")), "always ask wins: {reply:?}");
+    }
+
+    #[tokio::test]
+    async fn a_grant_that_does_not_verify_ends_its_session() {
+        let (events, _receiver) = mpsc::unbounded_channel();
+        let mut dispatcher = Dispatcher::new(options(enrolled(true)), events);
+        assert_eq!(dispatcher.on_server_message(granted("s1")).await, vec![]);
+        let mut expired = grant_for("s1", "a1", true);
+        (expired.issued_at, expired.expires_at) = (expired.issued_at - 600_000, expired.issued_at - 300_000);
+        let message = ServerToAgent::Grant {
+            session_id: "s1".into(),
+            grant: tether_shared::grant::sign(&expired, &server_key()),
+        };
+        let reply = dispatcher.on_server_message(message).await;
+        assert!(
+            matches!(&reply[..], [AgentToServer::Refused { refusal, .. }, bye]
+                if refusal.reason == "the grant has expired" && is_bye(bye, "s1")),
+            "{reply:?}"
+        );
+        assert_eq!(dispatcher.session_count(), 0);
+        assert!(dispatcher.last_ended().unwrap().contains("expired"));
     }
 
     #[tokio::test]
     async fn session_signals_go_to_the_server_and_ended_sessions_are_forgotten() {
         let (events, _receiver) = mpsc::unbounded_channel();
-        let options = LinkOptions {
-            consent: Consent::Enrolled { unattended: true },
-            session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
-            notify: crate::notice::ignore,
-        };
-        let mut dispatcher = Dispatcher::new(options, events);
-        assert_eq!(dispatcher.on_server_message(request("s1")).await, None);
+        let mut dispatcher = Dispatcher::new(options(enrolled(true)), events);
+        assert_eq!(dispatcher.on_server_message(granted("s1")).await, vec![]);
         assert_eq!(dispatcher.session_count(), 1);
-        let duplicate = dispatcher.on_server_message(request("s1")).await;
-        assert!(matches!(duplicate, Some(AgentToServer::Signal { signal: Signal::Bye { .. }, .. })));
+        let duplicate = dispatcher.on_server_message(granted("s1")).await;
+        assert!(matches!(&duplicate[..], [bye] if is_bye(bye, "s1")), "{duplicate:?}");
 
         let answer = SessionEvent::Signal {
             session_id: "s1".into(),
@@ -468,18 +664,19 @@ mod tests {
     #[tokio::test]
     async fn a_code_admits_its_own_session_once_and_nothing_else() {
         let (events, _receiver) = mpsc::unbounded_channel();
-        let options = LinkOptions {
-            consent: Consent::Code { session_id: "s1".into(), accepted: Acceptance::ByPerson },
-            session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
-            notify: crate::notice::ignore,
-        };
-        let mut dispatcher = Dispatcher::new(options, events);
-        let other = dispatcher.on_server_message(request("s2")).await;
-        assert!(matches!(other, Some(AgentToServer::Signal { signal: Signal::Bye { .. }, .. })), "{other:?}");
-        assert_eq!(dispatcher.on_server_message(request("s1")).await, None);
+        let consent = Consent::Code { session_id: "s1".into(), accepted: Acceptance::ByPerson };
+        let mut dispatcher = Dispatcher::new(options(consent), events);
+        let other = dispatcher.on_server_message(request("s2", None)).await;
+        assert!(matches!(&other[..], [bye] if is_bye(bye, "s2")), "{other:?}");
+        assert_eq!(dispatcher.on_server_message(request("s1", None)).await, vec![]);
         assert_eq!(dispatcher.session_count(), 1);
         // The server may announce the session the code started: no bye.
-        assert_eq!(dispatcher.on_server_message(request("s1")).await, None);
+        assert_eq!(dispatcher.on_server_message(request("s1", None)).await, vec![]);
         assert_eq!(dispatcher.session_count(), 1);
+        // Its grants name the code's target.
+        let wrong_target = tether_shared::grant::sign(&grant_for("s1", "a1", false), &server_key());
+        let reply =
+            dispatcher.on_server_message(ServerToAgent::Grant { session_id: "s1".into(), grant: wrong_target }).await;
+        assert!(matches!(&reply[..], [AgentToServer::Refused { .. }, _]), "{reply:?}");
     }
 }

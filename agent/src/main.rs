@@ -11,8 +11,11 @@ use tether_agent::config::{self, AgentConfig};
 use tether_agent::consent::{Ask, PreApproved, Terminal};
 use tether_agent::link::{Consent, LinkOptions};
 use tether_agent::local_ui::{LocalUi, UiOptions};
+use tether_agent::server_key::{self, Pinned};
 use tether_agent::session::{DEFAULT_UDP_ADDRS, SessionConfig};
+use tether_agent::trust::ServerTrust;
 use tether_agent::{enroll, link, notice};
+use tether_shared::local_floor::LocalFloor;
 
 /// Tether agent: lets a technician assist this computer, with your consent.
 #[derive(Debug, Parser)]
@@ -56,6 +59,10 @@ enum Command {
         /// The enrollment token.
         #[arg(long, env = "TETHER_ENROLLMENT_TOKEN")]
         token: String,
+        /// Replace the server key this agent already pinned with the
+        /// server's new one, whose fingerprint you checked is this.
+        #[arg(long, value_name = "FINGERPRINT")]
+        accept_new_key: Option<String>,
     },
     /// Connect to the server and stay reachable (the default).
     Run(RunArgs),
@@ -70,6 +77,10 @@ enum Command {
         /// out, the setting is kept).
         #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
         always_ask: Option<bool>,
+        /// Replace the pinned server key with the server's new one, whose
+        /// fingerprint you checked (with its administrator) is this.
+        #[arg(long, value_name = "FINGERPRINT")]
+        accept_new_key: Option<String>,
     },
     /// Take a connection code from a technician and run that session in the
     /// foreground. When the session's policy asks for your acceptance, you
@@ -131,9 +142,13 @@ async fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let path = cli.config.unwrap_or_else(config::default_path);
     let result = match cli.command.unwrap_or(Command::Run(cli.run)) {
-        Command::Enroll { server, token } => enroll_command(&server, &token, &path).await,
+        Command::Enroll { server, token, accept_new_key } => {
+            enroll_command(&server, &token, accept_new_key.as_deref(), &path).await
+        }
         Command::Run(args) => run_command(&path, args).await,
-        Command::Configure { server, always_ask } => configure_command(&server, always_ask, &path).await,
+        Command::Configure { server, always_ask, accept_new_key } => {
+            configure_command(&server, always_ask, accept_new_key.as_deref(), &path).await
+        }
         Command::Connect { code, accept, session } => {
             let ask: &dyn Ask = if accept { &PreApproved } else { &Terminal };
             connect_command(&code, ask, session.connect_options(&path)).await
@@ -152,8 +167,17 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn enroll_command(server: &str, token: &str, path: &std::path::Path) -> anyhow::Result<()> {
-    let config = enroll::enroll(server, token).await?;
+async fn enroll_command(server: &str, token: &str, accept_new: Option<&str>, path: &Path) -> anyhow::Result<()> {
+    let mut config = enroll::enroll(server, token).await?;
+    // A key this agent pinned for the same server is not replaced silently.
+    let pinned = AgentConfig::load_optional(path)?
+        .filter(|existing| config::same_server(&existing.server_url, &config.server_url))
+        .and_then(|existing| existing.grant_key);
+    if let Some(offered) = config.grant_key.clone() {
+        let outcome = server_key::pin(pinned.as_ref(), &offered, accept_new)?;
+        config.grant_key = Some(offered);
+        print_pinned(&outcome, config.grant_key.as_ref());
+    }
     config.save(path)?;
     println!(
         "enrolled with {} as agent {}; saved to {}",
@@ -165,7 +189,25 @@ async fn enroll_command(server: &str, token: &str, path: &std::path::Path) -> an
     Ok(())
 }
 
-async fn configure_command(server: &str, always_ask: Option<bool>, path: &Path) -> anyhow::Result<()> {
+/// Says which server key this agent now trusts, for comparing out of band.
+fn print_pinned(outcome: &Pinned, key: Option<&tether_shared::grant::PublicGrantKey>) {
+    let Some(key) = key else { return };
+    match outcome {
+        Pinned::First => println!("pinned the server's grant key, fingerprint {}", key.fingerprint),
+        Pinned::Same => println!("the server's grant key is the one pinned, fingerprint {}", key.fingerprint),
+        Pinned::Replaced { previous } => {
+            println!("replaced the pinned server key {previous} with {}", key.fingerprint);
+        }
+    }
+    println!("(ask the server's administrator to confirm this fingerprint)");
+}
+
+async fn configure_command(
+    server: &str,
+    always_ask: Option<bool>,
+    accept_new: Option<&str>,
+    path: &Path,
+) -> anyhow::Result<()> {
     let wanted = AgentConfig::for_server(server)?;
     let mut config = match AgentConfig::load_optional(path)? {
         Some(existing) if config::same_server(&existing.server_url, &wanted.server_url) => existing,
@@ -178,6 +220,17 @@ async fn configure_command(server: &str, always_ask: Option<bool>, path: &Path) 
     };
     if let Some(always_ask) = always_ask {
         config.always_ask = always_ask;
+    }
+    match server_key::fetch(&list::http_client(), &config.server_url).await {
+        Ok(offered) => {
+            let outcome = server_key::pin(config.grant_key.as_ref(), &offered, accept_new)?;
+            config.grant_key = Some(offered);
+            print_pinned(&outcome, config.grant_key.as_ref());
+        }
+        Err(err) if config.grant_key.is_some() => println!("could not check the server's grant key: {err:#}"),
+        Err(err) => {
+            println!("could not fetch the server's grant key yet (it is pinned when a code is first taken): {err:#}")
+        }
     }
     config.save(path)?;
     println!("server set to {}; saved to {}", config.server_url, path.display());
@@ -205,6 +258,10 @@ async fn connect_command(code: &str, ask: &dyn Ask, options: ConnectOptions) -> 
         Progress::ContactingServer { server } => println!("Contacting the Tether server at {server}…"),
         Progress::Redeeming { broker: Some(address) } => println!("Connecting to: {address}"),
         Progress::Redeeming { broker: None } => println!("Checking the connection code…"),
+        Progress::TrustedServerKey { fingerprint } => {
+            println!("This computer had no server key pinned; it now trusts the server's, fingerprint {fingerprint}");
+            println!("(trusted on first use: ask the server's administrator to confirm this fingerprint)");
+        }
         Progress::InSession { technician, .. } => {
             println!("Connected: a session with {technician} has started. Press Ctrl+C to end it.");
         }
@@ -247,7 +304,12 @@ fn open_browser(url: &str) {
 async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()> {
     let config = AgentConfig::load(path)?;
     let enrollment = config.enrollment()?;
-    let consent = Consent::Enrolled { unattended: args.unattended };
+    let floor = LocalFloor { always_ask: config.always_ask, never_unattended: !args.unattended };
+    let consent = Consent::Enrolled { agent_id: enrollment.agent_id.to_owned(), floor };
+    let trust = ServerTrust::from_config(&config)?;
+    if config.grant_key.is_none() {
+        println!("No server key is pinned, so every session is declined: run `tether-agent configure --server URL`.");
+    }
     tracing::info!(server = %config.server_url, agent = %enrollment.agent_id, ?consent, "starting");
     println!("Tether agent {} for {}.", enrollment.agent_id, config.server_url);
     if args.unattended {
@@ -269,6 +331,7 @@ async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()
         consent,
         session: SessionConfig { udp_addrs: args.webrtc_bind, ..SessionConfig::default() },
         notify: notice::print,
+        trust,
     };
     link::run(config, options, shutdown_signal()).await
 }

@@ -752,3 +752,53 @@ async fn a_code_session_connects_through_the_broker_relay() {
     drop(xvfb);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs `tether-agent --config PATH args…` to completion.
+fn agent_command(config_path: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tether-agent"))
+        .args([&["--config", config_path.to_str().unwrap()], args].concat())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configure_pins_the_servers_grant_key_and_replaces_it_only_when_told() {
+    let dir = scratch("pin");
+    let server = server(&dir, false).await;
+    let (status, published) = call(reqwest::Method::GET, &format!("{}/api/grant-key", server.url), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let fingerprint = published["fingerprint"].as_str().unwrap().to_owned();
+    let config_path = dir.join("agent.json");
+    let pinned = || AgentConfig::load(&config_path).unwrap().grant_key.map(|key| key.fingerprint);
+
+    let first = agent_command(&config_path, &["configure", "--server", &server.url]);
+    assert!(first.status.success(), "{first:?}");
+    let said = String::from_utf8_lossy(&first.stdout);
+    assert!(said.contains(&format!("pinned the server's grant key, fingerprint {fingerprint}")), "{said}");
+    assert_eq!(pinned(), Some(fingerprint.clone()));
+    let again = agent_command(&config_path, &["configure", "--server", &server.url]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("is the one pinned"), "{again:?}");
+
+    // The agent trusted another key before: the server's is refused.
+    let mut config = AgentConfig::load(&config_path).unwrap();
+    let other =
+        tether_shared::grant::PublicGrantKey::of(&ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key());
+    config.grant_key = Some(other.clone());
+    config.save(&config_path).unwrap();
+    let refused = agent_command(&config_path, &["configure", "--server", &server.url]);
+    assert!(!refused.status.success(), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("the server's grant key has changed") && said.contains("--accept-new-key"), "{said}");
+    assert_eq!(pinned(), Some(other.fingerprint.clone()), "nothing replaced");
+    let wrong =
+        agent_command(&config_path, &["configure", "--server", &server.url, "--accept-new-key", &other.fingerprint]);
+    assert!(!wrong.status.success(), "{wrong:?}");
+    assert_eq!(pinned(), Some(other.fingerprint.clone()));
+
+    // Told explicitly, with the fingerprint checked out of band.
+    let accepted =
+        agent_command(&config_path, &["configure", "--server", &server.url, "--accept-new-key", &fingerprint]);
+    assert!(accepted.status.success(), "{accepted:?}");
+    assert!(String::from_utf8_lossy(&accepted.stdout).contains("replaced the pinned server key"), "{accepted:?}");
+    assert_eq!(pinned(), Some(fingerprint));
+}

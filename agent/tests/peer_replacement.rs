@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tether_agent::session::{Session, SessionConfig, SessionEvent};
+use tether_shared::mode::SessionMode;
 use tether_shared::signal::{Signal, dtls_fingerprint};
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -111,7 +112,11 @@ fn route_agent_signals(
     let (answers, answered) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(event) = from_agent.recv().await {
-            let SessionEvent::Signal { signal, .. } = event else { continue };
+            let signal = match event {
+                SessionEvent::Signal { signal, .. } => signal,
+                SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
+                SessionEvent::Ended { .. } => continue,
+            };
             let target = signal.negotiation().and_then(|n| routes.lock().unwrap().get(&n).cloned());
             match (signal, target) {
                 (Signal::Answer { negotiation, sdp }, Some(connection)) => {
@@ -157,6 +162,7 @@ async fn a_new_controller_connection_gets_a_fresh_peer_and_a_restart_keeps_it() 
     let mut first = Controller::new(&session, Arc::clone(&tag)).await;
     routes.lock().unwrap().insert(1, Arc::clone(&first.connection));
     let sdp = first.offer(false).await;
+    assert!(session.grant(common::grants::for_offer("s1", &sdp, SessionMode::Active)).await);
     assert!(session.signal(Signal::Offer { negotiation: 1, sdp }).await);
     let (negotiation, first_answer) = next_answer().await;
     assert_eq!(negotiation, 1);
@@ -168,6 +174,8 @@ async fn a_new_controller_connection_gets_a_fresh_peer_and_a_restart_keeps_it() 
     routes.lock().unwrap().insert(2, Arc::clone(&reloaded.connection));
     let sdp = reloaded.offer(false).await;
     assert_ne!(dtls_fingerprint(&sdp), dtls_fingerprint(&first.connection.local_description().await.unwrap().sdp));
+    // The server grants the reloaded page's connection before relaying its offer.
+    assert!(session.grant(common::grants::for_offer("s1", &sdp, SessionMode::Active)).await);
     assert!(session.signal(Signal::Offer { negotiation: 2, sdp }).await);
     let (negotiation, second_answer) = next_answer().await;
     assert_eq!(negotiation, 2);

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use tether_agent::encode::nal_units;
 use tether_agent::session::{IceTimeouts, Session, SessionConfig, SessionEvent};
 use tether_shared::control::{AgentToController, ControllerToAgent, QualityPreset, decode_from_agent, encode};
+use tether_shared::mode::SessionMode;
 use tether_shared::signal::Signal;
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
@@ -181,6 +182,7 @@ impl Harness {
                     SessionEvent::Ended { reason, .. } => {
                         let _ = ended_sender.send(reason);
                     }
+                    SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
                 }
             }
         });
@@ -202,6 +204,7 @@ impl Harness {
         let sdp = offer.sdp.clone();
         controller.set_local_description(offer).await.unwrap();
         let offered_at = Instant::now();
+        assert!(session.grant(common::grants::for_offer("s1", &sdp, SessionMode::Active)).await);
         assert!(session.signal(Signal::Offer { negotiation: 1, sdp }).await);
 
         let track = tokio::time::timeout(DEADLINE, new_tracks.recv()).await.expect("no video track").unwrap();

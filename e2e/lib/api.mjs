@@ -70,4 +70,4 @@ export function setSessionPolicy(baseUrl, adminToken, policy) {
 }
 
 /** The signalling protocol this build speaks (`tether_shared::signal::PROTOCOL_VERSION`), for raw socket messages. */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;

@@ -142,22 +142,36 @@ pub async fn welcome(state: &crate::state::AppState, target: &str) -> anyhow::Re
 }
 
 /// Acts on what a target sent after its hello (signals, consent steps, an
-/// end it made alone), only ever for the target's own sessions; a repeated
-/// hello comes back for the caller.
-pub fn on_message(relay: &Relay, target: &str, message: AgentToServer) -> Option<AgentInfo> {
+/// end it made alone, a refusal), only ever for the target's own sessions;
+/// a repeated hello comes back for the caller. A refusal is audited here.
+pub async fn on_message(
+    state: &crate::state::AppState,
+    target: &str,
+    message: AgentToServer,
+) -> anyhow::Result<Option<AgentInfo>> {
+    let relay = &state.relay;
     let (session_id, event) = match message {
         AgentToServer::Signal { session_id, signal } => (session_id, Event::FromTarget(signal)),
         AgentToServer::Consent { session_id, step } => (session_id, Event::from(step)),
         AgentToServer::EndedAlone { session_id, reason, ended_at } => {
             (session_id, Event::TargetEndedAlone { reason, at: ended_at })
         }
-        AgentToServer::Hello { info, .. } => return Some(info),
+        AgentToServer::Hello { info, .. } => return Ok(Some(info)),
+        AgentToServer::Refused { session_id, refusal } => {
+            if relay.sessions_of_agent(target).contains(&session_id) {
+                tracing::warn!(%target, %session_id, what = refusal.what.as_str(), reason = %refusal.reason, "the target refused");
+                crate::grants::record_refusal(&state.store, target, &session_id, &refusal).await?;
+            } else {
+                tracing::warn!(%target, %session_id, "a target reported a refusal in a session that is not its own or not live");
+            }
+            return Ok(None);
+        }
     };
     let name = event.name();
     if !relay.from_agent(&session_id, target, event) {
         tracing::warn!(%target, %session_id, event = name, "a target spoke of a session that is not its own or not live");
     }
-    None
+    Ok(None)
 }
 
 /// While it lives, a target's socket task runs; dropping it (the task

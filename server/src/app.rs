@@ -34,6 +34,7 @@ pub fn api(state: AppState) -> Router {
         .merge(routes::groups::router())
         .merge(routes::computers::router())
         .merge(routes::broker_sessions::router())
+        .merge(routes::grant_key::router())
         .merge(routes::broker::router(state.clone()))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -17,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod fsutil;
+pub mod grants;
 pub mod groups;
 pub mod heartbeat;
 pub mod hub;

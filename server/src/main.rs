@@ -108,6 +108,9 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     let embedded_url = relay.as_ref().map(|(relay, relay_ip)| config::embedded_url(relay.local_addr(), *relay_ip));
     let store = open_store(&config.storage).await?;
     let keys = TokenKeys::load_or_create(&config.storage.data_dir)?;
+    let grant_key = tether_server::grants::GrantKey::load_or_create(&config.storage.data_dir)?;
+    // Agents print the key they pin; this is what an operator compares it with.
+    println!("tether: session grants are signed with the key whose fingerprint is {}", grant_key.public().fingerprint);
     if let Some(admin) = bootstrap::first_admin(&store).await? {
         println!(
             "tether: first administrator created: username {}, one-time password: {}",
@@ -130,7 +133,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
         .await?
         .with_signalling(ice, config.signalling.timings())
         .with_brokers(config.turn.settings(turn_secret, embedded_url)?)?
-        .with_broker_sessions(broker_sessions);
+        .with_broker_sessions(broker_sessions)
+        .with_grant_key(grant_key);
     tether_server::broker_sessions::sweeper::spawn(state.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

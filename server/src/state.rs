@@ -34,6 +34,8 @@ pub struct AppState {
     /// Every open WebSocket (agents, targets, controllers), so a shutdown
     /// can wait for them to deliver their last messages.
     pub sockets: tokio_util::task::TaskTracker,
+    /// Signs session grants; agents pin its public half.
+    pub grant_key: crate::grants::GrantKey,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             broker_sessions: crate::broker_sessions::BrokerSessions::default(),
             heartbeat: std::time::Duration::from_secs(tether_shared::signal::HEARTBEAT_INTERVAL_SECS),
             sockets: tokio_util::task::TaskTracker::new(),
+            grant_key: crate::grants::GrantKey::ephemeral(),
         })
     }
 }
@@ -61,6 +64,12 @@ impl AppState {
     /// The same state with these ICE servers and session timers.
     pub fn with_signalling(self, ice: crate::ice::IceConfig, timings: SessionTimings) -> Self {
         Self { ice: Arc::new(ice), timings, ..self }
+    }
+
+    /// The same state signing grants with `grant_key` (the data
+    /// directory's; a fresh one is made for tests otherwise).
+    pub fn with_grant_key(self, grant_key: crate::grants::GrantKey) -> Self {
+        Self { grant_key, ..self }
     }
 
     /// The same state with heartbeats every `period`.

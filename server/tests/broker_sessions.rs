@@ -13,7 +13,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use common::broker::{
     Accounts, accounts, act, connect_target, create, far_from, redeem, redeem_request, redeemed, set_policy,
 };
-use common::ws::{DEADLINE, connect_controller, ended_reason, eventually, next, send, session_row};
+use common::ws::{DEADLINE, connect_controller, ended_reason, eventually, next, offer_after_grant, send, session_row};
 use common::{TestApp, agent_info, json_request, on_each_backend, on_each_backend_with};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -226,7 +226,7 @@ async fn the_session_socket_reaches_only_its_own_session() {
         assert_eq!(ready["type"], "ready", "{ready}");
         let offer = json!({ "kind": "offer", "negotiation": 1, "sdp": "v=0 offer" });
         send(&mut controller, json!({ "type": "signal", "signal": offer })).await;
-        let relayed = next(&mut target).await;
+        let relayed = offer_after_grant(&mut target).await;
         assert_eq!(relayed, json!({ "type": "signal", "session_id": session_id, "signal": offer }));
 
         let answer = json!({ "kind": "answer", "negotiation": 1, "sdp": "v=0 answer" });

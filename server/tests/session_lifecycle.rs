@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::ws::{connect_controller, ended_reason, next, open_session, send, session_row, setup};
+use common::ws::{connect_controller, ended_reason, next, offer_after_grant, open_session, send, session_row, setup};
 use common::{on_each_backend, on_each_backend_with, relaxed_limits, serve_router};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -76,8 +76,8 @@ async fn a_reloaded_controller_reattaches_within_the_grace_period() {
             assert_eq!(ready["last_negotiation"], 0);
             send(&mut controller, offer(1)).await;
             send(&mut controller, offer(2)).await;
-            assert_eq!(next(&mut s.agent).await["signal"]["negotiation"], 1);
-            assert_eq!(next(&mut s.agent).await["signal"]["negotiation"], 2);
+            assert_eq!(offer_after_grant(&mut s.agent).await["signal"]["negotiation"], 1);
+            assert_eq!(offer_after_grant(&mut s.agent).await["signal"]["negotiation"], 2);
             let answer = json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "answer", "negotiation": 2, "sdp": "v=0 answer" } });
             send(&mut s.agent, answer).await;
             assert_eq!(next(&mut controller).await["signal"]["kind"], "answer");
@@ -88,7 +88,7 @@ async fn a_reloaded_controller_reattaches_within_the_grace_period() {
             assert_eq!(ready["type"], "ready", "{ready}");
             assert_eq!(ready["last_negotiation"], 2, "the new page numbers its offers after the old page's");
             send(&mut reloaded, offer(3)).await;
-            let relayed = next(&mut s.agent).await;
+            let relayed = offer_after_grant(&mut s.agent).await;
             assert_eq!(
                 (relayed["signal"]["kind"].as_str(), relayed["signal"]["negotiation"].as_u64()),
                 (Some("offer"), Some(3)),
@@ -96,7 +96,8 @@ async fn a_reloaded_controller_reattaches_within_the_grace_period() {
             );
             assert_eq!(session_row(&app, &session_id).await, ("active".to_owned(), None));
             let actions = app.audit_actions().await;
-            assert!(actions.ends_with(&["session.start".to_owned(), "session.reattach".to_owned()]), "{actions:?}");
+            let reattached = ["session.start", "session.reattach", "session.grant"].map(str::to_owned);
+            assert!(actions.ends_with(&reattached), "the new page's offer brought a new grant: {actions:?}");
 
             send(&mut reloaded, json!({ "type": "signal", "signal": { "kind": "bye", "reason": "done" } })).await;
             assert_eq!(ended_reason(&app, &session_id).await, "done");
@@ -162,7 +163,7 @@ async fn a_session_the_target_never_answers_times_out() {
             let (mut controller, ready) = connect_controller(s.address, &session_id, &s.technician).await;
             assert_eq!(ready["type"], "ready");
             send(&mut controller, offer(1)).await;
-            assert_eq!(next(&mut s.agent).await["signal"]["kind"], "offer");
+            assert_eq!(offer_after_grant(&mut s.agent).await["signal"]["kind"], "offer");
             let ended = next(&mut controller).await;
             assert_eq!(
                 (ended["type"].as_str(), ended["reason"].as_str()),

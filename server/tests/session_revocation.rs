@@ -9,7 +9,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::ws::{Setup, Socket, connect_controller, ended_reason, next, open_session, send, setup};
+use common::ws::{Setup, Socket, connect_controller, ended_reason, next, offer_after_grant, open_session, send, setup};
 use common::{TestApp, on_each_backend};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -27,7 +27,7 @@ async fn live_session(app: &TestApp, s: &mut Setup) -> (String, Socket) {
     assert_eq!(ready["type"], "ready");
     send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer", "negotiation": 1, "sdp": "v=0" } }))
         .await;
-    assert_eq!(next(&mut s.agent).await["signal"]["kind"], "offer");
+    assert_eq!(offer_after_grant(&mut s.agent).await["signal"]["kind"], "offer");
     let answer = json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "answer", "negotiation": 1, "sdp": "v=0" } });
     send(&mut s.agent, answer).await;
     assert_eq!(next(&mut controller).await["signal"]["kind"], "answer");

@@ -9,7 +9,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::broker::{self, Accounts};
-use common::ws::{connect_controller, ended_reason, next, open_session, send, setup};
+use common::ws::{connect_controller, ended_reason, next, offer_after_grant, open_session, send, setup};
 use common::{TestApp, on_each_backend};
 use serde_json::{Value, json};
 
@@ -37,7 +37,7 @@ async fn an_enrolled_computers_session_from_request_to_an_administrators_end() {
             json!({ "type": "signal", "signal": { "kind": "offer", "negotiation": 1, "sdp": "v=0" } }),
         )
         .await;
-        assert_eq!(next(&mut s.agent).await["signal"]["kind"], "offer");
+        assert_eq!(offer_after_grant(&mut s.agent).await["signal"]["kind"], "offer");
         let answer = json!({ "kind": "answer", "negotiation": 1, "sdp": "v=0" });
         send(&mut s.agent, json!({ "type": "signal", "session_id": session_id, "signal": answer })).await;
         assert_eq!(next(&mut controller).await["signal"]["kind"], "answer");
@@ -55,8 +55,10 @@ async fn an_enrolled_computers_session_from_request_to_an_administrators_end() {
         );
         let timeline_entries = entries(&reply);
         let actions: Vec<&str> = timeline_entries.iter().map(|entry| field(entry, "action")).collect();
-        assert_eq!(actions, ["session.request", "session.start", "session.end"]);
-        let [request, start, end] = &timeline_entries[..] else { unreachable!() };
+        assert_eq!(actions, ["session.request", "session.grant", "session.grant", "session.start", "session.end"]);
+        let [request, first_grant, offer_grant, start, end] = &timeline_entries[..] else { unreachable!() };
+        assert_eq!(first_grant["details"]["controller_fingerprint"], Value::Null, "before any offer");
+        assert_eq!(offer_grant["details"]["mode"], "active", "{offer_grant}");
         assert_eq!((field(request, "actor"), field(request, "target_name")), ("tech", "pc-1"));
         assert_eq!(field(start, "actor_name"), "pc-1", "the agent acting is named by its computer");
         assert_eq!((field(end, "actor"), field(&end["details"], "reason")), ("admin", "ended by administrator admin"));
@@ -66,7 +68,7 @@ async fn an_enrolled_computers_session_from_request_to_an_administrators_end() {
         // The log's own list says which entries concern the session.
         let listed = app.call(Method::GET, "/api/audit?action=session.", Some(&auditor), None).await;
         let listed = listed.body["entries"].as_array().unwrap().clone();
-        assert_eq!(listed.len(), 3);
+        assert_eq!(listed.len(), 5);
         assert!(listed.iter().all(|entry| field(entry, "session_id") == session_id), "{listed:?}");
 
         for (token, status) in [(&admin, StatusCode::FORBIDDEN), (&s.technician, StatusCode::FORBIDDEN)] {

@@ -8,7 +8,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::on_each_backend;
-use common::ws::{connect_controller, next, open_session, send, session_row, setup};
+use common::ws::{connect_controller, next, offer_after_grant, open_session, send, session_row, setup};
 use serde_json::json;
 use std::time::Duration;
 use tether_shared::signal::PROTOCOL_VERSION;
@@ -30,7 +30,7 @@ async fn offer_answer_and_candidates_pass_between_the_two_ends_only() {
 
         assert_eq!(ready["last_negotiation"], 0);
         send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer", "negotiation": 1, "sdp": "v=0 offer" } })).await;
-        let offer = next(&mut s.agent).await;
+        let offer = offer_after_grant(&mut s.agent).await;
         assert_eq!(offer, json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "offer", "negotiation": 1, "sdp": "v=0 offer" } }));
         assert_eq!(session_row(&app, &session_id).await.0, "requested");
 
@@ -51,7 +51,8 @@ async fn offer_answer_and_candidates_pass_between_the_two_ends_only() {
         let bye = next(&mut s.agent).await;
         assert_eq!((bye["signal"]["kind"].as_str(), bye["session_id"].as_str()), (Some("bye"), Some(session_id.as_str())));
         let actions = app.audit_actions().await;
-        assert!(actions.ends_with(&["session.request".to_owned(), "session.start".to_owned(), "session.end".to_owned()]), "{actions:?}");
+        let lived = ["session.request", "session.grant", "session.grant", "session.start", "session.end"].map(str::to_owned);
+        assert!(actions.ends_with(&lived), "{actions:?}");
     })
     .await;
 }

@@ -111,6 +111,8 @@ pub struct EnrollRequest {
 pub struct EnrollResponse {
     pub agent_id: String,
     pub credential: String,
+    /// The key the server signs session grants with, for the agent to pin.
+    pub grant_key: crate::grant::PublicGrantKey,
 }
 
 /// A target in the technician's list.

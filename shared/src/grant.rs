@@ -58,6 +58,12 @@ pub struct Grant {
     /// (`sha-256 ab:cd:…`), binding the grant to one browser; `None` when
     /// the server did not know it, and then it matches no controller.
     pub controller_fingerprint: Option<String>,
+    /// Whether the policy allows this session without anyone at the
+    /// computer having accepted it (unattended access). The agent starts
+    /// an unasked session only when this and its own local opt-in both
+    /// say so. Absent reads as `false`.
+    #[serde(default)]
+    pub unattended: bool,
     /// When the server issued the grant.
     pub issued_at: i64,
     /// When the grant stops being valid.
@@ -90,6 +96,59 @@ pub struct SignedGrant {
     pub signature: String,
     /// Which key signed: picks the pinned key to verify with.
     pub key_id: String,
+}
+
+/// The server's grant-verifying key as it travels (in the enrollment's
+/// answer and `GET /api/grant-key`) and as an agent pins it: the 32-byte
+/// Ed25519 public key in base64url, its [`key_id`] and its
+/// [`key_fingerprint`] for people to compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicGrantKey {
+    pub public_key: String,
+    pub key_id: String,
+    pub fingerprint: String,
+}
+
+/// Why a [`PublicGrantKey`] cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BadPublicKey {
+    /// Not base64url of 32 bytes, or not a valid Ed25519 point.
+    #[error("the server's grant key is not an Ed25519 public key")]
+    Malformed,
+    /// Its id or fingerprint is not the key's own.
+    #[error("the server's grant key does not match its id or fingerprint")]
+    Mismatch,
+}
+
+impl PublicGrantKey {
+    /// The travelling form of `key`.
+    pub fn of(key: &VerifyingKey) -> Self {
+        PublicGrantKey {
+            public_key: BASE64URL.encode(key.as_bytes()),
+            key_id: key_id(key),
+            fingerprint: key_fingerprint(key),
+        }
+    }
+
+    /// The key, if it decodes and its id and fingerprint are its own.
+    pub fn verifying_key(&self) -> Result<VerifyingKey, BadPublicKey> {
+        let bytes = BASE64URL.decode(&self.public_key).map_err(|_| BadPublicKey::Malformed)?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| BadPublicKey::Malformed)?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| BadPublicKey::Malformed)?;
+        if key_id(&key) != self.key_id || key_fingerprint(&key) != self.fingerprint {
+            return Err(BadPublicKey::Mismatch);
+        }
+        Ok(key)
+    }
+}
+
+/// The computer a connection code's session's grant names: the code's
+/// target has no agent id, so it is named after its session,
+/// `broker:<session id>` (the server's hub id for it).
+pub fn code_target(session_id: &str) -> String {
+    format!("broker:{session_id}")
 }
 
 /// What the agent expects of a grant before it believes it.

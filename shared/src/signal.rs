@@ -11,6 +11,7 @@
 //! drops an answer or candidates of a negotiation it has abandoned.
 
 use crate::agent::AgentInfo;
+use crate::grant::SignedGrant;
 use serde::{Deserialize, Serialize};
 
 /// The signalling protocol this build speaks. v2 added negotiation ids; v3
@@ -20,8 +21,14 @@ use serde::{Deserialize, Serialize};
 /// `server_loss_timeout_secs`, `AgentToServer::EndedAlone`); v5 the
 /// version itself on every socket: the agent's `hello` and the
 /// controller's `auth` carry theirs, `welcome` and `ready` the server's, and
-/// each end refuses another version with [`ProtocolMismatch`]'s sentence.
-pub const PROTOCOL_VERSION: u32 = 5;
+/// each end refuses another version with [`ProtocolMismatch`]'s sentence;
+/// v6 the server-signed grant (`crate::grant`): `SessionRequest` carries
+/// the session's grant (no controller bound yet), `ServerToAgent::Grant`
+/// re-issues it bound to the controller's DTLS fingerprint before each
+/// offer it relays, and the agent reports what it refused
+/// (`AgentToServer::Refused`: a grant, an offer from another controller, a
+/// data channel or input the grant does not cover).
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The other end of a socket speaks another protocol version (`theirs`; 0
 /// when it sent none, i.e. it predates v5).
@@ -112,6 +119,48 @@ pub enum AgentToServer {
     /// clock) because it heard nothing from the server for too long; sent
     /// as soon as the server can hear it again. (v4)
     EndedAlone { session_id: String, reason: String, ended_at: i64 },
+    /// The agent refused something for this session — a grant that does
+    /// not verify, an offer from a controller the grant does not name, a
+    /// data channel or input the grant does not cover — and why; the
+    /// server audits it. A refused grant also ends the session (a `bye`
+    /// follows). (v6)
+    Refused { session_id: String, refusal: Refusal },
+}
+
+/// What the agent refused in a session. (v6)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refused {
+    /// A grant: forged or signed by another key, expired, for another
+    /// session or computer, or for another technician than the session's.
+    Grant,
+    /// An offer from a controller whose DTLS fingerprint is not the
+    /// current grant's.
+    Offer,
+    /// A data channel for a kind of access the grant does not include.
+    Channel,
+    /// Input while the grant does not include control.
+    Input,
+}
+
+/// The agent's refusal: what, and the sentence saying why. (v6)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refusal {
+    pub what: Refused,
+    pub reason: String,
+}
+
+impl Refused {
+    /// The name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refused::Grant => "grant",
+            Refused::Offer => "offer",
+            Refused::Channel => "channel",
+            Refused::Input => "input",
+        }
+    }
 }
 
 /// Where the target's user is with accepting a session (policy: user
@@ -159,8 +208,21 @@ pub enum ServerToAgent {
         #[serde(default)]
         protocol: u32,
     },
-    /// A technician asks for a session; an offer follows. (v1)
-    SessionRequest { session_id: String, technician: String, ice_servers: Vec<IceServer> },
+    /// A technician asks for a session; an offer follows. (v1) `grant` is
+    /// the session's signed grant, bound to no controller yet: the agent
+    /// checks it before it admits the session (v6; the server always sends
+    /// one, a code's own start has none).
+    SessionRequest {
+        session_id: String,
+        technician: String,
+        ice_servers: Vec<IceServer>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grant: Option<SignedGrant>,
+    },
+    /// The session's grant, (re-)issued bound to the controller whose offer
+    /// follows; the agent answers no offer its current grant does not name.
+    /// (v6)
+    Grant { session_id: String, grant: SignedGrant },
     /// Negotiation from the controller of a session. (v1)
     Signal { session_id: String, signal: Signal },
     /// A message was refused; the connection stays up. (v1)
@@ -284,7 +346,20 @@ mod tests {
             session_id: "s".into(),
             technician: "t".into(),
             ice_servers: ice.clone(),
+            grant: None,
         });
+        let grant = SignedGrant { payload: "p".into(), signature: "s".into(), key_id: "k".into() };
+        round_trip(ServerToAgent::SessionRequest {
+            session_id: "s".into(),
+            technician: "t".into(),
+            ice_servers: ice.clone(),
+            grant: Some(grant.clone()),
+        });
+        round_trip(ServerToAgent::Grant { session_id: "s".into(), grant });
+        for what in [Refused::Grant, Refused::Offer, Refused::Channel, Refused::Input] {
+            let refusal = Refusal { what, reason: "r".into() };
+            round_trip(AgentToServer::Refused { session_id: "s".into(), refusal });
+        }
         round_trip(ServerToAgent::Error { message: "m".into() });
         round_trip(ControllerToServer::Auth { token: "jwt".into(), protocol: PROTOCOL_VERSION });
         round_trip(ServerToController::Ready {

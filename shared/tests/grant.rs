@@ -31,6 +31,7 @@ fn grant() -> Grant {
         mode: SessionMode::Active,
         access: AccessSet::of(&[Access::View, Access::Control, Access::Chat]),
         controller_fingerprint: Some("sha-256 AB:CD:EF".into()),
+        unattended: false,
         issued_at: T0,
         expires_at: T0 + 10 * MINUTE,
         key_id: String::new(),
@@ -234,4 +235,17 @@ fn a_key_fingerprint_is_the_start_of_the_public_keys_sha256() {
     let key = server_key().verifying_key();
     let digest = hex::encode(Sha256::digest(key.as_bytes()));
     assert_eq!(key_fingerprint(&key).replace(' ', ""), digest[..32]);
+}
+
+#[test]
+fn the_public_key_travels_with_its_id_and_fingerprint_and_is_checked_against_them() {
+    use tether_shared::grant::{BadPublicKey, PublicGrantKey};
+    let key = server_key().verifying_key();
+    let public = PublicGrantKey::of(&key);
+    assert_eq!(public.verifying_key(), Ok(key));
+    let other = PublicGrantKey::of(&other_key().verifying_key());
+    let swapped = PublicGrantKey { public_key: other.public_key, ..public.clone() };
+    assert_eq!(swapped.verifying_key(), Err(BadPublicKey::Mismatch));
+    let short = PublicGrantKey { public_key: "AAAA".into(), ..public };
+    assert_eq!(short.verifying_key(), Err(BadPublicKey::Malformed));
 }

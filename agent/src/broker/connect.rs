@@ -5,6 +5,7 @@
 use super::{ConnectError, choice, list, probe, redeem, socket};
 use crate::config::{AgentConfig, same_server};
 use crate::consent::Ask;
+use crate::server_key;
 use crate::session::SessionConfig;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,6 +28,9 @@ pub enum Progress {
     ContactingServer { server: String },
     /// Redeeming the code, through this broker (`host:port`) if any.
     Redeeming { broker: Option<String> },
+    /// This agent had pinned no server key and now trusts the server's
+    /// (trust on first use); its fingerprint, to compare out of band.
+    TrustedServerKey { fingerprint: String },
     /// The session is live.
     InSession { session_id: String, technician: String, broker: Option<String> },
 }
@@ -65,6 +69,16 @@ pub async fn run(
         }
         (Err(err), None) => return Err(err),
     };
+    let config = match config.grant_key {
+        Some(_) => config,
+        None => {
+            let config = trust_on_first_use(&client, &options.config_path, config).await?;
+            let fingerprint = config.grant_key.as_ref().map(|key| key.fingerprint.clone()).unwrap_or_default();
+            tracing::warn!(%fingerprint, "no server key was pinned; trusting the server's on first use");
+            progress(Progress::TrustedServerKey { fingerprint });
+            config
+        }
+    };
     let brokers = config.brokers.clone().unwrap_or_default();
     let broker = pick(&brokers, options.probe_deadline).await?;
     progress(Progress::Redeeming { broker: broker.map(|broker| broker.address.clone()) });
@@ -82,6 +96,21 @@ pub async fn run(
         broker: redeemed.broker.clone(),
     };
     socket::serve(&config, &redeemed, request.target, options.session.clone(), ask, || progress(live)).await
+}
+
+/// Fetches the server's grant key and pins it in the configuration: an
+/// agent that never pinned one trusts the server it takes a code from.
+async fn trust_on_first_use(
+    client: &reqwest::Client,
+    path: &std::path::Path,
+    mut config: AgentConfig,
+) -> Result<AgentConfig, ConnectError> {
+    let unreachable = |detail: String| ConnectError::ServerUnreachable { server: config.server_url.clone(), detail };
+    let offered = server_key::fetch(client, &config.server_url).await.map_err(|err| unreachable(format!("{err:#}")))?;
+    server_key::pin(None, &offered, None).map_err(|err| ConnectError::Session(err.to_string()))?;
+    config.grant_key = Some(offered);
+    config.save(path).map_err(|err| ConnectError::NotConfigured(format!("{err:#}")))?;
+    Ok(config)
 }
 
 /// The broker to use: `None` when the server has none (direct sessions);

@@ -52,19 +52,22 @@ pub async fn serve(
     let (events, mut from_sessions) = mpsc::unbounded_channel();
     let consent = Consent::Code { session_id: redeemed.session_id.clone(), accepted };
     // `connect` and the page say what happens in their own words.
-    let options = LinkOptions { consent, session, notify: crate::notice::ignore };
+    let trust =
+        crate::trust::ServerTrust::from_config(config).map_err(|err| ConnectError::Session(format!("{err:#}")))?;
+    let options = LinkOptions { consent, session, notify: crate::notice::ignore, trust };
     let mut dispatcher = Dispatcher::new(options, events);
     let start = ServerToAgent::SessionRequest {
         session_id: redeemed.session_id.clone(),
         technician: redeemed.technician.clone(),
         ice_servers: redeemed.ice_servers.clone(),
+        grant: None,
     };
-    if let Some(refusal) = dispatcher.on_server_message(start).await {
+    if let Some(refusal) = dispatcher.on_server_message(start).await.first() {
         return Err(ConnectError::Session(format!("the session could not start: {refusal:?}")));
     }
-    // What the server sent while the user decided (the offer, candidates).
+    // What the server sent while the user decided (the grant, the offer, candidates).
     for message in early {
-        if let Some(reply) = dispatcher.on_server_message(message).await {
+        for reply in dispatcher.on_server_message(message).await {
             send(&mut socket, &reply, &config.server_url).await?;
         }
     }

@@ -1,10 +1,13 @@
 //! [`InputGate`]: whether the session still allows the controller's input,
 //! checked by the injecting thread just before each event, which it then
-//! performs while holding the gate. The session closes it first thing when
-//! it ends (and, once grants exist, when a grant narrows): closing takes
-//! effect at once, and waiting on it returns only when no event is being
-//! performed, so after the end nothing more reaches the desktop — input
-//! still queued is dropped rather than typed late.
+//! performs while holding the gate. Two things must hold: the gate is open
+//! (the session has not ended) and the session's current grant includes
+//! control ([`InputGate::permit_control`]; Monitor and Guidance never do).
+//! The session closes it first thing when it ends and withdraws control as
+//! soon as a grant without it arrives: both take effect at the next event,
+//! and waiting on them returns only when no event is being performed, so
+//! nothing more reaches the desktop — input still queued is dropped rather
+//! than typed late.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +21,8 @@ pub struct InputGate {
 #[derive(Debug)]
 struct Shared {
     open: AtomicBool,
+    /// Whether the current grant includes control.
+    control: AtomicBool,
     /// Held (read) by the injecting thread while it performs one event;
     /// closing takes it (write) to wait that event out. A tokio lock: the
     /// closing side awaits it on the runtime, the injecting thread (a plain
@@ -26,9 +31,43 @@ struct Shared {
 }
 
 impl InputGate {
-    /// A gate that lets input through until closed.
+    /// A gate that lets input through until closed: control is permitted
+    /// (for an injector outside any session, e.g. in tests).
     pub fn open() -> Self {
-        Self { shared: Arc::new(Shared { open: AtomicBool::new(true), performing: tokio::sync::RwLock::new(()) }) }
+        Self::with_control(true)
+    }
+
+    /// An open gate that lets no input through until a grant permits
+    /// control: how every session starts.
+    pub fn awaiting_grant() -> Self {
+        Self::with_control(false)
+    }
+
+    fn with_control(control: bool) -> Self {
+        let shared = Shared {
+            open: AtomicBool::new(true),
+            control: AtomicBool::new(control),
+            performing: tokio::sync::RwLock::new(()),
+        };
+        Self { shared: Arc::new(shared) }
+    }
+
+    /// Permits or withdraws control, from the next event on (the current
+    /// grant's word); the returned future resolves once the event being
+    /// performed (if any) is done.
+    pub fn permit_control(&self, permitted: bool) -> impl Future<Output = ()> + Send + 'static {
+        self.shared.control.store(permitted, Ordering::SeqCst);
+        let shared = self.shared.clone();
+        async move {
+            if !permitted {
+                drop(shared.performing.write().await);
+            }
+        }
+    }
+
+    /// Whether the current grant includes control.
+    pub fn control_permitted(&self) -> bool {
+        self.shared.control.load(Ordering::SeqCst)
     }
 
     /// Stops all further input, for good, from this call on; the returned
@@ -53,12 +92,17 @@ impl InputGate {
         self.shared.open.load(Ordering::SeqCst)
     }
 
-    /// Runs `perform` if the gate is open, holding it meanwhile so that a
-    /// close waits for it; returns whether it ran. Blocks: call it only on
-    /// the injecting thread, outside any async runtime.
+    /// Runs `perform` if the gate is open and control permitted, holding
+    /// it meanwhile so that a close waits for it; returns whether it ran.
+    /// Blocks: call it only on the injecting thread, outside any async
+    /// runtime.
     pub fn pass(&self, perform: impl FnOnce()) -> bool {
         let _performing = self.shared.performing.blocking_read();
         if !self.is_open() {
+            return false;
+        }
+        if !self.control_permitted() {
+            tracing::debug!("dropping input: the session's grant does not include control");
             return false;
         }
         perform();
@@ -70,6 +114,23 @@ impl InputGate {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[tokio::test]
+    async fn input_passes_only_while_the_grant_permits_control() {
+        let gate = InputGate::awaiting_grant();
+        let pass = |gate: &InputGate| {
+            let gate = gate.clone();
+            std::thread::spawn(move || gate.pass(|| {})).join().expect("thread")
+        };
+        assert!(!pass(&gate), "nothing before a grant");
+        gate.permit_control(true).await;
+        assert!(pass(&gate), "a grant with control");
+        gate.permit_control(false).await;
+        assert!(!pass(&gate), "a grant without control takes effect at the next event");
+        gate.permit_control(true).await;
+        gate.close().await;
+        assert!(!pass(&gate), "nothing after the end, whatever the grant");
+    }
 
     #[tokio::test]
     async fn closing_waits_for_the_event_being_performed_and_nothing_passes_after() {

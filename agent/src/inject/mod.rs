@@ -175,14 +175,23 @@ pub fn serve(target: &mut impl Perform, events: &std::sync::mpsc::Receiver<Input
         });
         if !performed {
             dropped += 1;
+            if gate.is_open() && !gate.control_permitted() {
+                // Control was withdrawn: what the controller held is let go.
+                release(target, &mut held);
+            }
         }
     }
     if dropped > 0 {
         tracing::info!(dropped, "dropped input that was still queued when the session stopped allowing it");
     }
+    release(target, &mut held);
+}
+
+/// Releases whatever the controller still holds.
+fn release(target: &mut impl Perform, held: &mut Held) {
     for action in held.release_all() {
         if let Err(err) = target.perform(&action) {
-            tracing::warn!(?action, error = %err, "cannot release input at the end of the session");
+            tracing::warn!(?action, error = %err, "cannot release input");
         }
     }
 }

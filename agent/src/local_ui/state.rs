@@ -124,6 +124,9 @@ impl Machine {
         }
         match progress {
             Progress::ContactingServer { .. } | Progress::Redeeming { .. } => {}
+            Progress::TrustedServerKey { fingerprint } => {
+                tracing::warn!(%fingerprint, "trusting the server's grant key on first use");
+            }
             Progress::InSession { session_id, technician, broker } => {
                 self.state = State::InSession { attempt, session_id, technician, broker };
             }

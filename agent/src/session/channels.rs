@@ -1,13 +1,21 @@
 //! The controller's data channels: `input` carries input events, each
 //! decoded strictly against the streamed display's size before anything
 //! reaches the operating system; `control` carries quality changes one way
-//! and the pointer the other ([`super::control`]).
+//! and the pointer the other ([`super::control`]). A channel whose access
+//! the session's grant does not include (`input` without control,
+//! `control` without view) is closed and reported; input arriving after
+//! the grant withdrew control is dropped and reported once.
 
 use super::control;
+use super::grant::{allows, channel_access};
 use super::media::{ScreenSizeCell, StreamControls};
 use crate::inject::{InjectError, Injector, InputGate};
+use crate::session::Reporter;
 use std::sync::Arc;
+use tether_shared::access::Access;
+use tether_shared::grant::Grant;
 use tether_shared::input::decode_input;
+use tether_shared::signal::Refused;
 use tokio::task::JoinHandle;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 
@@ -16,13 +24,24 @@ pub const INPUT: &str = "input";
 /// Label of the control channel.
 pub const CONTROL: &str = "control";
 
-/// Serves a data channel the controller opened, by its label, until it closes.
-pub async fn serve(
-    channel: Arc<dyn DataChannel>,
-    controls: StreamControls,
-    display: Option<String>,
-    gate: InputGate,
-) -> Option<JoinHandle<()>> {
+/// Where a session's channels live and report.
+pub struct ChannelContext {
+    pub controls: StreamControls,
+    pub display: Option<String>,
+    pub gate: InputGate,
+    pub reporter: Reporter,
+}
+
+/// A channel being served.
+pub struct Served {
+    /// The kind of access it needs.
+    pub needs: Access,
+    pub task: JoinHandle<()>,
+}
+
+/// Serves a data channel the controller opened, by its label, until it
+/// closes — if `grant` includes the access it needs.
+pub async fn serve(channel: Arc<dyn DataChannel>, grant: Option<&Grant>, context: ChannelContext) -> Option<Served> {
     let label = match channel.label().await {
         Ok(label) => label,
         Err(err) => {
@@ -30,30 +49,60 @@ pub async fn serve(
             return None;
         }
     };
-    match label.as_str() {
-        INPUT => Some(tokio::spawn(serve_input(channel, controls.screen().clone(), display, gate))),
-        CONTROL => Some(tokio::spawn(control::serve(channel, controls, display))),
-        other => {
-            tracing::warn!(label = other, "closing an unknown data channel");
-            if let Err(err) = channel.close().await {
-                tracing::debug!(error = %err, "closing the unknown data channel failed");
-            }
-            None
+    let ChannelContext { controls, display, gate, reporter } = context;
+    let Some(needed) = channel_access(&label) else {
+        tracing::warn!(label, "closing an unknown data channel");
+        if let Err(err) = channel.close().await {
+            tracing::debug!(error = %err, "closing the unknown data channel failed");
         }
+        return None;
+    };
+    if !allows(grant, needed) {
+        let mode = grant.map_or("no grant", |grant| grant.mode.name());
+        reporter.refused(
+            Refused::Channel,
+            format!("the {label} channel needs {needed:?} access, which the session's grant ({mode}) does not include"),
+        );
+        if let Err(err) = channel.close().await {
+            tracing::debug!(error = %err, "closing a refused data channel failed");
+        }
+        return None;
     }
+    let task = match needed {
+        Access::Control => tokio::spawn(serve_input(channel, controls.screen().clone(), display, gate, reporter)),
+        _ => tokio::spawn(control::serve(channel, controls, display)),
+    };
+    Some(Served { needs: needed, task })
 }
 
-async fn serve_input(channel: Arc<dyn DataChannel>, screen: ScreenSizeCell, display: Option<String>, gate: InputGate) {
-    let injector = match Injector::start(display, gate).await {
+async fn serve_input(
+    channel: Arc<dyn DataChannel>,
+    screen: ScreenSizeCell,
+    display: Option<String>,
+    gate: InputGate,
+    reporter: Reporter,
+) {
+    let injector = match Injector::start(display, gate.clone()).await {
         Ok(injector) => Some(injector),
         Err(err) => {
             tracing::error!(error = format!("{err:#}"), "remote input is unavailable in this session");
             None
         }
     };
+    // Reported once per withdrawal, not per event.
+    let mut reported_refusal = false;
     while let Some(event) = channel.poll().await {
         match event {
             DataChannelEvent::OnMessage(message) => {
+                if !gate.control_permitted() {
+                    if !reported_refusal {
+                        let reason = "input arrived while the session's grant does not include control".into();
+                        reporter.refused(Refused::Input, reason);
+                        reported_refusal = true;
+                    }
+                    continue;
+                }
+                reported_refusal = false;
                 let Some(size) = screen.get() else {
                     tracing::warn!("dropping an input message: the display size is not known yet");
                     continue;

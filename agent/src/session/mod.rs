@@ -2,10 +2,17 @@
 //! WebRTC offer, streams this display as H.264, and injects the input the
 //! controller sends, each message decoded strictly first. It ends on `bye`,
 //! when the connection fails, or when the handle is dropped.
+//!
+//! Everything a session unlocks follows its current grant (verified by the
+//! link before it gets here; `grant.rs` holds the rules): no answer to an
+//! offer from a controller the grant does not name, no frames without
+//! `view`, no input without `control`, no data channel for access not
+//! granted. What it refuses it reports ([`SessionEvent::Refused`]).
 
 mod channels;
 mod control;
 mod cursor;
+pub mod grant;
 mod keyframe;
 mod media;
 mod negotiation;
@@ -16,7 +23,8 @@ mod run;
 
 use std::time::Duration;
 use tether_shared::control::QualityPreset;
-use tether_shared::signal::{IceServer, Signal};
+use tether_shared::grant::Grant;
+use tether_shared::signal::{IceServer, Refusal, Refused, Signal};
 use tokio::sync::mpsc;
 
 /// Where sessions bind and what they stream.
@@ -73,13 +81,43 @@ pub enum SessionEvent {
     Signal { session_id: String, signal: Signal },
     /// The session is over and can be forgotten.
     Ended { session_id: String, reason: String },
+    /// The session refused something (an offer, a channel, input, a grant)
+    /// and why, for the server to audit.
+    Refused { session_id: String, refusal: Refusal },
+}
+
+/// Reports a session's refusals to the link.
+#[derive(Debug, Clone)]
+pub(crate) struct Reporter {
+    session_id: String,
+    events: mpsc::UnboundedSender<SessionEvent>,
+}
+
+impl Reporter {
+    /// Logs the refusal and reports it.
+    pub(crate) fn refused(&self, what: Refused, reason: String) {
+        tracing::warn!(session = %self.session_id, what = what.as_str(), %reason, "refused");
+        let refusal = Refusal { what, reason };
+        if self.events.send(SessionEvent::Refused { session_id: self.session_id.clone(), refusal }).is_err() {
+            tracing::debug!("a refusal after the link stopped listening");
+        }
+    }
+}
+
+/// What the link hands a session.
+#[derive(Debug)]
+enum Input {
+    /// Negotiation from the controller.
+    Signal(Signal),
+    /// A grant the link verified (signature, session, computer, time).
+    Grant(Box<Grant>),
 }
 
 /// A handle on a running session. Dropping it ends the session (capture
 /// stops, the connection closes).
 #[derive(Debug)]
 pub struct Session {
-    signals: mpsc::Sender<Signal>,
+    inputs: mpsc::Sender<Input>,
 }
 
 impl Session {
@@ -90,13 +128,20 @@ impl Session {
         config: SessionConfig,
         events: mpsc::UnboundedSender<SessionEvent>,
     ) -> Self {
-        let (signals, receiver) = mpsc::channel(64);
+        let (inputs, receiver) = mpsc::channel(64);
         tokio::spawn(run::run(session_id, ice_servers, config, events, receiver));
-        Self { signals }
+        Self { inputs }
     }
 
     /// Hands the session a signal from its controller; `false` once it has ended.
     pub async fn signal(&self, signal: Signal) -> bool {
-        self.signals.send(signal).await.is_ok()
+        self.inputs.send(Input::Signal(signal)).await.is_ok()
+    }
+
+    /// Hands the session a grant the caller verified with the pinned server
+    /// key (`crate::trust`); it replaces the current one at once. `false`
+    /// once the session has ended.
+    pub async fn grant(&self, grant: Grant) -> bool {
+        self.inputs.send(Input::Grant(Box::new(grant))).await.is_ok()
     }
 }

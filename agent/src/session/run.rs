@@ -2,25 +2,34 @@
 //! stream once connected, serves the data channels, and tears everything
 //! down when the session ends.
 //!
+//! Nothing is answered, streamed or injected beyond the current grant:
+//! an offer is answered only if the grant names its controller's DTLS
+//! fingerprint and is fresh; streaming needs `view`, input `control` (the
+//! input gate checks it per event, so a narrower grant takes effect at
+//! once); a grant for another technician ends the session.
+//!
 //! A session outlives its peer connection. An offer whose DTLS fingerprint
 //! differs from the current peer's remote one comes from a new
-//! `RTCPeerConnection` (the technician reloaded the page): the old peer,
-//! its stream and channels are torn down and a fresh peer answers. An
-//! offer with the same fingerprint is an ICE restart or renegotiation on
-//! the existing peer. Offers numbered at or below the last one answered
+//! `RTCPeerConnection` (the technician reloaded the page, and the server
+//! sent a fresh grant naming it): the old peer, its stream and channels
+//! are torn down and a fresh peer answers. An offer with the same
+//! fingerprint is an ICE restart or renegotiation on the existing peer. Offers numbered at or below the last one answered
 //! are stale and dropped. When the peer fails or closes, the controller has
 //! [`SessionConfig::rejoin_timeout`] to offer again before the session
 //! ends.
 
+use super::channels::ChannelContext;
+use super::grant::{admits_offer, allows, same_technician};
 use super::media::{self, Stream, StreamControls, StreamTarget};
 use super::negotiation::{self, Negotiation};
 use super::peer::{self, Peer, PeerEvent};
-use super::{SessionConfig, SessionEvent, channels};
+use super::{Input, Reporter, SessionConfig, SessionEvent, channels};
 use crate::inject::InputGate;
 use anyhow::Context;
-use tether_shared::signal::{IceServer, Signal, dtls_fingerprint};
+use tether_shared::access::Access;
+use tether_shared::grant::Grant;
+use tether_shared::signal::{IceServer, Refused, Signal, dtls_fingerprint};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use webrtc::peer_connection::{RTCPeerConnectionState, RTCSessionDescription};
 
@@ -51,7 +60,7 @@ struct Current {
     remote_fingerprint: Option<String>,
     negotiation: Negotiation,
     streaming: Streaming,
-    channels: Vec<JoinHandle<()>>,
+    channels: Vec<channels::Served>,
 }
 
 impl Current {
@@ -71,8 +80,8 @@ impl Current {
     /// Stops streaming and the channels and closes the connection.
     async fn close(mut self, session: &str) {
         self.streaming = Streaming::Waiting;
-        for task in self.channels.drain(..) {
-            task.abort();
+        for served in self.channels.drain(..) {
+            served.task.abort();
         }
         if let Err(err) = self.peer.connection.close().await {
             tracing::warn!(%session, error = %err, "closing the peer connection failed");
@@ -94,7 +103,11 @@ struct Live {
     rejoin_by: Option<Instant>,
     stream_controls: StreamControls,
     /// Closed first thing when the session ends: queued input is dropped.
+    /// Lets input through only while the current grant includes control.
     input_gate: InputGate,
+    /// The grant in force: the latest the link verified.
+    grant: Option<Grant>,
+    reporter: Reporter,
 }
 
 /// Runs a session until it ends; `signals` closing means it was dropped.
@@ -103,7 +116,7 @@ pub(super) async fn run(
     ice_servers: Vec<IceServer>,
     config: SessionConfig,
     events: mpsc::UnboundedSender<SessionEvent>,
-    signals: mpsc::Receiver<Signal>,
+    inputs: mpsc::Receiver<Input>,
 ) {
     // Built before the offer, so a peer that cannot start is reported at once.
     let current = match Current::build(&ice_servers, &config).await {
@@ -120,6 +133,7 @@ pub(super) async fn run(
         }
     };
     let stream_controls = StreamControls::new(config.quality);
+    let reporter = Reporter { session_id: id.clone(), events: events.clone() };
     let mut live = Live {
         id,
         config,
@@ -129,9 +143,11 @@ pub(super) async fn run(
         last_negotiation: 0,
         rejoin_by: None,
         stream_controls,
-        input_gate: InputGate::open(),
+        input_gate: InputGate::awaiting_grant(),
+        grant: None,
+        reporter,
     };
-    let end = live.run(signals).await;
+    let end = live.run(inputs).await;
     live.teardown(end).await;
 }
 
@@ -142,7 +158,7 @@ fn send(events: &mpsc::UnboundedSender<SessionEvent>, event: SessionEvent) {
 }
 
 impl Live {
-    async fn run(&mut self, mut signals: mpsc::Receiver<Signal>) -> End {
+    async fn run(&mut self, mut inputs: mpsc::Receiver<Input>) -> End {
         loop {
             let (peer_event, stream_stopped) = match &mut self.current {
                 Some(current) => {
@@ -174,8 +190,9 @@ impl Live {
                 }
             };
             let outcome = tokio::select! {
-                signal = signals.recv() => match signal {
-                    Some(signal) => self.on_signal(signal).await,
+                input = inputs.recv() => match input {
+                    Some(Input::Signal(signal)) => self.on_signal(signal).await,
+                    Some(Input::Grant(grant)) => self.on_grant(*grant).await,
                     None => Err(End::Dropped),
                 },
                 Some(event) = peer_event => self.on_peer_event(event).await,
@@ -197,11 +214,55 @@ impl Live {
         send(&self.events, SessionEvent::Signal { session_id: self.id.clone(), signal });
     }
 
+    /// A verified grant replaces the current one, for the same technician
+    /// only; what it no longer includes stops at once.
+    async fn on_grant(&mut self, grant: Grant) -> Result<(), End> {
+        if let Err(reason) = same_technician(self.grant.as_ref(), &grant) {
+            self.reporter.refused(Refused::Grant, reason.clone());
+            return Err(End::Failed(format!("this computer refused the server's grant: {reason}")));
+        }
+        tracing::info!(
+            session = %self.id,
+            mode = grant.mode.name(),
+            access = ?grant.access,
+            controller = ?grant.controller_fingerprint,
+            "grant in force"
+        );
+        let control = grant.access.contains(Access::Control);
+        let view = grant.access.contains(Access::View);
+        self.grant = Some(grant);
+        self.input_gate.permit_control(control).await;
+        if !view && let Some(current) = self.current.as_mut() {
+            if matches!(current.streaming, Streaming::Live { .. }) {
+                tracing::info!(session = %self.id, "the grant no longer includes view: streaming stops");
+            }
+            current.streaming = Streaming::Waiting;
+            // The pointer's position is part of the view; input stays open
+            // behind the gate, which now refuses it event by event.
+            current.channels.retain(|served| {
+                let keep = served.needs != Access::View;
+                if !keep {
+                    served.task.abort();
+                }
+                keep
+            });
+        }
+        Ok(())
+    }
+
     async fn on_signal(&mut self, signal: Signal) -> Result<(), End> {
         match signal {
             Signal::Offer { negotiation, sdp } => {
                 if negotiation <= self.last_negotiation {
                     tracing::warn!(session = %self.id, negotiation, last = self.last_negotiation, "dropping a stale offer");
+                    return Ok(());
+                }
+                let fingerprint = dtls_fingerprint(&sdp);
+                if let Err(reason) =
+                    admits_offer(self.grant.as_ref(), fingerprint.as_deref(), crate::trust::unix_millis())
+                {
+                    // Never answered, never swapped in: the current peer (if any) stays.
+                    self.reporter.refused(Refused::Offer, reason);
                     return Ok(());
                 }
                 self.last_negotiation = negotiation;
@@ -286,10 +347,14 @@ impl Live {
             }
             PeerEvent::State(state) => return self.on_state(state).await,
             PeerEvent::DataChannel(channel) => {
-                let display = self.config.display.clone();
-                let gate = self.input_gate.clone();
-                if let Some(task) = channels::serve(channel, self.stream_controls.clone(), display, gate).await {
-                    current.channels.push(task);
+                let context = ChannelContext {
+                    controls: self.stream_controls.clone(),
+                    display: self.config.display.clone(),
+                    gate: self.input_gate.clone(),
+                    reporter: self.reporter.clone(),
+                };
+                if let Some(served) = channels::serve(channel, self.grant.as_ref(), context).await {
+                    current.channels.push(served);
                 }
             }
         }
@@ -327,8 +392,13 @@ impl Live {
         }
     }
 
-    /// Starts streaming on the current peer, unless it already streams.
+    /// Starts streaming on the current peer, unless it already streams or
+    /// the grant does not include view.
     async fn start_streaming(&mut self) -> anyhow::Result<()> {
+        if !allows(self.grant.as_ref(), Access::View) {
+            tracing::info!(session = %self.id, "connected; not streaming: the grant does not include view");
+            return Ok(());
+        }
         let Some(current) = self.current.as_mut() else { return Ok(()) };
         if matches!(current.streaming, Streaming::Live { .. }) {
             return Ok(());

@@ -5,6 +5,7 @@
 
 pub mod controller;
 pub mod freeze;
+pub mod grants;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -60,7 +60,7 @@ async fn enroll(
     audit::record(&mut tx, &event, now).await?;
     groups::set_target_groups(&mut tx, &agent_id, &group_ids).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(EnrollResponse { agent_id, credential })))
+    Ok((StatusCode::CREATED, Json(EnrollResponse { agent_id, credential, grant_key: state.grant_key.public() })))
 }
 
 async fn connect(
@@ -91,7 +91,7 @@ async fn run_agent_socket(state: AppState, agent_id: String, mut socket: WebSock
     let mut link = AgentLink::new(socket, outbox, &agent_id, state.heartbeat);
     let result = loop {
         match link.next().await? {
-            Inbound::Message(message) => match agent_link::on_message(&state.relay, &agent_id, message) {
+            Inbound::Message(message) => match agent_link::on_message(&state, &agent_id, message).await? {
                 None => {}
                 Some(info) if info.validate().is_ok() => {
                     agents::record_seen(state.store.pool(), &agent_id, Some(&info), now_ms()).await?;

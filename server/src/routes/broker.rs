@@ -72,7 +72,7 @@ async fn run(state: AppState, session_id: String, mut socket: WebSocket) -> anyh
     loop {
         match link.next().await? {
             Inbound::Message(message) => {
-                if agent_link::on_message(&state.relay, &hub_id, message).is_some() {
+                if agent_link::on_message(&state, &hub_id, message).await?.is_some() {
                     tracing::debug!(%session_id, "a repeated hello changes nothing for a one-session target");
                 }
             }

@@ -8,6 +8,7 @@ pub mod broker_sessions;
 pub mod brokers;
 pub mod computers;
 pub mod enrollment;
+pub mod grant_key;
 pub mod groups;
 pub mod health;
 pub mod live_sessions;

@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::auth::extractor::{Source, authenticate_token};
 use crate::error::{HttpError, HttpResult};
 use crate::extract::ApiJson;
+use crate::grants::{self, Grantee, IssueError};
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::relay::AttachError;
 use crate::sessions::{self, Ends};
@@ -31,7 +32,7 @@ use tether_shared::api::{CreateSessionRequest, SessionView};
 use tether_shared::error_code;
 use tether_shared::session_lifecycle::Event;
 use tether_shared::signal::{
-    ControllerToServer, PROTOCOL_VERSION, ServerToAgent, ServerToController, Signal, check_protocol,
+    ControllerToServer, PROTOCOL_VERSION, ServerToAgent, ServerToController, Signal, check_protocol, dtls_fingerprint,
 };
 
 /// How long a controller may take to authenticate after connecting.
@@ -51,9 +52,10 @@ async fn create(
     if !state.hub.is_online(&request.target_id) {
         return Err(HttpError::Conflict { code: error_code::TARGET_OFFLINE, message: "the target is offline".into() });
     }
+    let user = &auth.0.user;
+    let policy = grants::policy_for(&state.store, &user.id, &request.target_id).await.map_err(refused_grant)?;
     let now = now_ms();
     let id = uuid::Uuid::new_v4().to_string();
-    let user = &auth.0.user;
     let mut tx = state.store.begin_write().await?;
     let event = AuditEvent::new(Actor::user(&user.id, &user.username), "session.request")
         .target(request.target_id.clone())
@@ -61,6 +63,16 @@ async fn create(
         .details(json!({ "session_id": id }));
     audit::record(&mut tx, &event, now).await?;
     sessions::insert(&mut tx, &id, &user.id, &request.target_id, now).await?;
+    // Bound to no controller yet: it lets the agent decide whether to
+    // admit the session; each offer brings one naming its controller.
+    let grantee = Grantee {
+        session_id: &id,
+        technician_id: &user.id,
+        technician_name: &user.display_name,
+        target: &request.target_id,
+        controller_fingerprint: None,
+    };
+    let grant = grants::issue_in(&mut tx, &state.grant_key, &policy, grantee).await.map_err(refused_grant)?;
     tx.commit().await?;
     let ends = Ends {
         session_id: id.clone(),
@@ -71,7 +83,12 @@ async fn create(
     let (ice_servers, _broker) = state.ice_servers(&id, None).map_err(anyhow::Error::from)?;
     let asked = state.hub.send(
         &request.target_id,
-        ServerToAgent::SessionRequest { session_id: id.clone(), technician: user.display_name.clone(), ice_servers },
+        ServerToAgent::SessionRequest {
+            session_id: id.clone(),
+            technician: user.display_name.clone(),
+            ice_servers,
+            grant: Some(grant),
+        },
     );
     if !asked {
         state.relay.end(&id, Event::TargetGone).await;
@@ -81,6 +98,40 @@ async fn create(
         StatusCode::CREATED,
         Json(SessionView { id, target_id: request.target_id, state: "requested".into(), created_at: now }),
     ))
+}
+
+/// A grant that cannot be issued: no policy or mode allows the session
+/// (403), or the policy or audit log failed (500).
+fn refused_grant(err: IssueError) -> HttpError {
+    match err {
+        IssueError::NoPolicy | IssueError::NoMode => HttpError::forbidden(err.to_string()),
+        other => HttpError::Internal(anyhow::Error::new(other)),
+    }
+}
+
+/// Issues the grant naming the controller that sent `sdp` (audited), to be
+/// sent to the agent before the offer; `None` (logged) when none can be.
+async fn grant_for_offer(
+    state: &AppState,
+    session_id: &str,
+    user: &crate::users::UserRow,
+    target: &str,
+    sdp: &str,
+) -> Option<ServerToAgent> {
+    let grantee = Grantee {
+        session_id,
+        technician_id: &user.id,
+        technician_name: &user.display_name,
+        target,
+        controller_fingerprint: dtls_fingerprint(sdp),
+    };
+    match grants::issue(&state.store, &state.grant_key, grantee).await {
+        Ok(grant) => Some(ServerToAgent::Grant { session_id: session_id.to_owned(), grant }),
+        Err(err) => {
+            tracing::error!(%session_id, error = %err, "cannot grant the controller's offer; not relaying it");
+            None
+        }
+    }
 }
 
 async fn signal(
@@ -185,8 +236,23 @@ async fn run_controller_socket(
                     Some(Ok(Message::Text(body))) => match serde_json::from_str::<ControllerToServer>(&body) {
                         Ok(ControllerToServer::Signal { signal: Signal::Bye { reason } }) => break Left::Bye(reason),
                         Ok(ControllerToServer::Signal { signal }) => {
-                            if let Signal::Offer { negotiation, .. } = signal {
-                                state.relay.offered(&session_id, negotiation);
+                            if let Signal::Offer { negotiation, sdp } = &signal {
+                                state.relay.offered(&session_id, *negotiation);
+                                // The agent answers only the controller its grant names.
+                                match grant_for_offer(&state, &session_id, &auth.user, &view.agent_id, sdp).await {
+                                    Some(grant) => {
+                                        if !state.hub.send(&view.agent_id, grant) {
+                                            tracing::warn!(%session_id, "a grant for the target was dropped (offline or not keeping up)");
+                                        }
+                                    }
+                                    None => {
+                                        let refusal = text(&ServerToController::Error { message: "the server could not grant this session".into() });
+                                        if socket.send(refusal).await.is_err() {
+                                            break Left::Gone;
+                                        }
+                                        continue;
+                                    }
+                                }
                             }
                             let message = ServerToAgent::Signal { session_id: session_id.clone(), signal };
                             if !state.hub.send(&view.agent_id, message) {

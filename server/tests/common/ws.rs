@@ -134,3 +134,13 @@ pub async fn ended_reason(app: &TestApp, session_id: &str) -> String {
     })
     .await
 }
+
+/// The offer relayed to a target, after the grant the server sends before
+/// every offer (for the same session, naming the offering controller).
+pub async fn offer_after_grant(target: &mut Socket) -> Value {
+    let grant = next(target).await;
+    assert_eq!(grant["type"], "grant", "a grant comes before each offer: {grant}");
+    let offer = next(target).await;
+    assert_eq!(grant["session_id"], offer["session_id"], "{grant} / {offer}");
+    offer
+}
