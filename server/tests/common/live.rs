@@ -4,7 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use super::TestApp;
-use super::ws::{Setup, Socket, connect_controller, next, open_session, send};
+use super::ws::{Setup, Socket, connect_controller, next, offer_after_grant, open_session, send};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ pub async fn live_session(app: &TestApp, s: &mut Setup) -> (String, Socket) {
     assert_eq!(ready["type"], "ready");
     send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer", "negotiation": 1, "sdp": "v=0" } }))
         .await;
-    assert_eq!(next(&mut s.agent).await["signal"]["kind"], "offer");
+    assert_eq!(offer_after_grant(&mut s.agent).await["signal"]["kind"], "offer");
     let answer = json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "answer", "negotiation": 1, "sdp": "v=0" } });
     send(&mut s.agent, answer).await;
     assert_eq!(next(&mut controller).await["signal"]["kind"], "answer");
