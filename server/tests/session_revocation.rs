@@ -9,47 +9,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::ws::{Setup, Socket, connect_controller, ended_reason, next, offer_after_grant, open_session, send, setup};
+use common::live::{both_told, live_session, promptly};
+use common::ws::{ended_reason, open_session, setup};
 use common::{TestApp, on_each_backend};
 use serde_json::{Value, json};
-use std::time::Duration;
 use tether_server::app;
 use tether_server::sessions::table;
 use tether_shared::session_lifecycle::{Party, Step};
-
-/// What each end must hear within.
-const PROMPTLY: Duration = Duration::from_secs(1);
-
-/// A live session: controller attached, target answered.
-async fn live_session(app: &TestApp, s: &mut Setup) -> (String, Socket) {
-    let session_id = open_session(app, s).await;
-    let (mut controller, ready) = connect_controller(s.address, &session_id, &s.technician).await;
-    assert_eq!(ready["type"], "ready");
-    send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer", "negotiation": 1, "sdp": "v=0" } }))
-        .await;
-    assert_eq!(offer_after_grant(&mut s.agent).await["signal"]["kind"], "offer");
-    let answer = json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "answer", "negotiation": 1, "sdp": "v=0" } });
-    send(&mut s.agent, answer).await;
-    assert_eq!(next(&mut controller).await["signal"]["kind"], "answer");
-    (session_id, controller)
-}
-
-/// The next message within [`PROMPTLY`].
-async fn promptly(socket: &mut Socket, what: &str) -> Value {
-    use futures_util::StreamExt;
-    let message =
-        tokio::time::timeout(PROMPTLY, socket.next()).await.unwrap_or_else(|_| panic!("{what}: not within 1 s"));
-    serde_json::from_str(message.unwrap().unwrap().to_text().unwrap()).unwrap()
-}
-
-/// Both ends hear the end within a second, with `reason`.
-async fn both_told(s: &mut Setup, controller: &mut Socket, session_id: &str, reason: &str) {
-    let bye = promptly(&mut s.agent, "the agent's bye").await;
-    assert_eq!(bye["session_id"], session_id);
-    assert_eq!((bye["signal"]["kind"].as_str(), bye["signal"]["reason"].as_str()), (Some("bye"), Some(reason)));
-    let ended = promptly(controller, "the controller's end").await;
-    assert_eq!((ended["type"].as_str(), ended["reason"].as_str()), (Some("ended"), Some(reason)));
-}
 
 /// The `session.end` entries of `session_id`: (actor, reason).
 async fn end_entries(app: &TestApp, session_id: &str) -> Vec<(String, String)> {
@@ -86,7 +52,7 @@ async fn changing_the_technician_ends_the_session(method: Method, change: Option
             let tech = user_id(&app, &admin, "tech").await;
             let reply = app.call(method, &format!("/api/users/{tech}"), Some(&admin), change).await;
             assert!(reply.status.is_success(), "{:?}", reply.body);
-            both_told(&mut s, &mut controller, &session_id, reason).await;
+            both_told(&mut s.agent, &mut controller, &session_id, reason).await;
             assert_eq!(end_entries(&app, &session_id).await, vec![("admin".to_owned(), reason.to_owned())]);
         }
     })
@@ -136,7 +102,7 @@ async fn an_administrator_lists_live_sessions_and_ends_one() {
 
         let ended = app.call(Method::POST, &format!("/api/sessions/{session_id}/end"), Some(&admin), None).await;
         assert_eq!(ended.status, StatusCode::NO_CONTENT, "{:?}", ended.body);
-        both_told(&mut s, &mut controller, &session_id, "ended by administrator admin").await;
+        both_told(&mut s.agent, &mut controller, &session_id, "ended by administrator admin").await;
         assert_eq!(
             end_entries(&app, &session_id).await,
             vec![("admin".to_owned(), "ended by administrator admin".to_owned())]
@@ -162,7 +128,7 @@ async fn a_technician_ends_their_own_session_from_the_api() {
         let (session_id, mut controller) = live_session(&app, &mut s).await;
         let ended = app.call(Method::POST, &format!("/api/sessions/{session_id}/end"), Some(&s.technician), None).await;
         assert_eq!(ended.status, StatusCode::NO_CONTENT);
-        both_told(&mut s, &mut controller, &session_id, "ended by the technician tech").await;
+        both_told(&mut s.agent, &mut controller, &session_id, "ended by the technician tech").await;
     })
     .await;
 }
@@ -173,7 +139,7 @@ async fn a_shutdown_ends_every_session_and_tells_both_ends_why() {
         let mut s = setup(&app).await;
         let (session_id, mut controller) = live_session(&app, &mut s).await;
         app::end_sessions_on_shutdown(app.state.clone(), async {}).await;
-        both_told(&mut s, &mut controller, &session_id, "the server is shutting down").await;
+        both_told(&mut s.agent, &mut controller, &session_id, "the server is shutting down").await;
         assert_eq!(ended_reason(&app, &session_id).await, "the server is shutting down");
         assert_eq!(end_entries(&app, &session_id).await.len(), 1);
     })
