@@ -15,7 +15,7 @@ import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { call, createEnrollmentToken, createUser, firstLogin, login } from '../e2e/lib/api.mjs';
+import { allowUnattended, call, createEnrollmentToken, createUser, firstLogin, login } from '../e2e/lib/api.mjs';
 import { LOOPBACK_WEBRTC_ARGS, launchBrowser } from '../e2e/lib/browser.mjs';
 import { agentBinary, enrollAgent, repoRoot, startServer } from './lib/server.mjs';
 import { start, until, cpuSeconds, peakRssKiB } from './lib/procs.mjs';
@@ -188,6 +188,7 @@ async function main() {
   let browser = null;
   try {
     const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
+    await allowUnattended(server.url, adminToken);
     await createUser(server.url, adminToken, TECH);
     await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
     const configs = {};

@@ -215,9 +215,10 @@ async def run(options):
         hello = {
             "type": "hello",
             # tether_shared::signal::PROTOCOL_VERSION. A benchmark stand-in,
-            # not the product: it ignores the v6 grants (`grant` messages and
-            # `session_request`'s grant) and enforces nothing.
-            "protocol": 6,
+            # not the product: it ignores the grants (`grant` messages and
+            # `session_request`'s grant, v6; their modes, v7), asks nobody
+            # and enforces nothing.
+            "protocol": 7,
             "info": {
                 "hostname": options.hostname,
                 "os": "GStreamer " + Gst.version_string().split()[-1],

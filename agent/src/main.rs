@@ -6,15 +6,18 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use tether_agent::broker::{self, ConnectOptions, Progress, list, probe};
 use tether_agent::config::{self, AgentConfig};
+use tether_agent::consent::{Answer, Question};
 use tether_agent::consent::{Ask, PreApproved, Terminal};
 use tether_agent::link::{Consent, LinkOptions};
-use tether_agent::local_ui::{LocalUi, UiOptions};
+use tether_agent::local_ui::{LinkPage, LocalUi, UiOptions};
+use tether_agent::notice::Notify;
 use tether_agent::server_key::{self, Pinned};
 use tether_agent::session::{DEFAULT_UDP_ADDRS, SessionConfig};
 use tether_agent::trust::ServerTrust;
-use tether_agent::{enroll, link, notice};
+use tether_agent::{enroll, link};
 use tether_shared::local_floor::LocalFloor;
 
 /// Tether agent: lets a technician assist this computer, with your consent.
@@ -37,12 +40,24 @@ struct Cli {
 
 #[derive(Debug, Clone, Args)]
 struct RunArgs {
-    /// Accept session requests without asking the person at this computer
-    /// (unattended access). Without it, technicians' requests to this
-    /// enrolled computer are declined; a connection code (`connect`, `ui`)
-    /// asks the person at the computer instead.
+    /// Allow sessions without asking the person at this computer
+    /// (unattended access), where the server's policy allows it too.
+    /// Without it, technicians' requests are put to the person on the
+    /// agent's page (with --ui-dir) or else declined.
     #[arg(long, env = "TETHER_AGENT_UNATTENDED", value_parser = clap::builder::FalseyValueParser::new())]
     unattended: bool,
+    /// Serve the agent's page (the web app's built files): the person at
+    /// this computer accepts or rejects technicians' requests there, sees
+    /// who is accessing the computer, and can enter connection codes.
+    #[arg(long, env = "TETHER_AGENT_UI_DIR")]
+    ui_dir: Option<PathBuf>,
+    /// Loopback address for the agent's page; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    ui_listen: SocketAddr,
+    /// Do not open the page in a browser when a request needs an answer
+    /// (its address is printed at start).
+    #[arg(long)]
+    no_open: bool,
     /// Local UDP addresses for WebRTC (comma-separated); 0.0.0.0:0 binds
     /// every non-loopback interface.
     #[arg(long = "webrtc-bind", env = "TETHER_AGENT_WEBRTC_BIND", value_delimiter = ',', default_values_t = DEFAULT_UDP_ADDRS.map(String::from))]
@@ -256,14 +271,19 @@ async fn refresh_brokers(path: &Path, config: AgentConfig) {
 async fn connect_command(code: &str, ask: &dyn Ask, options: ConnectOptions) -> anyhow::Result<()> {
     let run = broker::connect::run(&options, code, ask, |progress| match progress {
         Progress::ContactingServer { server } => println!("Contacting the Tether server at {server}…"),
-        Progress::Redeeming { broker: Some(address) } => println!("Connecting to: {address}"),
-        Progress::Redeeming { broker: None } => println!("Checking the connection code…"),
+        // The relay's address is in the log; the person needs no address.
+        Progress::Redeeming { .. } => println!("Checking the connection code…"),
         Progress::TrustedServerKey { fingerprint } => {
             println!("This computer had no server key pinned; it now trusts the server's, fingerprint {fingerprint}");
             println!("(trusted on first use: ask the server's administrator to confirm this fingerprint)");
         }
-        Progress::InSession { technician, .. } => {
-            println!("Connected: a session with {technician} has started. Press Ctrl+C to end it.");
+        Progress::InSession { technician, mode, .. } => {
+            println!(
+                "Connected: {technician} is now in a session with this computer, in {} mode. {}",
+                mode.name(),
+                mode.description()
+            );
+            println!("Press Ctrl+C to end the session at any time.");
         }
     });
     tokio::select! {
@@ -312,10 +332,31 @@ async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()
     }
     tracing::info!(server = %config.server_url, agent = %enrollment.agent_id, ?consent, "starting");
     println!("Tether agent {} for {}.", enrollment.agent_id, config.server_url);
-    if args.unattended {
-        println!("Unattended access is on: technicians' sessions start without asking.");
-    } else {
-        println!("Technicians' session requests are declined (start with --unattended to allow them).");
+    let session = SessionConfig { udp_addrs: args.webrtc_bind.clone(), ..SessionConfig::default() };
+    let page = match &args.ui_dir {
+        Some(ui_dir) => {
+            let connect = ConnectOptions {
+                config_path: path.to_owned(),
+                session: session.clone(),
+                probe_deadline: probe::DEFAULT_DEADLINE,
+            };
+            let ui =
+                LocalUi::start(UiOptions { listen: args.ui_listen, ui_dir: Some(ui_dir.clone()), connect }).await?;
+            println!("The agent's page is at {}", ui.url());
+            println!("(only this computer can open it; keep the link private)");
+            Some(ui)
+        }
+        None => None,
+    };
+    match (args.unattended, &page) {
+        (true, _) => println!(
+            "Unattended access is on: where the server's policy allows it, technicians' sessions start without asking."
+        ),
+        (false, Some(_)) => println!("Technicians' requests are put to you on the agent's page."),
+        (false, None) => println!(
+            "Technicians' session requests are declined: nobody can be asked (start with --ui-dir to be asked on a page, \
+             or --unattended to allow unattended access)."
+        ),
     }
     // Contacting the server also caches its broker list, for connection codes.
     let refresh = tokio::spawn({
@@ -327,13 +368,54 @@ async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()
         }
     });
     drop(refresh);
-    let options = LinkOptions {
-        consent,
-        session: SessionConfig { udp_addrs: args.webrtc_bind, ..SessionConfig::default() },
-        notify: notice::print,
-        trust,
+    let (notify, asker) = match &page {
+        Some(ui) => {
+            let link_page = ui.link_page();
+            let follower = link_page.clone();
+            let notify = Notify::new(move |notice| {
+                println!("{notice}");
+                follower.notice(notice);
+            });
+            let asker = PageAsker { page: link_page, url: ui.url(), open: !args.no_open };
+            (notify, Some(Arc::new(asker) as Arc<dyn Ask>))
+        }
+        None => (Notify::print(), None),
     };
-    link::run(config, options, shutdown_signal()).await
+    let options = LinkOptions { consent, session, notify, trust, asker };
+    let result = link::run(config, options, shutdown_signal()).await;
+    if let Some(ui) = page {
+        ui.stop();
+    }
+    result
+}
+
+/// Asks on the agent's page, saying so on the terminal and (unless told
+/// not to) opening the page in the desktop's browser.
+#[derive(Debug)]
+struct PageAsker {
+    page: LinkPage,
+    url: String,
+    open: bool,
+}
+
+impl Ask for PageAsker {
+    fn ask(&self, question: &Question) -> tokio::sync::oneshot::Receiver<Answer> {
+        let answer = self.page.ask(question);
+        println!(
+            "{} asks for a session on this computer in {} mode: answer on the agent's page within {} s.",
+            question.technician,
+            question.offer.mode.name(),
+            question.timeout.as_secs()
+        );
+        if self.open {
+            open_browser(&self.url);
+        }
+        answer
+    }
+
+    fn withdraw(&self, session_id: &str) {
+        self.page.withdraw(session_id);
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,10 +1,13 @@
-//! What the person at this computer is told on the terminal by the
-//! long-running agent (`tether-agent run`): plain sentences, kept apart
-//! from the logs (`crate::logging`). The link reports through a [`Notify`]
-//! function, which `main.rs` points at [`print`]; a code's session says
-//! its own through `connect`'s progress and the loopback page.
+//! What the person at this computer is told by the long-running agent
+//! (`tether-agent run`): plain sentences on the terminal, kept apart from
+//! the logs (`crate::logging`), and the same news on its loopback page when
+//! it has one. The link reports through a [`Notify`], which `main.rs`
+//! points at [`Notify::print`] (and the page); a code's session says its
+//! own through `connect`'s progress and the loopback page.
 
 use std::fmt;
+use std::sync::Arc;
+use tether_shared::mode::SessionMode;
 
 /// Something the person at this computer should know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,12 +16,12 @@ pub enum Notice {
     Connected,
     /// The connection dropped; the agent tries again.
     Reconnecting,
-    /// A session started.
-    SessionStarted { technician: String, why: String },
+    /// A session started: `technician` is accessing this computer in `mode`.
+    SessionStarted { session_id: String, technician: String, mode: SessionMode, why: String },
     /// A technician's request was refused here.
     SessionDeclined { technician: String, reason: String },
     /// A session ended.
-    SessionEnded { reason: String },
+    SessionEnded { session_id: String, reason: String },
 }
 
 impl fmt::Display for Notice {
@@ -26,15 +29,24 @@ impl fmt::Display for Notice {
         match self {
             Notice::Connected => f.write_str("Connected to the server; technicians can reach this computer."),
             Notice::Reconnecting => f.write_str("Lost the connection to the server; reconnecting…"),
-            Notice::SessionStarted { technician, why } => {
-                write!(f, "A session with {technician} has started ({why}).")
-            }
+            Notice::SessionStarted { technician, mode, why, .. } => write!(
+                f,
+                "This computer is being accessed by {technician}, in {} mode. {}.",
+                mode.name(),
+                capitalized(sentence(why))
+            ),
             Notice::SessionDeclined { technician, reason } => {
                 write!(f, "Declined a session requested by {technician}: {}.", sentence(reason))
             }
-            Notice::SessionEnded { reason } => write!(f, "Session ended: {}.", sentence(reason)),
+            Notice::SessionEnded { reason, .. } => write!(f, "Session ended: {}.", sentence(reason)),
         }
     }
+}
+
+/// `text` with a capital first letter, to start a sentence with.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// `reason` without its own full stop, to end a sentence with one.
@@ -42,16 +54,37 @@ fn sentence(reason: &str) -> &str {
     reason.trim_end_matches('.')
 }
 
-/// Where notices go.
-pub type Notify = fn(Notice);
+/// Where notices go: a function the link calls with each.
+#[derive(Clone)]
+pub struct Notify(Arc<dyn Fn(&Notice) + Send + Sync>);
 
-/// Prints the notice on standard output.
-pub fn print(notice: Notice) {
-    println!("{notice}");
+impl Notify {
+    /// Calls `tell` with every notice.
+    pub fn new(tell: impl Fn(&Notice) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(tell))
+    }
+
+    /// Prints every notice on standard output.
+    pub fn print() -> Self {
+        Self::new(|notice| println!("{notice}"))
+    }
+
+    /// Tells nobody (a code's session reports through its own progress).
+    pub fn ignore() -> Self {
+        Self::new(|_| {})
+    }
+
+    /// Passes `notice` on.
+    pub fn tell(&self, notice: Notice) {
+        (self.0)(&notice);
+    }
 }
 
-/// Tells nobody (a code's session reports through its own progress).
-pub fn ignore(_notice: Notice) {}
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Notify")
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -67,7 +100,17 @@ mod tests {
             declined.to_string(),
             "Declined a session requested by Tess: nobody at this computer can accept sessions yet."
         );
-        let ended = Notice::SessionEnded { reason: "the controller left: done.".into() };
+        let ended = Notice::SessionEnded { session_id: "s".into(), reason: "the controller left: done.".into() };
         assert_eq!(ended.to_string(), "Session ended: the controller left: done.");
+        let started = Notice::SessionStarted {
+            session_id: "s".into(),
+            technician: "Tess".into(),
+            mode: SessionMode::Monitor,
+            why: "You accepted the session in Monitor mode.".into(),
+        };
+        assert_eq!(
+            started.to_string(),
+            "This computer is being accessed by Tess, in Monitor mode. You accepted the session in Monitor mode."
+        );
     }
 }

@@ -30,6 +30,7 @@ use tether_server::state::AppState;
 use tether_server::store::Store;
 use tether_server::{app, bootstrap, db};
 use tether_shared::broker::LocalAgentStatus;
+use tether_shared::mode::SessionMode;
 use tether_shared::signal::{ControllerToServer, PROTOCOL_VERSION, ServerToController, Signal};
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::{
@@ -196,7 +197,7 @@ async fn offer_as_controller(server: &Server, session_id: &str) -> (ServerToCont
             }
             ServerToController::Signal { .. } => {}
             // Attached before the server read the user's yes: it says so first.
-            ServerToController::AwaitingUser { .. } => {}
+            ServerToController::AwaitingUser { .. } | ServerToController::ModeChosen { .. } => {}
             other => panic!("expected the answer, got {other:?}"),
         }
     }
@@ -341,13 +342,19 @@ async fn a_code_entered_in_the_ui_starts_the_session_through_the_probed_broker()
     let (id, code) = server.code().await;
     let (status, _) = ui.post("/local/connect", json!({ "code": code })).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    ui.wait_for(|status| matches!(status, LocalAgentStatus::AwaitingAcceptance { .. })).await;
-    let (status, _) = ui.post("/local/accept", json!({})).await;
+    let asked = ui.wait_for(|status| matches!(status, LocalAgentStatus::AwaitingAcceptance { .. })).await;
+    let LocalAgentStatus::AwaitingAcceptance { mode, choices, .. } = asked else { unreachable!() };
+    assert_eq!(mode, SessionMode::Active);
+    assert!(choices.contains(SessionMode::Monitor), "{choices:?}");
+    // A mode that is no mode is refused and the question stays.
+    let (status, body) = ui.post("/local/accept", json!({ "mode": "root" })).await;
+    assert_eq!((status.is_client_error(), body["error"].as_str()), (true, Some("invalid_request")), "{body}");
+    // The person allows only Monitor.
+    let (status, _) = ui.post("/local/accept", json!({ "mode": "monitor" })).await;
     assert_eq!(status, StatusCode::OK);
     let live = ui.wait_for(|status| matches!(status, LocalAgentStatus::InSession { .. })).await;
-    let LocalAgentStatus::InSession { technician, broker, session_id } = live else { panic!("{live:?}") };
-    assert_eq!(technician, "Tess");
-    assert_eq!(broker.as_deref(), Some(relay_addr.as_str()));
+    let LocalAgentStatus::InSession { technician, mode, session_id, from_link } = live else { panic!("{live:?}") };
+    assert_eq!((technician.as_str(), mode, from_link), ("Tess", Some(SessionMode::Monitor), false));
     let view = server.view(&id).await;
     assert_eq!(view["broker"], relay_addr.as_str(), "{view}");
     assert!(view["target"]["hostname"].is_string(), "{view}");
@@ -569,8 +576,11 @@ async fn the_cli_takes_a_code_and_the_ui_command_prints_its_address() {
             .unwrap(),
     );
     let lines = lines_of(&mut refusing.0);
-    let prompt = line_where(&lines, |line| line.contains("asks to start a remote session"));
-    assert!(prompt.starts_with("Tess asks") && prompt.contains("Accept? [y/N]"), "{prompt}");
+    let prompt = line_where(&lines, |line| line.contains("asks for a remote session"));
+    assert_eq!(prompt, "Tess asks for a remote session on this computer in Active mode.");
+    let choice = line_where(&lines, |line| line.contains("accept only Monitor mode"));
+    assert!(choice.trim_start().starts_with(char::is_numeric), "a numbered choice: {choice}");
+    line_where(&lines, |line| line.contains("Accept? [y/N]"));
     server.wait_for_code(&refused_id, "awaiting_acceptance").await;
     {
         use std::io::Write;
@@ -599,10 +609,15 @@ async fn the_cli_takes_a_code_and_the_ui_command_prints_its_address() {
             .unwrap(),
     );
     let lines = lines_of(&mut connect.0);
-    let connecting = line_where(&lines, |line| line.starts_with("Connecting to: "));
-    assert_eq!(connecting, format!("Connecting to: {relay_addr}"));
-    line_where(&lines, |line| line.starts_with("Connected: ") && line.contains("Tess"));
-    assert!(server.view(&id).await["target"]["hostname"].is_string());
+    line_where(&lines, |line| line == "Checking the connection code…");
+    let connected = line_where(&lines, |line| line.starts_with("Connected: "));
+    assert!(
+        connected.starts_with("Connected: Tess is now in a session with this computer, in Active mode."),
+        "{connected}"
+    );
+    let view = server.view(&id).await;
+    assert!(view["target"]["hostname"].is_string());
+    assert_eq!(view["broker"], relay_addr.as_str(), "the relay the agent chose (named in its log, not to the person)");
     drop(connect);
 
     let mut ui = Stopped(
@@ -733,7 +748,7 @@ async fn a_code_session_connects_through_the_broker_relay() {
                         }
                     }
                     // The agent asked its user (accepted in advance here).
-                    ServerToController::AwaitingUser { .. } => {}
+                    ServerToController::AwaitingUser { .. } | ServerToController::ModeChosen { .. } => {}
                     other => panic!("unexpected {other:?}"),
                 }
             }

@@ -141,6 +141,7 @@ impl Harness {
                         continue;
                     }
                     SessionEvent::Ended { reason, .. } => panic!("the session ended: {reason}"),
+                    SessionEvent::Consent { .. } => panic!("a session never reports consent"),
                 };
                 let target = signal.negotiation().and_then(|n| to_controllers.lock().unwrap().get(&n).cloned());
                 match (signal, target) {

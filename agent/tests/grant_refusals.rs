@@ -82,6 +82,12 @@ async fn setup() -> Setup {
         let _ = stopped.await;
     }));
     let admin = log_in(&url, "admin", &admin.one_time_password, "admin chosen password").await;
+    // Unattended access needs the policy too (the agent runs with its floor lifted).
+    let policies = format!("{url}/api/policies/default");
+    let (_, mut policy) = call(reqwest::Method::GET, &policies, Some(&admin), None).await;
+    policy["access"]["unattended"] = json!(true);
+    let (status, _) = call(reqwest::Method::PUT, &policies, Some(&admin), Some(policy)).await;
+    assert_eq!(status, StatusCode::OK);
     let tess = json!({ "username": "tess", "display_name": "Tess", "role": "technician", "password": "tess initial password" });
     let (status, _) = call(reqwest::Method::POST, &format!("{url}/api/users"), Some(&admin), Some(tess)).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -108,8 +114,9 @@ impl Setup {
         let options = LinkOptions {
             consent: Consent::Enrolled { agent_id: self.agent_id(), floor: LocalFloor::NONE },
             session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
-            notify: tether_agent::notice::ignore,
+            notify: tether_agent::notice::Notify::ignore(),
             trust,
+            asker: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(link::run(self.config.clone(), options, async {
@@ -189,6 +196,9 @@ impl Setup {
             access: SessionMode::Active.access(),
             controller_fingerprint: Some("sha-256 aa:bb".into()),
             unattended: true,
+            allowed_modes: tether_shared::mode::ModeSet::of(&[SessionMode::Active]),
+            user_acceptance: true,
+            acceptance_timeout_secs: 120,
             issued_at: now,
             expires_at: now + 60_000,
             key_id: String::new(),

@@ -183,6 +183,7 @@ impl Harness {
                         let _ = ended_sender.send(reason);
                     }
                     SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
+                    SessionEvent::Consent { .. } => panic!("a session never reports consent"),
                 }
             }
         });

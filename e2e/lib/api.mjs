@@ -69,5 +69,17 @@ export function setSessionPolicy(baseUrl, adminToken, policy) {
   return ok(baseUrl, 'PUT', '/api/policies/session', { token: adminToken, body: policy });
 }
 
+/**
+ * Lets the default policy allow unattended access (a session then starts
+ * unasked on an agent run with --unattended; both must allow it).
+ */
+export async function allowUnattended(baseUrl, adminToken) {
+  const policy = await ok(baseUrl, 'GET', '/api/policies/default', { token: adminToken });
+  return ok(baseUrl, 'PUT', '/api/policies/default', {
+    token: adminToken,
+    body: { ...policy, access: { ...policy.access, unattended: true } },
+  });
+}
+
 /** The signalling protocol this build speaks (`tether_shared::signal::PROTOCOL_VERSION`), for raw socket messages. */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;

@@ -1,7 +1,8 @@
 // The set-up every live-session suite shares: Xvfb with the known scene, a
-// server with a technician (and optionally an auditor), an enrolled agent
-// streaming that display with --unattended, and Chromium allowed to make
-// WebRTC connections on loopback, instrumented by rtc.mjs.
+// server with a technician (and optionally an auditor) whose default policy
+// allows unattended access, an enrolled agent streaming that display with
+// --unattended, and Chromium allowed to make WebRTC connections on
+// loopback, instrumented by rtc.mjs.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { startServer } from './server.mjs';
 import { requireAgentBinary, runAgentCommand, startAgent } from './agent.mjs';
 import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from './browser.mjs';
 import { showsText, signIn, shellOf } from './ui.mjs';
-import { createEnrollmentToken, createUser, firstLogin } from './api.mjs';
+import { allowUnattended, createEnrollmentToken, createUser, firstLogin } from './api.mjs';
 import { startXvfb } from './xvfb.mjs';
 import { startScene } from './scene.mjs';
 import { instrumentWebRtc } from './rtc.mjs';
@@ -75,6 +76,8 @@ export async function startLiveSession({ name, tech, auditor, serverEnv = {}, wi
     assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
     const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
     fixture.adminToken = adminToken;
+    // Unattended access needs the policy as well as the agent's --unattended.
+    await allowUnattended(server.url, adminToken);
     for (const account of [tech, auditor].filter(Boolean)) {
       await createUser(server.url, adminToken, account);
       const token = await firstLogin(server.url, account.username, account.password, account.newPassword);

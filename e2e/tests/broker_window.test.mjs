@@ -8,7 +8,11 @@
 // codes as they are typed, reports a wrong code with Try Again; a real code
 // entered there asks the user first (the default policy) while the
 // technician's controller says it waits for them: Reject ends it on both
-// sides with nothing shown, Accept opens the session ("Connecting to" the
+// sides with nothing shown; the question names the mode asked for and what
+// it allows, and **Allow only Monitor** starts the session in Monitor: the
+// controller says so, frames decode, no click, key or raw input reaches the
+// X display, and the auditor reads the choice and the refused input
+// channel in the session's timeline; Accept opens the session ("Connecting to" the
 // broker), the page shows the technician, and End session ends it on both
 // sides; with acceptance off by policy the session starts unasked, and the
 // page says how it ended when the technician ends it.
@@ -28,10 +32,14 @@ import { visible, showsText, signIn, shellOf } from '../lib/ui.mjs';
 import { call, createUser, firstLogin, setSessionPolicy } from '../lib/api.mjs';
 import { until } from '../lib/wait.mjs';
 import { startXvfb } from '../lib/xvfb.mjs';
+import { startScene } from '../lib/scene.mjs';
+import { instrumentWebRtc, pagePointOf, sendRaw, videoStats } from '../lib/rtc.mjs';
 
 const ADMIN_PASSWORD = 'admin-correct-horse-42';
 const TECH = { username: 'bree', displayName: 'Bree Broker', role: 'technician', password: 'bree-one-time-pass-1' };
 const TECH_PASSWORD = 'bree-battery-staple-7';
+const AUDITOR = { username: 'audrey', displayName: 'Audrey Auditor', role: 'auditor', password: 'audrey-one-time-pass-1' };
+const AUDITOR_PASSWORD = 'audrey-battery-staple-7';
 const BROKER_PATH = /\/broker\/([^/?#]+)$/;
 const CODE = /^\d{3} \d{3} \d{3}$/;
 const SESSION_PATH = /\/sessions\/([^/?#]+)$/;
@@ -96,6 +104,7 @@ describe('broker window', () => {
   let page;
   let techToken;
   let adminToken;
+  let auditorToken;
   let brokerId = null;
   let pageErrors = [];
   let workDir;
@@ -109,7 +118,10 @@ describe('broker window', () => {
     adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
     await createUser(server.url, adminToken, TECH);
     techToken = await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
+    await createUser(server.url, adminToken, AUDITOR);
+    auditorToken = await firstLogin(server.url, AUDITOR.username, AUDITOR.password, AUDITOR_PASSWORD);
     browser = await launchBrowser();
+    await instrumentWebRtc(browser.context);
     page = await browser.context.newPage();
     pageErrors = watchPageErrors(page);
   });
@@ -307,7 +319,7 @@ describe('broker window', () => {
     await until(async () => (await agentPage.title()).startsWith('Accept this session?'), 'the tab title to ask');
     await page.waitForURL(SESSION_PATH, { timeout: 20_000 });
     await page.locator('[data-testid="connection-state"][data-state="awaiting_user"]').waitFor({ timeout: 20_000 });
-    await showsText(page, 'screen-message', /Waiting for the user at the target to accept \(up to 2:00\)/);
+    await showsText(page, 'screen-message', /Waiting for the person at the computer to accept \(up to 2:00\)/);
     assert.equal(await codeStatus(id), 'awaiting_acceptance');
 
     await agentPage.getByTestId('agent-reject').click();
@@ -317,6 +329,64 @@ describe('broker window', () => {
     await showsText(page, 'ended-reason', 'The user at the target rejected the session.');
     await until(async () => (await codeStatus(id)) === 'rejected', 'the code to be rejected');
     others.xvfb = xvfb;
+  });
+
+  step('the person picks Monitor instead of Active: frames arrive, no input reaches X, the auditor reads the choice', async (t) => {
+    if (!agentUi) {
+      t.skip('tether-agent has no `ui --ui-dir` command in this build');
+      return;
+    }
+    const scene = await startScene(others.xvfb.display);
+    running.add(scene.stop);
+    others.scene = scene.output;
+    const { code } = await startBrokerSession();
+    await agentPage.getByTestId('agent-code').fill(code);
+    await agentPage.getByTestId('agent-connect').click();
+    // The question names the mode asked for, what it allows, and the narrower choices.
+    await showsText(agentPage, 'agent-asked-mode', 'Active').catch(explain(agentPage));
+    await showsText(agentPage, 'agent-asked-access', /Use your mouse and keyboard\./);
+    assert.doesNotMatch(await agentPage.getByTestId('agent-awaiting').innerText(), /\d+\.\d+\.\d+\.\d+/, 'an address on the question');
+    await page.waitForURL(SESSION_PATH, { timeout: 20_000 });
+    await agentPage.getByTestId('agent-choose-monitor').click();
+
+    await showsText(agentPage, 'agent-being-accessed', `This computer is being accessed by ${TECH.displayName}, in Monitor mode.`)
+      .catch(explain(agentPage));
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: 20_000 });
+    await showsText(page, 'session-mode', 'Monitor mode');
+    await showsText(page, 'input-state', /^View only: the person at the computer accepted Monitor mode/);
+    const decoded = async () => (await videoStats(page))?.framesDecoded ?? 0;
+    await until(async () => (await decoded()) >= 5, 'frames to decode in Monitor mode', { describe: () => videoStats(page) });
+
+    // The auditor reads the person's choice, and the agent's refusal of the input channel.
+    const sessionId = page.url().match(SESSION_PATH)[1];
+    const timeline = async () =>
+      (await call(server.url, 'GET', `/api/sessions/${sessionId}/timeline`, { token: auditorToken })).body.entries;
+    const accepted = (await timeline()).find((entry) => entry.action === 'session.user_accepted');
+    assert.equal(accepted?.details?.mode, 'monitor', JSON.stringify(accepted));
+    await until(
+      async () => (await timeline()).some((entry) => entry.action === 'session.refused' && entry.details?.what === 'channel'),
+      'the refused input channel in the timeline',
+    );
+    await until(
+      () => sendRaw(page, 'input', []).then(() => false, () => true),
+      'the refused input channel to close on the page',
+    );
+
+    // Clicks and keys on the picture, and raw input, reach nothing.
+    const from = scene.events.length;
+    const input = scene.layout.input;
+    const point = await pagePointOf(page, { x: input.x + 20, y: input.y + 20 });
+    await page.mouse.click(point.x, point.y);
+    await page.keyboard.type('monitor');
+    await assert.rejects(sendRaw(page, 'input', ['{"t":"mouse_move","x":1,"y":1}']), /no open data channel labelled input/);
+    const seen = await decoded();
+    await until(async () => (await decoded()) >= seen + 10, 'ten more frames after the clicks', { describe: () => videoStats(page) });
+    assert.deepEqual(scene.events.slice(from), [], 'input reached the X display in Monitor mode');
+
+    await page.getByTestId('end-session').click();
+    await visible(agentPage, 'agent-code-form');
+    await scene.stop();
+    running.delete(scene.stop);
   });
 
   step('a code accepted in the agent page opens the session on both sides, through the broker', async (t) => {

@@ -1,17 +1,22 @@
-// The technician's live controller, as far as it works without a streaming
-// agent: Connect on an online target opens the controller page, the agent
-// (run without --unattended) declines, and the page shows the session ended
-// with the agent's reason; a target that went offline meanwhile gives an
-// error on the Targets page; the signalling socket refuses a bad token.
+// The technician's live controller and the enrolled agent's consent:
+// Connect on an online target opens the controller page, the agent (run
+// without --unattended and without its page: nobody to ask) declines, and
+// the page shows the session ended with the agent's reason; the agent run
+// with its page (`run --ui-dir`) asks the person there, who accepts — the
+// page then says who is accessing the computer, the technician's page the
+// mode, and the auditor reads the question and the answer; a target that
+// went offline meanwhile gives an error on the Targets page; the
+// signalling socket refuses a bad token.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer } from '../lib/server.mjs';
+import { startServer, webDir } from '../lib/server.mjs';
+import { startXvfb } from '../lib/xvfb.mjs';
 import { requireAgentBinary, runAgentCommand, startAgent } from '../lib/agent.mjs';
-import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { visible, showsText, signIn, shellOf } from '../lib/ui.mjs';
 import { PROTOCOL_VERSION, call, createEnrollmentToken, createUser, firstLogin, login } from '../lib/api.mjs';
@@ -69,6 +74,7 @@ describe('controller', () => {
   let page;
   let workDir;
   let agent = null;
+  let xvfb = null;
   let techToken;
   let auditorToken;
   let sessionId = null;
@@ -95,13 +101,14 @@ describe('controller', () => {
     // Without --unattended the agent declines every session with a bye.
     agent = startAgent(configPath);
 
-    browser = await launchBrowser();
+    browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
     page = await browser.context.newPage();
     pageErrors = watchPageErrors(page);
   });
 
   after(async () => {
     await agent?.kill('SIGKILL');
+    await xvfb?.stop();
     await browser?.close();
     await server?.stop();
     if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -157,6 +164,57 @@ describe('controller', () => {
     await showsText(page, 'connection-state', /^Ended: /);
     await page.getByTestId('back-to-targets').click();
     await showsText(page, 'page-title', 'Targets');
+  });
+
+  step('with its page the agent asks the person, who accepts: both pages say who and how, the auditor reads it', async () => {
+    await agent.kill('SIGKILL');
+    xvfb = await startXvfb({ width: 640, height: 480 });
+    agent = startAgent(path.join(workDir, 'agent.json'), {
+      args: ['--ui-dir', webDir(), '--no-open', '--webrtc-bind', '127.0.0.1:0'],
+      display: xvfb.display,
+    });
+    const pageAddress = /(http:\/\/127\.0\.0\.1:\d+\/agent#key=\S+)/;
+    const address = await until(
+      () => agent.output.map((line) => line.match(pageAddress)?.[1]).find(Boolean),
+      "the agent's page address",
+    );
+    const agentPage = await browser.context.newPage();
+    const agentErrors = watchPageErrors(agentPage);
+    await agentPage.goto(address);
+    await visible(agentPage, 'agent-code-form');
+
+    await page.goto(`${server.url}/targets`);
+    await targetRow().locator('[data-testid="target-status"][data-status="online"]')
+      .waitFor({ timeout: STATUS_DEADLINE_MS });
+    await targetRow().getByTestId('target-connect').click();
+    await page.waitForURL(SESSION_PATH);
+    const id = page.url().match(SESSION_PATH)[1];
+    await page.locator('[data-testid="connection-state"][data-state="awaiting_user"]')
+      .waitFor({ timeout: STATUS_DEADLINE_MS });
+    await showsText(page, 'screen-message', /Waiting for the person at the computer to accept/);
+
+    await showsText(agentPage, 'agent-asking-technician', TECH.displayName);
+    await showsText(agentPage, 'agent-asked-mode', 'Active');
+    await agentPage.getByTestId('agent-accept').click();
+    const accessed = `This computer is being accessed by ${TECH.displayName}, in Active mode.`;
+    await showsText(agentPage, 'agent-being-accessed', accessed);
+    await visible(agentPage, 'agent-end-hint');
+    await until(() => agent.output.some((line) => line.includes(accessed)), 'the agent to say so on its terminal');
+    await page.locator('[data-testid="connection-state"][data-state="connected"]')
+      .waitFor({ timeout: STATUS_DEADLINE_MS });
+    await showsText(page, 'session-mode', 'Active mode');
+
+    const { body } = await call(server.url, 'GET', `/api/sessions/${id}/timeline`, { token: auditorToken });
+    const actions = body.entries.map((entry) => entry.action);
+    assert.ok(actions.includes('session.user_asked'), actions.join(', '));
+    assert.ok(actions.indexOf('session.user_asked') < actions.indexOf('session.user_accepted'), actions.join(', '));
+    const accepted = body.entries.find((entry) => entry.action === 'session.user_accepted');
+    assert.equal(accepted.details.mode, 'active');
+
+    await page.getByTestId('end-session').click();
+    await showsText(agentPage, 'agent-last-session', /^Session ended: /);
+    assert.deepEqual(agentErrors, []);
+    await agentPage.close();
   });
 
   step('Connect on a target that went offline meanwhile shows the error', async () => {

@@ -58,7 +58,7 @@ async fn grants_are_signed_bound_to_the_offering_controller_and_audited() {
         let grant = verify(&signed, &key, expected).expect("the grant verifies with the published key");
         assert_eq!((grant.mode, grant.access), (SessionMode::Active, AccessSet::all()));
         assert!(grant.matches_controller("sha-256 ab:cd:ef"), "{grant:?}");
-        assert!(grant.unattended, "the global policy keeps unattended sessions possible");
+        assert!(!grant.unattended, "the default policy does not allow unattended access: the agent asks");
         assert_eq!(grant.technician_name, "tech");
         assert!(grant.expires_at > grant.issued_at && grant.expires_at <= now_ms() + 5 * 60 * 1000);
         assert_eq!(next(&mut s.agent).await["signal"]["kind"], "offer", "the offer follows its grant");

@@ -15,6 +15,8 @@ use common::ws::{DEADLINE, Socket, connect_controller, ended_reason, eventually,
 use common::{TestApp, agent_info, on_each_backend};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
+use tether_shared::grant::{Expectation, SignedGrant, code_target, verify};
+use tether_shared::mode::SessionMode;
 use tether_shared::signal::PROTOCOL_VERSION;
 
 /// A redeemed code whose target is connected and has had its session
@@ -94,6 +96,48 @@ async fn an_accepted_session_starts_after_the_question_reached_the_controller() 
         for action in ["broker_session.acceptance_prompted", "broker_session.accepted"] {
             position(action);
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_redemption_carries_a_signed_grant_and_the_persons_choice_of_mode_reaches_the_controller_and_the_log() {
+    on_each_backend(|app| async move {
+        let Accounts { tech, .. } = accounts(&app).await;
+        let (address, _stop) = common::serve(&app).await;
+        let mut r = redeem_and_connect(&app, &tech, address).await;
+        // The grant the agent asks the person about: signed by the server's
+        // key, for this code's target, naming the technician.
+        let signed: SignedGrant = serde_json::from_value(r.redemption["grant"].clone()).unwrap();
+        let key = app.state.grant_key.public().verifying_key().unwrap();
+        let now = tether_server::store::now_ms();
+        let target = code_target(&r.session_id);
+        let grant = verify(&signed, &key, Expectation { session_id: &r.session_id, target: &target, now }).unwrap();
+        assert_eq!(grant.mode, SessionMode::Active);
+        assert!(grant.user_acceptance, "asking is the default");
+        assert_eq!(grant.acceptance_timeout_secs, 120);
+        assert!(grant.allowed_modes.contains(SessionMode::Monitor), "the person may pick Monitor");
+        assert_eq!(grant.technician_name, r.redemption["technician"].as_str().unwrap());
+        assert_eq!(grant.controller_fingerprint, None, "no controller yet");
+
+        let (mut controller, _ready) = connect_controller(address, &r.session_id, &tech).await;
+        consent(&mut r.target, &r.session_id, json!({ "step": "asking", "timeout_secs": 60 })).await;
+        assert_eq!(next(&mut controller).await["type"], "awaiting_user");
+        consent(&mut r.target, &r.session_id, json!({ "step": "accepted", "mode": "monitor" })).await;
+        assert_eq!(next(&mut controller).await, json!({ "type": "mode_chosen", "mode": "monitor" }));
+        // A reloaded controller learns it too.
+        drop(controller);
+        let (mut controller, _ready) = connect_controller(address, &r.session_id, &tech).await;
+        assert_eq!(next(&mut controller).await, json!({ "type": "mode_chosen", "mode": "monitor" }));
+        let (details,): (String,) =
+            sqlx::query_as("SELECT details FROM audit_log WHERE action = 'session.user_accepted'")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&details).unwrap()["mode"], "monitor");
+        // A mode that is not one's to name is refused as malformed.
+        consent(&mut r.target, &r.session_id, json!({ "step": "accepted", "mode": "root" })).await;
+        assert_eq!(next(&mut r.target).await["type"], "error");
     })
     .await;
 }

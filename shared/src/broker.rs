@@ -10,8 +10,11 @@
 //! live session proceeds as any other, the controller joining the same
 //! broker. Codes themselves are in [`crate::connection_code`].
 
+use crate::access::AccessSet;
 use crate::agent::AgentInfo;
 use crate::connection_code::{CodeState, UnixMillis};
+use crate::grant::SignedGrant;
+use crate::mode::{ModeSet, SessionMode};
 use crate::policy::SessionPolicy;
 use crate::signal::IceServer;
 use serde::{Deserialize, Serialize};
@@ -118,6 +121,10 @@ pub struct RedeemCodeResponse {
     /// none gets the defaults: the user is asked).
     #[serde(default)]
     pub policy: SessionPolicy,
+    /// The session's signed grant, bound to no controller yet: the agent
+    /// asks the person about what it grants, by the name it signs. (v7)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<SignedGrant>,
 }
 
 /// Error codes (`ApiError::error`) a redemption can fail with, so the agent
@@ -151,13 +158,41 @@ pub enum LocalAgentStatus {
     },
     /// Redeeming a code.
     Connecting { server: String },
-    /// The technician's session waits for the user to accept or reject it
-    /// (`POST /local/accept`, `/local/reject`) within `seconds_left`.
-    AwaitingAcceptance { session_id: String, technician: String, broker: Option<String>, seconds_left: u64 },
-    /// A session is live with this technician, through this broker.
-    InSession { session_id: String, technician: String, broker: Option<String> },
+    /// A technician asks for a session in `mode`, which brings `access`;
+    /// the person accepts it (`POST /local/accept`, optionally in one of
+    /// `choices`, each asking for less) or rejects it (`/local/reject`)
+    /// within `seconds_left`.
+    AwaitingAcceptance {
+        session_id: String,
+        technician: String,
+        mode: SessionMode,
+        access: AccessSet,
+        choices: ModeSet,
+        seconds_left: u64,
+    },
+    /// A session is live with this technician, in `mode` once the agent
+    /// knows it. `from_link`: a technician's request to this enrolled
+    /// computer, which the page cannot end (stopping the agent does);
+    /// otherwise a connection code's session, which **End session** ends.
+    InSession {
+        session_id: String,
+        technician: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<SessionMode>,
+        #[serde(default)]
+        from_link: bool,
+    },
     /// The last try failed; the UI offers Try Again and Cancel.
     Failed { error: String, message: String },
+}
+
+/// `POST /local/accept` on the agent's loopback UI: yes, in `mode` (one of
+/// the question's choices), or as asked when `mode` is absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalAcceptRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<SessionMode>,
 }
 
 /// `POST /local/connect` on the agent's loopback UI.

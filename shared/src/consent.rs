@@ -9,7 +9,7 @@
 //! ```text
 //! Idle ──Requested──▶ Decided(Accepted: unattended | code entered)   (no question)
 //!   │                 Decided(Denied: nobody to ask)
-//!   └──Requested──▶ Asking ──Answered(accept)──▶ Decided(Accepted: by the person)
+//!   └──Requested──▶ Asking ──Answered(accept in a mode)──▶ Decided(Accepted: by the person, in that mode)
 //!                     ├────Answered(reject)──▶ Decided(Denied: rejected)
 //!                     ├────Withdrawn─────────▶ Decided(Denied: withdrawn)
 //!                     └────deadline──────────▶ Decided(Denied: no answer)
@@ -18,12 +18,13 @@
 //! Unattended access comes only from the agent's own configuration
 //! ([`LocalRules`]); the server's policy can make the agent ask, never
 //! spare it asking. A gate decides once: a second request, a second answer
-//! and an answer after the deadline are refused. The request names who
-//! asks and what for ([`Purpose`]), where modes and a server-signed grant
-//! will go.
+//! and an answer after the deadline are refused, and so is an acceptance
+//! in a mode the [`Offer`] does not hold. The request names who asks and
+//! what for ([`Offer`]: the signed grant's mode and access, and the
+//! narrower modes the person may pick instead).
 
 mod gate;
 mod request;
 
 pub use gate::{ConsentGate, Effect, Event, Phase, Refusal};
-pub use request::{Acceptance, Answer, Denial, LocalRules, Origin, Purpose, Question, Request, Verdict};
+pub use request::{Acceptance, Answer, Denial, LocalRules, Offer, Origin, Question, Request, Verdict};

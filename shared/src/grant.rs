@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::access::AccessSet;
-use crate::mode::SessionMode;
+use crate::mode::{ModeSet, SessionMode};
 
 /// Largest grant JSON accepted, in bytes (before base64url). A grant is a
 /// few hundred bytes; the cap bounds what an agent decodes and hashes.
@@ -64,6 +64,21 @@ pub struct Grant {
     /// say so. Absent reads as `false`.
     #[serde(default)]
     pub unattended: bool,
+    /// The modes the policy allows: the person may accept the session in
+    /// one of them that asks for less than `mode`
+    /// ([`crate::mode::choices_for_person`]). Absent reads as none.
+    #[serde(default)]
+    pub allowed_modes: ModeSet,
+    /// Whether the policy wants the person at the computer to accept the
+    /// session (the agent may ask anyway; it never skips asking on this
+    /// say-so for an enrolled computer without its own unattended opt-in).
+    /// Absent reads as `true`.
+    #[serde(default = "yes")]
+    pub user_acceptance: bool,
+    /// How long the person has to answer, in seconds; no answer is a
+    /// refusal. Absent reads as two minutes.
+    #[serde(default = "default_acceptance_timeout_secs")]
+    pub acceptance_timeout_secs: u32,
     /// When the server issued the grant.
     pub issued_at: i64,
     /// When the grant stops being valid.
@@ -72,7 +87,24 @@ pub struct Grant {
     pub key_id: String,
 }
 
+fn yes() -> bool {
+    true
+}
+
+fn default_acceptance_timeout_secs() -> u32 {
+    crate::policy::SessionPolicy::default().acceptance_timeout_secs
+}
+
 impl Grant {
+    /// This grant as the person at the computer limited it: when they
+    /// accepted the session in `limit` (a mode after the grant's), no more
+    /// than `limit` allows. The mode is the later of the two in precedence
+    /// and the access what both allow; never wider than the grant.
+    #[must_use]
+    pub fn narrowed_to(&self, limit: SessionMode) -> Grant {
+        Grant { mode: self.mode.max_by_rank(limit), access: self.access.intersection(limit.access()), ..self.clone() }
+    }
+
     /// Whether a controller offering this DTLS fingerprint (as
     /// [`crate::signal::dtls_fingerprint`] reads it from its SDP) is the
     /// one the grant was issued to. Spacing and letter case do not matter;

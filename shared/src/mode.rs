@@ -71,6 +71,18 @@ impl SessionMode {
         }
     }
 
+    /// The mode's wire name (`"monitor"`, `"file_transfer"`), as serde
+    /// writes it: for page element ids and query strings.
+    pub fn key(self) -> &'static str {
+        match self {
+            SessionMode::Active => "active",
+            SessionMode::Guidance => "guidance",
+            SessionMode::Monitor => "monitor",
+            SessionMode::Chat => "chat",
+            SessionMode::FileTransfer => "file_transfer",
+        }
+    }
+
     /// One line saying what the technician could do in this mode, for the
     /// person choosing.
     pub fn description(self) -> &'static str {
@@ -88,6 +100,13 @@ impl SessionMode {
     /// Where the mode stands in [`PRECEDENCE`], 0 for Active.
     pub fn rank(self) -> usize {
         self as usize
+    }
+
+    /// The later of two modes in [`PRECEDENCE`]: the one asking for less
+    /// when one narrows the other.
+    #[must_use]
+    pub fn max_by_rank(self, other: SessionMode) -> SessionMode {
+        if other.rank() > self.rank() { other } else { self }
     }
 
     /// Whether `other` is a step down from this mode that asks for nothing

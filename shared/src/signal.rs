@@ -12,6 +12,7 @@
 
 use crate::agent::AgentInfo;
 use crate::grant::SignedGrant;
+use crate::mode::SessionMode;
 use serde::{Deserialize, Serialize};
 
 /// The signalling protocol this build speaks. v2 added negotiation ids; v3
@@ -27,8 +28,11 @@ use serde::{Deserialize, Serialize};
 /// re-issues it bound to the controller's DTLS fingerprint before each
 /// offer it relays, and the agent reports what it refused
 /// (`AgentToServer::Refused`: a grant, an offer from another controller, a
-/// data channel or input the grant does not cover).
-pub const PROTOCOL_VERSION: u32 = 6;
+/// data channel or input the grant does not cover); v7 modes the person
+/// chooses: grants carry the policy's allowed modes and acceptance terms,
+/// the agent's `accepted` step names the mode the person accepted, and the
+/// controller hears it (`ServerToController::ModeChosen`).
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The other end of a socket speaks another protocol version (`theirs`; 0
 /// when it sent none, i.e. it predates v5).
@@ -170,8 +174,12 @@ impl Refused {
 pub enum ConsentStep {
     /// The prompt is on screen; it stays for `timeout_secs` at most.
     Asking { timeout_secs: u32 },
-    /// The user accepted; the session starts.
-    Accepted,
+    /// The user accepted; the session starts, in `mode`: the grant's, or a
+    /// narrower one the person picked (v7; absent from older agents).
+    Accepted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<SessionMode>,
+    },
     /// The user rejected the session.
     Rejected,
     /// The prompt timed out unanswered, which refuses the session.
@@ -186,7 +194,7 @@ impl ConsentStep {
     pub fn as_str(self) -> &'static str {
         match self {
             ConsentStep::Asking { .. } => "asking",
-            ConsentStep::Accepted => "accepted",
+            ConsentStep::Accepted { .. } => "accepted",
             ConsentStep::Rejected => "rejected",
             ConsentStep::NoAnswer => "no_answer",
         }
@@ -270,6 +278,10 @@ pub enum ServerToController {
     /// The target's user is being asked to accept the session, for
     /// `timeout_secs` at most; the agent's answer (or the end) follows. (v3)
     AwaitingUser { timeout_secs: u32 },
+    /// The person at the computer accepted the session in `mode`, which
+    /// may be narrower than the one asked for: the agent allows nothing
+    /// beyond it. Sent again to a controller that attaches later. (v7)
+    ModeChosen { mode: SessionMode },
     /// The session is over. (v1)
     Ended { reason: String },
     /// A message was refused; the connection stays up. (v1)

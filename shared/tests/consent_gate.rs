@@ -4,21 +4,31 @@
 
 use std::time::Duration;
 use tether_shared::consent::{
-    Acceptance, Answer, ConsentGate, Denial, Effect, Event, LocalRules, Origin, Phase, Purpose, Question, Refusal,
+    Acceptance, Answer, ConsentGate, Denial, Effect, Event, LocalRules, Offer, Origin, Phase, Question, Refusal,
     Request, Verdict,
 };
+use tether_shared::mode::{ModeSet, SessionMode};
 use tether_shared::signal::ConsentStep;
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1000;
 
+/// Active asked for; the policy also allows Monitor, which the person may
+/// pick instead.
+fn offer() -> Offer {
+    Offer {
+        mode: SessionMode::Active,
+        access: SessionMode::Active.access(),
+        choices: ModeSet::of(&[SessionMode::Monitor]),
+    }
+}
+
 fn request(origin: Origin, policy_asks: bool) -> Request {
     Request {
         session_id: "s1".into(),
         technician: "Tess Tech".into(),
-        purpose: Purpose::RemoteSession,
+        offer: offer(),
         origin,
-        broker: Some("relay.example:3478".into()),
         policy_asks,
         timeout_secs: 30,
     }
@@ -42,8 +52,7 @@ fn question() -> Question {
     Question {
         session_id: "s1".into(),
         technician: "Tess Tech".into(),
-        purpose: Purpose::RemoteSession,
-        broker: Some("relay.example:3478".into()),
+        offer: offer(),
         timeout: Duration::from_secs(30),
     }
 }
@@ -100,11 +109,35 @@ fn asking_tells_the_server_then_puts_the_question_with_its_deadline() {
 #[test]
 fn a_yes_accepts_and_is_reported() {
     let mut gate = asking();
-    gate.handle(Event::Answered(Answer::Accept), T0 + 5 * SECOND).expect("answer");
-    let accepted = Verdict::Accepted(Acceptance::ByPerson);
-    assert_eq!(effects(&mut gate), vec![Effect::Report(ConsentStep::Accepted), Effect::Decided(accepted)]);
+    gate.handle(Event::Answered(Answer::Accept(SessionMode::Active)), T0 + 5 * SECOND).expect("answer");
+    let accepted = Verdict::Accepted(Acceptance::ByPerson { mode: SessionMode::Active });
+    let reported = ConsentStep::Accepted { mode: Some(SessionMode::Active) };
+    assert_eq!(effects(&mut gate), vec![Effect::Report(reported), Effect::Decided(accepted)]);
     assert_eq!(gate.verdict(), Some(accepted));
     assert_eq!(gate.next_deadline(), None);
+}
+
+#[test]
+fn the_person_may_accept_in_a_narrower_mode_offered() {
+    let mut gate = asking();
+    gate.handle(Event::Answered(Answer::Accept(SessionMode::Monitor)), T0 + 5 * SECOND).expect("answer");
+    let accepted = Verdict::Accepted(Acceptance::ByPerson { mode: SessionMode::Monitor });
+    let reported = ConsentStep::Accepted { mode: Some(SessionMode::Monitor) };
+    assert_eq!(effects(&mut gate), vec![Effect::Report(reported), Effect::Decided(accepted)]);
+    assert_eq!(accepted.reason(), "You accepted the session in Monitor mode.");
+}
+
+#[test]
+fn accepting_in_a_mode_not_offered_is_refused_and_the_question_stays_open() {
+    let mut gate = asking();
+    for not_offered in [SessionMode::Guidance, SessionMode::Chat, SessionMode::FileTransfer] {
+        let refused = gate.handle(Event::Answered(Answer::Accept(not_offered)), T0 + SECOND);
+        assert_eq!(refused, Err(Refusal::NotOffered(not_offered.name())));
+    }
+    assert!(effects(&mut gate).is_empty());
+    assert_eq!(gate.verdict(), None);
+    assert_eq!(gate.next_deadline(), Some(T0 + 30 * SECOND));
+    gate.handle(Event::Answered(Answer::Reject), T0 + 2 * SECOND).expect("still open");
 }
 
 #[test]
@@ -133,11 +166,14 @@ fn no_answer_by_the_deadline_is_a_refusal() {
 #[test]
 fn an_answer_a_millisecond_late_is_refused_even_without_a_tick() {
     let mut gate = asking();
-    let late = gate.handle(Event::Answered(Answer::Accept), T0 + 30 * SECOND);
+    let late = gate.handle(Event::Answered(Answer::Accept(SessionMode::Active)), T0 + 30 * SECOND);
     assert_eq!(late, Err(Refusal::TooLate));
     let effects = effects(&mut gate);
     assert_eq!(effects.last(), Some(&Effect::Decided(Verdict::Denied(Denial::NoAnswer { timeout_secs: 30 }))));
-    assert!(!effects.contains(&Effect::Report(ConsentStep::Accepted)), "{effects:?}");
+    assert!(
+        !effects.iter().any(|effect| matches!(effect, Effect::Report(ConsentStep::Accepted { .. }))),
+        "{effects:?}"
+    );
 }
 
 #[test]
@@ -145,7 +181,10 @@ fn a_second_answer_is_refused_and_changes_nothing() {
     let mut gate = asking();
     gate.handle(Event::Answered(Answer::Reject), T0 + SECOND).expect("answer");
     effects(&mut gate);
-    assert_eq!(gate.handle(Event::Answered(Answer::Accept), T0 + 2 * SECOND), Err(Refusal::AlreadyDecided));
+    assert_eq!(
+        gate.handle(Event::Answered(Answer::Accept(SessionMode::Active)), T0 + 2 * SECOND),
+        Err(Refusal::AlreadyDecided)
+    );
     assert!(effects(&mut gate).is_empty());
     assert_eq!(gate.verdict(), Some(Verdict::Denied(Denial::Rejected)));
 }
@@ -153,7 +192,7 @@ fn a_second_answer_is_refused_and_changes_nothing() {
 #[test]
 fn a_second_request_after_an_answer_is_not_asked_again() {
     let mut gate = asking();
-    gate.handle(Event::Answered(Answer::Accept), T0 + SECOND).expect("answer");
+    gate.handle(Event::Answered(Answer::Accept(SessionMode::Active)), T0 + SECOND).expect("answer");
     effects(&mut gate);
     let again = gate.handle(Event::Requested(request(Origin::ConnectionCode, true)), T0 + 2 * SECOND);
     assert_eq!(again, Err(Refusal::AlreadyRequested));
@@ -174,13 +213,16 @@ fn a_withdrawn_question_denies_without_a_report() {
     let mut gate = asking();
     gate.handle(Event::Withdrawn, T0 + SECOND).expect("withdraw");
     assert_eq!(effects(&mut gate), vec![Effect::Withdraw, Effect::Decided(Verdict::Denied(Denial::Withdrawn))]);
-    assert_eq!(gate.handle(Event::Answered(Answer::Accept), T0 + 2 * SECOND), Err(Refusal::AlreadyDecided));
+    assert_eq!(
+        gate.handle(Event::Answered(Answer::Accept(SessionMode::Active)), T0 + 2 * SECOND),
+        Err(Refusal::AlreadyDecided)
+    );
 }
 
 #[test]
 fn an_answer_nobody_asked_for_is_refused() {
     let mut idle = ConsentGate::new(ASKABLE);
-    assert_eq!(idle.handle(Event::Answered(Answer::Accept), T0), Err(Refusal::NotAsked));
+    assert_eq!(idle.handle(Event::Answered(Answer::Accept(SessionMode::Active)), T0), Err(Refusal::NotAsked));
     let mut unattended = ConsentGate::new(LocalRules { unattended: true, ..ASKABLE });
     unattended.handle(Event::Requested(request(Origin::EnrolledLink, false)), T0).expect("request");
     effects(&mut unattended);

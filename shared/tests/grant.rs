@@ -32,6 +32,9 @@ fn grant() -> Grant {
         access: AccessSet::of(&[Access::View, Access::Control, Access::Chat]),
         controller_fingerprint: Some("sha-256 AB:CD:EF".into()),
         unattended: false,
+        allowed_modes: tether_shared::mode::ModeSet::of(&[SessionMode::Active]),
+        user_acceptance: true,
+        acceptance_timeout_secs: 120,
         issued_at: T0,
         expires_at: T0 + 10 * MINUTE,
         key_id: String::new(),
@@ -248,4 +251,24 @@ fn the_public_key_travels_with_its_id_and_fingerprint_and_is_checked_against_the
     assert_eq!(swapped.verifying_key(), Err(BadPublicKey::Mismatch));
     let short = PublicGrantKey { public_key: "AAAA".into(), ..public };
     assert_eq!(short.verifying_key(), Err(BadPublicKey::Malformed));
+}
+
+#[test]
+fn a_grant_narrowed_to_the_persons_pick_never_widens() {
+    let active = Grant { access: SessionMode::Active.access(), ..grant() };
+    let monitor = active.narrowed_to(SessionMode::Monitor);
+    assert_eq!(monitor.mode, SessionMode::Monitor);
+    assert_eq!(monitor.access, AccessSet::of(&[Access::View, Access::Chat]));
+    assert_eq!(monitor.session_id, active.session_id);
+    // A "limit" above the grant's own mode changes nothing.
+    let watch = Grant { mode: SessionMode::Monitor, access: SessionMode::Monitor.access(), ..grant() };
+    assert_eq!(watch.narrowed_to(SessionMode::Active), watch);
+    // Access the grant lacks stays out even where the limit's mode has it.
+    let view_only = Grant { mode: SessionMode::Active, access: AccessSet::of(&[Access::View]), ..grant() };
+    assert_eq!(view_only.narrowed_to(SessionMode::Guidance).access, AccessSet::of(&[Access::View]));
+    // Modes that share nothing leave nothing.
+    let chat = Grant { mode: SessionMode::Chat, access: SessionMode::Chat.access(), ..grant() };
+    let files = chat.narrowed_to(SessionMode::FileTransfer);
+    assert_eq!(files.mode, SessionMode::FileTransfer);
+    assert_eq!(files.access, AccessSet::of(&[Access::Chat]));
 }

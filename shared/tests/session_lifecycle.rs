@@ -3,6 +3,7 @@
 //! several are bugs the earlier timer tasks had (named in each test).
 
 use std::time::Duration;
+use tether_shared::mode::SessionMode;
 use tether_shared::session_lifecycle::{Effect, Event, Party, Phase, Refusal, SessionLifecycle, Step, Timings};
 use tether_shared::signal::{ServerToController, Signal};
 
@@ -128,7 +129,7 @@ fn accepting_just_before_the_request_timeout_gives_the_answer_a_full_timeout() {
     let mut session = opened();
     attach(&mut session, 1, T0);
     session.handle(Event::UserAsked { timeout_secs: 120 }, T0 + SECOND).expect("ask");
-    session.handle(Event::UserAccepted, T0 + 59 * SECOND).expect("accept");
+    session.handle(Event::UserAccepted { mode: None }, T0 + 59 * SECOND).expect("accept");
     assert_eq!(session.next_deadline(), Some(T0 + 119 * SECOND));
     session.handle(Event::Tick, T0 + 61 * SECOND).expect("tick");
     assert!(!session.is_ended(), "the first request timeout no longer applies");
@@ -142,7 +143,7 @@ fn accepting_just_before_the_request_timeout_gives_the_answer_a_full_timeout() {
 fn a_second_question_after_an_answer_is_refused() {
     let mut session = opened();
     session.handle(Event::UserAsked { timeout_secs: 60 }, T0).expect("ask");
-    session.handle(Event::UserAccepted, T0 + SECOND).expect("accept");
+    session.handle(Event::UserAccepted { mode: None }, T0 + SECOND).expect("accept");
     assert_eq!(
         session.handle(Event::UserAsked { timeout_secs: 60 }, T0 + 2 * SECOND),
         Err(Refusal::OutOfPlace { event: "user asked", phase: "accepted by the user" })
@@ -153,7 +154,7 @@ fn a_second_question_after_an_answer_is_refused() {
 #[test]
 fn answers_nobody_asked_for_are_refused() {
     let mut session = opened();
-    for event in [Event::UserAccepted, Event::UserRejected, Event::UserNoAnswer] {
+    for event in [Event::UserAccepted { mode: None }, Event::UserRejected, Event::UserNoAnswer] {
         assert!(matches!(session.handle(event, T0), Err(Refusal::OutOfPlace { .. })));
     }
     assert!(effects(&mut session).is_empty());
@@ -385,6 +386,40 @@ fn a_controller_attaching_while_the_user_is_asked_learns_so() {
 }
 
 #[test]
+fn the_mode_the_person_chose_reaches_the_controller_now_and_after_a_reattach() {
+    let mut session = opened();
+    attach(&mut session, 1, T0);
+    session.handle(Event::UserAsked { timeout_secs: 60 }, T0).expect("ask");
+    effects(&mut session);
+    session.handle(Event::UserAccepted { mode: Some(SessionMode::Monitor) }, T0 + SECOND).expect("accept");
+    assert_eq!(
+        effects(&mut session),
+        vec![
+            Effect::Record(Step::UserAccepted { mode: Some(SessionMode::Monitor) }),
+            Effect::ToController(ServerToController::ModeChosen { mode: SessionMode::Monitor }),
+        ]
+    );
+    assert_eq!(session.chosen_mode(), Some(SessionMode::Monitor));
+    attach(&mut session, 2, T0 + 2 * SECOND);
+    let told = effects(&mut session);
+    assert!(
+        told.contains(&Effect::ToController(ServerToController::ModeChosen { mode: SessionMode::Monitor })),
+        "{told:?}"
+    );
+}
+
+#[test]
+fn an_agent_that_names_no_mode_leaves_the_controller_untold() {
+    let mut session = opened();
+    attach(&mut session, 1, T0);
+    session.handle(Event::UserAsked { timeout_secs: 60 }, T0).expect("ask");
+    effects(&mut session);
+    session.handle(Event::UserAccepted { mode: None }, T0 + SECOND).expect("accept");
+    assert_eq!(effects(&mut session), vec![Effect::Record(Step::UserAccepted { mode: None })]);
+    assert_eq!(session.chosen_mode(), None);
+}
+
+#[test]
 fn candidates_pass_but_offers_from_the_target_do_not() {
     let mut session = opened();
     let candidate =
@@ -400,7 +435,7 @@ fn every_step_names_its_audit_action_and_code_event() {
     use tether_shared::connection_code::Event as Code;
     let table = [
         (Step::UserAsked { timeout_secs: 1 }, "session.user_asked", Some(Code::AcceptancePrompted)),
-        (Step::UserAccepted, "session.user_accepted", Some(Code::UserAccepted)),
+        (Step::UserAccepted { mode: None }, "session.user_accepted", Some(Code::UserAccepted)),
         (Step::UserRejected, "session.user_rejected", Some(Code::UserRejected)),
         (Step::UserNoAnswer, "session.user_no_answer", Some(Code::AcceptanceTimedOut)),
         (Step::Started, "session.start", Some(Code::SessionStarted)),

@@ -6,7 +6,8 @@
 use crate::api::{ApiFailure, send_empty, send_json};
 use gloo_net::http::{Request, RequestBuilder};
 use std::fmt;
-use tether_shared::broker::{LocalAgentStatus, LocalConnectRequest};
+use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest};
+use tether_shared::mode::SessionMode;
 
 /// The header that carries the per-launch key.
 pub const KEY_HEADER: &str = "X-Tether-Local-Key";
@@ -44,9 +45,10 @@ impl LocalApi {
             .await
     }
 
-    /// `POST /local/accept`: the user accepts the session they are asked about.
-    pub async fn accept(&self) -> Result<(), ApiFailure> {
-        send_empty(self.keyed(Request::post("/local/accept")).build()).await
+    /// `POST /local/accept`: the user accepts the session they are asked
+    /// about, as asked or (`mode`) in one of the narrower modes offered.
+    pub async fn accept(&self, mode: Option<SessionMode>) -> Result<(), ApiFailure> {
+        send_empty(self.keyed(Request::post("/local/accept")).json(&LocalAcceptRequest { mode })).await
     }
 
     /// `POST /local/reject`: the user rejects it.

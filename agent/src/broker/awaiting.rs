@@ -5,17 +5,26 @@
 //! its deadline and a withdrawal (the technician's `bye`, a closed socket).
 //! Meanwhile it keeps what the server sends (the technician's offer may
 //! arrive) for the session. Nothing of the session runs before `Accepted`.
+//!
+//! The question is built from the redemption's signed grant, once the
+//! pinned key verifies it: the technician's signed name, the mode and the
+//! access it grants, the narrower modes its policy leaves the person, and
+//! the policy's acceptance terms. A grant that does not verify refuses the
+//! session before anyone is asked (and the server hears why).
 
 use super::ConnectError;
 use super::wire;
 use crate::consent::{Answer, Ask, Clock};
 use crate::link::Socket;
+use crate::trust::ServerTrust;
 use futures_util::StreamExt;
 use tether_shared::broker::RedeemCodeResponse;
 use tether_shared::consent::{
-    Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Origin, Purpose, Request, Verdict,
+    Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Offer, Origin, Request, Verdict,
 };
-use tether_shared::signal::{AgentToServer, ConsentStep, ServerToAgent, Signal, check_protocol};
+use tether_shared::grant::{Grant, code_target};
+use tether_shared::mode::SessionMode;
+use tether_shared::signal::{AgentToServer, ConsentStep, Refusal, Refused, ServerToAgent, Signal, check_protocol};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -26,22 +35,30 @@ const MAX_EARLY_MESSAGES: usize = 256;
 /// How the wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The session may start (`by` says why); hand it `early`.
-    Accepted { by: Acceptance, early: Vec<ServerToAgent> },
+    /// The session may start (`by` says why) with `technician` (the
+    /// grant's signed name) in `mode` (the grant's, or the narrower one the
+    /// person picked); hand it `early`.
+    Accepted { by: Acceptance, technician: String, mode: SessionMode, early: Vec<ServerToAgent> },
     /// No session: why, for the user.
     Refused(String),
 }
 
-/// The gate's request for the redeemed session.
-fn request(redeemed: &RedeemCodeResponse) -> Request {
+/// The redemption's grant, if `trust` verifies it for this code's session.
+fn verified_grant(redeemed: &RedeemCodeResponse, trust: &ServerTrust) -> Result<Grant, String> {
+    let signed = redeemed.grant.as_ref().ok_or("the server sent no grant for this session")?;
+    trust.check(signed, &redeemed.session_id, &code_target(&redeemed.session_id))
+}
+
+/// The gate's request for the redeemed session, in the words its verified
+/// grant signs.
+fn request(session_id: &str, grant: &Grant) -> Request {
     Request {
-        session_id: redeemed.session_id.clone(),
-        technician: redeemed.technician.clone(),
-        purpose: Purpose::RemoteSession,
+        session_id: session_id.to_owned(),
+        technician: grant.technician_name.clone(),
+        offer: Offer::of(grant),
         origin: Origin::ConnectionCode,
-        broker: redeemed.broker.clone(),
-        policy_asks: redeemed.policy.user_acceptance,
-        timeout_secs: redeemed.policy.acceptance_timeout_secs,
+        policy_asks: grant.user_acceptance,
+        timeout_secs: grant.acceptance_timeout_secs,
     }
 }
 
@@ -50,16 +67,27 @@ fn request(redeemed: &RedeemCodeResponse) -> Request {
 pub async fn decide(
     socket: &mut Socket,
     redeemed: &RedeemCodeResponse,
+    trust: &ServerTrust,
     always_ask: bool,
     ask: &dyn Ask,
     server: &str,
 ) -> Result<Outcome, ConnectError> {
+    let grant = match verified_grant(redeemed, trust) {
+        Ok(grant) => grant,
+        Err(reason) => {
+            tracing::warn!(session = %redeemed.session_id, %reason, "refusing the server's grant for the code's session");
+            let refusal = Refusal { what: Refused::Grant, reason: reason.clone() };
+            let refused = AgentToServer::Refused { session_id: redeemed.session_id.clone(), refusal };
+            wire::send(socket, &refused, server).await?;
+            return Ok(Outcome::Refused(format!("This computer refused the server's grant: {reason}.")));
+        }
+    };
     let clock = Clock::start();
     // Every path into a code session has someone to ask (the page, the
     // terminal, or an answer given with `--accept`).
     let mut gate = ConsentGate::new(LocalRules { unattended: false, always_ask, can_ask: true });
     let mut pending = Pending { answer: None, early: Vec::new(), withdrawn_because: None };
-    let mut next = Some(Event::Requested(request(redeemed)));
+    let mut next = Some(Event::Requested(request(&redeemed.session_id, &grant)));
     loop {
         if let Some(event) = next.take()
             && let Err(refusal) = gate.handle(event, clock.now())
@@ -73,7 +101,7 @@ pub async fn decide(
                 Effect::Withdraw => pending.answer = None,
                 Effect::Decided(verdict) => {
                     tracing::info!(session = %redeemed.session_id, ?verdict, "consent decided");
-                    return Ok(pending.outcome(verdict));
+                    return Ok(pending.outcome(verdict, &grant));
                 }
             }
         }
@@ -141,9 +169,15 @@ impl Pending {
         }
     }
 
-    fn outcome(self, verdict: Verdict) -> Outcome {
+    fn outcome(self, verdict: Verdict, grant: &Grant) -> Outcome {
         match verdict {
-            Verdict::Accepted(by) => Outcome::Accepted { by, early: self.early },
+            Verdict::Accepted(by) => {
+                let mode = match by {
+                    Acceptance::ByPerson { mode } => mode,
+                    Acceptance::Unattended | Acceptance::CodeEntered => grant.mode,
+                };
+                Outcome::Accepted { by, technician: grant.technician_name.clone(), mode, early: self.early }
+            }
             Verdict::Denied(Denial::Withdrawn) => {
                 Outcome::Refused(self.withdrawn_because.unwrap_or_else(|| verdict.reason()))
             }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tether_shared::broker::{BrokerView, RedeemCodeRequest};
 use tether_shared::connection_code::CodeInput;
+use tether_shared::mode::SessionMode;
 
 /// Where the configuration is and how sessions run.
 #[derive(Debug, Clone)]
@@ -31,8 +32,9 @@ pub enum Progress {
     /// This agent had pinned no server key and now trusts the server's
     /// (trust on first use); its fingerprint, to compare out of band.
     TrustedServerKey { fingerprint: String },
-    /// The session is live.
-    InSession { session_id: String, technician: String, broker: Option<String> },
+    /// The session is live with `technician` (the name the server's grant
+    /// signs), in `mode`: what the person accepted.
+    InSession { session_id: String, technician: String, mode: SessionMode },
 }
 
 /// Takes the code `typed` and serves its session until it ends; returns
@@ -90,12 +92,9 @@ pub async fn run(
     };
     let redeemed = redeem::redeem(&client, &config, &request).await?;
     tracing::info!(session = %redeemed.session_id, technician = %redeemed.technician, broker = ?redeemed.broker, "code redeemed");
-    let live = Progress::InSession {
-        session_id: redeemed.session_id.clone(),
-        technician: redeemed.technician.clone(),
-        broker: redeemed.broker.clone(),
-    };
-    socket::serve(&config, &redeemed, request.target, options.session.clone(), ask, || progress(live)).await
+    let session_id = redeemed.session_id.clone();
+    let live = |technician, mode| progress(Progress::InSession { session_id, technician, mode });
+    socket::serve(&config, &redeemed, request.target, options.session.clone(), ask, live).await
 }
 
 /// Fetches the server's grant key and pins it in the configuration: an

@@ -16,6 +16,7 @@ use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
 use crate::session::SessionConfig;
 use tether_shared::agent::AgentInfo;
 use tether_shared::broker::RedeemCodeResponse;
+use tether_shared::mode::SessionMode;
 use tether_shared::signal::{AgentToServer, PROTOCOL_VERSION, ServerToAgent};
 use tokio::sync::mpsc;
 
@@ -26,7 +27,7 @@ pub async fn serve(
     info: AgentInfo,
     session: SessionConfig,
     ask: &dyn Ask,
-    on_live: impl FnOnce(),
+    on_live: impl FnOnce(String, SessionMode),
 ) -> Result<String, ConnectError> {
     let unreachable = |detail: String| ConnectError::ServerUnreachable { server: config.server_url.clone(), detail };
     let url = config.ws_url("/api/broker/ws").map_err(|err| unreachable(format!("{err:#}")))?;
@@ -38,10 +39,12 @@ pub async fn serve(
         other => unreachable(format!("cannot open the session socket: {other}")),
     })?;
     send(&mut socket, &AgentToServer::Hello { info, protocol: PROTOCOL_VERSION }, &config.server_url).await?;
+    let trust =
+        crate::trust::ServerTrust::from_config(config).map_err(|err| ConnectError::Session(format!("{err:#}")))?;
     // The consent gate decides: at once, or after asking the person.
-    let (accepted, early) =
-        match awaiting::decide(&mut socket, redeemed, config.always_ask, ask, &config.server_url).await? {
-            Outcome::Accepted { by, early } => (by, early),
+    let (accepted, technician, mode, early) =
+        match awaiting::decide(&mut socket, redeemed, &trust, config.always_ask, ask, &config.server_url).await? {
+            Outcome::Accepted { by, technician, mode, early } => (by, technician, mode, early),
             Outcome::Refused(reason) => {
                 if let Err(err) = socket.close(None).await {
                     tracing::debug!(error = %err, "closing the session socket");
@@ -52,13 +55,11 @@ pub async fn serve(
     let (events, mut from_sessions) = mpsc::unbounded_channel();
     let consent = Consent::Code { session_id: redeemed.session_id.clone(), accepted };
     // `connect` and the page say what happens in their own words.
-    let trust =
-        crate::trust::ServerTrust::from_config(config).map_err(|err| ConnectError::Session(format!("{err:#}")))?;
-    let options = LinkOptions { consent, session, notify: crate::notice::ignore, trust };
+    let options = LinkOptions { consent, session, notify: crate::notice::Notify::ignore(), trust, asker: None };
     let mut dispatcher = Dispatcher::new(options, events);
     let start = ServerToAgent::SessionRequest {
         session_id: redeemed.session_id.clone(),
-        technician: redeemed.technician.clone(),
+        technician: technician.clone(),
         ice_servers: redeemed.ice_servers.clone(),
         grant: None,
     };
@@ -71,7 +72,7 @@ pub async fn serve(
             send(&mut socket, &reply, &config.server_url).await?;
         }
     }
-    on_live();
+    on_live(technician, mode);
     let served = link::serve_socket(&mut socket, &mut dispatcher, &mut from_sessions, Until::NoSessions).await;
     match (served, dispatcher.last_ended()) {
         (Ok(()), Some(reason)) => Ok(reason.to_owned()),

@@ -22,6 +22,12 @@ use tokio::sync::oneshot;
 /// deadline.
 pub trait Ask: Send + Sync + fmt::Debug {
     fn ask(&self, question: &Question) -> oneshot::Receiver<Answer>;
+
+    /// The question about `session_id` is no longer open (it timed out, or
+    /// the request went away): take it off the screen.
+    fn withdraw(&self, session_id: &str) {
+        let _ = session_id;
+    }
 }
 
 /// A receiver that already holds `answer`.

@@ -2,23 +2,30 @@
 //! (`tether-agent connect`), or in advance (`connect --accept`).
 
 use super::{Answer, Ask, Question, answered};
+use std::fmt::Write as _;
 use std::io::BufRead;
-use tether_shared::consent::Purpose;
+use tether_shared::mode::SessionMode;
 use tokio::sync::oneshot;
 
-/// The person consented before the code was sent (`connect --accept`).
+/// The person consented before the code was sent (`connect --accept`), to
+/// what the server's grant asks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PreApproved;
 
 impl Ask for PreApproved {
     fn ask(&self, question: &Question) -> oneshot::Receiver<Answer> {
-        tracing::info!(session = %question.session_id, "accepted in advance (--accept)");
-        answered(Answer::Accept)
+        tracing::info!(
+            session = %question.session_id,
+            mode = question.offer.mode.name(),
+            "accepted in advance (--accept)"
+        );
+        answered(Answer::accept_as_offered(question))
     }
 }
 
-/// Asks on the terminal: `y`/`yes` accepts; anything else, or a closed
-/// standard input, rejects.
+/// Asks on the terminal: `y`/`yes` (or `1`) accepts what is asked, the
+/// number or name of a narrower mode accepts in that one; anything else,
+/// or a closed standard input, rejects.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Terminal;
 
@@ -26,6 +33,7 @@ impl Ask for Terminal {
     fn ask(&self, question: &Question) -> oneshot::Receiver<Answer> {
         println!("{}", prompt_text(question));
         let (reply, answer) = oneshot::channel();
+        let question = question.clone();
         // Reading stdin blocks; an unanswered read is left behind when the
         // timeout passes (the process exits after the session anyway).
         std::thread::spawn(move || {
@@ -36,8 +44,11 @@ impl Ask for Terminal {
                     println!("No answer can be read here; rejecting. (Use --accept to accept in advance.)");
                     Answer::Reject
                 }
-                Ok(_) => parse_yes(&line),
+                Ok(_) => parse_answer(&line, &question),
             };
+            if answer == Answer::Reject {
+                println!("Rejected: the technician gets no access to this computer.");
+            }
             // The session may have ended meanwhile; nobody waits then.
             let _ = reply.send(answer);
         });
@@ -45,64 +56,98 @@ impl Ask for Terminal {
     }
 }
 
-/// The terminal's prompt line: who asks, for what, through which broker,
-/// and how long the person has.
-fn prompt_text(question: &Question) -> String {
-    let through = question.broker.as_deref().map(|broker| format!(" through {broker}")).unwrap_or_default();
-    let wants = match question.purpose {
-        Purpose::RemoteSession => "to start a remote session on this computer",
-        _ => "access to this computer",
-    };
-    format!("{} asks {wants}{through}. Accept? [y/N] ({} s to answer)", question.technician, question.timeout.as_secs())
+/// The modes the person can answer with, numbered from 1: the one asked
+/// for, then the narrower choices in precedence.
+fn numbered(question: &Question) -> Vec<SessionMode> {
+    std::iter::once(question.offer.mode).chain(question.offer.choices.iter()).collect()
 }
 
-fn parse_yes(line: &str) -> Answer {
-    match line.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Answer::Accept,
-        _ => Answer::Reject,
+/// The terminal's prompt: who asks, for which mode and what it lets them
+/// do, the narrower modes the person may pick instead, and how long they
+/// have.
+fn prompt_text(question: &Question) -> String {
+    let offer = &question.offer;
+    let mut text = format!(
+        "{} asks for a remote session on this computer in {} mode.\n  {}\n  They could: {}.\n",
+        question.technician,
+        offer.mode.name(),
+        offer.mode.description(),
+        offer.access.iter().map(|access| access.describe()).collect::<Vec<_>>().join(", "),
+    );
+    let _ = writeln!(text, "Your answer:");
+    for (number, mode) in numbered(question).into_iter().enumerate() {
+        let what = if number == 0 { "accept".to_owned() } else { format!("accept only {} mode:", mode.name()) };
+        let detail = if number == 0 { String::new() } else { format!(" {}", mode.description()) };
+        let keys = if number == 0 { "y or 1".to_owned() } else { (number + 1).to_string() };
+        let _ = writeln!(text, "  {keys:<7} {what}{detail}");
     }
+    let _ =
+        write!(text, "  n       reject (so does no answer within {} s)\nAccept? [y/N] ", question.timeout.as_secs());
+    text
+}
+
+/// Reads the person's line: a clear yes or `1` accepts as asked; the number
+/// or the name of one of the choices accepts in that mode; anything else
+/// rejects.
+fn parse_answer(line: &str, question: &Question) -> Answer {
+    let typed = line.trim().to_ascii_lowercase();
+    let modes = numbered(question);
+    if matches!(typed.as_str(), "y" | "yes") {
+        return Answer::accept_as_offered(question);
+    }
+    let by_number = typed.parse::<usize>().ok().and_then(|number| modes.get(number.checked_sub(1)?).copied());
+    let by_name = modes.iter().copied().find(|mode| mode.name().to_ascii_lowercase() == typed);
+    by_number.or(by_name).map_or(Answer::Reject, Answer::Accept)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+    use tether_shared::consent::Offer;
+    use tether_shared::mode::ModeSet;
 
-    #[test]
-    fn only_a_clear_yes_accepts() {
-        for yes in ["y", "Y\n", " yes ", "YES"] {
-            assert_eq!(parse_yes(yes), Answer::Accept, "{yes:?}");
-        }
-        for no in ["", "n", "no", "yep", "y es", "ja"] {
-            assert_eq!(parse_yes(no), Answer::Reject, "{no:?}");
+    fn question() -> Question {
+        Question {
+            session_id: "s1".into(),
+            technician: "Tess Tech".into(),
+            offer: Offer {
+                mode: SessionMode::Active,
+                access: SessionMode::Active.access(),
+                choices: ModeSet::of(&[SessionMode::Guidance, SessionMode::Monitor]),
+            },
+            timeout: Duration::from_secs(120),
         }
     }
 
     #[test]
-    fn the_prompt_names_the_technician_broker_and_time() {
-        let question = Question {
-            session_id: "s1".into(),
-            technician: "Tess Tech".into(),
-            purpose: Purpose::RemoteSession,
-            broker: Some("relay.example:3478".into()),
-            timeout: Duration::from_secs(120),
-        };
-        let text = prompt_text(&question);
+    fn a_clear_yes_accepts_as_asked_and_a_choice_narrows() {
+        let question = question();
+        for yes in ["y", "Y\n", " yes ", "YES", "1"] {
+            assert_eq!(parse_answer(yes, &question), Answer::Accept(SessionMode::Active), "{yes:?}");
+        }
+        assert_eq!(parse_answer("3", &question), Answer::Accept(SessionMode::Monitor));
+        assert_eq!(parse_answer(" monitor\n", &question), Answer::Accept(SessionMode::Monitor));
+        assert_eq!(parse_answer("2", &question), Answer::Accept(SessionMode::Guidance));
+        for no in ["", "n", "no", "yep", "y es", "ja", "0", "4", "chat", "-1"] {
+            assert_eq!(parse_answer(no, &question), Answer::Reject, "{no:?}");
+        }
+    }
+
+    #[test]
+    fn the_prompt_names_the_technician_mode_access_choices_and_time() {
+        let text = prompt_text(&question());
+        assert!(text.starts_with("Tess Tech asks for a remote session on this computer in Active mode."), "{text}");
+        assert!(text.contains("see your screen, use your mouse and keyboard"), "{text}");
         assert!(
-            text.starts_with("Tess Tech asks to start a remote session on this computer through relay.example:3478")
+            text.contains("3       accept only Monitor mode: The technician sees your screen but cannot"),
+            "{text}"
         );
-        assert!(text.ends_with("(120 s to answer)"), "{text}");
+        assert!(text.contains("no answer within 120 s"), "{text}");
     }
 
     #[tokio::test]
-    async fn pre_approval_accepts_at_once() {
-        let question = Question {
-            session_id: "s".into(),
-            technician: "t".into(),
-            purpose: Purpose::RemoteSession,
-            broker: None,
-            timeout: Duration::from_secs(1),
-        };
-        assert_eq!(PreApproved.ask(&question).await, Ok(Answer::Accept));
+    async fn pre_approval_accepts_what_is_asked_at_once() {
+        assert_eq!(PreApproved.ask(&question()).await, Ok(Answer::Accept(SessionMode::Active)));
     }
 }

@@ -9,4 +9,4 @@ pub mod guard;
 pub mod server;
 pub mod state;
 
-pub use server::{LocalUi, UiOptions};
+pub use server::{LinkPage, LocalUi, UiOptions};

@@ -1,14 +1,17 @@
 //! The loopback HTTP server: static files of the web app (its `/agent`
 //! page), and `/local/{status,connect,accept,reject,cancel,reset}` behind
 //! the guard. The page is where the user accepts or rejects a session when
-//! its policy asks (`UiAsker`).
+//! its policy asks (`UiAsker` for a code's session, [`LinkPage`] for a
+//! technician's request to this enrolled computer), and where they see who
+//! is accessing the computer.
 
 use super::guard::{self, Refusal};
-use super::state::{Conflict, Machine};
+use super::state::{Answered, Conflict, LinkSession, Machine};
 use crate::broker::list::{self, Readiness};
 use crate::broker::{self, ConnectOptions};
 use crate::config::AgentConfig;
 use crate::consent::{Answer, Ask, Question};
+use crate::notice::Notice;
 use anyhow::Context;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -21,7 +24,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tether_shared::api::ApiError;
-use tether_shared::broker::{LocalAgentStatus, LocalConnectRequest};
+use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest};
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tower_http::services::{ServeDir, ServeFile};
@@ -45,6 +48,7 @@ pub struct UiOptions {
 pub struct LocalUi {
     pub addr: SocketAddr,
     secret: String,
+    shared: Arc<Shared>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -65,11 +69,17 @@ impl LocalUi {
             port: addr.port(),
             secret: secret.clone(),
             connect: options.connect,
-            inner: Mutex::new(Inner { machine: Machine::new(ready), task: None, reply: None }),
+            inner: Mutex::new(Inner { machine: Machine::new(ready), task: None, reply: None, link_reply: None }),
         });
-        let app = router(shared, options.ui_dir);
+        let app = router(shared.clone(), options.ui_dir);
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
-        Ok(Self { addr, secret, server })
+        Ok(Self { addr, secret, shared, server })
+    }
+
+    /// The page's side for the enrolled computer's link: it asks the
+    /// person about requests and shows who is accessing the computer.
+    pub fn link_page(&self) -> LinkPage {
+        LinkPage { shared: self.shared.clone() }
     }
 
     /// The address to open, secret in the fragment (never sent to a server).
@@ -80,6 +90,11 @@ impl LocalUi {
     /// The per-launch secret.
     pub fn secret(&self) -> &str {
         &self.secret
+    }
+
+    /// Stops serving.
+    pub fn stop(&self) {
+        self.server.abort();
     }
 
     /// Serves until `shutdown` completes or the server fails.
@@ -111,8 +126,59 @@ struct Inner {
     machine: Machine,
     /// The running attempt's task.
     task: Option<AbortHandle>,
-    /// Where the user's answer goes while a question is on screen.
+    /// Where the user's answer goes while a code's question is on screen.
     reply: Option<oneshot::Sender<Answer>>,
+    /// Where it goes while the link's question is on screen.
+    link_reply: Option<oneshot::Sender<Answer>>,
+}
+
+/// The page as the enrolled computer's link sees it: asks the person about
+/// a technician's request (one at a time: a newer question replaces an
+/// older one, which then runs to its deadline) and shows who is accessing
+/// the computer, from the link's notices.
+#[derive(Clone)]
+pub struct LinkPage {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for LinkPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkPage").finish_non_exhaustive()
+    }
+}
+
+impl Ask for LinkPage {
+    fn ask(&self, question: &Question) -> oneshot::Receiver<Answer> {
+        let (reply, answer) = oneshot::channel();
+        let mut inner = self.shared.lock();
+        inner.machine.link_asked(question.clone(), std::time::Instant::now());
+        inner.link_reply = Some(reply);
+        answer
+    }
+
+    fn withdraw(&self, session_id: &str) {
+        let mut inner = self.shared.lock();
+        inner.machine.link_withdrawn(session_id);
+        if !inner.machine.is_asking() {
+            inner.link_reply = None;
+        }
+    }
+}
+
+impl LinkPage {
+    /// Follows the link's sessions on the page.
+    pub fn notice(&self, notice: &Notice) {
+        let mut inner = self.shared.lock();
+        match notice {
+            Notice::SessionStarted { session_id, technician, mode, .. } => inner.machine.link_started(LinkSession {
+                session_id: session_id.clone(),
+                technician: technician.clone(),
+                mode: *mode,
+            }),
+            Notice::SessionEnded { session_id, reason } => inner.machine.link_ended(session_id, reason),
+            Notice::Connected | Notice::Reconnecting | Notice::SessionDeclined { .. } => {}
+        }
+    }
 }
 
 /// Asks through the page: the question becomes the page's state until the
@@ -138,6 +204,12 @@ impl Ask for UiAsker {
             inner.reply = Some(reply);
         }
         answer
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("port", &self.port).finish_non_exhaustive()
     }
 }
 
@@ -220,6 +292,7 @@ fn conflict(conflict: Conflict) -> Response {
         Conflict::Busy => "busy",
         Conflict::NothingToCancel => "nothing_to_cancel",
         Conflict::NothingToAnswer => "nothing_to_answer",
+        Conflict::NotOffered(_) => "mode_not_offered",
     };
     error(StatusCode::CONFLICT, code, conflict.to_string())
 }
@@ -268,8 +341,21 @@ async fn connect(
     (StatusCode::ACCEPTED, Json(inner.machine.status())).into_response()
 }
 
-async fn accept(State(shared): State<Arc<Shared>>) -> Response {
-    answer(&shared, Answer::Accept)
+/// Yes, as asked or (with a body naming one of the choices) in a narrower
+/// mode.
+async fn accept(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Option<Json<LocalAcceptRequest>>, JsonRejection>,
+) -> Response {
+    let picked = match body {
+        Ok(body) => body.and_then(|Json(request)| request.mode),
+        Err(rejection) => return error(rejection.status(), "invalid_request", rejection.body_text()),
+    };
+    let offered = shared.lock().machine.offered_mode();
+    match picked.or(offered) {
+        Some(mode) => answer(&shared, Answer::Accept(mode)),
+        None => conflict(Conflict::NothingToAnswer),
+    }
 }
 
 async fn reject(State(shared): State<Arc<Shared>>) -> Response {
@@ -279,10 +365,12 @@ async fn reject(State(shared): State<Arc<Shared>>) -> Response {
 /// Hands the user's answer to the attempt that asked.
 fn answer(shared: &Shared, answer: Answer) -> Response {
     let mut inner = shared.lock();
-    if let Err(err) = inner.machine.answered() {
-        return conflict(err);
-    }
-    match inner.reply.take().map(|reply| reply.send(answer)) {
+    let reply = match inner.machine.answered(answer) {
+        Ok(Answered::Attempt(_)) => inner.reply.take(),
+        Ok(Answered::Link) => inner.link_reply.take(),
+        Err(err) => return conflict(err),
+    };
+    match reply.map(|reply| reply.send(answer)) {
         Some(Ok(())) => {}
         // The attempt stopped waiting (timed out, or the session ended).
         Some(Err(_)) | None => tracing::info!("the answer came after the question was withdrawn"),
@@ -292,7 +380,7 @@ fn answer(shared: &Shared, answer: Answer) -> Response {
 
 async fn cancel(State(shared): State<Arc<Shared>>) -> Response {
     // Cancelling a question on screen is rejecting it: the server hears so.
-    if matches!(shared.lock().machine.state(), super::state::State::AwaitingAcceptance { .. }) {
+    if shared.lock().machine.is_asking() {
         return answer(&shared, Answer::Reject);
     }
     let ready = readiness(&shared.connect).await;

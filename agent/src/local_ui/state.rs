@@ -1,12 +1,16 @@
 //! What the loopback UI shows, as a plain state machine: not configured,
 //! idle, connecting, awaiting the user's acceptance, in session, failed.
 //! Each connection attempt has a number, so a cancelled attempt's late news
-//! is ignored.
+//! is ignored. Beside a code's attempt, an enrolled computer's link may put
+//! a question of its own (a technician's request to this computer) and
+//! run sessions: the question comes first on screen, and while no code's
+//! attempt runs, the page says who is accessing the computer.
 
 use crate::broker::{ConnectError, Progress};
-use crate::consent::Question;
+use crate::consent::{Answer, Question};
 use std::time::{Duration, Instant};
 use tether_shared::broker::LocalAgentStatus;
+use tether_shared::mode::SessionMode;
 
 /// The local UI's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +23,8 @@ pub enum State {
     Connecting { attempt: u64 },
     /// Attempt `attempt` asks the user `question`, asked at `asked_at`.
     AwaitingAcceptance { attempt: u64, question: Question, asked_at: Instant },
-    /// Attempt `attempt` has a live session.
-    InSession { attempt: u64, session_id: String, technician: String, broker: Option<String> },
+    /// Attempt `attempt` has a live session with `technician`, in `mode`.
+    InSession { attempt: u64, session_id: String, technician: String, mode: SessionMode },
     /// The last attempt failed.
     Failed { error: String, message: String },
 }
@@ -36,6 +40,8 @@ pub enum Conflict {
     NothingToCancel,
     #[error("no session is waiting for an answer")]
     NothingToAnswer,
+    #[error("{0} mode is not one of the choices offered")]
+    NotOffered(&'static str),
 }
 
 /// The state plus what it needs to report itself.
@@ -46,12 +52,39 @@ pub struct Machine {
     server: String,
     /// The last attempt number handed out.
     attempts: u64,
+    /// The enrolled link's open question, and when it was asked.
+    link_question: Option<(Question, Instant)>,
+    /// The enrolled link's running sessions, oldest first.
+    link_sessions: Vec<LinkSession>,
+}
+
+/// A session of the enrolled link: who is accessing this computer, how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSession {
+    pub session_id: String,
+    pub technician: String,
+    pub mode: SessionMode,
+}
+
+/// Whose question an answer went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// A code's attempt, which goes on connecting.
+    Attempt(u64),
+    /// The enrolled link's request.
+    Link,
 }
 
 impl Machine {
     /// Starts idle for `server`, or not configured with `message`.
     pub fn new(ready: Result<String, String>) -> Self {
-        let mut machine = Self { state: State::Idle { last_session: None }, server: String::new(), attempts: 0 };
+        let mut machine = Self {
+            state: State::Idle { last_session: None },
+            server: String::new(),
+            attempts: 0,
+            link_question: None,
+            link_sessions: Vec::new(),
+        };
         machine.configure(ready);
         machine
     }
@@ -60,24 +93,32 @@ impl Machine {
         &self.state
     }
 
-    /// What `GET /local/status` answers.
+    /// What `GET /local/status` answers: the link's question first, then
+    /// a code's attempt, then who is accessing this computer.
     pub fn status(&self) -> LocalAgentStatus {
+        if let Some((question, asked_at)) = &self.link_question {
+            return awaiting(question, *asked_at);
+        }
+        if let (State::Idle { .. }, Some(session)) = (&self.state, self.link_sessions.first()) {
+            return LocalAgentStatus::InSession {
+                session_id: session.session_id.clone(),
+                technician: session.technician.clone(),
+                mode: Some(session.mode),
+                from_link: true,
+            };
+        }
         match &self.state {
             State::NotConfigured { message } => LocalAgentStatus::NotConfigured { message: message.clone() },
             State::Idle { last_session } => {
                 LocalAgentStatus::Idle { server: self.server.clone(), last_session: last_session.clone() }
             }
             State::Connecting { .. } => LocalAgentStatus::Connecting { server: self.server.clone() },
-            State::AwaitingAcceptance { question, asked_at, .. } => LocalAgentStatus::AwaitingAcceptance {
-                session_id: question.session_id.clone(),
-                technician: question.technician.clone(),
-                broker: question.broker.clone(),
-                seconds_left: seconds_rounded_up(question.timeout.saturating_sub(asked_at.elapsed())),
-            },
-            State::InSession { session_id, technician, broker, .. } => LocalAgentStatus::InSession {
+            State::AwaitingAcceptance { question, asked_at, .. } => awaiting(question, *asked_at),
+            State::InSession { session_id, technician, mode, .. } => LocalAgentStatus::InSession {
                 session_id: session_id.clone(),
                 technician: technician.clone(),
-                broker: broker.clone(),
+                mode: Some(*mode),
+                from_link: false,
             },
             State::Failed { error, message } => {
                 LocalAgentStatus::Failed { error: error.clone(), message: message.clone() }
@@ -127,8 +168,8 @@ impl Machine {
             Progress::TrustedServerKey { fingerprint } => {
                 tracing::warn!(%fingerprint, "trusting the server's grant key on first use");
             }
-            Progress::InSession { session_id, technician, broker } => {
-                self.state = State::InSession { attempt, session_id, technician, broker };
+            Progress::InSession { session_id, technician, mode } => {
+                self.state = State::InSession { attempt, session_id, technician, mode };
             }
         }
     }
@@ -140,15 +181,77 @@ impl Machine {
         }
     }
 
-    /// The user answered the question on screen: returns its attempt; the
-    /// attempt goes on connecting (or ends, after a no).
-    pub fn answered(&mut self) -> Result<u64, Conflict> {
-        match self.state {
-            State::AwaitingAcceptance { attempt, .. } => {
+    /// The user answered the question on screen (the link's, if it has
+    /// one): says whose it was; a code's attempt goes on connecting (or
+    /// ends, after a no). An acceptance in a mode the question does not
+    /// offer changes nothing.
+    pub fn answered(&mut self, answer: Answer) -> Result<Answered, Conflict> {
+        if let Some((question, _)) = &self.link_question {
+            if let Answer::Accept(mode) = answer
+                && !question.offer.allows(mode)
+            {
+                return Err(Conflict::NotOffered(mode.name()));
+            }
+            self.link_question = None;
+            return Ok(Answered::Link);
+        }
+        match (&self.state, answer) {
+            (State::AwaitingAcceptance { question, .. }, Answer::Accept(mode)) if !question.offer.allows(mode) => {
+                Err(Conflict::NotOffered(mode.name()))
+            }
+            (State::AwaitingAcceptance { attempt, .. }, _) => {
+                let attempt = *attempt;
                 self.state = State::Connecting { attempt };
-                Ok(attempt)
+                Ok(Answered::Attempt(attempt))
             }
             _ => Err(Conflict::NothingToAnswer),
+        }
+    }
+
+    /// The question on screen, if one is: the link's, else a code's.
+    fn question(&self) -> Option<&Question> {
+        match (&self.link_question, &self.state) {
+            (Some((question, _)), _) | (None, State::AwaitingAcceptance { question, .. }) => Some(question),
+            (None, _) => None,
+        }
+    }
+
+    /// The mode the question on screen offers, if one is on screen.
+    pub fn offered_mode(&self) -> Option<SessionMode> {
+        self.question().map(|question| question.offer.mode)
+    }
+
+    /// Whether a question is on screen.
+    pub fn is_asking(&self) -> bool {
+        self.question().is_some()
+    }
+
+    /// The enrolled link asks the person `question` (at `now`).
+    pub fn link_asked(&mut self, question: Question, now: Instant) {
+        self.link_question = Some((question, now));
+    }
+
+    /// The link's question about `session_id` is no longer open.
+    pub fn link_withdrawn(&mut self, session_id: &str) {
+        if self.link_question.as_ref().is_some_and(|(question, _)| question.session_id == session_id) {
+            self.link_question = None;
+        }
+    }
+
+    /// A session of the link started.
+    pub fn link_started(&mut self, session: LinkSession) {
+        self.link_sessions.retain(|running| running.session_id != session.session_id);
+        self.link_sessions.push(session);
+    }
+
+    /// A session of the link ended (the page says so once nothing runs).
+    pub fn link_ended(&mut self, session_id: &str, reason: &str) {
+        let before = self.link_sessions.len();
+        self.link_sessions.retain(|running| running.session_id != session_id);
+        if self.link_sessions.len() < before
+            && let State::Idle { last_session } = &mut self.state
+        {
+            *last_session = Some(reason.to_owned());
         }
     }
 
@@ -213,6 +316,18 @@ impl State {
     }
 }
 
+/// The status for `question`, asked at `asked_at`.
+fn awaiting(question: &Question, asked_at: Instant) -> LocalAgentStatus {
+    LocalAgentStatus::AwaitingAcceptance {
+        session_id: question.session_id.clone(),
+        technician: question.technician.clone(),
+        mode: question.offer.mode,
+        access: question.offer.access,
+        choices: question.offer.choices,
+        seconds_left: seconds_rounded_up(question.timeout.saturating_sub(asked_at.elapsed())),
+    }
+}
+
 fn seconds_rounded_up(duration: Duration) -> u64 {
     duration.saturating_add(Duration::from_millis(999)).as_secs()
 }
@@ -220,13 +335,15 @@ fn seconds_rounded_up(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tether_shared::consent::Offer;
+    use tether_shared::mode::ModeSet;
 
     fn ready() -> Result<String, String> {
         Ok("http://s".into())
     }
 
     fn live(session: &str) -> Progress {
-        Progress::InSession { session_id: session.into(), technician: "Tess".into(), broker: Some("r:3478".into()) }
+        Progress::InSession { session_id: session.into(), technician: "Tess".into(), mode: SessionMode::Active }
     }
 
     #[test]
@@ -246,11 +363,11 @@ mod tests {
     }
 
     fn question() -> Question {
+        let choices = ModeSet::of(&[SessionMode::Monitor]);
         Question {
             session_id: "s1".into(),
             technician: "Tess".into(),
-            purpose: tether_shared::consent::Purpose::RemoteSession,
-            broker: None,
+            offer: Offer { mode: SessionMode::Active, access: SessionMode::Active.access(), choices },
             timeout: std::time::Duration::from_secs(120),
         }
     }
@@ -258,7 +375,7 @@ mod tests {
     #[test]
     fn the_user_is_asked_and_an_answer_goes_back_to_connecting() {
         let mut machine = Machine::new(ready());
-        assert_eq!(machine.answered(), Err(Conflict::NothingToAnswer));
+        assert_eq!(machine.answered(Answer::Reject), Err(Conflict::NothingToAnswer));
         let attempt = machine.connect().expect("connect");
         machine.asked(attempt, question(), Instant::now());
         let LocalAgentStatus::AwaitingAcceptance { technician, seconds_left, .. } = machine.status() else {
@@ -267,9 +384,12 @@ mod tests {
         assert_eq!(technician, "Tess");
         assert!((119..=120).contains(&seconds_left), "{seconds_left}");
         assert_eq!(machine.connect(), Err(Conflict::Busy));
-        assert_eq!(machine.answered(), Ok(attempt));
+        assert_eq!(machine.offered_mode(), Some(SessionMode::Active));
+        assert_eq!(machine.answered(Answer::Accept(SessionMode::Chat)), Err(Conflict::NotOffered("Chat")));
+        assert!(matches!(machine.state(), State::AwaitingAcceptance { .. }), "a mode not offered changes nothing");
+        assert_eq!(machine.answered(Answer::Accept(SessionMode::Monitor)), Ok(Answered::Attempt(attempt)));
         assert_eq!(machine.state(), &State::Connecting { attempt });
-        assert_eq!(machine.answered(), Err(Conflict::NothingToAnswer), "one answer per question");
+        assert_eq!(machine.answered(Answer::Reject), Err(Conflict::NothingToAnswer), "one answer per question");
         machine.finished(attempt, Ok("You rejected the session.".into()), ready());
         assert!(matches!(machine.state(), State::Idle { last_session: Some(reason) } if reason.contains("rejected")));
     }
@@ -315,5 +435,43 @@ mod tests {
         assert_eq!(machine.connect(), Err(Conflict::NotConfigured("not configured".into())));
         machine.reset(ready()).expect("reset rereads");
         assert!(machine.connect().is_ok());
+    }
+
+    #[test]
+    fn the_links_question_comes_first_and_its_sessions_show_while_idle() {
+        let mut machine = Machine::new(ready());
+        machine.link_asked(question(), Instant::now());
+        assert!(matches!(machine.status(), LocalAgentStatus::AwaitingAcceptance { .. }));
+        assert!(machine.is_asking());
+        assert_eq!(machine.answered(Answer::Accept(SessionMode::Chat)), Err(Conflict::NotOffered("Chat")));
+        assert_eq!(machine.answered(Answer::Accept(SessionMode::Monitor)), Ok(Answered::Link));
+        assert!(!machine.is_asking());
+        machine.link_started(LinkSession {
+            session_id: "s1".into(),
+            technician: "Tess".into(),
+            mode: SessionMode::Monitor,
+        });
+        assert_eq!(
+            machine.status(),
+            LocalAgentStatus::InSession {
+                session_id: "s1".into(),
+                technician: "Tess".into(),
+                mode: Some(SessionMode::Monitor),
+                from_link: true
+            }
+        );
+        machine.link_ended("s1", "the technician ended the session");
+        assert_eq!(
+            machine.status(),
+            LocalAgentStatus::Idle {
+                server: "http://s".into(),
+                last_session: Some("the technician ended the session".into())
+            }
+        );
+        machine.link_asked(question(), Instant::now());
+        machine.link_withdrawn("another");
+        assert!(machine.is_asking(), "only its own session's withdrawal takes it away");
+        machine.link_withdrawn("s1");
+        assert!(!machine.is_asking());
     }
 }

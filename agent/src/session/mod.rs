@@ -84,6 +84,9 @@ pub enum SessionEvent {
     /// The session refused something (an offer, a channel, input, a grant)
     /// and why, for the server to audit.
     Refused { session_id: String, refusal: Refusal },
+    /// The person at this computer answered the question about a waiting
+    /// request (`crate::link`), or (`None`) its deadline came first.
+    Consent { session_id: String, answer: Option<crate::consent::Answer> },
 }
 
 /// Reports a session's refusals to the link.

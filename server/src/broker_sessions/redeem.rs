@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::store::{WriteTx, now_ms};
 use serde_json::json;
 use std::net::IpAddr;
+use tether_shared::access_policy::Policy;
 use tether_shared::broker::{RedeemCodeRequest, RedeemCodeResponse, redeem_error};
 use tether_shared::connection_code::{ConnectionCode, Event, Refusal};
 
@@ -52,6 +53,8 @@ pub async fn redeem(
             return Err(HttpError::BadRequest { code: redeem_error::MALFORMED, message: err.to_string() });
         }
     };
+    // Read before the write transaction: the grant's access rules.
+    let default_policy = crate::policies::default_policy(state.store.pool()).await.map_err(anyhow::Error::from)?;
     let now = now_ms();
     let key = &state.broker_sessions.key;
     let mut tx = state.store.begin_write().await?;
@@ -89,29 +92,49 @@ pub async fn redeem(
         }
         Err(_) => return Err(wrong_code(state, tx, code, &claimed, &label, now).await?),
     }
-    let response = open_session(state, &mut tx, &mut record, &request, &technician, &claimed, &label, now).await?;
+    let technician = Technician { id: record.owner_id.clone(), name: technician };
+    let opened = Opened { technician: &technician, claimed: &claimed, label: &label, policy: default_policy, now };
+    let response = open_session(state, &mut tx, &mut record, &request, opened).await?;
     tx.commit().await?;
     let ends = sessions::Ends {
         session_id: response.session_id.clone(),
         target: hub_id(&response.session_id),
-        technician: Actor::user(&record.owner_id, &technician_username),
+        technician: Actor::user(&technician.id, &technician_username),
     };
     sessions::open(state, ends, &record.owner_id);
     Ok(response)
 }
 
-/// The redeemed code's session: token, row, audit entries.
-#[allow(clippy::too_many_arguments)]
+/// The technician who issued the code.
+struct Technician {
+    id: String,
+    /// Their display name, as the person at the computer reads it.
+    name: String,
+}
+
+/// Who opens a code's session, and under what.
+struct Opened<'a> {
+    technician: &'a Technician,
+    /// The target, as it names itself.
+    claimed: &'a Actor,
+    /// Where the redemption came from.
+    label: &'a Option<String>,
+    /// The default policy: the access rules of the session's grant (its
+    /// session rules are the code's own).
+    policy: Policy,
+    now: i64,
+}
+
+/// The redeemed code's session: token, row, audit entries, and its grant
+/// (bound to no controller yet), recorded before it is handed out.
 async fn open_session(
     state: &AppState,
     tx: &mut WriteTx,
     record: &mut Record,
     request: &RedeemCodeRequest,
-    technician: &str,
-    claimed: &Actor,
-    label: &Option<String>,
-    now: i64,
+    opened: Opened<'_>,
 ) -> HttpResult<RedeemCodeResponse> {
+    let Opened { technician, claimed, label, policy, now } = opened;
     let session_id = uuid::Uuid::new_v4().to_string();
     let token = secret::generate("tbs_");
     // The broker the target chose (or the least loaded); the session keeps
@@ -155,6 +178,21 @@ async fn open_session(
     .bind(now)
     .execute(tx.conn())
     .await?;
+    let policy = Policy { session: record.session_policy(), ..policy };
+    let target = hub_id(&session_id);
+    let grantee = crate::grants::Grantee {
+        session_id: &session_id,
+        technician_id: &technician.id,
+        technician_name: &technician.name,
+        target: &target,
+        controller_fingerprint: None,
+    };
+    let grant = crate::grants::issue_in(tx, &state.grant_key, &policy, grantee).await.map_err(|err| match err {
+        crate::grants::IssueError::NoPolicy | crate::grants::IssueError::NoMode => {
+            HttpError::Forbidden { code: redeem_error::NOT_AUTHORISED, message: err.to_string() }
+        }
+        other => HttpError::Internal(anyhow::Error::new(other)),
+    })?;
     record.session_id = Some(session_id.clone());
     record.target = Some(request.target.clone());
     record.broker = request.broker.clone();
@@ -162,10 +200,11 @@ async fn open_session(
     Ok(RedeemCodeResponse {
         session_id,
         session_token: token,
-        technician: technician.to_owned(),
+        technician: technician.name.clone(),
         ice_servers,
         broker: address,
         policy: record.session_policy(),
+        grant: Some(grant),
     })
 }
 

@@ -47,22 +47,12 @@ pub enum IssueError {
 /// The policy a session between `technician_id` and `target` obeys; `None`
 /// when none applies: the per-group effective policy for an enrolled
 /// computer, the default policy for a code's target (which is in no group).
-///
-/// Unattended access is still left to the computer's own `--unattended`
-/// (the grant says unattended whatever the policy's flag): an enrolled
-/// computer cannot yet ask the person at it, so honouring a policy that
-/// forbids unattended access would refuse every session to it instead of
-/// asking. Attended sessions to enrolled computers lift this.
 pub async fn session_policy(store: &Store, technician_id: &str, target: &str) -> Result<Option<Policy>, PolicyError> {
-    let policy = if target.starts_with("broker:") {
-        Some(policies::default_policy(store.pool()).await?)
+    if target.starts_with("broker:") {
+        Ok(Some(policies::default_policy(store.pool()).await?))
     } else {
-        crate::access::effective_policy(store.pool(), technician_id, target).await?
-    };
-    Ok(policy.map(|mut policy| {
-        policy.access.unattended = true;
-        policy
-    }))
+        crate::access::effective_policy(store.pool(), technician_id, target).await
+    }
 }
 
 /// Who the grant is for.
@@ -111,6 +101,9 @@ pub async fn issue_in(
         access: mode.access(),
         controller_fingerprint: grantee.controller_fingerprint,
         unattended: policy.access.unattended,
+        allowed_modes: policy.access.allowed_modes,
+        user_acceptance: policy.session.user_acceptance,
+        acceptance_timeout_secs: policy.session.acceptance_timeout_secs,
         issued_at: now,
         expires_at: now + LIFETIME_MS,
         key_id: key.public().key_id,
@@ -123,6 +116,8 @@ pub async fn issue_in(
         "access": grant.access,
         "controller_fingerprint": grant.controller_fingerprint,
         "unattended": grant.unattended,
+        "allowed_modes": grant.allowed_modes,
+        "user_acceptance": grant.user_acceptance,
         "expires_at": grant.expires_at,
         "key_id": grant.key_id,
     }));

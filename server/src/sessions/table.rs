@@ -73,7 +73,8 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
             entry = entry.details(json!({ "reason": reason, "ended_at_target": at }));
         }
         Step::Reattached { source } => entry = entry.source(source.clone()),
-        Step::UserAccepted | Step::UserRejected | Step::UserNoAnswer | Step::Started => {}
+        Step::UserAccepted { mode: Some(mode) } => entry = entry.details(json!({ "mode": mode })),
+        Step::UserAccepted { mode: None } | Step::UserRejected | Step::UserNoAnswer | Step::Started => {}
     }
     audit::record(&mut tx, &entry, now).await?;
     match step {
@@ -89,10 +90,10 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
             .execute(tx.conn())
             .await?;
         }
-        Step::UserAsked { .. } | Step::UserAccepted | Step::Started => {
+        Step::UserAsked { .. } | Step::UserAccepted { .. } | Step::Started => {
             let state = match step {
                 Step::UserAsked { .. } => "asking",
-                Step::UserAccepted => "accepted",
+                Step::UserAccepted { .. } => "accepted",
                 _ => "active",
             };
             sqlx::query("UPDATE sessions SET state = $1 WHERE id = $2 AND ended_at IS NULL")

@@ -86,6 +86,10 @@ pub enum Refusal {
     /// The answer came after the deadline: nobody answered in time.
     #[error("the answer came after the deadline")]
     TooLate,
+    /// An acceptance in a mode the question did not offer (one asking for
+    /// more, or one the policy does not allow): the question stays open.
+    #[error("{0} mode was not offered")]
+    NotOffered(&'static str),
     /// A withdrawal of a request never made.
     #[error("{event} is out of place while the gate is {phase}")]
     OutOfPlace { event: &'static str, phase: &'static str },
@@ -178,13 +182,8 @@ impl ConsentGate {
     fn ask(&mut self, request: Request, now: UnixMillis) {
         let timeout_secs = request.timeout_secs.clamp(1, ConsentStep::MAX_TIMEOUT_SECS);
         let timeout = Duration::from_secs(u64::from(timeout_secs));
-        let question = Question {
-            session_id: request.session_id,
-            technician: request.technician,
-            purpose: request.purpose,
-            broker: request.broker,
-            timeout,
-        };
+        let question =
+            Question { session_id: request.session_id, technician: request.technician, offer: request.offer, timeout };
         let until = now.saturating_add(i64::from(timeout_secs) * 1000);
         self.effects.push_back(Effect::Report(ConsentStep::Asking { timeout_secs }));
         self.effects.push_back(Effect::Ask(question.clone()));
@@ -192,17 +191,21 @@ impl ConsentGate {
     }
 
     fn answered(&mut self, answer: Answer) -> Result<(), Refusal> {
-        match self.phase {
-            Phase::Asking { .. } => {
-                self.decide(match answer {
-                    Answer::Accept => Verdict::Accepted(Acceptance::ByPerson),
+        match &self.phase {
+            Phase::Asking { question, .. } => {
+                let verdict = match answer {
+                    Answer::Accept(mode) if question.offer.allows(mode) => {
+                        Verdict::Accepted(Acceptance::ByPerson { mode })
+                    }
+                    Answer::Accept(mode) => return Err(Refusal::NotOffered(mode.name())),
                     Answer::Reject => Verdict::Denied(Denial::Rejected),
-                });
+                };
+                self.decide(verdict);
                 Ok(())
             }
             Phase::Decided(Verdict::Denied(Denial::NoAnswer { .. })) => Err(Refusal::TooLate),
             Phase::Decided(
-                Verdict::Accepted(Acceptance::ByPerson) | Verdict::Denied(Denial::Rejected | Denial::Withdrawn),
+                Verdict::Accepted(Acceptance::ByPerson { .. }) | Verdict::Denied(Denial::Rejected | Denial::Withdrawn),
             ) => Err(Refusal::AlreadyDecided),
             Phase::Idle
             | Phase::Decided(

@@ -3,15 +3,34 @@
 
 use core::time::Duration;
 
+use crate::access::AccessSet;
+use crate::grant::Grant;
+use crate::mode::{ModeSet, SessionMode, choices_for_person};
 use crate::signal::ConsentStep;
 
-/// What a request is for. Only whole sessions today; the session's mode
-/// and kinds of access will be named here.
+/// What the technician asks for: a session mode, the kinds of access it
+/// brings, and the modes the person may pick instead (each asks for less).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Purpose {
-    /// A remote session: the screen and control of this computer.
-    RemoteSession,
+pub struct Offer {
+    pub mode: SessionMode,
+    pub access: AccessSet,
+    /// Allowed modes after `mode` in precedence that use no access it lacks
+    /// ([`choices_for_person`]).
+    pub choices: ModeSet,
+}
+
+impl Offer {
+    /// What a verified grant asks for: its mode and access, and the
+    /// choices its policy's allowed modes leave the person.
+    pub fn of(grant: &Grant) -> Self {
+        Offer { mode: grant.mode, access: grant.access, choices: choices_for_person(grant.mode, &grant.allowed_modes) }
+    }
+
+    /// Whether the person may accept the session in `mode`: the one offered
+    /// or one of the choices.
+    pub fn allows(&self, mode: SessionMode) -> bool {
+        mode == self.mode || self.choices.contains(mode)
+    }
 }
 
 /// How a request reached this computer.
@@ -31,10 +50,8 @@ pub struct Request {
     /// Who asks: the technician's display name.
     pub technician: String,
     /// What for.
-    pub purpose: Purpose,
+    pub offer: Offer,
     pub origin: Origin,
-    /// `host:port` of the broker the session goes through, if any.
-    pub broker: Option<String>,
     /// Whether the server's policy wants the person asked.
     pub policy_asks: bool,
     /// How long the person may take to answer, in seconds (the policy's
@@ -64,10 +81,8 @@ pub struct Question {
     pub session_id: String,
     /// The technician's display name.
     pub technician: String,
-    /// What the technician asks for.
-    pub purpose: Purpose,
-    /// `host:port` of the broker the session goes through, if any.
-    pub broker: Option<String>,
+    /// What the technician asks for, and what the person may pick instead.
+    pub offer: Offer,
     /// How long the person has; no answer by then denies the session.
     pub timeout: Duration,
 }
@@ -75,15 +90,24 @@ pub struct Question {
 /// The person's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
-    Accept,
+    /// Yes, in `mode`: the one offered or one of the offer's choices.
+    Accept(SessionMode),
     Reject,
+}
+
+impl Answer {
+    /// Yes to what `question` offers, as it stands.
+    pub fn accept_as_offered(question: &Question) -> Self {
+        Answer::Accept(question.offer.mode)
+    }
 }
 
 /// Why a session may start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acceptance {
-    /// The person at this computer said yes.
-    ByPerson,
+    /// The person at this computer said yes, in `mode` (the offered one
+    /// or a narrower one they picked).
+    ByPerson { mode: SessionMode },
     /// The agent's own configuration allows unattended access.
     Unattended,
     /// The person typed the code and nobody wants them asked again.
@@ -119,14 +143,18 @@ impl Verdict {
     /// The sentence for the person at this computer and for a `bye`.
     pub fn reason(self) -> String {
         match self {
-            Verdict::Accepted(Acceptance::ByPerson) => "the user accepted the session".into(),
-            Verdict::Accepted(Acceptance::Unattended) => "unattended access".into(),
-            Verdict::Accepted(Acceptance::CodeEntered) => "the user entered its connection code".into(),
+            Verdict::Accepted(Acceptance::ByPerson { mode }) => {
+                format!("You accepted the session in {} mode.", mode.name())
+            }
+            Verdict::Accepted(Acceptance::Unattended) => "unattended access, allowed on this computer".into(),
+            Verdict::Accepted(Acceptance::CodeEntered) => "you entered the technician's code".into(),
             Verdict::Denied(Denial::Rejected) => "You rejected the session.".into(),
             Verdict::Denied(Denial::NoAnswer { timeout_secs }) => {
                 format!("Nobody accepted the session within {timeout_secs} seconds.")
             }
-            Verdict::Denied(Denial::NobodyToAsk) => "nobody at this computer can accept sessions yet".into(),
+            Verdict::Denied(Denial::NobodyToAsk) => {
+                "nobody at this computer can be asked to accept it (the agent runs without its page)".into()
+            }
             Verdict::Denied(Denial::Withdrawn) => "The session ended before you answered.".into(),
         }
     }
@@ -135,7 +163,7 @@ impl Verdict {
     /// and answered or timed out (a withdrawn question is not reported).
     pub(super) fn answer_step(self) -> Option<ConsentStep> {
         match self {
-            Verdict::Accepted(Acceptance::ByPerson) => Some(ConsentStep::Accepted),
+            Verdict::Accepted(Acceptance::ByPerson { mode }) => Some(ConsentStep::Accepted { mode: Some(mode) }),
             Verdict::Denied(Denial::Rejected) => Some(ConsentStep::Rejected),
             Verdict::Denied(Denial::NoAnswer { .. }) => Some(ConsentStep::NoAnswer),
             Verdict::Accepted(Acceptance::Unattended | Acceptance::CodeEntered)

@@ -3,6 +3,7 @@
 
 use super::step::{Effect, Event, Party, Refusal, Step};
 use crate::connection_code::UnixMillis;
+use crate::mode::SessionMode;
 use crate::signal::{ConsentStep, ServerToController, Signal};
 use core::time::Duration;
 use std::collections::VecDeque;
@@ -95,6 +96,8 @@ pub struct SessionLifecycle {
     timings: Timings,
     phase: Phase,
     controller: Controller,
+    /// The mode the person accepted the session in, when they said.
+    chosen_mode: Option<SessionMode>,
     effects: VecDeque<Effect>,
 }
 
@@ -105,6 +108,7 @@ impl SessionLifecycle {
             timings,
             phase: Phase::Requested { until: after(now, timings.request_timeout) },
             controller: Controller::Never,
+            chosen_mode: None,
             effects: VecDeque::new(),
         }
     }
@@ -161,10 +165,12 @@ impl SessionLifecycle {
                 Ok(())
             }
             Event::UserAsked { timeout_secs } => self.asked(timeout_secs, now),
-            Event::UserAccepted => {
+            Event::UserAccepted { mode } => {
                 self.expect_asking(&event)?;
                 self.phase = Phase::Accepted { until: after(now, self.timings.request_timeout) };
-                self.record(Step::UserAccepted);
+                self.chosen_mode = mode;
+                self.record(Step::UserAccepted { mode });
+                self.tell_mode();
                 Ok(())
             }
             Event::UserRejected => {
@@ -212,11 +218,26 @@ impl SessionLifecycle {
         if previous.is_some() {
             self.record(Step::Reattached { source });
         }
-        // A controller that attaches while the user is asked learns so.
+        // A controller that attaches while the user is asked learns so,
+        // and one that attaches after they chose a mode learns that.
         if let Phase::Asking { timeout_secs, .. } = self.phase {
             self.effects.push_back(Effect::ToController(ServerToController::AwaitingUser { timeout_secs }));
         }
+        self.tell_mode();
         Ok(())
+    }
+
+    /// The mode the person at the target accepted the session in, once
+    /// they have (and their agent said which).
+    pub fn chosen_mode(&self) -> Option<SessionMode> {
+        self.chosen_mode
+    }
+
+    /// Tells the controller the mode the person accepted, if they chose.
+    fn tell_mode(&mut self) {
+        if let Some(mode) = self.chosen_mode {
+            self.effects.push_back(Effect::ToController(ServerToController::ModeChosen { mode }));
+        }
     }
 
     fn asked(&mut self, timeout_secs: u32, now: UnixMillis) -> Result<(), Refusal> {

@@ -2,6 +2,7 @@
 //! (effects: steps to record, messages to each end, the close).
 
 use crate::connection_code::{Event as CodeEvent, UnixMillis};
+use crate::mode::SessionMode;
 use crate::signal::{ConsentStep, ServerToController, Signal};
 use core::fmt;
 
@@ -34,8 +35,9 @@ pub enum Event {
     ControllerBye { reason: String },
     /// The target asks its user to accept, for `timeout_secs` at most.
     UserAsked { timeout_secs: u32 },
-    /// The target's user accepted.
-    UserAccepted,
+    /// The target's user accepted, in `mode` when the agent says which
+    /// (the grant's, or a narrower one the person picked).
+    UserAccepted { mode: Option<SessionMode> },
     /// The target's user rejected the session.
     UserRejected,
     /// The target's prompt timed out unanswered.
@@ -63,8 +65,8 @@ pub enum Event {
 pub enum Step {
     /// The target asks its user, for `timeout_secs`.
     UserAsked { timeout_secs: u32 },
-    /// The target's user accepted.
-    UserAccepted,
+    /// The target's user accepted, in `mode` if named.
+    UserAccepted { mode: Option<SessionMode> },
     /// The target's user rejected (the end follows).
     UserRejected,
     /// Nobody answered the target's prompt (the end follows).
@@ -84,7 +86,7 @@ impl Step {
     pub fn action(&self) -> &'static str {
         match self {
             Step::UserAsked { .. } => "session.user_asked",
-            Step::UserAccepted => "session.user_accepted",
+            Step::UserAccepted { .. } => "session.user_accepted",
             Step::UserRejected => "session.user_rejected",
             Step::UserNoAnswer => "session.user_no_answer",
             Step::Started => "session.start",
@@ -96,9 +98,11 @@ impl Step {
     /// Who the step is by.
     pub fn by(&self) -> Party {
         match self {
-            Step::UserAsked { .. } | Step::UserAccepted | Step::UserRejected | Step::UserNoAnswer | Step::Started => {
-                Party::Target
-            }
+            Step::UserAsked { .. }
+            | Step::UserAccepted { .. }
+            | Step::UserRejected
+            | Step::UserNoAnswer
+            | Step::Started => Party::Target,
             Step::Reattached { .. } => Party::Technician,
             Step::Ended { by, .. } => by.clone(),
         }
@@ -109,7 +113,7 @@ impl Step {
     pub fn code_event(&self) -> Option<(CodeEvent, &'static str)> {
         match self {
             Step::UserAsked { .. } => Some((CodeEvent::AcceptancePrompted, "broker_session.acceptance_prompted")),
-            Step::UserAccepted => Some((CodeEvent::UserAccepted, "broker_session.accepted")),
+            Step::UserAccepted { .. } => Some((CodeEvent::UserAccepted, "broker_session.accepted")),
             Step::UserRejected => Some((CodeEvent::UserRejected, "broker_session.rejected")),
             Step::UserNoAnswer => Some((CodeEvent::AcceptanceTimedOut, "broker_session.expired")),
             Step::Started => Some((CodeEvent::SessionStarted, "broker_session.started")),
@@ -160,7 +164,7 @@ impl Event {
             Event::ControllerLeft { .. } => "controller left",
             Event::ControllerBye { .. } => "controller bye",
             Event::UserAsked { .. } => "user asked",
-            Event::UserAccepted => "user accepted",
+            Event::UserAccepted { .. } => "user accepted",
             Event::UserRejected => "user rejected",
             Event::UserNoAnswer => "user gave no answer",
             Event::FromTarget(Signal::Answer { .. }) => "target answered",
@@ -179,7 +183,7 @@ impl From<ConsentStep> for Event {
     fn from(step: ConsentStep) -> Self {
         match step {
             ConsentStep::Asking { timeout_secs } => Event::UserAsked { timeout_secs },
-            ConsentStep::Accepted => Event::UserAccepted,
+            ConsentStep::Accepted { mode } => Event::UserAccepted { mode },
             ConsentStep::Rejected => Event::UserRejected,
             ConsentStep::NoAnswer => Event::UserNoAnswer,
         }

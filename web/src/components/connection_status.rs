@@ -5,6 +5,7 @@
 use crate::controller::machine::Status;
 use crate::controller::stats::StatsView;
 use leptos::prelude::*;
+use tether_shared::mode::SessionMode;
 
 /// The state, the remote candidate in use and whether input is flowing.
 #[component]
@@ -21,6 +22,9 @@ pub fn ConnectionStatus(
     /// `host:port` of the session's broker, when it goes through one.
     #[prop(into)]
     broker: Signal<Option<String>>,
+    /// The mode the person at the computer accepted, once known.
+    #[prop(into)]
+    session_mode: Signal<Option<SessionMode>>,
 ) -> impl IntoView {
     let route = move || {
         if status.with(Status::is_final) {
@@ -63,15 +67,42 @@ pub fn ConnectionStatus(
                         }
                     })
             }}
+            {move || session_mode.get().map(|mode| view! {
+                <span class="connection-mode" data-testid="session-mode" data-mode=mode.key() title=mode.description()>
+                    {mode.name()} " mode"
+                </span>
+            })}
             <span class="connection-input muted small" data-testid="input-state" data-ready=move || input_ready.get().to_string()>
-                {move || {
-                    if input_ready.get() {
-                        "Click the screen to control it; keys go to the remote computer while it has focus."
-                    } else {
-                        "Input not connected"
-                    }
-                }}
+                {move || input_text(input_ready.get(), session_mode.get())}
             </span>
         </div>
+    }
+}
+
+/// The line about input: whether clicks and keys reach the computer, and
+/// why not when the person's choice of mode rules them out.
+fn input_text(input_ready: bool, mode: Option<SessionMode>) -> String {
+    match mode {
+        _ if input_ready => "Click the screen to control it; keys go to the remote computer while it has focus.".into(),
+        Some(mode) if !mode.access().contains(tether_shared::access::Access::Control) => {
+            format!("View only: the person at the computer accepted {} mode, which gives no control.", mode.name())
+        }
+        _ => "Input not connected".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_input_line_says_why_there_is_no_control() {
+        assert!(input_text(true, Some(SessionMode::Active)).starts_with("Click the screen"));
+        assert_eq!(
+            input_text(false, Some(SessionMode::Monitor)),
+            "View only: the person at the computer accepted Monitor mode, which gives no control."
+        );
+        assert_eq!(input_text(false, None), "Input not connected");
+        assert_eq!(input_text(false, Some(SessionMode::Active)), "Input not connected");
     }
 }

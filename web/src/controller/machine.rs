@@ -18,6 +18,7 @@
 //! answer to an abandoned offer never lands on a new one.
 
 use std::collections::VecDeque;
+use tether_shared::mode::SessionMode;
 use tether_shared::signal::{ControllerToServer, IceServer, ServerToController, Signal, check_protocol};
 
 /// Attempts to reconnect before giving up.
@@ -63,7 +64,7 @@ impl Status {
         match self {
             Status::Connecting => "Connecting…".to_owned(),
             Status::AwaitingUser { timeout_secs } => format!(
-                "Waiting for the user at the target to accept (up to {})…",
+                "Waiting for the person at the computer to accept (up to {})…",
                 tether_shared::connection_code::countdown_text(i64::from(*timeout_secs) * 1000, 0)
             ),
             Status::Connected => "Connected".to_owned(),
@@ -189,6 +190,8 @@ pub struct Machine {
     attempt: u32,
     wake: Option<(f64, Wake)>,
     commands: VecDeque<Command>,
+    /// The mode the person at the computer accepted, once the server said.
+    mode: Option<SessionMode>,
 }
 
 impl Default for Machine {
@@ -210,12 +213,19 @@ impl Machine {
             attempt: 0,
             wake: None,
             commands: VecDeque::new(),
+            mode: None,
         }
     }
 
     /// The status to show.
     pub fn status(&self) -> &Status {
         &self.status
+    }
+
+    /// The mode the person at the computer accepted the session in, once
+    /// known: the agent allows nothing beyond it.
+    pub fn mode(&self) -> Option<SessionMode> {
+        self.mode
     }
 
     /// The number of the current peer connection, if any.
@@ -349,6 +359,9 @@ impl Machine {
                     self.wake = Some((at, Wake::NegotiationTimeout));
                 }
             }
+            // The person chose the session's mode: the agent allows nothing
+            // beyond it, and the page says so.
+            ServerToController::ModeChosen { mode } => self.mode = Some(mode),
             ServerToController::Signal { signal: signal @ Signal::Answer { negotiation, .. } } => {
                 let current = |peer: &&mut Peer| peer.offered && !peer.answered && peer.negotiation == negotiation;
                 if let Some(peer) = self.peer.as_mut().filter(current) {
@@ -561,11 +574,14 @@ mod tests {
         machine.handle(ready(), 0.0);
         machine.handle(Input::OfferCreated { peer: 1, sdp: "offer".into() }, 10.0);
         machine.handle(Input::Server(ServerToController::AwaitingUser { timeout_secs: 120 }), 100.0);
-        assert_eq!(machine.status().label(), "Waiting for the user at the target to accept (up to 2:00)…");
+        assert_eq!(machine.status().label(), "Waiting for the person at the computer to accept (up to 2:00)…");
         assert_eq!(machine.status().key(), "awaiting_user");
         assert_eq!(machine.poll_timeout(), Some(100.0 + 120_000.0 + NEGOTIATION_TIMEOUT_MS));
         machine.handle_timeout(NEGOTIATION_TIMEOUT_MS + 20.0);
         assert_eq!(machine.status().key(), "awaiting_user", "no retry while the user decides");
+        assert_eq!(machine.mode(), None);
+        machine.handle(Input::Server(ServerToController::ModeChosen { mode: SessionMode::Monitor }), 200.0);
+        assert_eq!(machine.mode(), Some(SessionMode::Monitor));
         commands(&mut machine);
         machine.handle(answer(1, "answer"), 60_000.0);
         machine.handle(Input::PeerState { peer: 1, state: PeerState::Connected }, 60_100.0);

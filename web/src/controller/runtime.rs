@@ -23,6 +23,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::input::{InputEvent, encode_input};
+use tether_shared::mode::SessionMode;
 use tether_shared::signal::{ControllerToServer, ServerToController};
 
 /// How often the stats are read.
@@ -48,6 +49,8 @@ pub struct ControllerView {
     /// `host:port` of the broker (TURN relay) the session goes through, as
     /// the server's `ready` names it.
     pub broker: RwSignal<Option<String>>,
+    /// The mode the person at the computer accepted, once known.
+    pub session_mode: RwSignal<Option<SessionMode>>,
 }
 
 impl ControllerView {
@@ -62,6 +65,7 @@ impl ControllerView {
             requested: RwSignal::new(None),
             cursor: RwSignal::new(None),
             broker: RwSignal::new(None),
+            session_mode: RwSignal::new(None),
         }
     }
 }
@@ -235,6 +239,9 @@ impl Runtime {
         let status = machine.status().clone();
         if self.view.status.with_untracked(|shown| shown != &status) {
             self.view.status.set(status);
+        }
+        if self.view.session_mode.get_untracked() != machine.mode() {
+            self.view.session_mode.set(machine.mode());
         }
         if let Some(timer) = self.timer.take() {
             timer.clear();

@@ -16,8 +16,10 @@ use crate::local_api::LocalApi;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
+use tether_shared::access::AccessSet;
 use tether_shared::broker::LocalAgentStatus;
 use tether_shared::connection_code::countdown_text;
+use tether_shared::mode::{ModeSet, SessionMode};
 
 /// The path the agent opens.
 pub const AGENT_UI_PATH: &str = "/agent";
@@ -104,7 +106,7 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
         spawn_local(async move {
             let result = match &call {
                 Action::Connect(code) => api.connect(code).await,
-                Action::Accept => api.accept().await,
+                Action::Accept(mode) => api.accept(*mode).await,
                 Action::Reject => api.reject().await,
                 Action::Cancel => api.cancel().await,
                 Action::Reset => api.reset().await,
@@ -142,22 +144,8 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
             <CodeForm server=server on_action=on_action busy=busy />
         }
         .into_any(),
-        Some(LocalAgentStatus::AwaitingAcceptance { technician, broker, seconds_left, .. }) => view! {
-            <div class="agent-screen" data-testid="agent-awaiting" role="alertdialog" aria-labelledby="agent-question">
-                <h2 id="agent-question">"Accept this session?"</h2>
-                <p>
-                    <strong data-testid="agent-asking-technician">{technician}</strong>
-                    " asks to see and control this computer."
-                </p>
-                {broker.map(|broker| view! { <p class="muted">"Through " <span class="mono">{broker}</span></p> })}
-                <p class="muted" data-testid="agent-seconds-left">
-                    {format!("Answer within {}; no answer rejects it.", countdown_text(i64::try_from(seconds_left).unwrap_or(i64::MAX).saturating_mul(1000), 0))}
-                </p>
-                <div class="form-actions">
-                    <AgentButton class="button button-primary" testid="agent-accept" label="Accept" action=Action::Accept busy=busy on_action=on_action />
-                    <AgentButton class="button button-danger" testid="agent-reject" label="Reject" action=Action::Reject busy=busy on_action=on_action />
-                </div>
-            </div>
+        Some(LocalAgentStatus::AwaitingAcceptance { technician, mode, access, choices, seconds_left, .. }) => view! {
+            <Question technician=technician mode=mode access=access choices=choices seconds_left=seconds_left busy=busy on_action=on_action />
         }
         .into_any(),
         Some(LocalAgentStatus::Connecting { server }) => view! {
@@ -170,17 +158,32 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
             </div>
         }
         .into_any(),
-        Some(LocalAgentStatus::InSession { technician, broker, .. }) => view! {
+        Some(LocalAgentStatus::InSession { technician, mode, from_link, .. }) => view! {
             <div class="agent-screen" data-testid="agent-in-session">
                 <h2>"In session"</h2>
+                <p data-testid="agent-being-accessed">
+                    "This computer is being accessed by " <strong>{technician.clone()}</strong>
+                    {mode.map(|mode| format!(", in {} mode", mode.name()))} "."
+                </p>
                 <dl class="broker-details">
                     <dt>"Technician"</dt>
                     <dd data-testid="agent-technician">{technician}</dd>
-                    {broker.map(|broker| view! { <dt>"Connecting to"</dt><dd class="mono" data-testid="agent-broker">{broker}</dd> })}
+                    {mode.map(|mode| view! {
+                        <dt>"Mode"</dt>
+                        <dd data-testid="agent-mode" data-mode=mode.key()>{mode.name()} <span class="muted">" — " {mode.description()}</span></dd>
+                    })}
                 </dl>
-                <div class="form-actions">
-                    <AgentButton class="button button-danger" testid="agent-end" label="End session" action=Action::Cancel busy=busy on_action=on_action />
-                </div>
+                {if from_link {
+                    view! {
+                        <p class="muted" data-testid="agent-end-hint">"To end the session, stop the Tether agent on this computer."</p>
+                    }.into_any()
+                } else {
+                    view! {
+                        <div class="form-actions">
+                            <AgentButton class="button button-danger" testid="agent-end" label="End session" action=Action::Cancel busy=busy on_action=on_action />
+                        </div>
+                    }.into_any()
+                }}
             </div>
         }
         .into_any(),
@@ -213,7 +216,8 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Action {
     Connect(String),
-    Accept,
+    /// Yes, as asked, or only in the narrower mode named.
+    Accept(Option<SessionMode>),
     Reject,
     Cancel,
     Reset,
@@ -227,7 +231,8 @@ fn AgentButton(
     /// The stable test id of the button.
     testid: &'static str,
     /// The button's text.
-    label: &'static str,
+    #[prop(into)]
+    label: String,
     /// What it asks for.
     action: Action,
     /// Whether a request is running.
@@ -240,6 +245,64 @@ fn AgentButton(
             on:click=move |_| on_action.run(action.clone())>
             {label}
         </button>
+    }
+}
+
+/// The question on screen: who asks, for which mode and what it lets them
+/// do, the countdown, and the answers — accept, accept only a narrower
+/// mode (each saying what it allows), reject.
+#[component]
+fn Question(
+    technician: String,
+    mode: SessionMode,
+    access: AccessSet,
+    choices: ModeSet,
+    seconds_left: u64,
+    busy: RwSignal<bool>,
+    on_action: Callback<Action>,
+) -> impl IntoView {
+    let millis_left = i64::try_from(seconds_left).unwrap_or(i64::MAX).saturating_mul(1000);
+    view! {
+        <div class="agent-screen" data-testid="agent-awaiting" role="alertdialog" aria-labelledby="agent-question">
+            <h2 id="agent-question">"Accept this session?"</h2>
+            <p>
+                <strong data-testid="agent-asking-technician">{technician}</strong>
+                " asks for a session on this computer in "
+                <strong data-testid="agent-asked-mode" data-mode=mode.key()>{mode.name()}</strong> " mode."
+            </p>
+            <p>{mode.description()}</p>
+            <p class="muted">"If you accept, they could:"</p>
+            <ul data-testid="agent-asked-access">
+                {access.iter().map(|access| view! { <li>{crate::text::sentence(access.describe())}</li> }).collect_view()}
+            </ul>
+            <p class="muted" data-testid="agent-seconds-left">
+                {format!("Answer within {}; no answer rejects it.", countdown_text(millis_left, 0))}
+            </p>
+            <div class="form-actions">
+                <AgentButton class="button button-primary" testid="agent-accept" label="Accept" action=Action::Accept(None) busy=busy on_action=on_action />
+                {choices.iter().map(|choice| view! {
+                    <AgentButton class="button button-secondary" testid=choice_testid(choice) label=format!("Allow only {}", choice.name())
+                        action=Action::Accept(Some(choice)) busy=busy on_action=on_action />
+                }).collect_view()}
+                <AgentButton class="button button-danger" testid="agent-reject" label="Reject" action=Action::Reject busy=busy on_action=on_action />
+            </div>
+            {(!choices.is_empty()).then(|| view! {
+                <ul class="muted small" data-testid="agent-choices">
+                    {choices.iter().map(|choice| view! { <li>{format!("Allow only {}: {}", choice.name(), choice.description())}</li> }).collect_view()}
+                </ul>
+            })}
+        </div>
+    }
+}
+
+/// The test id of the button that accepts only in `mode`.
+fn choice_testid(mode: SessionMode) -> &'static str {
+    match mode {
+        SessionMode::Active => "agent-choose-active",
+        SessionMode::Guidance => "agent-choose-guidance",
+        SessionMode::Monitor => "agent-choose-monitor",
+        SessionMode::Chat => "agent-choose-chat",
+        SessionMode::FileTransfer => "agent-choose-file_transfer",
     }
 }
 
@@ -318,7 +381,9 @@ mod tests {
         let asked = LocalAgentStatus::AwaitingAcceptance {
             session_id: "s".into(),
             technician: "Tess".into(),
-            broker: None,
+            mode: SessionMode::Active,
+            access: SessionMode::Active.access(),
+            choices: ModeSet::of(&[SessionMode::Monitor]),
             seconds_left: 90,
         };
         assert_eq!(tab_title(Some(&asked)), "Accept this session? — Tether agent");

@@ -65,7 +65,7 @@ pub fn ControllerPage() -> impl IntoView {
                 on_end=on_end
             />
         </PageHeader>
-        <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready broker=state.broker />
+        <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready broker=state.broker session_mode=state.session_mode />
         <Alert message=state.notice kind=AlertKind::Warning testid="controller-notice" />
         <RemoteScreen
             video=video

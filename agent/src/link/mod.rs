@@ -10,21 +10,34 @@
 //! computer's request needs one, and each grant that comes with an offer
 //! goes to its session only then. A grant that does not verify ends its
 //! session; the server hears why (`AgentToServer::Refused`, then a `bye`).
+//!
+//! Each request to an enrolled computer goes through its own consent gate
+//! (`waiting.rs`): unattended only when the grant's policy and this
+//! computer's floor both allow it, else the person at it is asked through
+//! the page ([`LinkOptions::asker`]) and the session starts only on their
+//! yes, held to the mode they picked; with nobody to ask it is declined.
+
+mod waiting;
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
+use crate::consent::{Ask, Clock};
 use crate::notice::{Notice, Notify};
 use crate::session::{Session, SessionConfig, SessionEvent};
 use crate::trust::{ServerTrust, unix_millis};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tether_shared::access_policy::Policy;
-use tether_shared::consent::{Acceptance, ConsentGate, Denial, Event, LocalRules, Origin, Purpose, Request, Verdict};
+use tether_shared::consent::{
+    Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Offer, Origin, Request, Verdict,
+};
 use tether_shared::grant::{Grant, SignedGrant, code_target};
 use tether_shared::local_floor::LocalFloor;
+use tether_shared::mode::SessionMode;
 use tether_shared::signal::{
-    AgentToServer, ConsentStep, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, Refusal, Refused, ServerToAgent, Signal,
+    AgentToServer, IceServer, MAX_SIGNAL_MESSAGE_BYTES, PROTOCOL_VERSION, Refusal, Refused, ServerToAgent, Signal,
     check_protocol,
 };
 use tokio::sync::mpsc;
@@ -33,6 +46,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use waiting::Waiting;
 
 /// A signalling WebSocket to the server.
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -44,8 +58,8 @@ pub enum Consent {
     /// own consent gate (`tether_shared::consent`), which starts it
     /// unattended only when the grant's policy allows it and this
     /// computer's `floor` does (`run --unattended` lifts "never
-    /// unattended"; "always ask" keeps it down). The link has no prompt
-    /// yet, so any other request is declined with a `bye`.
+    /// unattended"; "always ask" keeps it down), and otherwise asks the
+    /// person through the link's asker — or, without one, declines it.
     Enrolled { agent_id: String, floor: LocalFloor },
     /// Only this session, which its consent gate already accepted: the
     /// person at this computer typed its connection code and, when asked,
@@ -63,6 +77,9 @@ pub struct LinkOptions {
     pub notify: Notify,
     /// The server key whose grants this agent believes.
     pub trust: ServerTrust,
+    /// Who puts an enrolled computer's requests to the person at it (its
+    /// loopback page), if anyone can.
+    pub asker: Option<Arc<dyn Ask>>,
 }
 
 /// Most sessions one agent runs at once.
@@ -94,7 +111,7 @@ pub async fn run(
             Ok(Ended::AfterWelcome) => {
                 backoff.reset();
                 tracing::info!("disconnected from the server; reconnecting");
-                (options.notify)(Notice::Reconnecting);
+                options.notify.tell(Notice::Reconnecting);
             }
             Ok(Ended::Refused(reason)) => anyhow::bail!("the server refused this agent: {reason}; enroll it again"),
             Err(err) => tracing::warn!(error = format!("{err:#}"), "cannot connect to the server"),
@@ -202,7 +219,7 @@ pub async fn serve_socket(
                     }
                 }
             },
-            Some(event) = from_sessions.recv() => dispatcher.on_session_event(event).into_iter().collect(),
+            Some(event) = from_sessions.recv() => dispatcher.on_session_event(event).await,
             _ = watch.tick() => match last_heard.elapsed() {
                 silent if silent > dispatcher.server_loss_timeout() && dispatcher.session_count() > 0 => {
                     dispatcher.end_alone(silent)
@@ -229,11 +246,18 @@ pub async fn serve_socket(
 pub struct Dispatcher {
     options: LinkOptions,
     sessions: HashMap<String, Session>,
+    /// Requests to this enrolled computer waiting for the person at it.
+    waiting: HashMap<String, Waiting>,
+    /// The mode the person accepted each running session in, when they
+    /// narrowed it: every grant of the session is held to it.
+    limits: HashMap<String, SessionMode>,
     session_events: mpsc::UnboundedSender<SessionEvent>,
     /// Why the last session that ended did.
     last_ended: Option<String>,
     /// How long the server may be silent before sessions end here.
     server_loss_timeout: Duration,
+    /// `now` for the consent gates.
+    clock: Clock,
 }
 
 /// The server-loss limit until the server names one in its welcome.
@@ -244,9 +268,12 @@ impl Dispatcher {
         Self {
             options,
             sessions: HashMap::new(),
+            waiting: HashMap::new(),
+            limits: HashMap::new(),
             session_events,
             last_ended: None,
             server_loss_timeout: DEFAULT_SERVER_LOSS_TIMEOUT,
+            clock: Clock::start(),
         }
     }
 
@@ -263,12 +290,16 @@ impl Dispatcher {
             silent.as_secs()
         );
         let ended_at = unix_millis();
+        self.withdraw_all();
+        self.limits.clear();
         let reports = self
             .sessions
             .drain()
             .map(|(session_id, _ended_by_dropping)| {
                 tracing::warn!(%session_id, %reason, "ending a session: the server is unreachable");
-                (self.options.notify)(Notice::SessionEnded { reason: reason.clone() });
+                self.options
+                    .notify
+                    .tell(Notice::SessionEnded { session_id: session_id.clone(), reason: reason.clone() });
                 AgentToServer::EndedAlone { session_id, reason: reason.clone(), ended_at }
             })
             .collect();
@@ -287,7 +318,7 @@ impl Dispatcher {
                     self.server_loss_timeout = Duration::from_secs(u64::from(secs).max(floor));
                 }
                 tracing::info!(%agent_id, server_loss_timeout = ?self.server_loss_timeout, "connected to the server");
-                (self.options.notify)(Notice::Connected);
+                self.options.notify.tell(Notice::Connected);
                 Vec::new()
             }
             ServerToAgent::Error { message } => {
@@ -295,42 +326,34 @@ impl Dispatcher {
                 Vec::new()
             }
             ServerToAgent::SessionRequest { session_id, technician, ice_servers, grant } => {
-                if matches!(&self.options.consent, Consent::Code { session_id: id, .. } if *id == session_id)
-                    && self.sessions.contains_key(&session_id)
-                {
-                    tracing::debug!(%session_id, "the session this code started already runs");
-                    return Vec::new();
-                }
-                let admitted = self.request_grant(&session_id, grant.as_ref()).and_then(|grant| {
-                    let why = self.admit(&session_id, &technician, grant.as_ref())?;
-                    Ok((grant, why))
-                });
-                let (grant, why) = match admitted {
-                    Ok(admitted) => admitted,
-                    Err(Declined { reason, refusal }) => {
-                        tracing::info!(%session_id, %technician, %reason, "declining a session");
-                        (self.options.notify)(Notice::SessionDeclined { technician, reason: reason.clone() });
-                        let refused =
-                            refusal.map(|refusal| AgentToServer::Refused { session_id: session_id.clone(), refusal });
-                        return refused.into_iter().chain([bye(session_id, reason)]).collect();
+                match self.options.consent.clone() {
+                    Consent::Code { .. } => self.code_request(session_id, technician, ice_servers).await,
+                    Consent::Enrolled { floor, .. } => {
+                        self.enrolled_request(session_id, technician, ice_servers, grant.as_ref(), floor).await
                     }
-                };
-                // The signed name, when there is one, over the request's word.
-                let technician = grant.as_ref().map_or(technician, |grant| grant.technician_name.clone());
-                tracing::info!(%session_id, %technician, %why, "starting a session");
-                (self.options.notify)(Notice::SessionStarted { technician, why });
-                let session = Session::start(
-                    session_id.clone(),
-                    ice_servers,
-                    self.options.session.clone(),
-                    self.session_events.clone(),
-                );
-                if let Some(grant) = grant
-                    && !session.grant(grant).await
-                {
-                    tracing::warn!(%session_id, "the session ended before its grant reached it");
                 }
-                self.sessions.insert(session_id, session);
+            }
+            ServerToAgent::Signal { session_id, signal: Signal::Bye { reason } }
+                if self.waiting.contains_key(&session_id) =>
+            {
+                tracing::info!(%session_id, %reason, "the request went away before the person answered");
+                self.feed_gate(&session_id, Event::Withdrawn).await
+            }
+            message @ (ServerToAgent::Grant { .. } | ServerToAgent::Signal { .. }) => self.forward(message).await,
+        }
+    }
+
+    /// A grant or a signal for a session: kept while its request waits for
+    /// the person, else handed to the session.
+    async fn forward(&mut self, message: ServerToAgent) -> Vec<AgentToServer> {
+        match message {
+            ServerToAgent::Grant { ref session_id, .. } | ServerToAgent::Signal { ref session_id, .. }
+                if self.waiting.contains_key(session_id) =>
+            {
+                let session_id = session_id.clone();
+                if let Some(waiting) = self.waiting.get_mut(&session_id) {
+                    waiting.keep(message);
+                }
                 Vec::new()
             }
             ServerToAgent::Grant { session_id, grant } => self.on_grant(session_id, &grant).await,
@@ -345,7 +368,194 @@ impl Dispatcher {
                 }
                 Vec::new()
             }
+            other => {
+                tracing::debug!(?other, "not a session's message");
+                Vec::new()
+            }
         }
+    }
+
+    /// The request of a code's session: its consent gate already accepted
+    /// it (`crate::broker::awaiting`); it gets its grants with the offers.
+    async fn code_request(
+        &mut self,
+        session_id: String,
+        technician: String,
+        ice_servers: Vec<IceServer>,
+    ) -> Vec<AgentToServer> {
+        let Consent::Code { session_id: allowed, accepted } = &self.options.consent else {
+            return Vec::new();
+        };
+        if *allowed == session_id && self.sessions.contains_key(&session_id) {
+            tracing::debug!(%session_id, "the session this code started already runs");
+            return Vec::new();
+        }
+        if *allowed != session_id {
+            return self.decline(session_id, technician, Declined::plainly("this connection is for another session"));
+        }
+        let verdict = Verdict::Accepted(*accepted);
+        if let Acceptance::ByPerson { mode } = accepted {
+            self.limits.insert(session_id.clone(), *mode);
+        }
+        self.start(session_id, technician, None, ice_servers, verdict.reason()).await;
+        Vec::new()
+    }
+
+    /// A request to this enrolled computer: its grant verified, then its
+    /// own consent gate decides — unattended only when the grant's policy
+    /// and this computer's floor allow it, else by asking the person
+    /// through the page, else declined.
+    async fn enrolled_request(
+        &mut self,
+        session_id: String,
+        technician: String,
+        ice_servers: Vec<IceServer>,
+        signed: Option<&SignedGrant>,
+        floor: LocalFloor,
+    ) -> Vec<AgentToServer> {
+        if self.sessions.contains_key(&session_id) || self.waiting.contains_key(&session_id) {
+            return self.decline(session_id, technician, Declined::plainly("this session already runs"));
+        }
+        let grant = match signed {
+            None => Err("the server sent no grant with the request".to_owned()),
+            Some(signed) => self.options.trust.check(signed, &session_id, &self.target_for(&session_id)),
+        };
+        let grant = match grant {
+            Ok(grant) => grant,
+            Err(reason) => return self.decline(session_id, technician, Declined::refusing_grant(&reason)),
+        };
+        if self.sessions.len() + self.waiting.len() >= MAX_SESSIONS {
+            let declined = Declined::plainly("this computer is already in as many sessions as it allows");
+            return self.decline(session_id, grant.technician_name, declined);
+        }
+        let rules = LocalRules {
+            unattended: may_start_unattended(floor, &grant),
+            always_ask: floor.always_ask,
+            can_ask: self.options.asker.is_some(),
+        };
+        let request = Request {
+            session_id: session_id.clone(),
+            technician: grant.technician_name.clone(),
+            offer: Offer::of(&grant),
+            origin: Origin::EnrolledLink,
+            policy_asks: grant.user_acceptance,
+            timeout_secs: grant.acceptance_timeout_secs,
+        };
+        self.waiting.insert(session_id.clone(), Waiting::new(ConsentGate::new(rules), ice_servers, grant));
+        self.feed_gate(&session_id, Event::Requested(request)).await
+    }
+
+    /// Feeds the gate of waiting request `session_id` and carries out its
+    /// effects: steps reported, the question asked or withdrawn, and the
+    /// verdict — the session starts, or is declined.
+    async fn feed_gate(&mut self, session_id: &str, event: Event) -> Vec<AgentToServer> {
+        let now = self.clock.now();
+        let Some(waiting) = self.waiting.get_mut(session_id) else {
+            tracing::debug!(%session_id, "no request waits under this id");
+            return Vec::new();
+        };
+        if let Err(refusal) = waiting.gate.handle(event, now) {
+            tracing::info!(%session_id, %refusal, "the consent gate refused an event");
+        }
+        let mut replies = Vec::new();
+        while let Some(effect) = self.waiting.get_mut(session_id).and_then(|waiting| waiting.gate.poll_effect()) {
+            match effect {
+                Effect::Report(step) => {
+                    tracing::info!(%session_id, step = step.as_str(), "telling the server where consent is");
+                    replies.push(AgentToServer::Consent { session_id: session_id.to_owned(), step });
+                }
+                Effect::Ask(question) => {
+                    tracing::info!(%session_id, technician = %question.technician, "asking the person at this computer");
+                    let answer = self.options.asker.as_ref().map(|asker| asker.ask(&question));
+                    if let Some(waiting) = self.waiting.get_mut(session_id) {
+                        waiting.wait(session_id, answer, self.clock, self.session_events.clone());
+                    }
+                }
+                Effect::Withdraw => {
+                    if let Some(asker) = &self.options.asker {
+                        asker.withdraw(session_id);
+                    }
+                }
+                Effect::Decided(verdict) => {
+                    if let Some(waiting) = self.waiting.remove(session_id) {
+                        replies.extend(self.decided(session_id, waiting, verdict).await);
+                    }
+                }
+            }
+        }
+        // Still asking with nobody waiting (an early tick, an answer the
+        // gate refused): go on waiting for the deadline.
+        if let Some(waiting) = self.waiting.get_mut(session_id)
+            && !waiting.is_waiting()
+        {
+            waiting.wait(session_id, None, self.clock, self.session_events.clone());
+        }
+        replies
+    }
+
+    /// Starts the waiting request's session, or declines it.
+    async fn decided(&mut self, session_id: &str, mut waiting: Waiting, verdict: Verdict) -> Vec<AgentToServer> {
+        tracing::info!(%session_id, ?verdict, "consent decided");
+        waiting.stop_waiting();
+        let technician = waiting.grant.technician_name.clone();
+        match verdict {
+            Verdict::Accepted(by) => {
+                if let Acceptance::ByPerson { mode } = by {
+                    self.limits.insert(session_id.to_owned(), mode);
+                }
+                let early = waiting.take_early();
+                let grant = waiting.grant.clone();
+                let ice_servers = std::mem::take(&mut waiting.ice_servers);
+                self.start(session_id.to_owned(), technician, Some(grant), ice_servers, verdict.reason()).await;
+                let mut replies = Vec::new();
+                for message in early {
+                    replies.extend(self.forward(message).await);
+                }
+                replies
+            }
+            // The server already ended it: nothing to say back.
+            Verdict::Denied(Denial::Withdrawn) => {
+                self.options.notify.tell(Notice::SessionDeclined { technician, reason: verdict.reason() });
+                Vec::new()
+            }
+            Verdict::Denied(_) => self.decline(session_id.to_owned(), technician, Declined::plainly(&verdict.reason())),
+        }
+    }
+
+    /// Starts a session with `technician`, under `grant` (held to the
+    /// person's limit) if it came with the request.
+    async fn start(
+        &mut self,
+        session_id: String,
+        technician: String,
+        grant: Option<Grant>,
+        ice_servers: Vec<IceServer>,
+        why: String,
+    ) {
+        let grant = grant.map(|grant| self.within_consent(&session_id, grant));
+        let mode = grant.as_ref().map(|grant| grant.mode).or_else(|| self.limits.get(&session_id).copied());
+        tracing::info!(%session_id, %technician, %why, ?mode, "starting a session");
+        let mode = mode.unwrap_or(SessionMode::Active);
+        let notice = Notice::SessionStarted { session_id: session_id.clone(), technician, mode, why };
+        self.options.notify.tell(notice);
+        let session =
+            Session::start(session_id.clone(), ice_servers, self.options.session.clone(), self.session_events.clone());
+        if let Some(grant) = grant
+            && !session.grant(grant).await
+        {
+            tracing::warn!(%session_id, "the session ended before its grant reached it");
+        }
+        self.sessions.insert(session_id, session);
+    }
+
+    /// Declines a request: logged, told here, refused (a grant) and `bye`
+    /// to the server.
+    fn decline(&self, session_id: String, technician: String, declined: Declined) -> Vec<AgentToServer> {
+        let Declined { reason, refusal } = declined;
+        tracing::info!(%session_id, %technician, %reason, "declining a session");
+        self.options.notify.tell(Notice::SessionDeclined { technician, reason: reason.clone() });
+        let refused = refusal.map(|refusal| AgentToServer::Refused { session_id: session_id.clone(), refusal });
+        refused.into_iter().chain([bye(session_id, reason)]).collect()
     }
 
     /// The computer grants for `session_id` must name: this agent's id, or
@@ -357,26 +567,9 @@ impl Dispatcher {
         }
     }
 
-    /// The verified grant of a session request: required for an enrolled
-    /// computer; a code's session (admitted by the person who typed it) gets
-    /// its grants with the controller's offers.
-    fn request_grant(&self, session_id: &str, signed: Option<&SignedGrant>) -> Result<Option<Grant>, Declined> {
-        match (&self.options.consent, signed) {
-            (Consent::Code { .. }, _) => Ok(None),
-            (Consent::Enrolled { .. }, None) => {
-                Err(Declined::refusing_grant("the server sent no grant with the request"))
-            }
-            (Consent::Enrolled { .. }, Some(signed)) => self
-                .options
-                .trust
-                .check(signed, session_id, &self.target_for(session_id))
-                .map(Some)
-                .map_err(|reason| Declined::refusing_grant(&reason)),
-        }
-    }
-
-    /// A grant for a running session: verified, then handed to it (which
-    /// applies it at once); one that does not verify ends the session.
+    /// A grant for a running session: verified, held to what the person
+    /// accepted, then handed to it (which applies it at once); one that
+    /// does not verify ends the session.
     async fn on_grant(&mut self, session_id: String, signed: &SignedGrant) -> Vec<AgentToServer> {
         if !self.sessions.contains_key(&session_id) {
             tracing::debug!(%session_id, "ignoring a grant for an unknown or declined session");
@@ -384,62 +577,59 @@ impl Dispatcher {
         }
         let checked = self.options.trust.check(signed, &session_id, &self.target_for(&session_id));
         let reason = match checked {
-            Ok(grant) => match self.sessions.get(&session_id) {
-                Some(session) if session.grant(grant).await => return Vec::new(),
-                _ => {
-                    tracing::debug!(%session_id, "a grant for a session that just ended");
-                    return Vec::new();
+            Ok(grant) => {
+                let grant = self.within_consent(&session_id, grant);
+                match self.sessions.get(&session_id) {
+                    Some(session) if session.grant(grant).await => return Vec::new(),
+                    _ => {
+                        tracing::debug!(%session_id, "a grant for a session that just ended");
+                        return Vec::new();
+                    }
                 }
-            },
+            }
             Err(reason) => reason,
         };
         tracing::warn!(%session_id, %reason, "refusing the server's grant; ending the session");
         // Dropping the handle ends the session; its end is not reported again.
         self.sessions.remove(&session_id);
+        self.limits.remove(&session_id);
         let ended = format!("this computer refused the server's grant: {reason}");
-        (self.options.notify)(Notice::SessionEnded { reason: ended.clone() });
+        self.options.notify.tell(Notice::SessionEnded { session_id: session_id.clone(), reason: ended.clone() });
         self.last_ended = Some(ended.clone());
         let refusal = Refusal { what: Refused::Grant, reason };
         vec![AgentToServer::Refused { session_id: session_id.clone(), refusal }, bye(session_id, ended)]
     }
 
-    /// Whether a new session may start: why, or why not.
-    fn admit(&self, session_id: &str, technician: &str, grant: Option<&Grant>) -> Result<String, Declined> {
-        if self.sessions.contains_key(session_id) {
-            return Err(Declined::plainly("this session already runs"));
-        }
-        match &self.options.consent {
-            Consent::Code { session_id: allowed, .. } if allowed != session_id => {
-                Err(Declined::plainly("this connection is for another session"))
-            }
-            Consent::Code { accepted, .. } => Ok(Verdict::Accepted(*accepted).reason()),
-            Consent::Enrolled { floor, .. } => {
-                let unattended = grant.is_some_and(|grant| may_start_unattended(*floor, grant));
-                let verdict = enrolled_verdict(unattended, session_id, technician);
-                if !verdict.is_accepted() {
-                    return Err(Declined::plainly(&verdict.reason()));
-                }
-                if self.sessions.len() >= MAX_SESSIONS {
-                    return Err(Declined::plainly("this computer is already in as many sessions as it allows"));
-                }
-                Ok(verdict.reason())
-            }
+    /// `grant` as the person at this computer limited it when they accepted
+    /// the session in a narrower mode: never wider than what they said yes to.
+    fn within_consent(&self, session_id: &str, grant: Grant) -> Grant {
+        match self.limits.get(session_id) {
+            Some(limit) => grant.narrowed_to(*limit),
+            None => grant,
         }
     }
 
-    /// Acts on what a session reports; returns the message for the server, if any.
-    pub fn on_session_event(&mut self, event: SessionEvent) -> Option<AgentToServer> {
+    /// Acts on what a session (or a waiting request's waiter) reports;
+    /// returns the messages for the server.
+    pub async fn on_session_event(&mut self, event: SessionEvent) -> Vec<AgentToServer> {
         match event {
-            SessionEvent::Signal { session_id, signal } => Some(AgentToServer::Signal { session_id, signal }),
-            SessionEvent::Refused { session_id, refusal } => Some(AgentToServer::Refused { session_id, refusal }),
+            SessionEvent::Signal { session_id, signal } => vec![AgentToServer::Signal { session_id, signal }],
+            SessionEvent::Refused { session_id, refusal } => vec![AgentToServer::Refused { session_id, refusal }],
+            SessionEvent::Consent { session_id, answer } => {
+                if let Some(waiting) = self.waiting.get_mut(&session_id) {
+                    waiting.waiter_reported();
+                }
+                self.feed_gate(&session_id, answer.map_or(Event::Tick, Event::Answered)).await
+            }
             SessionEvent::Ended { session_id, reason } => {
                 tracing::info!(%session_id, %reason, "session ended");
+                self.limits.remove(&session_id);
                 // A session ended here already (the server was lost) keeps that reason.
                 if self.sessions.remove(&session_id).is_some() {
-                    (self.options.notify)(Notice::SessionEnded { reason: reason.clone() });
+                    self.options.notify.tell(Notice::SessionEnded { session_id, reason: reason.clone() });
                     self.last_ended = Some(reason);
                 }
-                None
+                Vec::new()
             }
         }
     }
@@ -452,6 +642,32 @@ impl Dispatcher {
     /// How many sessions are running.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// How many requests wait for the person at this computer.
+    pub fn waiting_count(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Takes every open question off the screen: the link is going away.
+    fn withdraw_all(&mut self) {
+        for (session_id, mut waiting) in self.waiting.drain() {
+            waiting.stop_waiting();
+            if let Some(asker) = &self.options.asker {
+                asker.withdraw(&session_id);
+            }
+        }
+    }
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        self.withdraw_all();
+        // Dropping the sessions ends them; the page hears so.
+        for session_id in self.sessions.keys() {
+            let reason = "the connection to the server ended".to_owned();
+            self.options.notify.tell(Notice::SessionEnded { session_id: session_id.clone(), reason });
+        }
     }
 }
 
@@ -484,31 +700,6 @@ fn may_start_unattended(floor: LocalFloor, grant: &Grant) -> bool {
     floor.apply(policy).access.unattended && !floor.always_ask
 }
 
-/// The consent gate's verdict on an enrolled computer's request. The link
-/// cannot ask anyone (`can_ask` is false), so the gate decides at once.
-fn enrolled_verdict(unattended: bool, session_id: &str, technician: &str) -> Verdict {
-    let mut gate = ConsentGate::new(LocalRules { unattended, always_ask: false, can_ask: false });
-    let request = Request {
-        session_id: session_id.to_owned(),
-        technician: technician.to_owned(),
-        purpose: Purpose::RemoteSession,
-        origin: Origin::EnrolledLink,
-        broker: None,
-        policy_asks: false,
-        timeout_secs: ConsentStep::MAX_TIMEOUT_SECS,
-    };
-    match gate.handle(Event::Requested(request), unix_millis()) {
-        Ok(()) => gate.verdict().unwrap_or_else(|| {
-            tracing::error!(%session_id, phase = gate.phase().as_str(), "the consent gate wants an answer nobody can give");
-            Verdict::Denied(Denial::NobodyToAsk)
-        }),
-        Err(refusal) => {
-            tracing::error!(%session_id, %refusal, "the consent gate refused a fresh request");
-            Verdict::Denied(Denial::NobodyToAsk)
-        }
-    }
-}
-
 fn bye(session_id: String, reason: String) -> AgentToServer {
     AgentToServer::Signal { session_id, signal: Signal::Bye { reason } }
 }
@@ -517,8 +708,8 @@ fn bye(session_id: String, reason: String) -> AgentToServer {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::consent::Answer;
     use ed25519_dalek::SigningKey;
-    use tether_shared::mode::SessionMode;
 
     fn server_key() -> SigningKey {
         SigningKey::from_bytes(&[3; 32])
@@ -535,6 +726,9 @@ mod tests {
             access: SessionMode::Active.access(),
             controller_fingerprint: None,
             unattended,
+            allowed_modes: tether_shared::mode::ModeSet::of(&[SessionMode::Active, SessionMode::Monitor]),
+            user_acceptance: true,
+            acceptance_timeout_secs: 120,
             issued_at: now,
             expires_at: now + 60_000,
             key_id: String::new(),
@@ -561,8 +755,9 @@ mod tests {
         LinkOptions {
             consent,
             session: SessionConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..SessionConfig::default() },
-            notify: crate::notice::ignore,
+            notify: crate::notice::Notify::ignore(),
             trust: ServerTrust::pinned(server_key().verifying_key()),
+            asker: None,
         }
     }
 
@@ -650,21 +845,21 @@ mod tests {
             signal: Signal::Answer { negotiation: 1, sdp: "v=0".into() },
         };
         assert_eq!(
-            dispatcher.on_session_event(answer),
-            Some(AgentToServer::Signal {
+            dispatcher.on_session_event(answer).await,
+            vec![AgentToServer::Signal {
                 session_id: "s1".into(),
                 signal: Signal::Answer { negotiation: 1, sdp: "v=0".into() }
-            })
+            }]
         );
         let ended = SessionEvent::Ended { session_id: "s1".into(), reason: "done".into() };
-        assert_eq!(dispatcher.on_session_event(ended), None);
+        assert_eq!(dispatcher.on_session_event(ended).await, vec![]);
         assert_eq!(dispatcher.session_count(), 0);
     }
 
     #[tokio::test]
     async fn a_code_admits_its_own_session_once_and_nothing_else() {
         let (events, _receiver) = mpsc::unbounded_channel();
-        let consent = Consent::Code { session_id: "s1".into(), accepted: Acceptance::ByPerson };
+        let consent = Consent::Code { session_id: "s1".into(), accepted: Acceptance::CodeEntered };
         let mut dispatcher = Dispatcher::new(options(consent), events);
         let other = dispatcher.on_server_message(request("s2", None)).await;
         assert!(matches!(&other[..], [bye] if is_bye(bye, "s2")), "{other:?}");
@@ -678,5 +873,130 @@ mod tests {
         let reply =
             dispatcher.on_server_message(ServerToAgent::Grant { session_id: "s1".into(), grant: wrong_target }).await;
         assert!(matches!(&reply[..], [AgentToServer::Refused { .. }, _]), "{reply:?}");
+    }
+
+    /// Answers every question with `answer` at once (`None`: never), and
+    /// remembers what it was asked and what it withdrew.
+    #[derive(Debug, Default)]
+    struct Person {
+        answer: Option<crate::consent::Answer>,
+        asked: std::sync::Mutex<Vec<crate::consent::Question>>,
+        withdrawn: std::sync::Mutex<Vec<String>>,
+        /// Kept so an unanswered question stays open until its deadline.
+        replies: std::sync::Mutex<Vec<tokio::sync::oneshot::Sender<crate::consent::Answer>>>,
+    }
+
+    impl Ask for Person {
+        fn ask(&self, question: &crate::consent::Question) -> tokio::sync::oneshot::Receiver<crate::consent::Answer> {
+            self.asked.lock().unwrap().push(question.clone());
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            match self.answer {
+                Some(answer) => reply.send(answer).unwrap(),
+                None => self.replies.lock().unwrap().push(reply),
+            }
+            answer
+        }
+
+        fn withdraw(&self, session_id: &str) {
+            self.withdrawn.lock().unwrap().push(session_id.to_owned());
+        }
+    }
+
+    fn attended(person: &Arc<Person>) -> LinkOptions {
+        LinkOptions { asker: Some(person.clone()), ..options(enrolled(false)) }
+    }
+
+    /// A request for `id` whose grant forbids unattended access (timeout 120 s).
+    fn attended_request(id: &str) -> ServerToAgent {
+        request(id, Some(tether_shared::grant::sign(&grant_for(id, "a1", false), &server_key())))
+    }
+
+    fn consent_step(message: &AgentToServer) -> Option<tether_shared::signal::ConsentStep> {
+        match message {
+            AgentToServer::Consent { step, .. } => Some(*step),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attended_request_asks_the_person_and_starts_in_the_mode_they_pick() {
+        use tether_shared::signal::ConsentStep;
+        let person = Arc::new(Person { answer: Some(Answer::Accept(SessionMode::Monitor)), ..Person::default() });
+        let (events, mut receiver) = mpsc::unbounded_channel();
+        let mut dispatcher = Dispatcher::new(attended(&person), events);
+        let asked = dispatcher.on_server_message(attended_request("s1")).await;
+        assert_eq!(
+            asked,
+            vec![AgentToServer::Consent { session_id: "s1".into(), step: ConsentStep::Asking { timeout_secs: 120 } }]
+        );
+        let question = person.asked.lock().unwrap()[0].clone();
+        assert_eq!(question.technician, "tech", "the grant's signed name");
+        assert_eq!(question.offer.mode, SessionMode::Active);
+        assert!(question.offer.choices.contains(SessionMode::Monitor), "{question:?}");
+        assert_eq!(dispatcher.waiting_count(), 1);
+        assert_eq!(dispatcher.session_count(), 0, "nothing runs before the answer");
+        // An offer meanwhile is kept for the session, not answered.
+        let offer = ServerToAgent::Signal {
+            session_id: "s1".into(),
+            signal: Signal::Offer { negotiation: 1, sdp: "v=0".into() },
+        };
+        assert_eq!(dispatcher.on_server_message(offer).await, vec![]);
+
+        let answered = receiver.recv().await.unwrap();
+        let replies = dispatcher.on_session_event(answered).await;
+        let steps: Vec<_> = replies.iter().filter_map(consent_step).collect();
+        assert_eq!(steps, vec![ConsentStep::Accepted { mode: Some(SessionMode::Monitor) }]);
+        assert_eq!((dispatcher.waiting_count(), dispatcher.session_count()), (0, 1));
+        // Every later grant is held to Monitor.
+        let active = grant_for("s1", "a1", false);
+        assert_eq!(dispatcher.within_consent("s1", active).mode, SessionMode::Monitor);
+    }
+
+    #[tokio::test]
+    async fn a_rejection_declines_and_nobody_to_ask_declines_at_once() {
+        use tether_shared::signal::ConsentStep;
+        let person = Arc::new(Person { answer: Some(Answer::Reject), ..Person::default() });
+        let (events, mut receiver) = mpsc::unbounded_channel();
+        let mut dispatcher = Dispatcher::new(attended(&person), events);
+        dispatcher.on_server_message(attended_request("s1")).await;
+        let replies = dispatcher.on_session_event(receiver.recv().await.unwrap()).await;
+        assert!(
+            matches!(&replies[..], [AgentToServer::Consent { step: ConsentStep::Rejected, .. }, bye] if is_bye(bye, "s1")),
+            "{replies:?}"
+        );
+        assert_eq!((dispatcher.waiting_count(), dispatcher.session_count()), (0, 0));
+
+        let mut mute = Dispatcher::new(options(enrolled(false)), mpsc::unbounded_channel().0);
+        let reply = mute.on_server_message(attended_request("s2")).await;
+        assert!(matches!(&reply[..], [bye] if is_bye(bye, "s2")), "{reply:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_answer_by_the_deadline_declines_and_takes_the_question_away() {
+        use tether_shared::signal::ConsentStep;
+        let person = Arc::new(Person::default());
+        let (events, mut receiver) = mpsc::unbounded_channel();
+        let mut dispatcher = Dispatcher::new(attended(&person), events);
+        dispatcher.on_server_message(attended_request("s1")).await;
+        // The paused clock jumps to the deadline.
+        let due = receiver.recv().await.unwrap();
+        assert!(matches!(&due, SessionEvent::Consent { answer: None, .. }), "{due:?}");
+        let replies = dispatcher.on_session_event(due).await;
+        assert!(
+            matches!(&replies[..], [AgentToServer::Consent { step: ConsentStep::NoAnswer, .. }, bye] if is_bye(bye, "s1")),
+            "{replies:?}"
+        );
+        assert_eq!(*person.withdrawn.lock().unwrap(), vec!["s1".to_owned()]);
+    }
+
+    #[tokio::test]
+    async fn a_bye_while_asking_withdraws_the_question_without_a_reply() {
+        let person = Arc::new(Person::default());
+        let mut dispatcher = Dispatcher::new(attended(&person), mpsc::unbounded_channel().0);
+        dispatcher.on_server_message(attended_request("s1")).await;
+        let bye = ServerToAgent::Signal { session_id: "s1".into(), signal: Signal::Bye { reason: "gone".into() } };
+        assert_eq!(dispatcher.on_server_message(bye).await, vec![]);
+        assert_eq!(*person.withdrawn.lock().unwrap(), vec!["s1".to_owned()]);
+        assert_eq!((dispatcher.waiting_count(), dispatcher.session_count()), (0, 0));
     }
 }

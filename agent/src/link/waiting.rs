@@ -1,0 +1,119 @@
+//! Requests to an enrolled computer that wait for the person at it. Each
+//! has its own consent gate (`tether_shared::consent::ConsentGate`), which
+//! only the dispatcher (`super::Dispatcher`) changes: a small task per
+//! question turns the person's answer, or the deadline, into a
+//! [`SessionEvent::Consent`] on the link's channel. Meanwhile what the
+//! server sends for the session (its grants, the controller's offer) is
+//! kept for the session that may start.
+
+use crate::consent::{Answer, Clock};
+use crate::session::SessionEvent;
+use tether_shared::consent::ConsentGate;
+use tether_shared::grant::Grant;
+use tether_shared::signal::{IceServer, ServerToAgent};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+/// Most server messages kept for one waiting request (an offer and its
+/// candidates need a few dozen).
+const MAX_EARLY_MESSAGES: usize = 256;
+
+/// A request waiting for its gate's verdict.
+#[derive(Debug)]
+pub struct Waiting {
+    pub gate: ConsentGate,
+    pub ice_servers: Vec<IceServer>,
+    /// The verified grant the request came with.
+    pub grant: Grant,
+    /// What the server sent for the session meanwhile.
+    early: Vec<ServerToAgent>,
+    /// The task waiting for the answer or the deadline.
+    waiter: Option<AbortHandle>,
+}
+
+impl Waiting {
+    pub fn new(gate: ConsentGate, ice_servers: Vec<IceServer>, grant: Grant) -> Self {
+        Self { gate, ice_servers, grant, early: Vec::new(), waiter: None }
+    }
+
+    /// Keeps `message` for the session, if there is room.
+    pub fn keep(&mut self, message: ServerToAgent) {
+        if self.early.len() < MAX_EARLY_MESSAGES {
+            self.early.push(message);
+        } else {
+            tracing::warn!("too many messages while waiting for the person; dropping one");
+        }
+    }
+
+    /// What the server sent meanwhile, in order.
+    pub fn take_early(&mut self) -> Vec<ServerToAgent> {
+        std::mem::take(&mut self.early)
+    }
+
+    /// Waits for `answer` (if any) until the gate's deadline and reports
+    /// which came first; replaces any earlier waiter.
+    pub fn wait(
+        &mut self,
+        session_id: &str,
+        answer: Option<oneshot::Receiver<Answer>>,
+        clock: Clock,
+        events: mpsc::UnboundedSender<SessionEvent>,
+    ) {
+        self.stop_waiting();
+        let deadline = self.gate.next_deadline().map(|moment| clock.instant_at(moment));
+        let session_id = session_id.to_owned();
+        let task = tokio::spawn(async move {
+            let answer = tokio::select! {
+                answer = answered(answer) => Some(answer),
+                () = sleep_until(deadline) => None,
+            };
+            if events.send(SessionEvent::Consent { session_id, answer }).is_err() {
+                tracing::debug!("an answer after the link stopped listening");
+            }
+        });
+        self.waiter = Some(task.abort_handle());
+    }
+
+    /// Whether a task waits for the answer or the deadline.
+    pub fn is_waiting(&self) -> bool {
+        self.waiter.is_some()
+    }
+
+    /// The waiting task reported (its event is being handled): it is done.
+    pub fn waiter_reported(&mut self) {
+        self.waiter = None;
+    }
+
+    /// Stops the waiting task, if one runs.
+    pub fn stop_waiting(&mut self) {
+        if let Some(waiter) = self.waiter.take() {
+            waiter.abort();
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.stop_waiting();
+    }
+}
+
+/// The answer, or nothing ever when there is none to wait for (no asker,
+/// or the asker gave up: the deadline decides).
+async fn answered(answer: Option<oneshot::Receiver<Answer>>) -> Answer {
+    match answer {
+        Some(answer) => match answer.await {
+            Ok(answer) => answer,
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
