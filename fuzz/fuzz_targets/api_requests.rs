@@ -33,6 +33,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // The agent's loopback UI request and the server answers the agent reads.
     round_trips::<tether_shared::broker::LocalConnectRequest>(data);
+    round_trips::<tether_shared::broker::LocalAcceptRequest>(data);
+    round_trips::<tether_shared::broker::LocalAgentStatus>(data);
     round_trips::<tether_shared::broker::BrokerConfig>(data);
     round_trips::<tether_shared::broker::RedeemCodeResponse>(data);
     let _ = serde_urlencoded::from_bytes::<AuditQuery>(data);
