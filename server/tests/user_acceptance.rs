@@ -135,6 +135,20 @@ async fn the_redemption_carries_a_signed_grant_and_the_persons_choice_of_mode_re
                 .await
                 .unwrap();
         assert_eq!(serde_json::from_str::<Value>(&details).unwrap()["mode"], "monitor");
+        // The grant before the controller's offer asks for no more than Monitor.
+        let sdp = "v=0\r\na=fingerprint:sha-256 AB:CD\r\n";
+        send(&mut controller, json!({ "type": "signal", "signal": { "kind": "offer", "negotiation": 1, "sdp": sdp } }))
+            .await;
+        let granted = next(&mut r.target).await;
+        assert_eq!(granted["type"], "grant", "{granted}");
+        let signed: SignedGrant = serde_json::from_value(granted["grant"].clone()).unwrap();
+        let now = tether_server::store::now_ms();
+        let grant = verify(&signed, &key, Expectation { session_id: &r.session_id, target: &target, now }).unwrap();
+        assert_eq!((grant.mode, grant.access), (SessionMode::Monitor, SessionMode::Monitor.access()));
+        assert_eq!(next(&mut r.target).await["signal"]["kind"], "offer", "the offer follows its grant");
+        let listed = app.call(Method::GET, "/api/sessions", Some(&tech), None).await;
+        let listed = listed.body.as_array().unwrap().iter().find(|session| session["id"] == r.session_id.as_str());
+        assert_eq!(listed.unwrap()["mode"], "monitor", "{listed:?}");
         // A mode that is not one's to name is refused as malformed.
         consent(&mut r.target, &r.session_id, json!({ "step": "accepted", "mode": "root" })).await;
         assert_eq!(next(&mut r.target).await["type"], "error");

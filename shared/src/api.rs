@@ -242,6 +242,10 @@ pub struct SessionSummary {
     /// Who ended it (a username, `system`, or the target).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_by: Option<String>,
+    /// The mode the person at the computer accepted the session in, once
+    /// their agent said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<crate::mode::SessionMode>,
     /// For a live session: how it is connected — `host:port` of its broker
     /// (TURN relay), if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

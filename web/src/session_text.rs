@@ -144,6 +144,7 @@ mod tests {
             ended_at: Some(1),
             end_reason: Some("ended by administrator admin".into()),
             ended_by: ended_by.map(str::to_owned),
+            mode: None,
             broker: None,
             controller_attached: false,
         }

@@ -186,6 +186,7 @@ async fn open_session(
         technician_name: &technician.name,
         target: &target,
         controller_fingerprint: None,
+        accepted_mode: None,
     };
     let grant = crate::grants::issue_in(tx, &state.grant_key, &policy, grantee).await.map_err(|err| match err {
         crate::grants::IssueError::NoPolicy | crate::grants::IssueError::NoMode => {

@@ -65,6 +65,9 @@ pub struct Grantee<'a> {
     pub target: &'a str,
     /// The controller's DTLS fingerprint, once its offer is known.
     pub controller_fingerprint: Option<String>,
+    /// The mode the person at the computer accepted the session in, once
+    /// they did: the grant asks for no more (the agent holds it there too).
+    pub accepted_mode: Option<SessionMode>,
 }
 
 /// The mode a session runs in under `policy`: Active, else the next mode
@@ -107,6 +110,10 @@ pub async fn issue_in(
         issued_at: now,
         expires_at: now + LIFETIME_MS,
         key_id: key.public().key_id,
+    };
+    let grant = match grantee.accepted_mode {
+        Some(accepted) => grant.narrowed_to(accepted),
+        None => grant,
     };
     let event = AuditEvent::new(Actor::system(), "session.grant").target(grant.session_id.clone()).details(json!({
         "session_id": grant.session_id,

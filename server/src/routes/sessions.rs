@@ -71,6 +71,7 @@ async fn create(
         technician_name: &user.display_name,
         target: &request.target_id,
         controller_fingerprint: None,
+        accepted_mode: None,
     };
     let grant = grants::issue_in(&mut tx, &state.grant_key, &policy, grantee).await.map_err(refused_grant)?;
     tx.commit().await?;
@@ -109,8 +110,9 @@ fn refused_grant(err: IssueError) -> HttpError {
     }
 }
 
-/// Issues the grant naming the controller that sent `sdp` (audited), to be
-/// sent to the agent before the offer; `None` (logged) when none can be.
+/// Issues the grant naming the controller that sent `sdp` (audited), held
+/// to the mode the person accepted, to be sent to the agent before the
+/// offer; `None` (logged) when none can be.
 async fn grant_for_offer(
     state: &AppState,
     session_id: &str,
@@ -118,12 +120,20 @@ async fn grant_for_offer(
     target: &str,
     sdp: &str,
 ) -> Option<ServerToAgent> {
+    let accepted_mode = match crate::sessions::table::accepted_mode(&state.store, session_id).await {
+        Ok(mode) => mode,
+        Err(err) => {
+            tracing::error!(%session_id, error = %err, "cannot read the session's accepted mode; not relaying the offer");
+            return None;
+        }
+    };
     let grantee = Grantee {
         session_id,
         technician_id: &user.id,
         technician_name: &user.display_name,
         target,
         controller_fingerprint: dtls_fingerprint(sdp),
+        accepted_mode,
     };
     match grants::issue(&state.store, &state.grant_key, grantee).await {
         Ok(grant) => Some(ServerToAgent::Grant { session_id: session_id.to_owned(), grant }),

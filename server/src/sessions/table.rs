@@ -8,6 +8,7 @@ use crate::store::{Store, WriteTx, now_ms};
 use serde_json::json;
 use tether_shared::agent::AgentInfo;
 use tether_shared::api::SessionSummary;
+use tether_shared::mode::SessionMode;
 use tether_shared::session_lifecycle::Step;
 
 /// The end reason of sessions found open when the server starts.
@@ -90,12 +91,15 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
             .execute(tx.conn())
             .await?;
         }
-        Step::UserAsked { .. } | Step::UserAccepted { .. } | Step::Started => {
-            let state = match step {
-                Step::UserAsked { .. } => "asking",
-                Step::UserAccepted { .. } => "accepted",
-                _ => "active",
-            };
+        Step::UserAccepted { mode } => {
+            sqlx::query("UPDATE sessions SET state = 'accepted', mode = $1 WHERE id = $2 AND ended_at IS NULL")
+                .bind(mode.map(SessionMode::key))
+                .bind(session_id)
+                .execute(tx.conn())
+                .await?;
+        }
+        Step::UserAsked { .. } | Step::Started => {
+            let state = if matches!(step, Step::UserAsked { .. }) { "asking" } else { "active" };
             sqlx::query("UPDATE sessions SET state = $1 WHERE id = $2 AND ended_at IS NULL")
                 .bind(state)
                 .bind(session_id)
@@ -143,15 +147,25 @@ pub enum Listed<'a> {
 /// Most sessions one list returns, newest first.
 const LIST_LIMIT: i64 = 500;
 
-type SummaryRow =
-    (String, String, Option<String>, Option<String>, String, i64, Option<i64>, Option<String>, Option<String>);
+type SummaryRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// The columns and joins of a [`SummaryRow`] (a macro so queries stay
 /// `&'static str`).
 macro_rules! summary_from {
     () => {
         "SELECT s.id, u.display_name, a.info, b.target_info, s.state, s.created_at, s.ended_at, s.end_reason, \
-         s.ended_by FROM sessions s JOIN users u ON u.id = s.technician_id \
+         s.ended_by, s.mode FROM sessions s JOIN users u ON u.id = s.technician_id \
          LEFT JOIN agents a ON a.id = s.agent_id LEFT JOIN broker_sessions b ON b.session_id = s.id "
     };
 }
@@ -186,7 +200,7 @@ pub async fn get(store: &Store, session_id: &str) -> Result<Option<SessionSummar
 }
 
 fn summary(row: SummaryRow) -> SessionSummary {
-    let (id, technician, agent_info, target_info, state, created_at, ended_at, end_reason, ended_by) = row;
+    let (id, technician, agent_info, target_info, state, created_at, ended_at, end_reason, ended_by, mode) = row;
     let kind = if agent_info.is_some() { "enrolled" } else { "code" };
     // Both columns hold an `AgentInfo` as JSON, checked when it was stored.
     let info = agent_info.or(target_info).and_then(|text| serde_json::from_str::<AgentInfo>(&text).ok());
@@ -201,7 +215,20 @@ fn summary(row: SummaryRow) -> SessionSummary {
         ended_at,
         end_reason,
         ended_by,
+        mode: mode.as_deref().and_then(mode_of),
         broker: None,
         controller_attached: false,
     }
+}
+
+/// A stored mode (`SessionMode::key`); `None` for one this build does not know.
+fn mode_of(key: &str) -> Option<SessionMode> {
+    tether_shared::mode::PRECEDENCE.into_iter().find(|mode| mode.key() == key)
+}
+
+/// The mode the person accepted session `session_id` in, if they said.
+pub async fn accepted_mode(store: &Store, session_id: &str) -> Result<Option<SessionMode>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT mode FROM sessions WHERE id = $1").bind(session_id).fetch_optional(store.pool()).await?;
+    Ok(row.and_then(|(mode,)| mode).as_deref().and_then(mode_of))
 }

@@ -85,6 +85,10 @@ fn SessionFacts(session: SessionSummary) -> impl IntoView {
                 </dd>
                 <dt>"Technician"</dt>
                 <dd data-testid="timeline-technician">{session.technician.clone()}</dd>
+                {session.mode.map(|mode| view! {
+                    <dt>"Mode"</dt>
+                    <dd data-testid="timeline-mode" data-mode=mode.key()>{mode.name()} " (accepted by the person at the computer)"</dd>
+                })}
                 <dt>"Connection"</dt>
                 <dd>{connection(&session)}</dd>
                 <dt>"Started"</dt>
