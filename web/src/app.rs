@@ -1,10 +1,12 @@
 //! The root component: the session, the router, and which screen the
 //! session's phase allows (login, forced password change, or the shell);
-//! and, apart from all that, the agent's own page at `/agent`.
+//! and, apart from all that, the public pages: the agent's own page at
+//! `/agent` and the page a connection link opens at `/connect/<code>`.
 
 use crate::components::role_gate::RoleGate;
 use crate::components::sidebar::Sidebar;
 use crate::components::splash::Splash;
+use crate::connect_page::code_in_path;
 use crate::pages::account::AccountPage;
 use crate::pages::agent_ui::{AGENT_UI_PATH, AgentUiPage};
 use crate::pages::agents::AgentsPage;
@@ -12,6 +14,7 @@ use crate::pages::audit::AuditPage;
 use crate::pages::broker_window::BrokerWindowPage;
 use crate::pages::brokers::BrokersPage;
 use crate::pages::computers::ComputersPage;
+use crate::pages::connect::ConnectPage;
 use crate::pages::controller::ControllerPage;
 use crate::pages::forced_password_change::ForcedPasswordChangePage;
 use crate::pages::groups::GroupsPage;
@@ -33,10 +36,14 @@ use tether_shared::Role;
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    // The agent's page for the end user lives outside the technician's
-    // session machinery: no refresh call, no login redirect.
-    if current_path().trim_end_matches('/') == AGENT_UI_PATH {
+    // The pages for the person being helped live outside the technician's
+    // session machinery: no refresh call, no login redirect, no shell.
+    let path = current_path();
+    if path.trim_end_matches('/') == AGENT_UI_PATH {
         return view! { <AgentUiPage /> }.into_any();
+    }
+    if let Some(code) = code_in_path(&path) {
+        return view! { <ConnectPage code=code.to_owned() /> }.into_any();
     }
     let session = Session::provide();
     view! {

@@ -1,5 +1,7 @@
 //! Tether's web app (Leptos, client-side rendered): sign-in, the technician
-//! console, account administration, agent enrollment and the audit log.
+//! console, account administration, agent enrollment and the audit log; and
+//! the public pages for the person being helped (the agent's page, and the
+//! page a connection link opens).
 //!
 //! Code map: [`api`] talks HTTP, [`session`] holds the signed-in state and
 //! refreshes tokens, [`app`] routes, `pages/` are screens and `components/`
@@ -11,6 +13,7 @@ pub mod app;
 pub mod broker_window;
 pub mod clipboard;
 pub mod components;
+pub mod connect_page;
 pub mod controller;
 pub mod enrollment;
 pub mod local_api;

@@ -186,7 +186,7 @@ pub fn BrokerWindowPage() -> impl IntoView {
     let code_block = move || {
         match shown.get() {
         Some(ShownCode { code, url }) => view! {
-            <ConnectionCodeDisplay code=code />
+            <ConnectionCodeDisplay code=code testid="broker-code" />
             {url.map(|url| view! { <CopyField label="Connection link" value=url testid="broker-url" hint="The person can also open this link, or paste it into the agent." /> })}
         }
         .into_any(),

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod broker_window;
 pub mod brokers;
 pub mod computers;
+pub mod connect;
 pub mod controller;
 pub mod forced_password_change;
 pub mod groups;
