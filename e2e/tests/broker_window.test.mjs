@@ -1,6 +1,8 @@
 // Broker sessions in the browser. The technician's connection-code window:
 // Start broker session on Targets shows a grouped code, its link and a
-// countdown that ticks down; Request New gives another code, Extend Timeout
+// countdown that ticks down; its link opens a page for the person (the
+// code, the command, no sign-in, shell or /api; a bad code says only so);
+// Request New gives another code, Extend Timeout
 // starts the timer over, a reload shows the status without the code (the
 // server keeps only its hash), Cancel returns to Targets. The end user's
 // agent page (/agent): without the agent's key it says so and calls no /api;
@@ -160,6 +162,39 @@ describe('broker window', () => {
     assert.equal(status, 200);
     assert.equal(body.state.status, 'waiting');
     assert.equal(body.code, undefined, 'a status answer must not carry the code');
+  });
+
+  step('the connection link opens a page for the person: the code, the command, no sign-in, shell or /api', async () => {
+    const code = await text('broker-code');
+    const url = await page.getByTestId('broker-url').inputValue();
+    // Opened in the technician's own (signed-in) browser, it still is the person's page.
+    const linkPage = await browser.context.newPage();
+    const errors = watchPageErrors(linkPage);
+    const apiCalls = [];
+    linkPage.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/')) apiCalls.push(request.url());
+    });
+    await linkPage.goto(url);
+    await visible(linkPage, 'connect-page');
+    await showsText(linkPage, 'connect-code', code);
+    assert.equal(await linkPage.getByTestId('connect-command').inputValue(), `tether-agent connect "${code}"`);
+    await visible(linkPage, 'connect-command-copy');
+    const words = await linkPage.getByTestId('connect-page').innerText();
+    for (const promise of [/accept/, /allow less/, /end the session at any time/, /expires after a few minutes/, /one session only/]) {
+      assert.match(words, promise);
+    }
+    assert.doesNotMatch(words, /https?:\/\/|\d+\.\d+\.\d+\.\d+/, 'an address on the page');
+    assert.equal(await linkPage.getByTestId('shell').count(), 0, "the link must not show the technicians' shell");
+    assert.equal(await linkPage.getByTestId('login-form').count(), 0, 'the link must not ask to sign in');
+
+    // A link without a valid code says only that.
+    await linkPage.goto(`${server.url}/connect/12345`);
+    await showsText(linkPage, 'connect-invalid', 'This link does not contain a valid connection code. Ask your technician for a new one.');
+    assert.equal(await linkPage.getByTestId('connect-code').count(), 0);
+    assert.equal(await linkPage.getByTestId('connect-command').count(), 0);
+    assert.deepEqual(apiCalls, []);
+    assert.deepEqual(errors, []);
+    await linkPage.close();
   });
 
   step('Request New replaces the code and restarts the timer', async () => {
