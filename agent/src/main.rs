@@ -11,7 +11,7 @@ use tether_agent::broker::{self, ConnectOptions, Progress, list, probe};
 use tether_agent::config::{self, AgentConfig};
 use tether_agent::consent::{Answer, Question};
 use tether_agent::consent::{Ask, PreApproved, Terminal};
-use tether_agent::link::{Consent, LinkOptions};
+use tether_agent::link::{Consent, EndRequests, LinkOptions};
 use tether_agent::local_ui::{LinkPage, LocalUi, UiOptions};
 use tether_agent::notice::Notify;
 use tether_agent::server_key::{self, Pinned};
@@ -368,20 +368,21 @@ async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()
         }
     });
     drop(refresh);
-    let (notify, asker) = match &page {
+    let (notify, asker, ends) = match &page {
         Some(ui) => {
-            let link_page = ui.link_page();
+            let (end_sender, ends) = EndRequests::channel();
+            let link_page = ui.link_page(end_sender);
             let follower = link_page.clone();
             let notify = Notify::new(move |notice| {
                 println!("{notice}");
                 follower.notice(notice);
             });
             let asker = PageAsker { page: link_page, url: ui.url(), open: !args.no_open };
-            (notify, Some(Arc::new(asker) as Arc<dyn Ask>))
+            (notify, Some(Arc::new(asker) as Arc<dyn Ask>), Some(ends))
         }
-        None => (Notify::print(), None),
+        None => (Notify::print(), None, None),
     };
-    let options = LinkOptions { consent, session, notify, trust, asker };
+    let options = LinkOptions { consent, session, notify, trust, asker, ends };
     let result = link::run(config, options, shutdown_signal()).await;
     if let Some(ui) = page {
         ui.stop();

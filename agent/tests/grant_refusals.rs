@@ -117,6 +117,7 @@ impl Setup {
             notify: tether_agent::notice::Notify::ignore(),
             trust,
             asker: None,
+            ends: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(link::run(self.config.clone(), options, async {

@@ -4,7 +4,8 @@
 // the page shows the session ended with the agent's reason; the agent run
 // with its page (`run --ui-dir`) asks the person there, who accepts — the
 // page then says who is accessing the computer, the technician's page the
-// mode, and the auditor reads the question and the answer; a target that
+// mode, and the auditor reads the question and the answer, and the person
+// ends it from their page; a target that
 // went offline meanwhile gives an error on the Targets page; the
 // signalling socket refuses a bad token.
 
@@ -198,7 +199,6 @@ describe('controller', () => {
     await agentPage.getByTestId('agent-accept').click();
     const accessed = `This computer is being accessed by ${TECH.displayName}, in Active mode.`;
     await showsText(agentPage, 'agent-being-accessed', accessed);
-    await visible(agentPage, 'agent-end-hint');
     await until(() => agent.output.some((line) => line.includes(accessed)), 'the agent to say so on its terminal');
     await page.locator('[data-testid="connection-state"][data-state="connected"]')
       .waitFor({ timeout: STATUS_DEADLINE_MS });
@@ -211,8 +211,13 @@ describe('controller', () => {
     const accepted = body.entries.find((entry) => entry.action === 'session.user_accepted');
     assert.equal(accepted.details.mode, 'active');
 
-    await page.getByTestId('end-session').click();
-    await showsText(agentPage, 'agent-last-session', /^Session ended: /);
+    // The person ends it on their page: both sides end at once.
+    await agentPage.getByTestId('agent-end').click();
+    await showsText(agentPage, 'agent-last-session', 'Session ended: The person at the computer ended the session.');
+    await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: STATUS_DEADLINE_MS });
+    await showsText(page, 'connection-state', /the person at the computer ended the session/);
+    await page.getByTestId('back-to-targets').click();
+    await showsText(page, 'page-title', 'Targets');
     assert.deepEqual(agentErrors, []);
     await agentPage.close();
   });

@@ -172,8 +172,8 @@ pub enum LocalAgentStatus {
     },
     /// A session is live with this technician, in `mode` once the agent
     /// knows it. `from_link`: a technician's request to this enrolled
-    /// computer, which the page cannot end (stopping the agent does);
-    /// otherwise a connection code's session, which **End session** ends.
+    /// computer (its link ends it); otherwise a connection code's session.
+    /// **End session** (`POST /local/cancel`) ends either.
     InSession {
         session_id: String,
         technician: String,

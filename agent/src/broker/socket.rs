@@ -55,7 +55,8 @@ pub async fn serve(
     let (events, mut from_sessions) = mpsc::unbounded_channel();
     let consent = Consent::Code { session_id: redeemed.session_id.clone(), accepted };
     // `connect` and the page say what happens in their own words.
-    let options = LinkOptions { consent, session, notify: crate::notice::Notify::ignore(), trust, asker: None };
+    let options =
+        LinkOptions { consent, session, notify: crate::notice::Notify::ignore(), trust, asker: None, ends: None };
     let mut dispatcher = Dispatcher::new(options, events);
     let start = ServerToAgent::SessionRequest {
         session_id: redeemed.session_id.clone(),

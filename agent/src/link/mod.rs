@@ -80,6 +80,30 @@ pub struct LinkOptions {
     /// Who puts an enrolled computer's requests to the person at it (its
     /// loopback page), if anyone can.
     pub asker: Option<Arc<dyn Ask>>,
+    /// Where the person's requests to end a session arrive (the page's End
+    /// session), if they can make any.
+    pub ends: Option<EndRequests>,
+}
+
+/// The person's requests to end a session (by id), kept across the link's
+/// reconnections.
+#[derive(Debug, Clone)]
+pub struct EndRequests(Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>);
+
+impl EndRequests {
+    /// The sending end (for the page) and the link's end.
+    pub fn channel() -> (mpsc::UnboundedSender<String>, Self) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (sender, Self(Arc::new(tokio::sync::Mutex::new(receiver))))
+    }
+}
+
+/// The next session the person wants ended, or nothing ever.
+async fn next_end(ends: Option<EndRequests>) -> Option<String> {
+    match ends {
+        Some(ends) => ends.0.lock().await.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Most sessions one agent runs at once.
@@ -220,6 +244,7 @@ pub async fn serve_socket(
                 }
             },
             Some(event) = from_sessions.recv() => dispatcher.on_session_event(event).await,
+            Some(session_id) = next_end(dispatcher.options.ends.clone()) => dispatcher.end_here(&session_id),
             _ = watch.tick() => match last_heard.elapsed() {
                 silent if silent > dispatcher.server_loss_timeout() && dispatcher.session_count() > 0 => {
                     dispatcher.end_alone(silent)
@@ -634,6 +659,22 @@ impl Dispatcher {
         }
     }
 
+    /// The person at this computer ended session `session_id`: it ends here
+    /// now; the server hears a `bye`.
+    pub fn end_here(&mut self, session_id: &str) -> Vec<AgentToServer> {
+        // Dropping the handle ends the session; its end is not reported again.
+        if self.sessions.remove(session_id).is_none() {
+            tracing::debug!(%session_id, "the person ended a session that is not running");
+            return Vec::new();
+        }
+        self.limits.remove(session_id);
+        let reason = "the person at the computer ended the session".to_owned();
+        tracing::info!(%session_id, "the person at this computer ended the session");
+        self.options.notify.tell(Notice::SessionEnded { session_id: session_id.to_owned(), reason: reason.clone() });
+        self.last_ended = Some(reason.clone());
+        vec![bye(session_id.to_owned(), reason)]
+    }
+
     /// Why the last session that ended did, if one has.
     pub fn last_ended(&self) -> Option<&str> {
         self.last_ended.as_deref()
@@ -758,6 +799,7 @@ mod tests {
             notify: crate::notice::Notify::ignore(),
             trust: ServerTrust::pinned(server_key().verifying_key()),
             asker: None,
+            ends: None,
         }
     }
 
@@ -998,5 +1040,20 @@ mod tests {
         assert_eq!(dispatcher.on_server_message(bye).await, vec![]);
         assert_eq!(*person.withdrawn.lock().unwrap(), vec!["s1".to_owned()]);
         assert_eq!((dispatcher.waiting_count(), dispatcher.session_count()), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn the_person_ends_a_session_here_and_the_server_hears_a_bye() {
+        let person = Arc::new(Person { answer: Some(Answer::Accept(SessionMode::Active)), ..Person::default() });
+        let (events, mut receiver) = mpsc::unbounded_channel();
+        let mut dispatcher = Dispatcher::new(attended(&person), events);
+        dispatcher.on_server_message(attended_request("s1")).await;
+        dispatcher.on_session_event(receiver.recv().await.unwrap()).await;
+        assert_eq!(dispatcher.session_count(), 1);
+        let reply = dispatcher.end_here("s1");
+        assert!(matches!(&reply[..], [bye] if is_bye(bye, "s1")), "{reply:?}");
+        assert_eq!(dispatcher.session_count(), 0);
+        assert_eq!(dispatcher.last_ended(), Some("the person at the computer ended the session"));
+        assert_eq!(dispatcher.end_here("s1"), vec![], "only once");
     }
 }

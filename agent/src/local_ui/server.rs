@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tether_shared::api::ApiError;
 use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -69,7 +69,13 @@ impl LocalUi {
             port: addr.port(),
             secret: secret.clone(),
             connect: options.connect,
-            inner: Mutex::new(Inner { machine: Machine::new(ready), task: None, reply: None, link_reply: None }),
+            inner: Mutex::new(Inner {
+                machine: Machine::new(ready),
+                task: None,
+                reply: None,
+                link_reply: None,
+                link_ends: None,
+            }),
         });
         let app = router(shared.clone(), options.ui_dir);
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
@@ -77,8 +83,10 @@ impl LocalUi {
     }
 
     /// The page's side for the enrolled computer's link: it asks the
-    /// person about requests and shows who is accessing the computer.
-    pub fn link_page(&self) -> LinkPage {
+    /// person about requests, shows who is accessing the computer, and
+    /// sends the person's End session for a link's session to `ends`.
+    pub fn link_page(&self, ends: mpsc::UnboundedSender<String>) -> LinkPage {
+        self.shared.lock().link_ends = Some(ends);
         LinkPage { shared: self.shared.clone() }
     }
 
@@ -130,6 +138,8 @@ struct Inner {
     reply: Option<oneshot::Sender<Answer>>,
     /// Where it goes while the link's question is on screen.
     link_reply: Option<oneshot::Sender<Answer>>,
+    /// Where the person's End session for a link's session goes.
+    link_ends: Option<mpsc::UnboundedSender<String>>,
 }
 
 /// The page as the enrolled computer's link sees it: asks the person about
@@ -382,6 +392,23 @@ async fn cancel(State(shared): State<Arc<Shared>>) -> Response {
     // Cancelling a question on screen is rejecting it: the server hears so.
     if shared.lock().machine.is_asking() {
         return answer(&shared, Answer::Reject);
+    }
+    // Ending a session of the link: the link ends it, and its notice
+    // takes it off the page.
+    {
+        let inner = shared.lock();
+        if let Some(session_id) = inner.machine.shown_link_session() {
+            let sent = inner.link_ends.as_ref().is_some_and(|ends| ends.send(session_id.to_owned()).is_ok());
+            if !sent {
+                tracing::warn!(%session_id, "cannot reach the link to end its session");
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "link_unavailable",
+                    "the agent's link is not running".into(),
+                );
+            }
+            return (StatusCode::ACCEPTED, Json(inner.machine.status())).into_response();
+        }
     }
     let ready = readiness(&shared.connect).await;
     let mut inner = shared.lock();

@@ -238,6 +238,15 @@ impl Machine {
         }
     }
 
+    /// The link's session the page shows, if it shows one (while no code's
+    /// attempt runs).
+    pub fn shown_link_session(&self) -> Option<&str> {
+        match (&self.link_question, &self.state) {
+            (None, State::Idle { .. }) => self.link_sessions.first().map(|session| session.session_id.as_str()),
+            _ => None,
+        }
+    }
+
     /// A session of the link started.
     pub fn link_started(&mut self, session: LinkSession) {
         self.link_sessions.retain(|running| running.session_id != session.session_id);
@@ -460,7 +469,9 @@ mod tests {
                 from_link: true
             }
         );
+        assert_eq!(machine.shown_link_session(), Some("s1"));
         machine.link_ended("s1", "the technician ended the session");
+        assert_eq!(machine.shown_link_session(), None);
         assert_eq!(
             machine.status(),
             LocalAgentStatus::Idle {

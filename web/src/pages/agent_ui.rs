@@ -158,7 +158,7 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
             </div>
         }
         .into_any(),
-        Some(LocalAgentStatus::InSession { technician, mode, from_link, .. }) => view! {
+        Some(LocalAgentStatus::InSession { technician, mode, .. }) => view! {
             <div class="agent-screen" data-testid="agent-in-session">
                 <h2>"In session"</h2>
                 <p data-testid="agent-being-accessed">
@@ -173,17 +173,9 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
                         <dd data-testid="agent-mode" data-mode=mode.key()>{mode.name()} <span class="muted">" — " {mode.description()}</span></dd>
                     })}
                 </dl>
-                {if from_link {
-                    view! {
-                        <p class="muted" data-testid="agent-end-hint">"To end the session, stop the Tether agent on this computer."</p>
-                    }.into_any()
-                } else {
-                    view! {
-                        <div class="form-actions">
-                            <AgentButton class="button button-danger" testid="agent-end" label="End session" action=Action::Cancel busy=busy on_action=on_action />
-                        </div>
-                    }.into_any()
-                }}
+                <div class="form-actions">
+                    <AgentButton class="button button-danger" testid="agent-end" label="End session" action=Action::Cancel busy=busy on_action=on_action />
+                </div>
             </div>
         }
         .into_any(),
