@@ -83,6 +83,11 @@ impl SessionMode {
         }
     }
 
+    /// The mode whose [`Self::key`] is `key`, if any.
+    pub fn from_key(key: &str) -> Option<SessionMode> {
+        PRECEDENCE.into_iter().find(|mode| mode.key() == key)
+    }
+
     /// One line saying what the technician could do in this mode, for the
     /// person choosing.
     pub fn description(self) -> &'static str {

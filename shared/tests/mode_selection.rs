@@ -144,3 +144,13 @@ fn every_mode_has_a_name_and_a_line_for_the_person() {
         ]
     );
 }
+
+#[test]
+fn a_modes_key_is_its_wire_name_and_reads_back() {
+    for mode in PRECEDENCE {
+        assert_eq!(serde_json::to_value(mode).expect("a mode serializes"), serde_json::json!(mode.key()));
+        assert_eq!(SessionMode::from_key(mode.key()), Some(mode));
+    }
+    assert_eq!(SessionMode::from_key("root"), None);
+    assert_eq!(SessionMode::from_key("Monitor"), None, "keys are exact");
+}

@@ -14,8 +14,8 @@
 
 use super::ConnectError;
 use super::wire;
-use crate::consent::{Answer, Ask, Clock};
-use crate::link::Socket;
+use crate::consent::{Answer, Ask, Clock, next_answer};
+use crate::link::{EarlyMessages, Socket, check_welcome};
 use crate::trust::ServerTrust;
 use futures_util::StreamExt;
 use tether_shared::broker::RedeemCodeResponse;
@@ -24,13 +24,9 @@ use tether_shared::consent::{
 };
 use tether_shared::grant::{Grant, code_target};
 use tether_shared::mode::SessionMode;
-use tether_shared::signal::{AgentToServer, ConsentStep, Refusal, Refused, ServerToAgent, Signal, check_protocol};
+use tether_shared::signal::{AgentToServer, ConsentStep, Refusal, Refused, ServerToAgent, Signal};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
-
-/// Most server messages kept while the user decides (an offer and its
-/// candidates need a few dozen).
-const MAX_EARLY_MESSAGES: usize = 256;
 
 /// How the wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +82,7 @@ pub async fn decide(
     // Every path into a code session has someone to ask (the page, the
     // terminal, or an answer given with `--accept`).
     let mut gate = ConsentGate::new(LocalRules { unattended: false, always_ask, can_ask: true });
-    let mut pending = Pending { answer: None, early: Vec::new(), withdrawn_because: None };
+    let mut pending = Pending { answer: None, early: EarlyMessages::default(), withdrawn_because: None };
     let mut next = Some(Event::Requested(request(&redeemed.session_id, &grant)));
     loop {
         if let Some(event) = next.take()
@@ -114,7 +110,7 @@ struct Pending {
     /// Where the person's answer arrives; gone once the question is.
     answer: Option<oneshot::Receiver<Answer>>,
     /// The server's messages for the session, kept for after a yes.
-    early: Vec<ServerToAgent>,
+    early: EarlyMessages,
     /// Why the request went away, for the person.
     withdrawn_because: Option<String>,
 }
@@ -129,15 +125,11 @@ impl Pending {
         clock: &Clock,
         server: &str,
     ) -> Result<Event, ConnectError> {
-        let deadline = gate.next_deadline().map(|moment| clock.instant_at(moment));
+        let deadline = gate.next_deadline();
         loop {
             tokio::select! {
-                answer = receive(&mut self.answer) => match answer {
-                        Ok(answer) => return Ok(Event::Answered(answer)),
-                        // The asker gave up: the deadline decides.
-                        Err(_) => self.answer = None,
-                    },
-                () = sleep_until(deadline) => return Ok(Event::Tick),
+                answer = next_answer(&mut self.answer) => return Ok(Event::Answered(answer)),
+                () = clock.sleep_until(deadline) => return Ok(Event::Tick),
                 message = socket.next() => match message {
                     None | Some(Ok(Message::Close(_))) => {
                         self.withdrawn_because = Some("The technician ended the session before you answered.".into());
@@ -150,16 +142,8 @@ impl Pending {
                             return Ok(Event::Withdrawn);
                         }
                         Ok(message) => {
-                            if let ServerToAgent::Welcome { protocol, .. } = &message {
-                                check_protocol(*protocol).map_err(|mismatch| {
-                                    ConnectError::Session(format!("this server cannot be used: {mismatch}"))
-                                })?;
-                            }
-                            if self.early.len() < MAX_EARLY_MESSAGES {
-                                self.early.push(message);
-                            } else {
-                                tracing::warn!("too many messages while waiting for the user; dropping one");
-                            }
+                            check_welcome(&message).map_err(|err| ConnectError::Session(err.to_string()))?;
+                            self.early.keep(message);
                         }
                         Err(err) => tracing::warn!(error = %err, "ignoring a malformed message from the server"),
                     },
@@ -169,36 +153,20 @@ impl Pending {
         }
     }
 
-    fn outcome(self, verdict: Verdict, grant: &Grant) -> Outcome {
+    fn outcome(mut self, verdict: Verdict, grant: &Grant) -> Outcome {
         match verdict {
             Verdict::Accepted(by) => {
                 let mode = match by {
                     Acceptance::ByPerson { mode } => mode,
                     Acceptance::Unattended | Acceptance::CodeEntered => grant.mode,
                 };
-                Outcome::Accepted { by, technician: grant.technician_name.clone(), mode, early: self.early }
+                Outcome::Accepted { by, technician: grant.technician_name.clone(), mode, early: self.early.take() }
             }
             Verdict::Denied(Denial::Withdrawn) => {
                 Outcome::Refused(self.withdrawn_because.unwrap_or_else(|| verdict.reason()))
             }
             Verdict::Denied(_) => Outcome::Refused(verdict.reason()),
         }
-    }
-}
-
-/// The answer, or nothing ever while no question is open.
-async fn receive(answer: &mut Option<oneshot::Receiver<Answer>>) -> Result<Answer, oneshot::error::RecvError> {
-    match answer {
-        Some(answer) => answer.await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Sleeps until `deadline`, or forever without one.
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 

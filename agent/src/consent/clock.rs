@@ -29,6 +29,14 @@ impl Clock {
         let ahead = u64::try_from(moment.saturating_sub(self.now())).unwrap_or(0);
         Instant::now() + std::time::Duration::from_millis(ahead)
     }
+
+    /// Sleeps until a machine's deadline `moment`, or forever without one.
+    pub async fn sleep_until(self, moment: Option<UnixMillis>) {
+        match moment {
+            Some(moment) => tokio::time::sleep_until(self.instant_at(moment)).await,
+            None => std::future::pending().await,
+        }
+    }
 }
 
 fn millis(duration: std::time::Duration) -> UnixMillis {

@@ -30,6 +30,19 @@ pub trait Ask: Send + Sync + fmt::Debug {
     }
 }
 
+/// The person's answer to the open question. Nothing ever comes while no
+/// question is open, nor once the asker gave up (`answer` is then cleared):
+/// the gate's deadline decides.
+pub async fn next_answer(answer: &mut Option<oneshot::Receiver<Answer>>) -> Answer {
+    if let Some(receiver) = answer {
+        match receiver.await {
+            Ok(answered) => return answered,
+            Err(_) => *answer = None,
+        }
+    }
+    std::future::pending().await
+}
+
 /// A receiver that already holds `answer`.
 pub fn answered(answer: Answer) -> oneshot::Receiver<Answer> {
     let (reply, receiver) = oneshot::channel();

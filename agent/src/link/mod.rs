@@ -46,6 +46,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+pub(crate) use waiting::EarlyMessages;
 use waiting::Waiting;
 
 /// A signalling WebSocket to the server.
@@ -316,20 +317,15 @@ impl Dispatcher {
         );
         let ended_at = unix_millis();
         self.withdraw_all();
-        self.limits.clear();
-        let reports = self
-            .sessions
-            .drain()
-            .map(|(session_id, _ended_by_dropping)| {
-                tracing::warn!(%session_id, %reason, "ending a session: the server is unreachable");
-                self.options
-                    .notify
-                    .tell(Notice::SessionEnded { session_id: session_id.clone(), reason: reason.clone() });
+        let running: Vec<String> = self.sessions.keys().cloned().collect();
+        running
+            .into_iter()
+            .filter(|session_id| self.forget(session_id, &reason))
+            .map(|session_id| {
+                tracing::warn!(%session_id, %reason, "ended a session: the server is unreachable");
                 AgentToServer::EndedAlone { session_id, reason: reason.clone(), ended_at }
             })
-            .collect();
-        self.last_ended = Some(reason);
-        reports
+            .collect()
     }
 
     /// Acts on a message from the server; returns the replies to send.
@@ -615,14 +611,23 @@ impl Dispatcher {
             Err(reason) => reason,
         };
         tracing::warn!(%session_id, %reason, "refusing the server's grant; ending the session");
-        // Dropping the handle ends the session; its end is not reported again.
-        self.sessions.remove(&session_id);
-        self.limits.remove(&session_id);
-        let ended = format!("this computer refused the server's grant: {reason}");
-        self.options.notify.tell(Notice::SessionEnded { session_id: session_id.clone(), reason: ended.clone() });
-        self.last_ended = Some(ended.clone());
-        let refusal = Refusal { what: Refused::Grant, reason };
-        vec![AgentToServer::Refused { session_id: session_id.clone(), refusal }, bye(session_id, ended)]
+        let Declined { reason: ended, refusal } = Declined::refusing_grant(&reason);
+        self.forget(&session_id, &ended);
+        let refused = refusal.map(|refusal| AgentToServer::Refused { session_id: session_id.clone(), refusal });
+        refused.into_iter().chain([bye(session_id, ended)]).collect()
+    }
+
+    /// Forgets session `session_id` because it ended for `reason` (dropping
+    /// its handle ends it; its end is not reported again): the page and the
+    /// terminal hear why. False if it was not running.
+    fn forget(&mut self, session_id: &str, reason: &str) -> bool {
+        self.limits.remove(session_id);
+        if self.sessions.remove(session_id).is_none() {
+            return false;
+        }
+        self.options.notify.tell(Notice::SessionEnded { session_id: session_id.to_owned(), reason: reason.to_owned() });
+        self.last_ended = Some(reason.to_owned());
+        true
     }
 
     /// `grant` as the person at this computer limited it when they accepted
@@ -648,12 +653,8 @@ impl Dispatcher {
             }
             SessionEvent::Ended { session_id, reason } => {
                 tracing::info!(%session_id, %reason, "session ended");
-                self.limits.remove(&session_id);
                 // A session ended here already (the server was lost) keeps that reason.
-                if self.sessions.remove(&session_id).is_some() {
-                    self.options.notify.tell(Notice::SessionEnded { session_id, reason: reason.clone() });
-                    self.last_ended = Some(reason);
-                }
+                self.forget(&session_id, &reason);
                 Vec::new()
             }
         }
@@ -662,17 +663,13 @@ impl Dispatcher {
     /// The person at this computer ended session `session_id`: it ends here
     /// now; the server hears a `bye`.
     pub fn end_here(&mut self, session_id: &str) -> Vec<AgentToServer> {
-        // Dropping the handle ends the session; its end is not reported again.
-        if self.sessions.remove(session_id).is_none() {
+        let reason = "the person at the computer ended the session";
+        if !self.forget(session_id, reason) {
             tracing::debug!(%session_id, "the person ended a session that is not running");
             return Vec::new();
         }
-        self.limits.remove(session_id);
-        let reason = "the person at the computer ended the session".to_owned();
         tracing::info!(%session_id, "the person at this computer ended the session");
-        self.options.notify.tell(Notice::SessionEnded { session_id: session_id.to_owned(), reason: reason.clone() });
-        self.last_ended = Some(reason.clone());
-        vec![bye(session_id.to_owned(), reason)]
+        vec![bye(session_id.to_owned(), reason.to_owned())]
     }
 
     /// Why the last session that ended did, if one has.

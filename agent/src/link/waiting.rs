@@ -6,7 +6,7 @@
 //! server sends for the session (its grants, the controller's offer) is
 //! kept for the session that may start.
 
-use crate::consent::{Answer, Clock};
+use crate::consent::{Answer, Clock, next_answer};
 use crate::session::SessionEvent;
 use tether_shared::consent::ConsentGate;
 use tether_shared::grant::Grant;
@@ -18,6 +18,27 @@ use tokio::task::AbortHandle;
 /// candidates need a few dozen).
 const MAX_EARLY_MESSAGES: usize = 256;
 
+/// What the server sends for a session while the person is asked, kept in
+/// order (up to a bound) for the session that may start.
+#[derive(Debug, Default)]
+pub(crate) struct EarlyMessages(Vec<ServerToAgent>);
+
+impl EarlyMessages {
+    /// Keeps `message`, if there is room.
+    pub(crate) fn keep(&mut self, message: ServerToAgent) {
+        if self.0.len() < MAX_EARLY_MESSAGES {
+            self.0.push(message);
+        } else {
+            tracing::warn!("too many messages while waiting for the person; dropping one");
+        }
+    }
+
+    /// Everything kept, in order.
+    pub(crate) fn take(&mut self) -> Vec<ServerToAgent> {
+        std::mem::take(&mut self.0)
+    }
+}
+
 /// A request waiting for its gate's verdict.
 #[derive(Debug)]
 pub struct Waiting {
@@ -26,28 +47,24 @@ pub struct Waiting {
     /// The verified grant the request came with.
     pub grant: Grant,
     /// What the server sent for the session meanwhile.
-    early: Vec<ServerToAgent>,
+    early: EarlyMessages,
     /// The task waiting for the answer or the deadline.
     waiter: Option<AbortHandle>,
 }
 
 impl Waiting {
     pub fn new(gate: ConsentGate, ice_servers: Vec<IceServer>, grant: Grant) -> Self {
-        Self { gate, ice_servers, grant, early: Vec::new(), waiter: None }
+        Self { gate, ice_servers, grant, early: EarlyMessages::default(), waiter: None }
     }
 
     /// Keeps `message` for the session, if there is room.
     pub fn keep(&mut self, message: ServerToAgent) {
-        if self.early.len() < MAX_EARLY_MESSAGES {
-            self.early.push(message);
-        } else {
-            tracing::warn!("too many messages while waiting for the person; dropping one");
-        }
+        self.early.keep(message);
     }
 
     /// What the server sent meanwhile, in order.
     pub fn take_early(&mut self) -> Vec<ServerToAgent> {
-        std::mem::take(&mut self.early)
+        self.early.take()
     }
 
     /// Waits for `answer` (if any) until the gate's deadline and reports
@@ -60,12 +77,13 @@ impl Waiting {
         events: mpsc::UnboundedSender<SessionEvent>,
     ) {
         self.stop_waiting();
-        let deadline = self.gate.next_deadline().map(|moment| clock.instant_at(moment));
+        let deadline = self.gate.next_deadline();
         let session_id = session_id.to_owned();
+        let mut answer = answer;
         let task = tokio::spawn(async move {
             let answer = tokio::select! {
-                answer = answered(answer) => Some(answer),
-                () = sleep_until(deadline) => None,
+                answer = next_answer(&mut answer) => Some(answer),
+                () = clock.sleep_until(deadline) => None,
             };
             if events.send(SessionEvent::Consent { session_id, answer }).is_err() {
                 tracing::debug!("an answer after the link stopped listening");
@@ -95,25 +113,5 @@ impl Waiting {
 impl Drop for Waiting {
     fn drop(&mut self) {
         self.stop_waiting();
-    }
-}
-
-/// The answer, or nothing ever when there is none to wait for (no asker,
-/// or the asker gave up: the deadline decides).
-async fn answered(answer: Option<oneshot::Receiver<Answer>>) -> Answer {
-    match answer {
-        Some(answer) => match answer.await {
-            Ok(answer) => answer,
-            Err(_) => std::future::pending().await,
-        },
-        None => std::future::pending().await,
-    }
-}
-
-/// Sleeps until `deadline`, or forever without one.
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }

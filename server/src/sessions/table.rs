@@ -215,20 +215,15 @@ fn summary(row: SummaryRow) -> SessionSummary {
         ended_at,
         end_reason,
         ended_by,
-        mode: mode.as_deref().and_then(mode_of),
+        mode: mode.as_deref().and_then(SessionMode::from_key),
         broker: None,
         controller_attached: false,
     }
-}
-
-/// A stored mode (`SessionMode::key`); `None` for one this build does not know.
-fn mode_of(key: &str) -> Option<SessionMode> {
-    tether_shared::mode::PRECEDENCE.into_iter().find(|mode| mode.key() == key)
 }
 
 /// The mode the person accepted session `session_id` in, if they said.
 pub async fn accepted_mode(store: &Store, session_id: &str) -> Result<Option<SessionMode>, sqlx::Error> {
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT mode FROM sessions WHERE id = $1").bind(session_id).fetch_optional(store.pool()).await?;
-    Ok(row.and_then(|(mode,)| mode).as_deref().and_then(mode_of))
+    Ok(row.and_then(|(mode,)| mode).as_deref().and_then(SessionMode::from_key))
 }

@@ -221,7 +221,8 @@ fn AgentButton(
     /// The button's classes.
     class: &'static str,
     /// The stable test id of the button.
-    testid: &'static str,
+    #[prop(into)]
+    testid: String,
     /// The button's text.
     #[prop(into)]
     label: String,
@@ -273,7 +274,7 @@ fn Question(
             <div class="form-actions">
                 <AgentButton class="button button-primary" testid="agent-accept" label="Accept" action=Action::Accept(None) busy=busy on_action=on_action />
                 {choices.iter().map(|choice| view! {
-                    <AgentButton class="button button-secondary" testid=choice_testid(choice) label=format!("Allow only {}", choice.name())
+                    <AgentButton class="button button-secondary" testid=format!("agent-choose-{}", choice.key()) label=format!("Allow only {}", choice.name())
                         action=Action::Accept(Some(choice)) busy=busy on_action=on_action />
                 }).collect_view()}
                 <AgentButton class="button button-danger" testid="agent-reject" label="Reject" action=Action::Reject busy=busy on_action=on_action />
@@ -284,17 +285,6 @@ fn Question(
                 </ul>
             })}
         </div>
-    }
-}
-
-/// The test id of the button that accepts only in `mode`.
-fn choice_testid(mode: SessionMode) -> &'static str {
-    match mode {
-        SessionMode::Active => "agent-choose-active",
-        SessionMode::Guidance => "agent-choose-guidance",
-        SessionMode::Monitor => "agent-choose-monitor",
-        SessionMode::Chat => "agent-choose-chat",
-        SessionMode::FileTransfer => "agent-choose-file_transfer",
     }
 }
 
