@@ -11,9 +11,9 @@ use tether_agent::broker::{self, ConnectOptions, Progress, list, probe};
 use tether_agent::config::{self, AgentConfig};
 use tether_agent::consent::{Answer, Question};
 use tether_agent::consent::{Ask, PreApproved, Terminal};
-use tether_agent::link::{Consent, EndRequests, LinkOptions};
+use tether_agent::link::{Consent, LinkOptions, PersonRequests};
 use tether_agent::local_ui::{LinkPage, LocalUi, UiOptions};
-use tether_agent::notice::Notify;
+use tether_agent::notice::{Notice, Notify};
 use tether_agent::server_key::{self, Pinned};
 use tether_agent::session::{DEFAULT_UDP_ADDRS, SessionConfig};
 use tether_agent::trust::ServerTrust;
@@ -165,7 +165,7 @@ async fn main() -> ExitCode {
             configure_command(&server, always_ask, accept_new_key.as_deref(), &path).await
         }
         Command::Connect { code, accept, session } => {
-            let ask: &dyn Ask = if accept { &PreApproved } else { &Terminal };
+            let ask: Arc<dyn Ask> = if accept { Arc::new(PreApproved) } else { Arc::new(Terminal) };
             connect_command(&code, ask, session.connect_options(&path)).await
         }
         Command::Ui { ui_dir, listen, no_open, session } => {
@@ -268,8 +268,15 @@ async fn refresh_brokers(path: &Path, config: AgentConfig) {
     }
 }
 
-async fn connect_command(code: &str, ask: &dyn Ask, options: ConnectOptions) -> anyhow::Result<()> {
-    let run = broker::connect::run(&options, code, ask, |progress| match progress {
+async fn connect_command(code: &str, ask: Arc<dyn Ask>, options: ConnectOptions) -> anyhow::Result<()> {
+    // The terminal hears of changes of mode; the rest it says below.
+    let notify = Notify::new(|notice| {
+        if let Notice::ModeChanged { .. } = notice {
+            println!("{notice}");
+        }
+    });
+    let person = broker::Person { ask, requests: None, notify };
+    let run = broker::connect::run(&options, code, person, |progress| match progress {
         Progress::ContactingServer { server } => println!("Contacting the Tether server at {server}…"),
         // The relay's address is in the log; the person needs no address.
         Progress::Redeeming { .. } => println!("Checking the connection code…"),
@@ -368,21 +375,21 @@ async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()
         }
     });
     drop(refresh);
-    let (notify, asker, ends) = match &page {
+    let (notify, asker, requests) = match &page {
         Some(ui) => {
-            let (end_sender, ends) = EndRequests::channel();
-            let link_page = ui.link_page(end_sender);
+            let (sender, requests) = PersonRequests::channel();
+            let link_page = ui.link_page(sender);
             let follower = link_page.clone();
             let notify = Notify::new(move |notice| {
                 println!("{notice}");
                 follower.notice(notice);
             });
             let asker = PageAsker { page: link_page, url: ui.url(), open: !args.no_open };
-            (notify, Some(Arc::new(asker) as Arc<dyn Ask>), Some(ends))
+            (notify, Some(Arc::new(asker) as Arc<dyn Ask>), Some(requests))
         }
         None => (Notify::print(), None, None),
     };
-    let options = LinkOptions { consent, session, notify, trust, asker, ends };
+    let options = LinkOptions { consent, session, notify, trust, asker, requests };
     let result = link::run(config, options, shutdown_signal()).await;
     if let Some(ui) = page {
         ui.stop();

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 use tether_shared::mode::SessionMode;
+use tether_shared::signal::ModeChangedBy;
 
 /// Something the person at this computer should know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,9 @@ pub enum Notice {
     SessionStarted { session_id: String, technician: String, mode: SessionMode, why: String },
     /// A technician's request was refused here.
     SessionDeclined { technician: String, reason: String },
+    /// A running session's mode changed, by the technician's request or
+    /// the person's own choice.
+    ModeChanged { session_id: String, mode: SessionMode, by: ModeChangedBy },
     /// A session ended.
     SessionEnded { session_id: String, reason: String },
 }
@@ -37,6 +41,12 @@ impl fmt::Display for Notice {
             ),
             Notice::SessionDeclined { technician, reason } => {
                 write!(f, "Declined a session requested by {technician}: {}.", sentence(reason))
+            }
+            Notice::ModeChanged { mode, by: ModeChangedBy::Technician, .. } => {
+                write!(f, "The technician changed the session to {} mode: {}", mode.name(), mode.description())
+            }
+            Notice::ModeChanged { mode, by: ModeChangedBy::Person, .. } => {
+                write!(f, "The session is now in {} mode, as you chose: {}", mode.name(), mode.description())
             }
             Notice::SessionEnded { reason, .. } => write!(f, "Session ended: {}.", sentence(reason)),
         }

@@ -477,7 +477,7 @@ async fn bad_codes_and_missing_configuration_fail_clearly() {
     let options = options(config_path.clone());
     let run = |text: &'static str| {
         let options = options.clone();
-        async move { broker::connect::run(&options, text, &PreApproved, |_| {}).await }
+        async move { broker::connect::run(&options, text, pre_approved(), |_| {}).await }
     };
     assert!(matches!(run("123 456 789").await, Err(ConnectError::NotConfigured(_))));
 
@@ -674,7 +674,7 @@ async fn a_code_session_connects_through_the_broker_relay() {
     let (_, code) = server.code().await;
     let (live_sender, mut live) = tokio::sync::mpsc::unbounded_channel();
     let agent = tokio::spawn(async move {
-        broker::connect::run(&options, &code, &PreApproved, move |progress| {
+        broker::connect::run(&options, &code, pre_approved(), move |progress| {
             if let broker::Progress::InSession { session_id, .. } = progress {
                 let _ = live_sender.send(session_id);
             }
@@ -816,4 +816,10 @@ async fn configure_pins_the_servers_grant_key_and_replaces_it_only_when_told() {
     assert!(accepted.status.success(), "{accepted:?}");
     assert!(String::from_utf8_lossy(&accepted.stdout).contains("replaced the pinned server key"), "{accepted:?}");
     assert_eq!(pinned(), Some(fingerprint));
+}
+
+/// The person, having accepted in advance (`connect --accept`).
+fn pre_approved() -> broker::Person {
+    let ask = std::sync::Arc::new(PreApproved);
+    broker::Person { ask, requests: None, notify: tether_agent::notice::Notify::ignore() }
 }

@@ -141,7 +141,9 @@ impl Harness {
                         continue;
                     }
                     SessionEvent::Ended { reason, .. } => panic!("the session ended: {reason}"),
-                    SessionEvent::Consent { .. } => panic!("a session never reports consent"),
+                    SessionEvent::Consent { .. } | SessionEvent::ModeAnswer { .. } => {
+                        panic!("a session never reports the person's answers")
+                    }
                 };
                 let target = signal.negotiation().and_then(|n| to_controllers.lock().unwrap().get(&n).cloned());
                 match (signal, target) {

@@ -117,7 +117,7 @@ impl Setup {
             notify: tether_agent::notice::Notify::ignore(),
             trust,
             asker: None,
-            ends: None,
+            requests: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(link::run(self.config.clone(), options, async {
@@ -199,6 +199,7 @@ impl Setup {
             unattended: true,
             allowed_modes: tether_shared::mode::ModeSet::of(&[SessionMode::Active]),
             user_acceptance: true,
+            assent_each_time: tether_shared::access::AccessSet::all(),
             acceptance_timeout_secs: 120,
             issued_at: now,
             expires_at: now + 60_000,

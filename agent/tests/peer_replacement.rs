@@ -116,7 +116,9 @@ fn route_agent_signals(
                 SessionEvent::Signal { signal, .. } => signal,
                 SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
                 SessionEvent::Ended { .. } => continue,
-                SessionEvent::Consent { .. } => panic!("a session never reports consent"),
+                SessionEvent::Consent { .. } | SessionEvent::ModeAnswer { .. } => {
+                    panic!("a session never reports the person's answers")
+                }
             };
             let target = signal.negotiation().and_then(|n| routes.lock().unwrap().get(&n).cloned());
             match (signal, target) {

@@ -388,7 +388,7 @@ describe('broker window', () => {
       .catch(explain(agentPage));
     await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: 20_000 });
     await showsText(page, 'session-mode', 'Monitor mode');
-    await showsText(page, 'input-state', /^View only: the person at the computer accepted Monitor mode/);
+    await showsText(page, 'input-state', /^View only: the session is in Monitor mode/);
     const decoded = async () => (await videoStats(page))?.framesDecoded ?? 0;
     await until(async () => (await decoded()) >= 5, 'frames to decode in Monitor mode', { describe: () => videoStats(page) });
 

@@ -153,6 +153,7 @@ pub async fn on_message(
     let (session_id, event) = match message {
         AgentToServer::Signal { session_id, signal } => (session_id, Event::FromTarget(signal)),
         AgentToServer::Consent { session_id, step } => (session_id, Event::from(step)),
+        AgentToServer::Mode { session_id, step } => (session_id, Event::TargetMode(step)),
         AgentToServer::EndedAlone { session_id, reason, ended_at } => {
             (session_id, Event::TargetEndedAlone { reason, at: ended_at })
         }

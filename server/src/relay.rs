@@ -40,6 +40,9 @@ struct Route {
     controller: Option<(u64, mpsc::Sender<ServerToController>)>,
     /// The highest negotiation id the controller has offered.
     last_negotiation: u64,
+    /// The DTLS fingerprint of the controller's latest offer: a grant
+    /// issued between offers (a change of mode) names it.
+    controller_fingerprint: Option<String>,
     /// The session's driver.
     driver: DriverInbox,
 }
@@ -140,16 +143,26 @@ impl Relay {
             technician_id: technician_id.to_owned(),
             controller: None,
             last_negotiation: 0,
+            controller_fingerprint: None,
             driver,
         };
         self.lock().insert(session_id.to_owned(), route);
     }
 
-    /// Notes an offer the controller sent (for the next page's numbering).
-    pub fn offered(&self, session_id: &str, negotiation: u64) {
-        if let Some(route) = self.lock().get_mut(session_id) {
-            route.last_negotiation = route.last_negotiation.max(negotiation);
+    /// Notes an offer the controller sent (for the next page's numbering)
+    /// and the DTLS fingerprint it names.
+    pub fn offered(&self, session_id: &str, negotiation: u64, fingerprint: Option<String>) {
+        if let Some(route) = self.lock().get_mut(session_id)
+            && negotiation >= route.last_negotiation
+        {
+            route.last_negotiation = negotiation;
+            route.controller_fingerprint = fingerprint;
         }
+    }
+
+    /// The DTLS fingerprint of the controller's latest offer, if any.
+    pub fn controller_fingerprint(&self, session_id: &str) -> Option<String> {
+        self.lock().get(session_id).and_then(|route| route.controller_fingerprint.clone())
     }
 
     /// Hands `event` to the session's driver; false if the session is not
@@ -295,8 +308,9 @@ mod tests {
         let (inbox, mut events, _done) = driver();
         relay.open("s1", "agent-1", "tech-1", inbox);
         let (first, _, _outbox) = relay.attach_controller("s1", "tech-1").expect("attach");
-        relay.offered("s1", 3);
-        relay.offered("s1", 2);
+        relay.offered("s1", 3, Some("sha-256 ab".into()));
+        relay.offered("s1", 2, None);
+        assert_eq!(relay.controller_fingerprint("s1").as_deref(), Some("sha-256 ab"), "a stale offer changes nothing");
         let first_id = first.id;
         drop(first);
         assert_eq!(events.try_recv().ok(), Some(Event::ControllerLeft { attachment: first_id }));

@@ -233,6 +233,7 @@ async fn the_session_socket_reaches_only_its_own_session() {
         send(&mut target, json!({ "type": "signal", "session_id": other_session, "signal": answer })).await;
         send(&mut target, json!({ "type": "signal", "session_id": session_id, "signal": answer })).await;
         assert_eq!(next(&mut controller).await, json!({ "type": "signal", "signal": answer }));
+        assert_eq!(next(&mut controller).await, json!({ "type": "mode_chosen", "mode": "active" }));
         assert_eq!(session_row(&app, &other_session).await.0, "requested", "the other session was not reached");
         eventually("the code's session started", || async {
             let read = app.call(Method::GET, &format!("/api/broker-sessions/{id}"), Some(&tech), None).await;

@@ -38,6 +38,7 @@ async fn offer_answer_and_candidates_pass_between_the_two_ends_only() {
         send(&mut s.agent, json!({ "type": "signal", "session_id": "someone-else", "signal": { "kind": "answer", "negotiation": 1, "sdp": "x" } })).await;
         send(&mut s.agent, json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "answer", "negotiation": 1, "sdp": "v=0 answer" } })).await;
         assert_eq!(next(&mut controller).await, json!({ "type": "signal", "signal": { "kind": "answer", "negotiation": 1, "sdp": "v=0 answer" } }));
+        assert_eq!(next(&mut controller).await, json!({ "type": "mode_chosen", "mode": "active" }), "the mode granted");
         assert_eq!(session_row(&app, &session_id).await.0, "active", "the target's answer makes the session active");
 
         let candidate = json!({ "kind": "candidate", "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdp_mid": "0", "sdp_mline_index": 0, "negotiation": 1 });

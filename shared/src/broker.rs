@@ -161,7 +161,9 @@ pub enum LocalAgentStatus {
     /// A technician asks for a session in `mode`, which brings `access`;
     /// the person accepts it (`POST /local/accept`, optionally in one of
     /// `choices`, each asking for less) or rejects it (`/local/reject`)
-    /// within `seconds_left`.
+    /// within `seconds_left`. `change_from`: the session already runs in
+    /// that mode and the technician asks to change it (no answer leaves it
+    /// as it is).
     AwaitingAcceptance {
         session_id: String,
         technician: String,
@@ -169,6 +171,8 @@ pub enum LocalAgentStatus {
         access: AccessSet,
         choices: ModeSet,
         seconds_left: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change_from: Option<SessionMode>,
     },
     /// A session is live with this technician, in `mode` once the agent
     /// knows it. `from_link`: a technician's request to this enrolled
@@ -193,6 +197,15 @@ pub enum LocalAgentStatus {
 pub struct LocalAcceptRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<SessionMode>,
+}
+
+/// `POST /local/mode` on the agent's loopback UI: the person takes access
+/// away from the session on screen, which goes on only in `mode` (one that
+/// asks for less than the mode in force).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalModeRequest {
+    pub mode: SessionMode,
 }
 
 /// `POST /local/connect` on the agent's loopback UI.

@@ -75,6 +75,11 @@ pub struct Grant {
     /// Absent reads as `true`.
     #[serde(default = "yes")]
     pub user_acceptance: bool,
+    /// The kinds of access the policy wants the person to assent to each
+    /// time they are asked for: a change of mode that adds one is put to
+    /// the person (`crate::mode_change`). Absent reads as every kind.
+    #[serde(default = "AccessSet::all")]
+    pub assent_each_time: AccessSet,
     /// How long the person has to answer, in seconds; no answer is a
     /// refusal. Absent reads as two minutes.
     #[serde(default = "default_acceptance_timeout_secs")]

@@ -21,6 +21,7 @@ pub mod groups;
 pub mod input;
 pub mod local_floor;
 pub mod mode;
+pub mod mode_change;
 pub mod policy;
 pub mod policy_assignment;
 pub mod role;

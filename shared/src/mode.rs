@@ -114,6 +114,13 @@ impl SessionMode {
         if other.rank() > self.rank() { other } else { self }
     }
 
+    /// Whether this mode asks for nothing `other` does not: it is `other`,
+    /// or comes after it in precedence using no access it lacks. Moving
+    /// from `other` to this mode narrows a session.
+    pub fn is_within(self, other: SessionMode) -> bool {
+        self == other || other.falls_to(self)
+    }
+
     /// Whether `other` is a step down from this mode that asks for nothing
     /// more: after it in precedence and using no access it lacks.
     fn falls_to(self, other: SessionMode) -> bool {

@@ -31,8 +31,13 @@ use serde::{Deserialize, Serialize};
 /// data channel or input the grant does not cover); v7 modes the person
 /// chooses: grants carry the policy's allowed modes and acceptance terms,
 /// the agent's `accepted` step names the mode the person accepted, and the
-/// controller hears it (`ServerToController::ModeChosen`).
-pub const PROTOCOL_VERSION: u32 = 7;
+/// controller hears it (`ServerToController::ModeChosen`); v8 changes of
+/// mode during a session: the technician asks (`ControllerToServer::
+/// RequestMode`), the server grants, the agent applies a narrowing at once
+/// and puts a widening to the person where the policy says so, and reports
+/// each step (`AgentToServer::Mode`, relayed as `ServerToController::
+/// ModeChange`); grants carry the policy's `assent_each_time`.
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// The other end of a socket speaks another protocol version (`theirs`; 0
 /// when it sent none, i.e. it predates v5).
@@ -129,6 +134,75 @@ pub enum AgentToServer {
     /// server audits it. A refused grant also ends the session (a `bye`
     /// follows). (v6)
     Refused { session_id: String, refusal: Refusal },
+    /// Where a change of the session's mode stands: the person is asked,
+    /// the session runs in a new mode, or the change was refused. (v8)
+    Mode { session_id: String, step: ModeStep },
+}
+
+/// A step in changing a running session's mode (`crate::mode_change`). (v8)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ModeStep {
+    /// The person at the computer is asked to allow `mode`, for
+    /// `timeout_secs` at most; the session goes on as it is meanwhile.
+    Asking { mode: SessionMode, timeout_secs: u32 },
+    /// The session now runs in `mode`.
+    InForce { mode: SessionMode, by: ModeChangedBy },
+    /// The change to `mode` did not happen; the session goes on as it was.
+    Refused { mode: SessionMode, reason: ModeRefusal },
+}
+
+/// Who changed a running session's mode. (v8)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeChangedBy {
+    /// The technician's request, which needed nobody's answer (a
+    /// narrowing, an unattended session, or a policy that does not ask).
+    Technician,
+    /// The person at the computer: they accepted a request (maybe in a
+    /// narrower mode) or took access away themselves.
+    Person,
+}
+
+/// Why a change of mode did not happen. (v8)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeRefusal {
+    /// The person said no.
+    Rejected,
+    /// The person did not answer in time.
+    NoAnswer,
+    /// It needed the person's answer and nobody can be asked here.
+    NobodyToAsk,
+    /// Another grant came before the answer (a reloaded page, another
+    /// request).
+    Superseded,
+}
+
+impl ModeStep {
+    /// The sentence for the technician (and the audit log's reader).
+    pub fn sentence(&self) -> String {
+        match self {
+            ModeStep::Asking { mode, timeout_secs } => {
+                format!("Asking the person at the computer to allow {} mode ({timeout_secs} s to answer).", mode.name())
+            }
+            ModeStep::InForce { mode, by: ModeChangedBy::Technician } => {
+                format!("The session is now in {} mode.", mode.name())
+            }
+            ModeStep::InForce { mode, by: ModeChangedBy::Person } => {
+                format!("The person at the computer set the session to {} mode.", mode.name())
+            }
+            ModeStep::Refused { mode, reason } => {
+                let why = match reason {
+                    ModeRefusal::Rejected => "the person at the computer said no",
+                    ModeRefusal::NoAnswer => "the person at the computer did not answer in time",
+                    ModeRefusal::NobodyToAsk => "nobody at the computer can be asked",
+                    ModeRefusal::Superseded => "another request replaced it",
+                };
+                format!("{} mode was not allowed: {why}.", mode.name())
+            }
+        }
+    }
 }
 
 /// What the agent refused in a session. (v6)
@@ -251,6 +325,9 @@ pub enum ControllerToServer {
     },
     /// Negotiation for the agent. (v1)
     Signal { signal: Signal },
+    /// The technician asks to run the session in `mode` from now on; the
+    /// policy may give a narrower one, and the person may be asked. (v8)
+    RequestMode { mode: SessionMode },
 }
 
 /// From the server to the controller.
@@ -282,6 +359,9 @@ pub enum ServerToController {
     /// may be narrower than the one asked for: the agent allows nothing
     /// beyond it. Sent again to a controller that attaches later. (v7)
     ModeChosen { mode: SessionMode },
+    /// Where the technician's request to change mode stands, as the agent
+    /// reported it. (v8)
+    ModeChange { step: ModeStep },
     /// The session is over. (v1)
     Ended { reason: String },
     /// A message was refused; the connection stays up. (v1)
@@ -372,6 +452,15 @@ mod tests {
             let refusal = Refusal { what, reason: "r".into() };
             round_trip(AgentToServer::Refused { session_id: "s".into(), refusal });
         }
+        for step in [
+            ModeStep::Asking { mode: SessionMode::Active, timeout_secs: 30 },
+            ModeStep::InForce { mode: SessionMode::Monitor, by: ModeChangedBy::Person },
+            ModeStep::Refused { mode: SessionMode::FileTransfer, reason: ModeRefusal::Superseded },
+        ] {
+            round_trip(AgentToServer::Mode { session_id: "s".into(), step });
+            round_trip(ServerToController::ModeChange { step });
+        }
+        round_trip(ControllerToServer::RequestMode { mode: SessionMode::Guidance });
         round_trip(ServerToAgent::Error { message: "m".into() });
         round_trip(ControllerToServer::Auth { token: "jwt".into(), protocol: PROTOCOL_VERSION });
         round_trip(ServerToController::Ready {

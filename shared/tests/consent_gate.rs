@@ -54,6 +54,7 @@ fn question() -> Question {
         technician: "Tess Tech".into(),
         offer: offer(),
         timeout: Duration::from_secs(30),
+        change_from: None,
     }
 }
 

@@ -34,6 +34,7 @@ fn grant() -> Grant {
         unattended: false,
         allowed_modes: tether_shared::mode::ModeSet::of(&[SessionMode::Active]),
         user_acceptance: true,
+        assent_each_time: tether_shared::access::AccessSet::all(),
         acceptance_timeout_secs: 120,
         issued_at: T0,
         expires_at: T0 + 10 * MINUTE,

@@ -447,3 +447,74 @@ fn every_step_names_its_audit_action_and_code_event() {
         assert_eq!(step.code_event().map(|(event, _)| event), code, "{step:?}");
     }
 }
+
+#[test]
+fn an_unasked_session_runs_in_its_granted_mode_and_the_controller_hears_it() {
+    let mut session = opened().granting(SessionMode::Active);
+    attach(&mut session, 1, T0);
+    effects(&mut session);
+    session.handle(Event::FromTarget(answer()), T0 + SECOND).expect("answer");
+    let told = effects(&mut session);
+    assert!(told.contains(&Effect::ToController(ServerToController::ModeChosen { mode: SessionMode::Active })));
+    assert_eq!(session.chosen_mode(), Some(SessionMode::Active));
+}
+
+#[test]
+fn a_mode_request_is_recorded_then_granted_only_in_a_live_session_and_for_another_mode() {
+    use tether_shared::signal::{ModeChangedBy, ModeRefusal, ModeStep};
+    let mut session = opened().granting(SessionMode::Monitor);
+    attach(&mut session, 1, T0);
+    session
+        .handle(Event::ModeRequested { requested: SessionMode::Active, granted: SessionMode::Active }, T0)
+        .expect("too early is told");
+    let early = effects(&mut session);
+    assert!(
+        matches!(&early[..], [Effect::ToController(ServerToController::Error { message })] if message.contains("once the session has started")),
+        "{early:?}"
+    );
+    session.handle(Event::FromTarget(answer()), T0 + SECOND).expect("answer");
+    effects(&mut session);
+    session
+        .handle(Event::ModeRequested { requested: SessionMode::Monitor, granted: SessionMode::Monitor }, T0 + SECOND)
+        .expect("same mode is told");
+    assert!(matches!(&effects(&mut session)[..], [Effect::ToController(ServerToController::Error { .. })]));
+    // The policy gives Monitor for Active: the session is already in it.
+    session
+        .handle(Event::ModeRequested { requested: SessionMode::Active, granted: SessionMode::Monitor }, T0 + SECOND)
+        .expect("policy told");
+    assert!(matches!(&effects(&mut session)[..], [Effect::ToController(ServerToController::Error { .. })]));
+
+    session
+        .handle(Event::ModeRequested { requested: SessionMode::Active, granted: SessionMode::Active }, T0 + 2 * SECOND)
+        .expect("request");
+    assert_eq!(
+        effects(&mut session),
+        vec![
+            Effect::Record(Step::ModeRequested { requested: SessionMode::Active, granted: SessionMode::Active }),
+            Effect::GrantMode(SessionMode::Active),
+        ]
+    );
+    let asking = ModeStep::Asking { mode: SessionMode::Active, timeout_secs: 30 };
+    session.handle(Event::TargetMode(asking), T0 + 3 * SECOND).expect("asking");
+    assert_eq!(
+        effects(&mut session),
+        vec![Effect::Record(Step::Mode(asking)), Effect::ToController(ServerToController::ModeChange { step: asking }),]
+    );
+    let bad = ModeStep::Asking { mode: SessionMode::Active, timeout_secs: 0 };
+    assert_eq!(session.handle(Event::TargetMode(bad), T0 + 3 * SECOND), Err(Refusal::BadTimeout(0)));
+    let changed = ModeStep::InForce { mode: SessionMode::Active, by: ModeChangedBy::Person };
+    session.handle(Event::TargetMode(changed), T0 + 4 * SECOND).expect("in force");
+    assert_eq!(
+        effects(&mut session),
+        vec![
+            Effect::Record(Step::Mode(changed)),
+            Effect::ToController(ServerToController::ModeChange { step: changed }),
+            Effect::ToController(ServerToController::ModeChosen { mode: SessionMode::Active }),
+        ]
+    );
+    assert_eq!(session.chosen_mode(), Some(SessionMode::Active));
+    let refused = ModeStep::Refused { mode: SessionMode::Guidance, reason: ModeRefusal::Rejected };
+    session.handle(Event::TargetMode(refused), T0 + 5 * SECOND).expect("refused");
+    assert_eq!(effects(&mut session).len(), 2, "recorded and told");
+    assert_eq!(session.chosen_mode(), Some(SessionMode::Active), "a refusal changes nothing");
+}

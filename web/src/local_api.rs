@@ -6,7 +6,7 @@
 use crate::api::{ApiFailure, send_empty, send_json};
 use gloo_net::http::{Request, RequestBuilder};
 use std::fmt;
-use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest};
+use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest, LocalModeRequest};
 use tether_shared::mode::SessionMode;
 
 /// The header that carries the per-launch key.
@@ -59,6 +59,12 @@ impl LocalApi {
     /// `POST /local/cancel`: stop connecting, or end the session.
     pub async fn cancel(&self) -> Result<(), ApiFailure> {
         send_empty(self.keyed(Request::post("/local/cancel")).build()).await
+    }
+
+    /// `POST /local/mode`: the session on screen goes on only in `mode`,
+    /// which asks for less.
+    pub async fn narrow(&self, mode: SessionMode) -> Result<(), ApiFailure> {
+        send_empty(self.keyed(Request::post("/local/mode")).json(&LocalModeRequest { mode })).await
     }
 
     /// `POST /local/reset`: leave a failure behind, back to code entry.

@@ -34,7 +34,8 @@ pub enum Outcome {
     /// The session may start (`by` says why) with `technician` (the
     /// grant's signed name) in `mode` (the grant's, or the narrower one the
     /// person picked); hand it `early`.
-    Accepted { by: Acceptance, technician: String, mode: SessionMode, early: Vec<ServerToAgent> },
+    /// `offered` is the mode the grant asked for.
+    Accepted { by: Acceptance, technician: String, mode: SessionMode, offered: SessionMode, early: Vec<ServerToAgent> },
     /// No session: why, for the user.
     Refused(String),
 }
@@ -160,7 +161,8 @@ impl Pending {
                     Acceptance::ByPerson { mode } => mode,
                     Acceptance::Unattended | Acceptance::CodeEntered => grant.mode,
                 };
-                Outcome::Accepted { by, technician: grant.technician_name.clone(), mode, early: self.early.take() }
+                let technician = grant.technician_name.clone();
+                Outcome::Accepted { by, technician, mode, offered: grant.mode, early: self.early.take() }
             }
             Verdict::Denied(Denial::Withdrawn) => {
                 Outcome::Refused(self.withdrawn_because.unwrap_or_else(|| verdict.reason()))

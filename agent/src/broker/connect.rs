@@ -5,9 +5,12 @@
 use super::{ConnectError, choice, list, probe, redeem, socket};
 use crate::config::{AgentConfig, same_server};
 use crate::consent::Ask;
+use crate::link::PersonRequests;
+use crate::notice::Notify;
 use crate::server_key;
 use crate::session::SessionConfig;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tether_shared::broker::{BrokerView, RedeemCodeRequest};
 use tether_shared::connection_code::CodeInput;
@@ -37,13 +40,26 @@ pub enum Progress {
     InSession { session_id: String, technician: String, mode: SessionMode },
 }
 
+/// The person at this computer, as a code's session reaches them.
+#[derive(Debug)]
+pub struct Person {
+    /// Puts the acceptance question to them when the session's policy (or
+    /// their own rule) wants one, and later a technician's request to
+    /// change the mode.
+    pub ask: Arc<dyn Ask>,
+    /// Their requests about the running session (its page's "Allow only
+    /// …"), if they can make any.
+    pub requests: Option<PersonRequests>,
+    /// Where the session's changes of mode are told.
+    pub notify: Notify,
+}
+
 /// Takes the code `typed` and serves its session until it ends; returns
-/// why it ended. `ask` puts the acceptance question to the user when the
-/// session's policy wants one.
+/// why it ended.
 pub async fn run(
     options: &ConnectOptions,
     typed: &str,
-    ask: &dyn Ask,
+    person: Person,
     mut progress: impl FnMut(Progress),
 ) -> Result<String, ConnectError> {
     let not_configured = || ConnectError::NotConfigured(list::NOT_CONFIGURED.to_owned());
@@ -94,7 +110,7 @@ pub async fn run(
     tracing::info!(session = %redeemed.session_id, technician = %redeemed.technician, broker = ?redeemed.broker, "code redeemed");
     let session_id = redeemed.session_id.clone();
     let live = |technician, mode| progress(Progress::InSession { session_id, technician, mode });
-    socket::serve(&config, &redeemed, request.target, options.session.clone(), ask, live).await
+    socket::serve(&config, &redeemed, request.target, options.session.clone(), person, live).await
 }
 
 /// Fetches the server's grant key and pins it in the configuration: an

@@ -17,5 +17,5 @@ pub mod redeem;
 pub mod socket;
 mod wire;
 
-pub use connect::{ConnectOptions, Progress};
+pub use connect::{ConnectOptions, Person, Progress};
 pub use error::ConnectError;

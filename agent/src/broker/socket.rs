@@ -9,9 +9,9 @@
 
 use super::ConnectError;
 use super::awaiting::{self, Outcome};
+use super::connect::Person;
 use super::wire::send;
 use crate::config::AgentConfig;
-use crate::consent::Ask;
 use crate::link::{self, Consent, Dispatcher, LinkOptions, Until};
 use crate::session::SessionConfig;
 use tether_shared::agent::AgentInfo;
@@ -26,7 +26,7 @@ pub async fn serve(
     redeemed: &RedeemCodeResponse,
     info: AgentInfo,
     session: SessionConfig,
-    ask: &dyn Ask,
+    person: Person,
     on_live: impl FnOnce(String, SessionMode),
 ) -> Result<String, ConnectError> {
     let unreachable = |detail: String| ConnectError::ServerUnreachable { server: config.server_url.clone(), detail };
@@ -42,9 +42,11 @@ pub async fn serve(
     let trust =
         crate::trust::ServerTrust::from_config(config).map_err(|err| ConnectError::Session(format!("{err:#}")))?;
     // The consent gate decides: at once, or after asking the person.
-    let (accepted, technician, mode, early) =
-        match awaiting::decide(&mut socket, redeemed, &trust, config.always_ask, ask, &config.server_url).await? {
-            Outcome::Accepted { by, technician, mode, early } => (by, technician, mode, early),
+    let (accepted, technician, mode, offered, early) =
+        match awaiting::decide(&mut socket, redeemed, &trust, config.always_ask, &*person.ask, &config.server_url)
+            .await?
+        {
+            Outcome::Accepted { by, technician, mode, offered, early } => (by, technician, mode, offered, early),
             Outcome::Refused(reason) => {
                 if let Err(err) = socket.close(None).await {
                     tracing::debug!(error = %err, "closing the session socket");
@@ -53,10 +55,12 @@ pub async fn serve(
             }
         };
     let (events, mut from_sessions) = mpsc::unbounded_channel();
-    let consent = Consent::Code { session_id: redeemed.session_id.clone(), accepted };
-    // `connect` and the page say what happens in their own words.
-    let options =
-        LinkOptions { consent, session, notify: crate::notice::Notify::ignore(), trust, asker: None, ends: None };
+    let consent =
+        Consent::Code { session_id: redeemed.session_id.clone(), accepted, offered, always_ask: config.always_ask };
+    // `connect` and the page say what happens in their own words; the
+    // same asker puts a request to change mode to the person.
+    let Person { ask, requests, notify } = person;
+    let options = LinkOptions { consent, session, notify, trust, asker: Some(ask), requests };
     let mut dispatcher = Dispatcher::new(options, events);
     let start = ServerToAgent::SessionRequest {
         session_id: redeemed.session_id.clone(),

@@ -8,12 +8,21 @@ use tether_shared::mode::SessionMode;
 use tokio::sync::oneshot;
 
 /// The person consented before the code was sent (`connect --accept`), to
-/// what the server's grant asks.
+/// what the server's grant asks — to the session, not to more later: a
+/// request to widen the running session's mode is answered no.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PreApproved;
 
 impl Ask for PreApproved {
     fn ask(&self, question: &Question) -> oneshot::Receiver<Answer> {
+        if question.change_from.is_some() {
+            println!(
+                "{} asked to change the session to {} mode; refused (--accept accepts the session only).",
+                question.technician,
+                question.offer.mode.name()
+            );
+            return answered(Answer::Reject);
+        }
         tracing::info!(
             session = %question.session_id,
             mode = question.offer.mode.name(),
@@ -67,10 +76,19 @@ fn numbered(question: &Question) -> Vec<SessionMode> {
 /// have.
 fn prompt_text(question: &Question) -> String {
     let offer = &question.offer;
+    let asks = match question.change_from {
+        Some(current) => format!(
+            "{} asks to change the session from {} to {} mode.",
+            question.technician,
+            current.name(),
+            offer.mode.name()
+        ),
+        None => {
+            format!("{} asks for a remote session on this computer in {} mode.", question.technician, offer.mode.name())
+        }
+    };
     let mut text = format!(
-        "{} asks for a remote session on this computer in {} mode.\n  {}\n  They could: {}.\n",
-        question.technician,
-        offer.mode.name(),
+        "{asks}\n  {}\n  They could: {}.\n",
         offer.mode.description(),
         offer.access.iter().map(|access| access.describe()).collect::<Vec<_>>().join(", "),
     );
@@ -117,6 +135,7 @@ mod tests {
                 choices: ModeSet::of(&[SessionMode::Guidance, SessionMode::Monitor]),
             },
             timeout: Duration::from_secs(120),
+            change_from: None,
         }
     }
 
@@ -147,7 +166,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn pre_approval_accepts_what_is_asked_at_once() {
+    async fn pre_approval_accepts_the_session_at_once_but_no_later_widening() {
         assert_eq!(PreApproved.ask(&question()).await, Ok(Answer::Accept(SessionMode::Active)));
+        let change = Question { change_from: Some(SessionMode::Monitor), ..question() };
+        assert_eq!(PreApproved.ask(&change).await, Ok(Answer::Reject));
+    }
+
+    #[test]
+    fn a_change_of_mode_says_from_what_to_what() {
+        let change = Question { change_from: Some(SessionMode::Monitor), ..question() };
+        let text = prompt_text(&change);
+        assert!(text.starts_with("Tess Tech asks to change the session from Monitor to Active mode."), "{text}");
     }
 }

@@ -6,13 +6,13 @@
 //! server sends for the session (its grants, the controller's offer) is
 //! kept for the session that may start.
 
-use crate::consent::{Answer, Clock, next_answer};
+use super::waiter::Waiter;
+use crate::consent::{Answer, Clock};
 use crate::session::SessionEvent;
 use tether_shared::consent::ConsentGate;
 use tether_shared::grant::Grant;
 use tether_shared::signal::{IceServer, ServerToAgent};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::AbortHandle;
 
 /// Most server messages kept for one waiting request (an offer and its
 /// candidates need a few dozen).
@@ -49,12 +49,12 @@ pub struct Waiting {
     /// What the server sent for the session meanwhile.
     early: EarlyMessages,
     /// The task waiting for the answer or the deadline.
-    waiter: Option<AbortHandle>,
+    pub waiter: Waiter,
 }
 
 impl Waiting {
     pub fn new(gate: ConsentGate, ice_servers: Vec<IceServer>, grant: Grant) -> Self {
-        Self { gate, ice_servers, grant, early: EarlyMessages::default(), waiter: None }
+        Self { gate, ice_servers, grant, early: EarlyMessages::default(), waiter: Waiter::default() }
     }
 
     /// Keeps `message` for the session, if there is room.
@@ -68,7 +68,7 @@ impl Waiting {
     }
 
     /// Waits for `answer` (if any) until the gate's deadline and reports
-    /// which came first; replaces any earlier waiter.
+    /// which came first as a [`SessionEvent::Consent`].
     pub fn wait(
         &mut self,
         session_id: &str,
@@ -76,42 +76,8 @@ impl Waiting {
         clock: Clock,
         events: mpsc::UnboundedSender<SessionEvent>,
     ) {
-        self.stop_waiting();
-        let deadline = self.gate.next_deadline();
         let session_id = session_id.to_owned();
-        let mut answer = answer;
-        let task = tokio::spawn(async move {
-            let answer = tokio::select! {
-                answer = next_answer(&mut answer) => Some(answer),
-                () = clock.sleep_until(deadline) => None,
-            };
-            if events.send(SessionEvent::Consent { session_id, answer }).is_err() {
-                tracing::debug!("an answer after the link stopped listening");
-            }
-        });
-        self.waiter = Some(task.abort_handle());
-    }
-
-    /// Whether a task waits for the answer or the deadline.
-    pub fn is_waiting(&self) -> bool {
-        self.waiter.is_some()
-    }
-
-    /// The waiting task reported (its event is being handled): it is done.
-    pub fn waiter_reported(&mut self) {
-        self.waiter = None;
-    }
-
-    /// Stops the waiting task, if one runs.
-    pub fn stop_waiting(&mut self) {
-        if let Some(waiter) = self.waiter.take() {
-            waiter.abort();
-        }
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        self.stop_waiting();
+        let deadline = self.gate.next_deadline();
+        self.waiter.wait(answer, deadline, clock, events, move |answer| SessionEvent::Consent { session_id, answer });
     }
 }

@@ -8,10 +8,11 @@
 use super::guard::{self, Refusal};
 use super::state::{Answered, Conflict, LinkSession, Machine};
 use crate::broker::list::{self, Readiness};
-use crate::broker::{self, ConnectOptions};
+use crate::broker::{self, ConnectOptions, Person};
 use crate::config::AgentConfig;
 use crate::consent::{Answer, Ask, Question};
-use crate::notice::Notice;
+use crate::link::{PersonRequest, PersonRequests};
+use crate::notice::{Notice, Notify};
 use anyhow::Context;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -24,7 +25,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tether_shared::api::ApiError;
-use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest};
+use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest, LocalModeRequest};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 use tower_http::services::{ServeDir, ServeFile};
@@ -74,7 +75,8 @@ impl LocalUi {
                 task: None,
                 reply: None,
                 link_reply: None,
-                link_ends: None,
+                link_requests: None,
+                code_requests: None,
             }),
         });
         let app = router(shared.clone(), options.ui_dir);
@@ -84,9 +86,10 @@ impl LocalUi {
 
     /// The page's side for the enrolled computer's link: it asks the
     /// person about requests, shows who is accessing the computer, and
-    /// sends the person's End session for a link's session to `ends`.
-    pub fn link_page(&self, ends: mpsc::UnboundedSender<String>) -> LinkPage {
-        self.shared.lock().link_ends = Some(ends);
+    /// sends the person's End session and "Allow only …" for a link's
+    /// session to `requests`.
+    pub fn link_page(&self, requests: PersonSender) -> LinkPage {
+        self.shared.lock().link_requests = Some(requests);
         LinkPage { shared: self.shared.clone() }
     }
 
@@ -136,11 +139,17 @@ struct Inner {
     task: Option<AbortHandle>,
     /// Where the user's answer goes while a code's question is on screen.
     reply: Option<oneshot::Sender<Answer>>,
-    /// Where it goes while the link's question is on screen.
+    /// Where it goes while the link's question (or one about a running
+    /// session's mode) is on screen.
     link_reply: Option<oneshot::Sender<Answer>>,
-    /// Where the person's End session for a link's session goes.
-    link_ends: Option<mpsc::UnboundedSender<String>>,
+    /// Where the person's requests about a link's session go.
+    link_requests: Option<PersonSender>,
+    /// Where the person's requests about the code's running session go.
+    code_requests: Option<PersonSender>,
 }
+
+/// The page's end of a [`PersonRequests`] channel.
+pub type PersonSender = mpsc::UnboundedSender<(String, PersonRequest)>;
 
 /// The page as the enrolled computer's link sees it: asks the person about
 /// a technician's request (one at a time: a newer question replaces an
@@ -159,19 +168,11 @@ impl std::fmt::Debug for LinkPage {
 
 impl Ask for LinkPage {
     fn ask(&self, question: &Question) -> oneshot::Receiver<Answer> {
-        let (reply, answer) = oneshot::channel();
-        let mut inner = self.shared.lock();
-        inner.machine.link_asked(question.clone(), std::time::Instant::now());
-        inner.link_reply = Some(reply);
-        answer
+        self.shared.ask_beside(question)
     }
 
     fn withdraw(&self, session_id: &str) {
-        let mut inner = self.shared.lock();
-        inner.machine.link_withdrawn(session_id);
-        if !inner.machine.is_asking() {
-            inner.link_reply = None;
-        }
+        self.shared.withdraw_beside(session_id);
     }
 }
 
@@ -186,6 +187,7 @@ impl LinkPage {
                 mode: *mode,
             }),
             Notice::SessionEnded { session_id, reason } => inner.machine.link_ended(session_id, reason),
+            Notice::ModeChanged { session_id, mode, .. } => inner.machine.mode_changed(session_id, *mode),
             Notice::Connected | Notice::Reconnecting | Notice::SessionDeclined { .. } => {}
         }
     }
@@ -206,6 +208,10 @@ impl std::fmt::Debug for UiAsker {
 
 impl Ask for UiAsker {
     fn ask(&self, question: &Question) -> oneshot::Receiver<Answer> {
+        // A change of the running session's mode is asked over the session.
+        if question.change_from.is_some() {
+            return self.shared.ask_beside(question);
+        }
         let (reply, answer) = oneshot::channel();
         let mut inner = self.shared.lock();
         inner.machine.asked(self.attempt, question.clone(), std::time::Instant::now());
@@ -214,6 +220,10 @@ impl Ask for UiAsker {
             inner.reply = Some(reply);
         }
         answer
+    }
+
+    fn withdraw(&self, session_id: &str) {
+        self.shared.withdraw_beside(session_id);
     }
 }
 
@@ -227,6 +237,26 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves a consistent state machine.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Puts a question beside a code's attempt (the link's request, or a
+    /// change of a running session's mode): shown first; a newer one
+    /// replaces an older one, which then runs to its deadline.
+    fn ask_beside(&self, question: &Question) -> oneshot::Receiver<Answer> {
+        let (reply, answer) = oneshot::channel();
+        let mut inner = self.lock();
+        inner.machine.link_asked(question.clone(), std::time::Instant::now());
+        inner.link_reply = Some(reply);
+        answer
+    }
+
+    /// The question beside the attempt about `session_id` is no longer open.
+    fn withdraw_beside(&self, session_id: &str) {
+        let mut inner = self.lock();
+        inner.machine.link_withdrawn(session_id);
+        if !inner.machine.is_asking() {
+            inner.link_reply = None;
+        }
     }
 }
 
@@ -254,6 +284,7 @@ fn router(shared: Arc<Shared>, ui_dir: Option<PathBuf>) -> Router {
         .route("/local/accept", post(accept))
         .route("/local/reject", post(reject))
         .route("/local/cancel", post(cancel))
+        .route("/local/mode", post(narrow))
         .route("/local/reset", post(reset))
         .route_layer(middleware::from_fn_with_state(shared.clone(), require_key))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -303,6 +334,8 @@ fn conflict(conflict: Conflict) -> Response {
         Conflict::NothingToCancel => "nothing_to_cancel",
         Conflict::NothingToAnswer => "nothing_to_answer",
         Conflict::NotOffered(_) => "mode_not_offered",
+        Conflict::NoSession => "no_session",
+        Conflict::NotNarrower(_) => "mode_not_narrower",
     };
     error(StatusCode::CONFLICT, code, conflict.to_string())
 }
@@ -332,11 +365,22 @@ async fn connect(
         Ok(attempt) => attempt,
         Err(err) => return conflict(err),
     };
+    let (requests, code_requests) = PersonRequests::channel();
+    inner.code_requests = Some(requests);
     let task_shared = shared.clone();
     let task = tokio::spawn(async move {
         let progress_shared = task_shared.clone();
-        let asker = UiAsker { shared: task_shared.clone(), attempt };
-        let result = broker::connect::run(&task_shared.connect, &request.code, &asker, move |progress| {
+        let follower = task_shared.clone();
+        let person = Person {
+            ask: Arc::new(UiAsker { shared: task_shared.clone(), attempt }),
+            requests: Some(code_requests),
+            notify: Notify::new(move |notice| {
+                if let Notice::ModeChanged { session_id, mode, .. } = notice {
+                    follower.lock().machine.mode_changed(session_id, *mode);
+                }
+            }),
+        };
+        let result = broker::connect::run(&task_shared.connect, &request.code, person, move |progress| {
             progress_shared.lock().machine.progress(attempt, progress);
         })
         .await;
@@ -398,7 +442,8 @@ async fn cancel(State(shared): State<Arc<Shared>>) -> Response {
     {
         let inner = shared.lock();
         if let Some(session_id) = inner.machine.shown_link_session() {
-            let sent = inner.link_ends.as_ref().is_some_and(|ends| ends.send(session_id.to_owned()).is_ok());
+            let end = (session_id.to_owned(), PersonRequest::End);
+            let sent = inner.link_requests.as_ref().is_some_and(|requests| requests.send(end).is_ok());
             if !sent {
                 tracing::warn!(%session_id, "cannot reach the link to end its session");
                 return error(
@@ -420,6 +465,32 @@ async fn cancel(State(shared): State<Arc<Shared>>) -> Response {
         task.abort();
     }
     Json(inner.machine.status()).into_response()
+}
+
+/// "Allow only …": the session on screen goes on in a narrower mode, at
+/// once (the link or the code's session carries it out and its notice
+/// updates the page).
+async fn narrow(State(shared): State<Arc<Shared>>, body: Result<Json<LocalModeRequest>, JsonRejection>) -> Response {
+    let mode = match body {
+        Ok(Json(request)) => request.mode,
+        Err(rejection) => return error(rejection.status(), "invalid_request", rejection.body_text()),
+    };
+    let inner = shared.lock();
+    let Some((session_id, current, from_link)) = inner.machine.shown_session() else {
+        return conflict(Conflict::NoSession);
+    };
+    if mode == current || !mode.is_within(current) {
+        return conflict(Conflict::NotNarrower(mode.name()));
+    }
+    let requests = if from_link { &inner.link_requests } else { &inner.code_requests };
+    let sent = requests
+        .as_ref()
+        .is_some_and(|requests| requests.send((session_id.to_owned(), PersonRequest::Narrow(mode))).is_ok());
+    if !sent {
+        tracing::warn!(%session_id, "cannot reach the session to narrow it");
+        return error(StatusCode::SERVICE_UNAVAILABLE, "session_unavailable", "the session cannot be reached".into());
+    }
+    (StatusCode::ACCEPTED, Json(inner.machine.status())).into_response()
 }
 
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {

@@ -42,6 +42,10 @@ pub enum Conflict {
     NothingToAnswer,
     #[error("{0} mode is not one of the choices offered")]
     NotOffered(&'static str),
+    #[error("no session is running")]
+    NoSession,
+    #[error("{0} mode does not ask for less than the session's mode")]
+    NotNarrower(&'static str),
 }
 
 /// The state plus what it needs to report itself.
@@ -247,6 +251,31 @@ impl Machine {
         }
     }
 
+    /// The session the page shows, if it shows one: its id, its mode and
+    /// whether it is the link's (else a code's).
+    pub fn shown_session(&self) -> Option<(&str, SessionMode, bool)> {
+        if let Some(session_id) = self.shown_link_session() {
+            let mode = self.link_sessions.first().map(|session| session.mode)?;
+            return Some((session_id, mode, true));
+        }
+        match (&self.link_question, &self.state) {
+            (None, State::InSession { session_id, mode, .. }) => Some((session_id.as_str(), *mode, false)),
+            _ => None,
+        }
+    }
+
+    /// Session `session_id` (the link's or a code's) now runs in `mode`.
+    pub fn mode_changed(&mut self, session_id: &str, mode: SessionMode) {
+        for session in self.link_sessions.iter_mut().filter(|session| session.session_id == session_id) {
+            session.mode = mode;
+        }
+        if let State::InSession { session_id: shown, mode: current, .. } = &mut self.state
+            && shown == session_id
+        {
+            *current = mode;
+        }
+    }
+
     /// A session of the link started.
     pub fn link_started(&mut self, session: LinkSession) {
         self.link_sessions.retain(|running| running.session_id != session.session_id);
@@ -333,6 +362,7 @@ fn awaiting(question: &Question, asked_at: Instant) -> LocalAgentStatus {
         mode: question.offer.mode,
         access: question.offer.access,
         choices: question.offer.choices,
+        change_from: question.change_from,
         seconds_left: seconds_rounded_up(question.timeout.saturating_sub(asked_at.elapsed())),
     }
 }
@@ -378,6 +408,7 @@ mod tests {
             technician: "Tess".into(),
             offer: Offer { mode: SessionMode::Active, access: SessionMode::Active.access(), choices },
             timeout: std::time::Duration::from_secs(120),
+            change_from: None,
         }
     }
 
@@ -484,5 +515,35 @@ mod tests {
         assert!(machine.is_asking(), "only its own session's withdrawal takes it away");
         machine.link_withdrawn("s1");
         assert!(!machine.is_asking());
+    }
+
+    #[test]
+    fn a_change_of_mode_is_asked_over_a_running_session_which_then_shows_its_new_mode() {
+        let mut machine = Machine::new(ready());
+        let attempt = machine.connect().expect("idle");
+        machine.progress(attempt, live("s1"));
+        assert_eq!(machine.shown_session(), Some(("s1", SessionMode::Active, false)));
+        let change = Question { change_from: Some(SessionMode::Monitor), ..question() };
+        machine.link_asked(change, Instant::now());
+        assert!(
+            matches!(
+                machine.status(),
+                LocalAgentStatus::AwaitingAcceptance { change_from: Some(SessionMode::Monitor), .. }
+            ),
+            "{:?}",
+            machine.status()
+        );
+        assert_eq!(machine.shown_session(), None, "the question is on screen");
+        assert_eq!(machine.answered(Answer::Reject), Ok(Answered::Link));
+        assert!(matches!(machine.state(), State::InSession { .. }), "the session goes on");
+        machine.mode_changed("s1", SessionMode::Monitor);
+        machine.mode_changed("another", SessionMode::Chat);
+        assert_eq!(machine.shown_session(), Some(("s1", SessionMode::Monitor, false)));
+
+        let mut idle = Machine::new(ready());
+        let link = LinkSession { session_id: "s2".into(), technician: "Tess".into(), mode: SessionMode::Active };
+        idle.link_started(link);
+        idle.mode_changed("s2", SessionMode::Chat);
+        assert_eq!(idle.shown_session(), Some(("s2", SessionMode::Chat, true)));
     }
 }

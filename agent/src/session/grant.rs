@@ -73,6 +73,7 @@ mod tests {
             unattended: false,
             allowed_modes: tether_shared::mode::ModeSet::empty(),
             user_acceptance: true,
+            assent_each_time: tether_shared::access::AccessSet::all(),
             acceptance_timeout_secs: 120,
             issued_at: 1_000,
             expires_at: 61_000,

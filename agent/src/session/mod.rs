@@ -87,6 +87,9 @@ pub enum SessionEvent {
     /// The person at this computer answered the question about a waiting
     /// request (`crate::link`), or (`None`) its deadline came first.
     Consent { session_id: String, answer: Option<crate::consent::Answer> },
+    /// The person answered the question about changing a running session's
+    /// mode, or (`None`) its deadline came first.
+    ModeAnswer { session_id: String, answer: Option<crate::consent::Answer> },
 }
 
 /// Reports a session's refusals to the link.

@@ -25,6 +25,7 @@ pub fn for_offer(session_id: &str, offer_sdp: &str, mode: SessionMode) -> Grant 
         unattended: true,
         allowed_modes: tether_shared::mode::ModeSet::of(&[SessionMode::Active]),
         user_acceptance: true,
+        assent_each_time: tether_shared::access::AccessSet::all(),
         acceptance_timeout_secs: 120,
         issued_at: now,
         expires_at: now + 5 * 60_000,

@@ -95,13 +95,17 @@ pub async fn redeem(
     let technician = Technician { id: record.owner_id.clone(), name: technician };
     let opened = Opened { technician: &technician, claimed: &claimed, label: &label, policy: default_policy, now };
     let response = open_session(state, &mut tx, &mut record, &request, opened).await?;
+    // The grant open_session issued asks for this mode (it would have refused otherwise).
+    let granted_mode =
+        crate::grants::mode_for(&default_policy).map_err(|err| HttpError::Internal(anyhow::Error::new(err)))?;
     tx.commit().await?;
     let ends = sessions::Ends {
         session_id: response.session_id.clone(),
         target: hub_id(&response.session_id),
         technician: Actor::user(&technician.id, &technician_username),
+        technician_name: technician.name.clone(),
     };
-    sessions::open(state, ends, &record.owner_id);
+    sessions::open(state, ends, &record.owner_id, granted_mode);
     Ok(response)
 }
 
@@ -187,6 +191,7 @@ async fn open_session(
         target: &target,
         controller_fingerprint: None,
         accepted_mode: None,
+        requested_mode: None,
     };
     let grant = crate::grants::issue_in(tx, &state.grant_key, &policy, grantee).await.map_err(|err| match err {
         crate::grants::IssueError::NoPolicy | crate::grants::IssueError::NoMode => {

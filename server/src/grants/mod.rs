@@ -65,15 +65,25 @@ pub struct Grantee<'a> {
     pub target: &'a str,
     /// The controller's DTLS fingerprint, once its offer is known.
     pub controller_fingerprint: Option<String>,
-    /// The mode the person at the computer accepted the session in, once
-    /// they did: the grant asks for no more (the agent holds it there too).
+    /// The mode the session runs in, once the agent said (the person's
+    /// pick, then each change): the grant asks for no more (the agent holds
+    /// it there too). `None` for the technician's request to change mode.
     pub accepted_mode: Option<SessionMode>,
+    /// The mode the technician asks for; `None` is Active. The policy may
+    /// give a narrower one ([`mode::select`]).
+    pub requested_mode: Option<SessionMode>,
 }
 
 /// The mode a session runs in under `policy`: Active, else the next mode
 /// it allows.
 pub fn mode_for(policy: &Policy) -> Result<SessionMode, IssueError> {
-    mode::select(SessionMode::Active, &policy.access.allowed_modes).ok_or(IssueError::NoMode)
+    mode_asked(policy, SessionMode::Active)
+}
+
+/// The mode `policy` gives when `requested` is asked for: it, else the
+/// next allowed mode that asks for no more.
+fn mode_asked(policy: &Policy, requested: SessionMode) -> Result<SessionMode, IssueError> {
+    mode::select(requested, &policy.access.allowed_modes).ok_or(IssueError::NoMode)
 }
 
 /// The policy a session between `technician_id` and `target` obeys, if it
@@ -93,7 +103,7 @@ pub async fn issue_in(
     policy: &Policy,
     grantee: Grantee<'_>,
 ) -> Result<SignedGrant, IssueError> {
-    let mode = mode_for(policy)?;
+    let mode = mode_asked(policy, grantee.requested_mode.unwrap_or(SessionMode::Active))?;
     let now = now_ms();
     let grant = Grant {
         session_id: grantee.session_id.to_owned(),
@@ -106,6 +116,7 @@ pub async fn issue_in(
         unattended: policy.access.unattended,
         allowed_modes: policy.access.allowed_modes,
         user_acceptance: policy.session.user_acceptance,
+        assent_each_time: policy.access.assent_each_time,
         acceptance_timeout_secs: policy.session.acceptance_timeout_secs,
         issued_at: now,
         expires_at: now + LIFETIME_MS,
@@ -125,6 +136,7 @@ pub async fn issue_in(
         "unattended": grant.unattended,
         "allowed_modes": grant.allowed_modes,
         "user_acceptance": grant.user_acceptance,
+        "assent_each_time": grant.assent_each_time,
         "expires_at": grant.expires_at,
         "key_id": grant.key_id,
     }));

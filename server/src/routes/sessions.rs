@@ -30,6 +30,7 @@ use std::time::Duration;
 use tether_shared::Role;
 use tether_shared::api::{CreateSessionRequest, SessionView};
 use tether_shared::error_code;
+use tether_shared::mode::SessionMode;
 use tether_shared::session_lifecycle::Event;
 use tether_shared::signal::{
     ControllerToServer, PROTOCOL_VERSION, ServerToAgent, ServerToController, Signal, check_protocol, dtls_fingerprint,
@@ -72,15 +73,18 @@ async fn create(
         target: &request.target_id,
         controller_fingerprint: None,
         accepted_mode: None,
+        requested_mode: None,
     };
     let grant = grants::issue_in(&mut tx, &state.grant_key, &policy, grantee).await.map_err(refused_grant)?;
+    let granted_mode = grants::mode_for(&policy).map_err(refused_grant)?;
     tx.commit().await?;
     let ends = Ends {
         session_id: id.clone(),
         target: request.target_id.clone(),
         technician: Actor::user(&user.id, &user.username),
+        technician_name: user.display_name.clone(),
     };
-    sessions::open(&state, ends, &user.id);
+    sessions::open(&state, ends, &user.id, granted_mode);
     let (ice_servers, _broker) = state.ice_servers(&id, None).map_err(anyhow::Error::from)?;
     let asked = state.hub.send(
         &request.target_id,
@@ -120,7 +124,7 @@ async fn grant_for_offer(
     target: &str,
     sdp: &str,
 ) -> Option<ServerToAgent> {
-    let accepted_mode = match crate::sessions::table::accepted_mode(&state.store, session_id).await {
+    let accepted_mode = match crate::sessions::table::session_mode(&state.store, session_id).await {
         Ok(mode) => mode,
         Err(err) => {
             tracing::error!(%session_id, error = %err, "cannot read the session's accepted mode; not relaying the offer");
@@ -134,12 +138,34 @@ async fn grant_for_offer(
         target,
         controller_fingerprint: dtls_fingerprint(sdp),
         accepted_mode,
+        requested_mode: None,
     };
     match grants::issue(&state.store, &state.grant_key, grantee).await {
         Ok(grant) => Some(ServerToAgent::Grant { session_id: session_id.to_owned(), grant }),
         Err(err) => {
             tracing::error!(%session_id, error = %err, "cannot grant the controller's offer; not relaying it");
             None
+        }
+    }
+}
+
+/// The mode the policy gives technician `technician_id` on `target` when
+/// they ask for `requested`, or the sentence saying why none.
+async fn granted_mode(
+    state: &AppState,
+    technician_id: &str,
+    target: &str,
+    requested: SessionMode,
+) -> Result<SessionMode, String> {
+    match grants::policy_for(&state.store, technician_id, target).await {
+        Ok(policy) => tether_shared::mode::select(requested, &policy.access.allowed_modes)
+            .ok_or_else(|| format!("The policy allows no mode like {} on this computer.", requested.name())),
+        Err(IssueError::NoPolicy | IssueError::NoMode) => {
+            Err("No policy allows you this computer any more.".to_owned())
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the policy for a mode request");
+            Err("The server could not read the policy.".to_owned())
         }
     }
 }
@@ -247,7 +273,7 @@ async fn run_controller_socket(
                         Ok(ControllerToServer::Signal { signal: Signal::Bye { reason } }) => break Left::Bye(reason),
                         Ok(ControllerToServer::Signal { signal }) => {
                             if let Signal::Offer { negotiation, sdp } = &signal {
-                                state.relay.offered(&session_id, *negotiation);
+                                state.relay.offered(&session_id, *negotiation, dtls_fingerprint(sdp));
                                 // The agent answers only the controller its grant names.
                                 match grant_for_offer(&state, &session_id, &auth.user, &view.agent_id, sdp).await {
                                     Some(grant) => {
@@ -267,6 +293,21 @@ async fn run_controller_socket(
                             let message = ServerToAgent::Signal { session_id: session_id.clone(), signal };
                             if !state.hub.send(&view.agent_id, message) {
                                 tracing::warn!(%session_id, "a signal for the target was dropped (offline or not keeping up)");
+                            }
+                        }
+                        Ok(ControllerToServer::RequestMode { mode }) => {
+                            match granted_mode(&state, &auth.user.id, &view.agent_id, mode).await {
+                                // Recorded, then granted, by the session's driver.
+                                Ok(granted) => {
+                                    if !state.relay.event(&session_id, Event::ModeRequested { requested: mode, granted }) {
+                                        tracing::debug!(%session_id, "a mode request for a session that just ended");
+                                    }
+                                }
+                                Err(message) => {
+                                    if socket.send(text(&ServerToController::Error { message })).await.is_err() {
+                                        break Left::Gone;
+                                    }
+                                }
                             }
                         }
                         Ok(ControllerToServer::Auth { .. }) | Err(_) => {

@@ -5,12 +5,14 @@
 //! the route closed. The task is the only writer of the session's state.
 
 use crate::audit::Actor;
+use crate::grants::{Grantee, IssueError};
 use crate::hub::Hub;
 use crate::relay::{Delivery, Relay};
 use crate::store::{Store, now_ms};
 use std::time::Duration;
+use tether_shared::mode::SessionMode;
 use tether_shared::session_lifecycle::{Effect, Event, Party, SessionLifecycle, Step};
-use tether_shared::signal::ServerToAgent;
+use tether_shared::signal::{ServerToAgent, ServerToController};
 use tokio::sync::{mpsc, watch};
 
 /// Who a live session joins, as the driver needs it.
@@ -22,6 +24,8 @@ pub struct Ends {
     pub target: String,
     /// The technician, as the audit log names them.
     pub technician: Actor,
+    /// The technician's name as grants carry it to the person.
+    pub technician_name: String,
 }
 
 /// What the driver touches.
@@ -31,6 +35,7 @@ pub(super) struct Reach {
     pub relay: Relay,
     pub hub: Hub,
     pub brokers: crate::broker::Brokers,
+    pub grant_key: crate::grants::GrantKey,
 }
 
 /// What the driver reports as it goes.
@@ -110,6 +115,7 @@ async fn carry_out(reach: &Reach, ends: &Ends, machine: &mut SessionLifecycle) -
                     tracing::info!(session_id = %ends.session_id, target = %ends.target, "the target could not be told (offline or not keeping up)");
                 }
             }
+            Effect::GrantMode(mode) => grant_mode(reach, ends, mode).await,
             Effect::Close => {
                 reach.relay.close(&ends.session_id);
                 reach.brokers.release(&ends.session_id);
@@ -118,6 +124,46 @@ async fn carry_out(reach: &Reach, ends: &Ends, machine: &mut SessionLifecycle) -
         }
     }
     false
+}
+
+/// Grants the technician's request for `mode` (the policy may narrow it;
+/// audited `session.grant`) naming the controller's latest offer, and
+/// sends it to the target; the technician hears why if it cannot be.
+async fn grant_mode(reach: &Reach, ends: &Ends, mode: SessionMode) {
+    let Some(technician_id) = ends.technician.id.as_deref() else {
+        tracing::error!(session_id = %ends.session_id, "a session without a technician account cannot be granted");
+        return;
+    };
+    let grantee = Grantee {
+        session_id: &ends.session_id,
+        technician_id,
+        technician_name: &ends.technician_name,
+        target: &ends.target,
+        controller_fingerprint: reach.relay.controller_fingerprint(&ends.session_id),
+        accepted_mode: None,
+        requested_mode: Some(mode),
+    };
+    let message = match crate::grants::issue(&reach.store, &reach.grant_key, grantee).await {
+        Ok(grant) => {
+            let grant = ServerToAgent::Grant { session_id: ends.session_id.clone(), grant };
+            if reach.hub.send(&ends.target, grant) {
+                return;
+            }
+            "The computer could not be reached; try again.".to_owned()
+        }
+        Err(IssueError::NoMode | IssueError::NoPolicy) => {
+            format!("The policy allows no mode like {} on this computer.", mode.name())
+        }
+        Err(err) => {
+            tracing::error!(session_id = %ends.session_id, error = %err, "cannot grant the requested mode");
+            "The server could not grant the mode.".to_owned()
+        }
+    };
+    if let Delivery::Full | Delivery::NoRoute =
+        reach.relay.to_controller(&ends.session_id, ServerToController::Error { message })
+    {
+        tracing::warn!(session_id = %ends.session_id, "the technician could not be told why the mode did not change");
+    }
 }
 
 /// The audit log's name for `party` in this session.

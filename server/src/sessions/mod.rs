@@ -13,23 +13,25 @@ pub use table::{SERVER_RESTARTED, end_interrupted, end_reason, insert};
 use crate::relay::DriverInbox;
 use crate::state::AppState;
 use crate::store::now_ms;
+use tether_shared::mode::SessionMode;
 use tether_shared::session_lifecycle::{Event, Party, SessionLifecycle};
 use tokio::sync::{mpsc, watch};
 
 /// Starts driving a session whose row was just written: opens its route
-/// and spawns its driver.
-pub fn open(state: &AppState, ends: Ends, technician_id: &str) {
+/// and spawns its driver. The session's first grant asks for `granted`.
+pub fn open(state: &AppState, ends: Ends, technician_id: &str, granted: SessionMode) {
     let (events, inbox) = mpsc::unbounded_channel();
     let (done_sender, done) = watch::channel(false);
     let (handled_sender, handled) = watch::channel(0);
     let inbox_view = DriverInbox { events, sent: std::sync::Arc::default(), handled, done };
     state.relay.open(&ends.session_id, &ends.target, technician_id, inbox_view);
-    let machine = SessionLifecycle::open(state.timings, now_ms());
+    let machine = SessionLifecycle::open(state.timings, now_ms()).granting(granted);
     let reach = driver::Reach {
         store: state.store.clone(),
         relay: state.relay.clone(),
         hub: state.hub.clone(),
         brokers: state.brokers.clone(),
+        grant_key: state.grant_key.clone(),
     };
     let progress = driver::Progress { handled: handled_sender, done: done_sender };
     tokio::spawn(driver::run(reach, ends, machine, inbox, progress));

@@ -10,6 +10,7 @@ use tether_shared::agent::AgentInfo;
 use tether_shared::api::SessionSummary;
 use tether_shared::mode::SessionMode;
 use tether_shared::session_lifecycle::Step;
+use tether_shared::signal::ModeStep;
 
 /// The end reason of sessions found open when the server starts.
 pub const SERVER_RESTARTED: &str = "server restarted";
@@ -75,6 +76,10 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
         }
         Step::Reattached { source } => entry = entry.source(source.clone()),
         Step::UserAccepted { mode: Some(mode) } => entry = entry.details(json!({ "mode": mode })),
+        Step::ModeRequested { requested, granted } => {
+            entry = entry.details(json!({ "mode": requested, "granted": granted }));
+        }
+        Step::Mode(change) => entry = entry.details(json!(change)),
         Step::UserAccepted { mode: None } | Step::UserRejected | Step::UserNoAnswer | Step::Started => {}
     }
     audit::record(&mut tx, &entry, now).await?;
@@ -106,7 +111,18 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
                 .execute(tx.conn())
                 .await?;
         }
-        Step::UserRejected | Step::UserNoAnswer | Step::Reattached { .. } => {}
+        Step::Mode(ModeStep::InForce { mode, .. }) => {
+            sqlx::query("UPDATE sessions SET mode = $1 WHERE id = $2 AND ended_at IS NULL")
+                .bind(mode.key())
+                .bind(session_id)
+                .execute(tx.conn())
+                .await?;
+        }
+        Step::UserRejected
+        | Step::UserNoAnswer
+        | Step::Reattached { .. }
+        | Step::ModeRequested { .. }
+        | Step::Mode(ModeStep::Asking { .. } | ModeStep::Refused { .. }) => {}
     }
     if let Some((event, action)) = step.code_event() {
         crate::broker_sessions::code_event(&mut tx, session_id, event, action, now).await?;
@@ -221,8 +237,9 @@ fn summary(row: SummaryRow) -> SessionSummary {
     }
 }
 
-/// The mode the person accepted session `session_id` in, if they said.
-pub async fn accepted_mode(store: &Store, session_id: &str) -> Result<Option<SessionMode>, sqlx::Error> {
+/// The mode session `session_id` runs in, once its agent said: the one
+/// the person accepted it in, then each change.
+pub async fn session_mode(store: &Store, session_id: &str) -> Result<Option<SessionMode>, sqlx::Error> {
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT mode FROM sessions WHERE id = $1").bind(session_id).fetch_optional(store.pool()).await?;
     Ok(row.and_then(|(mode,)| mode).as_deref().and_then(SessionMode::from_key))

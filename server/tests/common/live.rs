@@ -22,6 +22,8 @@ pub async fn live_session(app: &TestApp, s: &mut Setup) -> (String, Socket) {
     let answer = json!({ "type": "signal", "session_id": session_id, "signal": { "kind": "answer", "negotiation": 1, "sdp": "v=0" } });
     send(&mut s.agent, answer).await;
     assert_eq!(next(&mut controller).await["signal"]["kind"], "answer");
+    // Nobody chose a mode: the session runs in the one granted, and the page hears it.
+    assert_eq!(next(&mut controller).await, json!({ "type": "mode_chosen", "mode": "active" }));
     (session_id, controller)
 }
 

@@ -182,8 +182,13 @@ impl ConsentGate {
     fn ask(&mut self, request: Request, now: UnixMillis) {
         let timeout_secs = request.timeout_secs.clamp(1, ConsentStep::MAX_TIMEOUT_SECS);
         let timeout = Duration::from_secs(u64::from(timeout_secs));
-        let question =
-            Question { session_id: request.session_id, technician: request.technician, offer: request.offer, timeout };
+        let question = Question {
+            session_id: request.session_id,
+            technician: request.technician,
+            offer: request.offer,
+            timeout,
+            change_from: None,
+        };
         let until = now.saturating_add(i64::from(timeout_secs) * 1000);
         self.effects.push_back(Effect::Report(ConsentStep::Asking { timeout_secs }));
         self.effects.push_back(Effect::Ask(question.clone()));

@@ -83,8 +83,13 @@ pub struct Question {
     pub technician: String,
     /// What the technician asks for, and what the person may pick instead.
     pub offer: Offer,
-    /// How long the person has; no answer by then denies the session.
+    /// How long the person has; no answer by then denies the session
+    /// (or, for a change, leaves the mode as it is).
     pub timeout: Duration,
+    /// For a running session, the mode it is in: the question asks to
+    /// change it to the offer's (`crate::mode_change`). `None` when the
+    /// question is whether the session may start at all.
+    pub change_from: Option<SessionMode>,
 }
 
 /// The person's answer.

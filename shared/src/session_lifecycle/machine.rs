@@ -4,7 +4,7 @@
 use super::step::{Effect, Event, Party, Refusal, Step};
 use crate::connection_code::UnixMillis;
 use crate::mode::SessionMode;
-use crate::signal::{ConsentStep, ServerToController, Signal};
+use crate::signal::{ConsentStep, ModeStep, ServerToController, Signal};
 use core::time::Duration;
 use std::collections::VecDeque;
 
@@ -96,8 +96,12 @@ pub struct SessionLifecycle {
     timings: Timings,
     phase: Phase,
     controller: Controller,
-    /// The mode the person accepted the session in, when they said.
+    /// The mode the session runs in, once the target said: the one the
+    /// person accepted, then each change it reported.
     chosen_mode: Option<SessionMode>,
+    /// The mode the session's first grant asks for: the session's mode
+    /// once it starts if nobody chose another.
+    granted_mode: Option<SessionMode>,
     effects: VecDeque<Effect>,
 }
 
@@ -109,8 +113,15 @@ impl SessionLifecycle {
             phase: Phase::Requested { until: after(now, timings.request_timeout) },
             controller: Controller::Never,
             chosen_mode: None,
+            granted_mode: None,
             effects: VecDeque::new(),
         }
+    }
+
+    /// The same session, whose first grant asks for `mode`.
+    #[must_use]
+    pub fn granting(self, mode: SessionMode) -> Self {
+        SessionLifecycle { granted_mode: Some(mode), ..self }
     }
 
     /// Where the session is.
@@ -185,6 +196,11 @@ impl SessionLifecycle {
                 self.end("the user at the target did not answer in time".into(), Party::Target, false);
                 Ok(())
             }
+            Event::ModeRequested { requested, granted } => {
+                self.mode_requested(requested, granted);
+                Ok(())
+            }
+            Event::TargetMode(step) => self.target_mode(step),
             Event::FromTarget(Signal::Bye { reason }) => {
                 self.end(format!("the target ended it: {reason}"), Party::Target, false);
                 Ok(())
@@ -227,13 +243,60 @@ impl SessionLifecycle {
         Ok(())
     }
 
-    /// The mode the person at the target accepted the session in, once
-    /// they have (and their agent said which).
+    /// The technician asks for `requested`, which the policy gives as
+    /// `granted`: recorded, then granted, once the session is live and not
+    /// already in that mode; otherwise the technician hears why nothing
+    /// happens.
+    fn mode_requested(&mut self, requested: SessionMode, granted: SessionMode) {
+        let refusal = match self.phase {
+            Phase::Active if self.chosen_mode == Some(granted) && requested == granted => {
+                Some(format!("The session is already in {} mode.", granted.name()))
+            }
+            Phase::Active if self.chosen_mode == Some(granted) => Some(format!(
+                "The policy gives {} mode instead of {}, and the session is already in it.",
+                granted.name(),
+                requested.name()
+            )),
+            Phase::Active => None,
+            _ => Some("The mode can change once the session has started.".to_owned()),
+        };
+        match refusal {
+            Some(message) => self.effects.push_back(Effect::ToController(ServerToController::Error { message })),
+            None => {
+                self.record(Step::ModeRequested { requested, granted });
+                self.effects.push_back(Effect::GrantMode(granted));
+            }
+        }
+    }
+
+    /// The target's step in changing the mode: recorded, then the
+    /// technician told (a new mode in force is the session's from now on).
+    fn target_mode(&mut self, step: ModeStep) -> Result<(), Refusal> {
+        let event = Event::TargetMode(step);
+        if !matches!(self.phase, Phase::Accepted { .. } | Phase::Active) {
+            return Err(self.out_of_place(&event));
+        }
+        if let ModeStep::Asking { timeout_secs, .. } = step
+            && !(1..=ConsentStep::MAX_TIMEOUT_SECS).contains(&timeout_secs)
+        {
+            return Err(Refusal::BadTimeout(timeout_secs));
+        }
+        self.record(Step::Mode(step));
+        self.effects.push_back(Effect::ToController(ServerToController::ModeChange { step }));
+        if let ModeStep::InForce { mode, .. } = step {
+            self.chosen_mode = Some(mode);
+            self.tell_mode();
+        }
+        Ok(())
+    }
+
+    /// The mode the session runs in, once the target said: the one the
+    /// person accepted it in, then each change it reported.
     pub fn chosen_mode(&self) -> Option<SessionMode> {
         self.chosen_mode
     }
 
-    /// Tells the controller the mode the person accepted, if they chose.
+    /// Tells the controller the session's mode, once known.
     fn tell_mode(&mut self) {
         if let Some(mode) = self.chosen_mode {
             self.effects.push_back(Effect::ToController(ServerToController::ModeChosen { mode }));
@@ -260,6 +323,13 @@ impl SessionLifecycle {
             (Phase::Requested { .. } | Phase::Accepted { .. }, Signal::Answer { .. }) => {
                 self.phase = Phase::Active;
                 self.record(Step::Started);
+                self.effects.push_back(Effect::ToController(ServerToController::Signal { signal }));
+                if self.chosen_mode.is_none() && self.granted_mode.is_some() {
+                    // Nobody chose: the session runs in the mode granted.
+                    self.chosen_mode = self.granted_mode;
+                    self.tell_mode();
+                }
+                return Ok(());
             }
             (Phase::Active, Signal::Answer { .. })
             | (Phase::Requested { .. } | Phase::Accepted { .. } | Phase::Active, Signal::Candidate { .. }) => {}

@@ -3,7 +3,7 @@
 
 use crate::connection_code::{Event as CodeEvent, UnixMillis};
 use crate::mode::SessionMode;
-use crate::signal::{ConsentStep, ServerToController, Signal};
+use crate::signal::{ConsentStep, ModeStep, ServerToController, Signal};
 use core::fmt;
 
 /// Who did something, for the audit log. The server turns a party into
@@ -42,6 +42,11 @@ pub enum Event {
     UserRejected,
     /// The target's prompt timed out unanswered.
     UserNoAnswer,
+    /// The technician asks to run the live session in `requested` from now
+    /// on, which the policy turns into `granted` (it, or a narrower mode).
+    ModeRequested { requested: SessionMode, granted: SessionMode },
+    /// The target reports a step in changing the session's mode.
+    TargetMode(ModeStep),
     /// A signal from the target for the controller; an answer starts the
     /// session, a `bye` ends it.
     FromTarget(Signal),
@@ -71,6 +76,12 @@ pub enum Step {
     UserRejected,
     /// Nobody answered the target's prompt (the end follows).
     UserNoAnswer,
+    /// The technician asked for `requested`, which the policy turned into
+    /// `granted` (a grant for it follows).
+    ModeRequested { requested: SessionMode, granted: SessionMode },
+    /// The target's step in changing the mode: the person asked, the new
+    /// mode in force, or the change refused.
+    Mode(ModeStep),
     /// The target answered the controller: the session is live.
     Started,
     /// The technician's controller attached again (a reload).
@@ -89,6 +100,10 @@ impl Step {
             Step::UserAccepted { .. } => "session.user_accepted",
             Step::UserRejected => "session.user_rejected",
             Step::UserNoAnswer => "session.user_no_answer",
+            Step::ModeRequested { .. } => "session.mode_requested",
+            Step::Mode(ModeStep::Asking { .. }) => "session.mode_asked",
+            Step::Mode(ModeStep::InForce { .. }) => "session.mode_changed",
+            Step::Mode(ModeStep::Refused { .. }) => "session.mode_refused",
             Step::Started => "session.start",
             Step::Reattached { .. } => "session.reattach",
             Step::Ended { .. } => "session.end",
@@ -102,8 +117,9 @@ impl Step {
             | Step::UserAccepted { .. }
             | Step::UserRejected
             | Step::UserNoAnswer
+            | Step::Mode(_)
             | Step::Started => Party::Target,
-            Step::Reattached { .. } => Party::Technician,
+            Step::Reattached { .. } | Step::ModeRequested { .. } => Party::Technician,
             Step::Ended { by, .. } => by.clone(),
         }
     }
@@ -118,7 +134,7 @@ impl Step {
             Step::UserNoAnswer => Some((CodeEvent::AcceptanceTimedOut, "broker_session.expired")),
             Step::Started => Some((CodeEvent::SessionStarted, "broker_session.started")),
             Step::Ended { .. } => Some((CodeEvent::SessionEnded, "broker_session.ended")),
-            Step::Reattached { .. } => None,
+            Step::Reattached { .. } | Step::ModeRequested { .. } | Step::Mode(_) => None,
         }
     }
 }
@@ -132,6 +148,10 @@ pub enum Effect {
     ToController(ServerToController),
     /// Send to the target.
     ToTarget(Signal),
+    /// Issue the target a grant for `mode` (audited) naming the current
+    /// controller: the technician's request, which the target applies or
+    /// puts to the person.
+    GrantMode(SessionMode),
     /// The session is over: close its route and forget it.
     Close,
 }
@@ -167,6 +187,8 @@ impl Event {
             Event::UserAccepted { .. } => "user accepted",
             Event::UserRejected => "user rejected",
             Event::UserNoAnswer => "user gave no answer",
+            Event::ModeRequested { .. } => "mode requested",
+            Event::TargetMode(_) => "target mode step",
             Event::FromTarget(Signal::Answer { .. }) => "target answered",
             Event::FromTarget(Signal::Bye { .. }) => "target bye",
             Event::FromTarget(_) => "target signal",

@@ -83,10 +83,10 @@ pub fn ConnectionStatus(
 /// why not when the person's choice of mode rules them out.
 fn input_text(input_ready: bool, mode: Option<SessionMode>) -> String {
     match mode {
-        _ if input_ready => "Click the screen to control it; keys go to the remote computer while it has focus.".into(),
         Some(mode) if !mode.access().contains(tether_shared::access::Access::Control) => {
-            format!("View only: the person at the computer accepted {} mode, which gives no control.", mode.name())
+            format!("View only: the session is in {} mode, which gives no control.", mode.name())
         }
+        _ if input_ready => "Click the screen to control it; keys go to the remote computer while it has focus.".into(),
         _ => "Input not connected".into(),
     }
 }
@@ -100,7 +100,11 @@ mod tests {
         assert!(input_text(true, Some(SessionMode::Active)).starts_with("Click the screen"));
         assert_eq!(
             input_text(false, Some(SessionMode::Monitor)),
-            "View only: the person at the computer accepted Monitor mode, which gives no control."
+            "View only: the session is in Monitor mode, which gives no control."
+        );
+        assert!(
+            input_text(true, Some(SessionMode::Monitor)).starts_with("View only"),
+            "an open channel gives no control"
         );
         assert_eq!(input_text(false, None), "Input not connected");
         assert_eq!(input_text(false, Some(SessionMode::Active)), "Input not connected");

@@ -26,6 +26,7 @@ pub mod form_field;
 pub mod group_section;
 pub mod list_state;
 pub mod modal;
+pub mod mode_picker;
 pub mod one_time_password_field;
 pub mod page_header;
 pub mod password_change_form;

@@ -17,6 +17,7 @@
 //! applied, and candidates tagged with another id are dropped, so a late
 //! answer to an abandoned offer never lands on a new one.
 
+use super::mode_request::ModeRequest;
 use std::collections::VecDeque;
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::{ControllerToServer, IceServer, ServerToController, Signal, check_protocol};
@@ -122,6 +123,8 @@ pub enum Input {
     End,
     /// The technician pressed "Try again" after a failure.
     Retry,
+    /// The technician asks to run the session in another mode.
+    RequestMode(SessionMode),
 }
 
 /// Something to do.
@@ -190,8 +193,10 @@ pub struct Machine {
     attempt: u32,
     wake: Option<(f64, Wake)>,
     commands: VecDeque<Command>,
-    /// The mode the person at the computer accepted, once the server said.
+    /// The mode the session runs in, once the server said.
     mode: Option<SessionMode>,
+    /// The technician's latest request to change it.
+    mode_request: ModeRequest,
 }
 
 impl Default for Machine {
@@ -214,7 +219,13 @@ impl Machine {
             wake: None,
             commands: VecDeque::new(),
             mode: None,
+            mode_request: ModeRequest::Idle,
         }
+    }
+
+    /// The technician's latest request to change the mode, as it stands.
+    pub fn mode_request(&self) -> &ModeRequest {
+        &self.mode_request
     }
 
     /// The status to show.
@@ -306,6 +317,12 @@ impl Machine {
                 }
                 self.finish(Status::Ended { reason: "you ended the session".to_owned() });
             }
+            Input::RequestMode(mode) => {
+                if self.socket == Socket::Ready && !self.mode_request.is_pending() {
+                    self.commands.push_back(Command::Send(ControllerToServer::RequestMode { mode }));
+                    self.mode_request = ModeRequest::Sent(mode);
+                }
+            }
             Input::Retry => {
                 if !matches!(self.status, Status::Failed { .. }) {
                     return;
@@ -362,6 +379,7 @@ impl Machine {
             // The person chose the session's mode: the agent allows nothing
             // beyond it, and the page says so.
             ServerToController::ModeChosen { mode } => self.mode = Some(mode),
+            ServerToController::ModeChange { step } => self.mode_request.on_step(step),
             ServerToController::Signal { signal: signal @ Signal::Answer { negotiation, .. } } => {
                 let current = |peer: &&mut Peer| peer.offered && !peer.answered && peer.negotiation == negotiation;
                 if let Some(peer) = self.peer.as_mut().filter(current) {
@@ -381,6 +399,10 @@ impl Machine {
             // wrong role); trying again would not help.
             ServerToController::Error { message } if self.socket != Socket::Ready => {
                 self.finish(Status::Failed { message });
+            }
+            // A pending request to change mode is what the server refused.
+            ServerToController::Error { message } if self.mode_request.is_pending() => {
+                self.mode_request.refused(message);
             }
             ServerToController::Error { message } => {
                 self.commands.push_back(Command::Notice(format!("The server refused a message: {message}")));
@@ -594,6 +616,37 @@ mod tests {
         let reason = "the user at the target rejected the session";
         rejected.handle(Input::Server(ServerToController::Ended { reason: reason.into() }), 9.0);
         assert_eq!(rejected.status(), &Status::Ended { reason: reason.into() });
+    }
+
+    #[test]
+    fn a_mode_request_goes_out_once_and_follows_the_agents_steps() {
+        use tether_shared::signal::{ModeChangedBy, ModeStep};
+        let mut machine = Machine::new();
+        machine.start();
+        machine.handle(Input::RequestMode(SessionMode::Active), 0.0);
+        assert_eq!(machine.mode_request(), &ModeRequest::Idle, "nothing before ready");
+        machine.handle(ready(), 0.0);
+        commands(&mut machine);
+        machine.handle(Input::RequestMode(SessionMode::Active), 1.0);
+        machine.handle(Input::RequestMode(SessionMode::Chat), 2.0);
+        assert_eq!(
+            commands(&mut machine),
+            vec![Command::Send(ControllerToServer::RequestMode { mode: SessionMode::Active })],
+            "one at a time"
+        );
+        let asking = ModeStep::Asking { mode: SessionMode::Active, timeout_secs: 30 };
+        machine.handle(Input::Server(ServerToController::ModeChange { step: asking }), 3.0);
+        assert_eq!(machine.mode_request().key(), "asking");
+        let changed = ModeStep::InForce { mode: SessionMode::Active, by: ModeChangedBy::Person };
+        machine.handle(Input::Server(ServerToController::ModeChange { step: changed }), 4.0);
+        machine.handle(Input::Server(ServerToController::ModeChosen { mode: SessionMode::Active }), 4.0);
+        assert_eq!((machine.mode_request().key(), machine.mode()), ("settled", Some(SessionMode::Active)));
+
+        machine.handle(Input::RequestMode(SessionMode::Active), 5.0);
+        let message = "The session is already in Active mode.";
+        machine.handle(Input::Server(ServerToController::Error { message: message.into() }), 6.0);
+        assert_eq!(machine.mode_request().line().as_deref(), Some(message));
+        assert_eq!(machine.status(), &Status::Connecting, "a refused request ends nothing");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Pure logic, tested natively: [`machine`] (connection and reconnection
 //! as a state machine), [`control`] (the agent's control messages: applied
 //! quality, the remote cursor), [`geometry`] (letterboxing, target pixels
-//! and where to draw the cursor),
+//! and where to draw the cursor), [`mode_request`] (a request to change
+//! the session's mode, followed to its outcome),
 //! [`events`] (DOM input to [`tether_shared::input::InputEvent`]s),
 //! [`stats`] (`getStats()` figures) and [`codecs`] (the offer's codec
 //! order). Browser glue: [`socket`], [`peer`] and [`runtime`], which drives
@@ -15,6 +16,7 @@ pub mod control;
 pub mod events;
 pub mod geometry;
 pub mod machine;
+pub mod mode_request;
 pub mod peer;
 pub mod runtime;
 pub mod socket;

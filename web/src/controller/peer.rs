@@ -51,8 +51,14 @@ pub struct PeerLink {
     connection: RtcPeerConnection,
     input: RtcDataChannel,
     control: RtcDataChannel,
-    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+    /// Where the connection's events go (for a reopened input channel).
+    on_event: Rc<dyn Fn(PeerEvent)>,
+    /// Kept alive while the link lives.
+    handlers: Vec<Handler>,
 }
+
+/// A JS event handler.
+type Handler = Closure<dyn FnMut(JsValue)>;
 
 impl std::fmt::Debug for PeerLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -161,16 +167,9 @@ impl PeerLink {
         connection.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
         handlers.push(on_track);
 
-        let emit = on_event.clone();
-        let on_input_open = handler(move |_| emit(PeerEvent::InputChannel(true)));
-        input.set_onopen(Some(on_input_open.as_ref().unchecked_ref()));
-        handlers.push(on_input_open);
-        let emit = on_event.clone();
-        let on_input_close = handler(move |_| emit(PeerEvent::InputChannel(false)));
-        input.set_onclose(Some(on_input_close.as_ref().unchecked_ref()));
-        handlers.push(on_input_close);
+        follow_input(&input, &on_event, &mut handlers);
 
-        let emit = on_event;
+        let emit = on_event.clone();
         let on_control = handler(move |event: JsValue| {
             if let Some(text) = event.unchecked_into::<web_sys::MessageEvent>().data().as_string() {
                 emit(PeerEvent::Control(text));
@@ -179,7 +178,23 @@ impl PeerLink {
         control.set_onmessage(Some(on_control.as_ref().unchecked_ref()));
         handlers.push(on_control);
 
-        Ok(Self { connection, input, control, _handlers: handlers })
+        Ok(Self { connection, input, control, on_event, handlers })
+    }
+
+    /// Opens a new `input` channel if the agent closed the last one (it
+    /// refuses input in a mode without control): after a change to a mode
+    /// with control. No renegotiation: the connection already carries
+    /// data channels.
+    pub fn reopen_input(&mut self) {
+        if !matches!(self.input.ready_state(), RtcDataChannelState::Closing | RtcDataChannelState::Closed) {
+            return;
+        }
+        self.input.set_onopen(None);
+        self.input.set_onclose(None);
+        let ordered = RtcDataChannelInit::new();
+        ordered.set_ordered(true);
+        self.input = self.connection.create_data_channel_with_data_channel_dict(INPUT_CHANNEL, &ordered);
+        follow_input(&self.input, &self.on_event, &mut self.handlers);
     }
 
     /// The connection, to await its promises without holding the link.
@@ -210,6 +225,18 @@ impl Drop for PeerLink {
         self.control.close();
         self.connection.close();
     }
+}
+
+/// Tells `on_event` when the input channel opens and closes.
+fn follow_input(input: &RtcDataChannel, on_event: &Rc<dyn Fn(PeerEvent)>, handlers: &mut Vec<Handler>) {
+    let emit = on_event.clone();
+    let on_open = handler(move |_| emit(PeerEvent::InputChannel(true)));
+    input.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    handlers.push(on_open);
+    let emit = on_event.clone();
+    let on_close = handler(move |_| emit(PeerEvent::InputChannel(false)));
+    input.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    handlers.push(on_close);
 }
 
 /// Creates an offer (restarting ICE if `ice_restart`) and sets it as the

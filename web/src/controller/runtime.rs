@@ -8,6 +8,7 @@
 //! [`Controller`] (when the page unmounts) drops the socket and the peer
 //! connection, which close themselves.
 
+use super::mode_request::ModeRequest;
 use crate::controller::control::{AppliedView, CursorView, RemoteControl, Update};
 use crate::controller::machine::{Command, Input, Machine, Status};
 use crate::controller::peer::{Applying, PeerEvent, PeerLink, apply, describe, make_offer, stats_objects};
@@ -49,8 +50,10 @@ pub struct ControllerView {
     /// `host:port` of the broker (TURN relay) the session goes through, as
     /// the server's `ready` names it.
     pub broker: RwSignal<Option<String>>,
-    /// The mode the person at the computer accepted, once known.
+    /// The mode the session runs in, once known.
     pub session_mode: RwSignal<Option<SessionMode>>,
+    /// The technician's latest request to change the mode.
+    pub mode_request: RwSignal<ModeRequest>,
 }
 
 impl ControllerView {
@@ -66,6 +69,7 @@ impl ControllerView {
             cursor: RwSignal::new(None),
             broker: RwSignal::new(None),
             session_mode: RwSignal::new(None),
+            mode_request: RwSignal::new(ModeRequest::Idle),
         }
     }
 }
@@ -177,6 +181,11 @@ impl Controller {
         self.runtime.run(Some(Step::Input(Input::End)));
     }
 
+    /// Asks for the session to run in `mode` from now on.
+    pub fn request_mode(&self, mode: SessionMode) {
+        self.runtime.run(Some(Step::Input(Input::RequestMode(mode))));
+    }
+
     /// Starts over after a failure.
     pub fn retry(&self) {
         self.runtime.run(Some(Step::Input(Input::Retry)));
@@ -242,6 +251,16 @@ impl Runtime {
         }
         if self.view.session_mode.get_untracked() != machine.mode() {
             self.view.session_mode.set(machine.mode());
+            // A mode with control again: the agent closed the input
+            // channel while it had none, so open a new one.
+            if machine.mode().is_some_and(|mode| mode.access().contains(tether_shared::access::Access::Control))
+                && let Some((_, link)) = self.peer.borrow_mut().as_mut()
+            {
+                link.reopen_input();
+            }
+        }
+        if self.view.mode_request.with_untracked(|shown| shown != machine.mode_request()) {
+            self.view.mode_request.set(machine.mode_request().clone());
         }
         if let Some(timer) = self.timer.take() {
             timer.clear();

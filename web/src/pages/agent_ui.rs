@@ -109,6 +109,7 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
                 Action::Accept(mode) => api.accept(*mode).await,
                 Action::Reject => api.reject().await,
                 Action::Cancel => api.cancel().await,
+                Action::Narrow(mode) => api.narrow(*mode).await,
                 Action::Reset => api.reset().await,
             };
             busy.set(false);
@@ -144,8 +145,8 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
             <CodeForm server=server on_action=on_action busy=busy />
         }
         .into_any(),
-        Some(LocalAgentStatus::AwaitingAcceptance { technician, mode, access, choices, seconds_left, .. }) => view! {
-            <Question technician=technician mode=mode access=access choices=choices seconds_left=seconds_left busy=busy on_action=on_action />
+        Some(LocalAgentStatus::AwaitingAcceptance { technician, mode, access, choices, seconds_left, change_from, .. }) => view! {
+            <Question technician=technician mode=mode access=access choices=choices seconds_left=seconds_left change_from=change_from busy=busy on_action=on_action />
         }
         .into_any(),
         Some(LocalAgentStatus::Connecting { server }) => view! {
@@ -174,8 +175,15 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
                     })}
                 </dl>
                 <div class="form-actions">
+                    {mode.map(|mode| narrower_for_person(mode).into_iter().map(|narrower| view! {
+                        <AgentButton class="button button-secondary" testid=format!("agent-narrow-{}", narrower.key())
+                            label=format!("Allow only {}", narrower.name()) action=Action::Narrow(narrower) busy=busy on_action=on_action />
+                    }).collect_view())}
                     <AgentButton class="button button-danger" testid="agent-end" label="End session" action=Action::Cancel busy=busy on_action=on_action />
                 </div>
+                {mode.filter(|mode| !narrower_for_person(*mode).is_empty()).map(|_| view! {
+                    <p class="muted small">"You can take access away at any time: it takes effect at once. The technician must ask you again to get it back."</p>
+                })}
             </div>
         }
         .into_any(),
@@ -213,6 +221,18 @@ enum Action {
     Reject,
     Cancel,
     Reset,
+    /// Take access away: the session goes on only in this mode.
+    Narrow(SessionMode),
+}
+
+/// The modes the person is offered to take access away from a session in
+/// `mode`: view only (Monitor) while the technician controls or draws,
+/// chat only while they see the screen.
+fn narrower_for_person(mode: SessionMode) -> Vec<SessionMode> {
+    [SessionMode::Monitor, SessionMode::Chat]
+        .into_iter()
+        .filter(|narrower| *narrower != mode && narrower.is_within(mode))
+        .collect()
 }
 
 /// A button that asks the agent for `action`; disabled while a request runs.
@@ -251,16 +271,30 @@ fn Question(
     access: AccessSet,
     choices: ModeSet,
     seconds_left: u64,
+    /// The mode a running session is in, when the question is to change it.
+    change_from: Option<SessionMode>,
     busy: RwSignal<bool>,
     on_action: Callback<Action>,
 ) -> impl IntoView {
     let millis_left = i64::try_from(seconds_left).unwrap_or(i64::MAX).saturating_mul(1000);
+    let (heading, asks, silence) = match change_from {
+        Some(current) => (
+            "Allow more access?",
+            format!(" asks to change the session from {} to ", current.name()),
+            format!("no answer keeps {} mode", current.name()),
+        ),
+        None => (
+            "Accept this session?",
+            " asks for a session on this computer in ".to_owned(),
+            "no answer rejects it".to_owned(),
+        ),
+    };
     view! {
-        <div class="agent-screen" data-testid="agent-awaiting" role="alertdialog" aria-labelledby="agent-question">
-            <h2 id="agent-question">"Accept this session?"</h2>
+        <div class="agent-screen" data-testid="agent-awaiting" data-change=change_from.is_some().to_string() role="alertdialog" aria-labelledby="agent-question">
+            <h2 id="agent-question">{heading}</h2>
             <p>
                 <strong data-testid="agent-asking-technician">{technician}</strong>
-                " asks for a session on this computer in "
+                {asks}
                 <strong data-testid="agent-asked-mode" data-mode=mode.key()>{mode.name()}</strong> " mode."
             </p>
             <p>{mode.description()}</p>
@@ -269,7 +303,7 @@ fn Question(
                 {access.iter().map(|access| view! { <li>{crate::text::sentence(access.describe())}</li> }).collect_view()}
             </ul>
             <p class="muted" data-testid="agent-seconds-left">
-                {format!("Answer within {}; no answer rejects it.", countdown_text(millis_left, 0))}
+                {format!("Answer within {}; {silence}.", countdown_text(millis_left, 0))}
             </p>
             <div class="form-actions">
                 <AgentButton class="button button-primary" testid="agent-accept" label="Accept" action=Action::Accept(None) busy=busy on_action=on_action />
@@ -367,10 +401,20 @@ mod tests {
             access: SessionMode::Active.access(),
             choices: ModeSet::of(&[SessionMode::Monitor]),
             seconds_left: 90,
+            change_from: None,
         };
         assert_eq!(tab_title(Some(&asked)), "Accept this session? — Tether agent");
         let idle = LocalAgentStatus::Idle { server: "http://s".into(), last_session: None };
         assert_eq!(tab_title(Some(&idle)), "Tether agent");
         assert_eq!(tab_title(None), "Tether agent");
+    }
+
+    #[test]
+    fn the_person_can_take_control_or_the_screen_away() {
+        assert_eq!(narrower_for_person(SessionMode::Active), vec![SessionMode::Monitor, SessionMode::Chat]);
+        assert_eq!(narrower_for_person(SessionMode::Guidance), vec![SessionMode::Monitor, SessionMode::Chat]);
+        assert_eq!(narrower_for_person(SessionMode::Monitor), vec![SessionMode::Chat]);
+        assert_eq!(narrower_for_person(SessionMode::Chat), vec![]);
+        assert_eq!(narrower_for_person(SessionMode::FileTransfer), vec![]);
     }
 }

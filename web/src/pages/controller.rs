@@ -4,6 +4,7 @@
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::controller_toolbar::ControllerToolbar;
+use crate::components::mode_picker::ModePicker;
 use crate::components::page_header::PageHeader;
 use crate::components::remote_screen::RemoteScreen;
 use crate::components::screen_message::ScreenMessage;
@@ -15,6 +16,7 @@ use crate::session::Session;
 use leptos::html::Video;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
+use tether_shared::access::Access;
 use tether_shared::control::QualityPreset;
 use tether_shared::input::{InputEvent, ScreenSize};
 
@@ -48,6 +50,12 @@ pub fn ControllerPage() -> impl IntoView {
     let on_quality = Callback::new(move |preset: QualityPreset| {
         controller.with_value(|controller| controller.set_quality(preset));
     });
+    // Input goes out only while the mode in force gives control.
+    let (input_open, session_mode) = (state.input_ready, state.session_mode);
+    let can_control = Signal::derive(move || {
+        input_open.get() && session_mode.get().is_none_or(|mode| mode.access().contains(Access::Control))
+    });
+    let on_mode = Callback::new(move |mode| controller.with_value(|controller| controller.request_mode(mode)));
     let applied = state.applied;
     let screen = Signal::derive(move || applied.with(|applied| applied.map(|applied| applied.screen)));
 
@@ -57,7 +65,7 @@ pub fn ControllerPage() -> impl IntoView {
                 mode=mode
                 show_stats=show_stats
                 live=live
-                input_ready=state.input_ready
+                input_ready=can_control
                 applied=state.applied
                 requested=state.requested
                 on_quality=on_quality
@@ -66,6 +74,7 @@ pub fn ControllerPage() -> impl IntoView {
             />
         </PageHeader>
         <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready broker=state.broker session_mode=state.session_mode />
+        <ModePicker current=state.session_mode request=state.mode_request live=live on_request=on_mode />
         <Alert message=state.notice kind=AlertKind::Warning testid="controller-notice" />
         <RemoteScreen
             video=video
@@ -73,7 +82,7 @@ pub fn ControllerPage() -> impl IntoView {
             picture=picture
             screen=screen
             cursor=state.cursor
-            input_ready=state.input_ready
+            input_ready=can_control
             on_input=on_input
         >
             <ScreenMessage

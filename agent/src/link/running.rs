@@ -1,0 +1,16 @@
+//! A running session as the dispatcher keeps it: the session's handle, the
+//! one record of its mode (`tether_shared::mode_change::ModeKeeper`: every
+//! grant goes through it, held to what the person allowed) and the task
+//! waiting for the person's answer to a change of mode.
+
+use super::waiter::Waiter;
+use crate::session::Session;
+use tether_shared::mode_change::ModeKeeper;
+
+/// One running session.
+#[derive(Debug)]
+pub struct Running {
+    pub session: Session,
+    pub keeper: ModeKeeper,
+    pub waiter: Waiter,
+}
