@@ -209,7 +209,11 @@ impl Setup {
 
     /// Sends the agent a grant for `session_id` as the server would.
     fn send_grant(&self, session_id: &str, grant: &Grant) {
-        let message = ServerToAgent::Grant { session_id: session_id.into(), grant: self.state.grant_key.sign(grant) };
+        let message = ServerToAgent::Grant {
+            session_id: session_id.into(),
+            grant: self.state.grant_key.sign(grant),
+            requested: false,
+        };
         assert!(self.state.hub.send(&self.agent_id(), message));
     }
 }

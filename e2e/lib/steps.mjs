@@ -29,8 +29,10 @@ export function stepRunner(prefix, current) {
         if (file) error.message += `\nscreenshot: ${file}`;
         error.message += `\nserver output (last lines):\n${server.output.slice(-15).join('\n')}`;
         if (agent) error.message += `\nagent output (last lines):\n${agent.output.slice(-15).join('\n')}`;
-        for (const [other, output] of Object.entries(others)) {
-          error.message += `\n${other} output (last lines):\n${output.slice(-15).join('\n')}`;
+        for (const [other, value] of Object.entries(others)) {
+          // A process handle (`{ output }`) or its lines.
+          const output = Array.isArray(value) ? value : value?.output;
+          if (Array.isArray(output)) error.message += `\n${other} output (last lines):\n${output.slice(-15).join('\n')}`;
         }
         throw error;
       }

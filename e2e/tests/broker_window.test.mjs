@@ -337,7 +337,8 @@ describe('broker window', () => {
       return;
     }
     const { id, code } = await startBrokerSession();
-    const xvfb = await startXvfb({ width: 640, height: 480 });
+    // The size of the known scene, whose input window a later step clicks.
+    const xvfb = await startXvfb({ width: 1280, height: 720 });
     running.add(xvfb.stop);
     agentUi = await startAgentUi(path.join(workDir, 'configured.json'), { display: xvfb.display });
     others['agent ui'] = agentUi.output;
@@ -417,6 +418,38 @@ describe('broker window', () => {
     const seen = await decoded();
     await until(async () => (await decoded()) >= seen + 10, 'ten more frames after the clicks', { describe: () => videoStats(page) });
     assert.deepEqual(scene.events.slice(from), [], 'input reached the X display in Monitor mode');
+
+    // The technician asks for Active: the person is asked again on their page, over the running session.
+    await page.getByTestId('mode-select').selectOption('active');
+    await page.getByTestId('request-mode').click();
+    await page.locator('[data-testid="mode-request"][data-state="asking"]').waitFor({ timeout: 20_000 });
+    await agentPage.locator('[data-testid="agent-awaiting"][data-change="true"]').waitFor({ timeout: 20_000 });
+    await showsText(agentPage, 'agent-asked-mode', 'Active');
+    assert.match(await agentPage.getByTestId('agent-awaiting').innerText(), /asks to change the session from Monitor to/);
+    await agentPage.getByTestId('agent-accept').click();
+    await showsText(agentPage, 'agent-mode', /^Active/).catch(explain(agentPage));
+    await showsText(page, 'session-mode', 'Active mode');
+    await showsText(page, 'mode-request', 'The person at the computer set the session to Active mode.');
+    // Control came back: the page opened a new input channel, and a click reaches X.
+    await page.locator('[data-testid="input-state"][data-ready="true"]').waitFor({ timeout: 20_000 });
+    const clicked = scene.events.length;
+    const target = await pagePointOf(page, { x: input.x + 30, y: input.y + 30 });
+    await page.mouse.click(target.x, target.y);
+    await scene.waitFor((event) => event.event === 'button_press', 'a click after the person allowed Active', { from: clicked });
+
+    // The person takes control away again from their page: at once, no question.
+    await agentPage.getByTestId('agent-narrow-monitor').click();
+    await showsText(page, 'session-mode', 'Monitor mode');
+    await showsText(page, 'input-state', /^View only: the session is in Monitor mode/);
+    await showsText(agentPage, 'agent-mode', /^Monitor/);
+    const entries = await timeline();
+    const changes = entries.filter((entry) => entry.action === 'session.mode_changed').map((entry) => entry.details);
+    assert.deepEqual(changes, [
+      { step: 'in_force', mode: 'active', by: 'person' },
+      { step: 'in_force', mode: 'monitor', by: 'person' },
+    ]);
+    const actions = entries.map((entry) => entry.action);
+    assert.ok(actions.indexOf('session.mode_requested') < actions.indexOf('session.mode_asked'), actions.join(', '));
 
     await page.getByTestId('end-session').click();
     await visible(agentPage, 'agent-code-form');

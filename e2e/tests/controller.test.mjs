@@ -4,8 +4,8 @@
 // the page shows the session ended with the agent's reason; the agent run
 // with its page (`run --ui-dir`) asks the person there, who accepts — the
 // page then says who is accessing the computer, the technician's page the
-// mode, and the auditor reads the question and the answer, and the person
-// ends it from their page; a target that
+// mode, and the auditor reads the question and the answer; the person
+// takes control away (Monitor) and then ends it from their page; a target that
 // went offline meanwhile gives an error on the Targets page; the
 // signalling socket refuses a bad token.
 
@@ -210,6 +210,14 @@ describe('controller', () => {
     assert.ok(actions.indexOf('session.user_asked') < actions.indexOf('session.user_accepted'), actions.join(', '));
     const accepted = body.entries.find((entry) => entry.action === 'session.user_accepted');
     assert.equal(accepted.details.mode, 'active');
+
+    // The person takes control away from their page: the technician's page hears it at once.
+    await agentPage.getByTestId('agent-narrow-monitor').click();
+    await showsText(page, 'session-mode', 'Monitor mode');
+    await showsText(page, 'mode-request', 'The person at the computer set the session to Monitor mode.');
+    await showsText(agentPage, 'agent-being-accessed', `This computer is being accessed by ${TECH.displayName}, in Monitor mode.`);
+    await until(() => agent.output.some((line) => line.includes('The session is now in Monitor mode, as you chose')),
+      'the agent to say so on its terminal');
 
     // The person ends it on their page: both sides end at once.
     await agentPage.getByTestId('agent-end').click();

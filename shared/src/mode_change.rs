@@ -7,11 +7,13 @@
 //! latest grant held to the mode in force ([`Effect::Apply`]).
 //!
 //! ```text
-//! a grant asking for no more than the mode in force ──▶ in force at once (a narrowing)
-//! a wider grant ──▶ unattended session, or nothing to ask ──▶ in force
-//!               └─▶ the person asked ──accept (this or a narrower pick)──▶ in force
-//!                                    ├──reject / deadline ──▶ refused, mode unchanged
-//!                                    └──another grant / a narrowing ──▶ question dropped
+//! a grant binding an offer's controller ──▶ held to the mode in force (narrows it, never widens it)
+//! the technician's request (a grant marked requested):
+//!   asking for no more than the mode in force ──▶ in force at once (a narrowing)
+//!   wider ──▶ unattended session, or nothing to ask ──▶ in force
+//!         └─▶ the person asked ──accept (this or a narrower pick)──▶ in force
+//!                              ├──reject / deadline ──▶ refused, mode unchanged
+//!                              └──another request, another controller, a narrowing ──▶ question dropped
 //! the person narrows ──▶ in force at once; later widenings are always asked
 //! ```
 //!
@@ -67,8 +69,14 @@ pub struct AskRules {
 pub enum Event {
     /// Time passes; applies the deadline and nothing else.
     Tick,
-    /// A grant the link verified for this session.
-    Granted(Grant),
+    /// A grant the link verified for this session, which binds the
+    /// controller of the offer that follows: held to the mode in force (it
+    /// may narrow it, never widen it).
+    Bound(Grant),
+    /// A grant the link verified for the technician's request to change
+    /// mode: a narrowing applies at once, a widening may be put to the
+    /// person.
+    Requested(Grant),
     /// The person answered the open question.
     Answered(Answer),
     /// The person took access away from their page: the session goes on
@@ -177,18 +185,45 @@ impl ModeKeeper {
         }
         match event {
             Event::Tick => Ok(()),
-            Event::Granted(grant) => self.granted(grant, now),
+            Event::Bound(grant) => self.bound(grant),
+            Event::Requested(grant) => self.requested(grant, now),
             Event::Answered(answer) => self.answered(answer),
             Event::PersonNarrowed(mode) => self.person_narrowed(mode),
         }
     }
 
-    fn granted(&mut self, grant: Grant, now: UnixMillis) -> Result<(), Refusal> {
+    /// Refuses a grant for another session or technician than the ones
+    /// known.
+    fn same_session(&self, grant: &Grant) -> Result<(), Refusal> {
         let known = self.granted.as_ref().or(self.pending.as_ref().map(|pending| &pending.grant));
-        if known.is_some_and(|known| known.session_id != grant.session_id || known.technician_id != grant.technician_id)
-        {
-            return Err(Refusal::ForeignGrant);
+        match known {
+            Some(known) if known.session_id != grant.session_id || known.technician_id != grant.technician_id => {
+                Err(Refusal::ForeignGrant)
+            }
+            _ => Ok(()),
         }
+    }
+
+    fn bound(&mut self, grant: Grant) -> Result<(), Refusal> {
+        self.same_session(&grant)?;
+        // Another controller (a reloaded page) drops the open question.
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|pending| pending.grant.controller_fingerprint != grant.controller_fingerprint)
+        {
+            self.close_question(ModeRefusal::Superseded);
+        }
+        if grant.mode.is_within(self.in_force) {
+            self.change_to(grant.mode, ModeChangedBy::Technician);
+        }
+        self.granted = Some(grant);
+        self.apply();
+        Ok(())
+    }
+
+    fn requested(&mut self, grant: Grant, now: UnixMillis) -> Result<(), Refusal> {
+        self.same_session(&grant)?;
         let asked = grant.mode;
         match &mut self.pending {
             // The same question, a fresh grant (asked again, or a reloaded page).

@@ -303,8 +303,16 @@ pub enum ServerToAgent {
     },
     /// The session's grant, (re-)issued bound to the controller whose offer
     /// follows; the agent answers no offer its current grant does not name.
-    /// (v6)
-    Grant { session_id: String, grant: SignedGrant },
+    /// (v6) `requested` (v8): the technician asks for the grant's mode — a
+    /// wider one is put to the person where the policy says so; without
+    /// it a grant only binds the controller and is held to the mode in
+    /// force (it may narrow it, never widen it).
+    Grant {
+        session_id: String,
+        grant: SignedGrant,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        requested: bool,
+    },
     /// Negotiation from the controller of a session. (v1)
     Signal { session_id: String, signal: Signal },
     /// A message was refused; the connection stays up. (v1)
@@ -447,7 +455,8 @@ mod tests {
             ice_servers: ice.clone(),
             grant: Some(grant.clone()),
         });
-        round_trip(ServerToAgent::Grant { session_id: "s".into(), grant });
+        round_trip(ServerToAgent::Grant { session_id: "s".into(), grant: grant.clone(), requested: false });
+        round_trip(ServerToAgent::Grant { session_id: "s".into(), grant, requested: true });
         for what in [Refused::Grant, Refused::Offer, Refused::Channel, Refused::Input] {
             let refusal = Refusal { what, reason: "r".into() };
             round_trip(AgentToServer::Refused { session_id: "s".into(), refusal });

@@ -69,13 +69,13 @@ fn asked(effects: &[Effect]) -> bool {
 #[test]
 fn a_narrowing_takes_effect_at_once_without_asking() {
     let mut keeper = keeper(Active, Basis::AsAsked);
-    keeper.handle(Event::Granted(grant(Monitor, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Monitor, false)), NOW).unwrap();
     let done = effects(&mut keeper);
     assert_eq!(reports(&done), vec![ModeStep::InForce { mode: Monitor, by: ModeChangedBy::Technician }]);
     assert_eq!(applied(&done), Some((Monitor, Monitor.access())));
     assert!(!asked(&done));
     // The same mode again (a reloaded page's grant) changes nothing but the grant.
-    keeper.handle(Event::Granted(grant(Monitor, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Monitor, false)), NOW).unwrap();
     let again = effects(&mut keeper);
     assert_eq!(reports(&again), vec![]);
     assert_eq!(applied(&again), Some((Monitor, Monitor.access())));
@@ -84,7 +84,7 @@ fn a_narrowing_takes_effect_at_once_without_asking() {
 #[test]
 fn a_widening_is_asked_and_the_session_stays_as_it_was_until_yes() {
     let mut keeper = keeper(Monitor, Basis::AsAsked);
-    keeper.handle(Event::Granted(grant(Active, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Active, false)), NOW).unwrap();
     let done = effects(&mut keeper);
     assert_eq!(reports(&done), vec![ModeStep::Asking { mode: Active, timeout_secs: 30 }]);
     assert_eq!(applied(&done), None, "nothing wider before the answer");
@@ -114,7 +114,7 @@ fn a_widening_is_asked_and_the_session_stays_as_it_was_until_yes() {
 #[test]
 fn a_narrower_pick_limits_the_session_and_later_widenings_are_always_asked() {
     let mut keeper = keeper(Monitor, Basis::AsAsked);
-    keeper.handle(Event::Granted(grant(Active, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Active, false)), NOW).unwrap();
     effects(&mut keeper);
     keeper.handle(Event::Answered(Answer::Accept(Guidance)), NOW).unwrap();
     let done = effects(&mut keeper);
@@ -122,21 +122,21 @@ fn a_narrower_pick_limits_the_session_and_later_widenings_are_always_asked() {
     assert_eq!(applied(&done), Some((Guidance, Guidance.access())));
     assert_eq!(keeper.basis(), Basis::Limited);
     // Even a policy that asks for nothing cannot widen past the person's pick unasked.
-    keeper.handle(Event::Granted(grant(Active, true)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Active, true)), NOW).unwrap();
     assert!(asked(&effects(&mut keeper)));
 }
 
 #[test]
 fn a_no_or_silence_leaves_the_mode_and_the_question_goes_away_at_its_deadline() {
     let mut keeper = keeper(Monitor, Basis::AsAsked);
-    keeper.handle(Event::Granted(grant(Active, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Active, false)), NOW).unwrap();
     effects(&mut keeper);
     keeper.handle(Event::Answered(Answer::Reject), NOW + 5).unwrap();
     let done = effects(&mut keeper);
     assert_eq!(reports(&done), vec![ModeStep::Refused { mode: Active, reason: ModeRefusal::Rejected }]);
     assert_eq!((keeper.in_force(), applied(&done)), (Monitor, None));
 
-    keeper.handle(Event::Granted(grant(Active, false)), NOW + 10).unwrap();
+    keeper.handle(Event::Requested(grant(Active, false)), NOW + 10).unwrap();
     effects(&mut keeper);
     keeper.handle(Event::Tick, NOW + 10 + 30_000).unwrap();
     let done = effects(&mut keeper);
@@ -150,7 +150,7 @@ fn a_no_or_silence_leaves_the_mode_and_the_question_goes_away_at_its_deadline() 
 fn who_is_asked_follows_the_basis_the_policy_and_this_computer() {
     let widen = |mode: SessionMode, basis: Basis, rules: AskRules, grant: Grant| {
         let mut keeper = ModeKeeper::start(mode, basis, rules, None);
-        keeper.handle(Event::Granted(grant), NOW).unwrap();
+        keeper.handle(Event::Requested(grant), NOW).unwrap();
         let done = effects(&mut keeper);
         (asked(&done), keeper.in_force())
     };
@@ -174,7 +174,7 @@ fn who_is_asked_follows_the_basis_the_policy_and_this_computer() {
 #[test]
 fn a_widening_nobody_can_answer_is_refused_and_changes_nothing() {
     let mut keeper = ModeKeeper::start(Monitor, Basis::AsAsked, AskRules { always: false, possible: false }, None);
-    keeper.handle(Event::Granted(grant(Active, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Active, false)), NOW).unwrap();
     let done = effects(&mut keeper);
     assert_eq!(reports(&done), vec![ModeStep::Refused { mode: Active, reason: ModeRefusal::NobodyToAsk }]);
     assert_eq!((keeper.in_force(), applied(&done), keeper.effective()), (Monitor, None, None));
@@ -191,7 +191,7 @@ fn the_person_takes_access_away_at_once_and_a_question_open_meanwhile_is_dropped
     assert_eq!(keeper.basis(), Basis::Limited);
     assert_eq!(keeper.handle(Event::PersonNarrowed(Guidance), NOW), Err(Refusal::NotNarrower("Guidance")));
 
-    keeper.handle(Event::Granted(grant(Active, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Active, false)), NOW).unwrap();
     effects(&mut keeper);
     keeper.handle(Event::PersonNarrowed(SessionMode::Chat), NOW).unwrap();
     let done = effects(&mut keeper);
@@ -209,19 +209,19 @@ fn the_person_takes_access_away_at_once_and_a_question_open_meanwhile_is_dropped
 #[test]
 fn a_grant_for_the_same_mode_keeps_the_question_and_another_mode_replaces_it() {
     let mut keeper = keeper(Monitor, Basis::AsAsked);
-    keeper.handle(Event::Granted(grant(Active, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Active, false)), NOW).unwrap();
     effects(&mut keeper);
     let rebound = Grant { controller_fingerprint: Some("sha-256 cd".into()), ..grant(Active, false) };
-    keeper.handle(Event::Granted(rebound), NOW + 1).unwrap();
+    keeper.handle(Event::Requested(rebound), NOW + 1).unwrap();
     assert_eq!(effects(&mut keeper), vec![], "still asking");
     keeper.handle(Event::Answered(Answer::Accept(Active)), NOW + 2).unwrap();
     let bound = keeper.effective().and_then(|grant| grant.controller_fingerprint);
     assert_eq!(bound.as_deref(), Some("sha-256 cd"), "the newest grant's controller");
 
     let mut keeper = self::keeper(Monitor, Basis::AsAsked);
-    keeper.handle(Event::Granted(grant(Active, false)), NOW).unwrap();
+    keeper.handle(Event::Requested(grant(Active, false)), NOW).unwrap();
     effects(&mut keeper);
-    keeper.handle(Event::Granted(grant(Monitor, false)), NOW + 1).unwrap();
+    keeper.handle(Event::Requested(grant(Monitor, false)), NOW + 1).unwrap();
     let done = effects(&mut keeper);
     assert_eq!(done[0], Effect::Withdraw);
     assert_eq!(reports(&done), vec![ModeStep::Refused { mode: Active, reason: ModeRefusal::Superseded }]);
@@ -232,8 +232,41 @@ fn a_grant_for_the_same_mode_keeps_the_question_and_another_mode_replaces_it() {
 fn a_grant_for_another_technician_or_session_is_refused() {
     let mut keeper = keeper(Active, Basis::AsAsked);
     let stranger = Grant { technician_id: "t2".into(), ..grant(Monitor, false) };
-    assert_eq!(keeper.handle(Event::Granted(stranger), NOW), Err(Refusal::ForeignGrant));
+    assert_eq!(keeper.handle(Event::Requested(stranger), NOW), Err(Refusal::ForeignGrant));
     let elsewhere = Grant { session_id: "s2".into(), ..grant(Monitor, false) };
-    assert_eq!(keeper.handle(Event::Granted(elsewhere), NOW), Err(Refusal::ForeignGrant));
+    assert_eq!(keeper.handle(Event::Requested(elsewhere), NOW), Err(Refusal::ForeignGrant));
     assert_eq!((keeper.in_force(), effects(&mut keeper)), (Active, vec![]));
+}
+
+#[test]
+fn a_grant_binding_an_offer_never_widens_but_may_narrow() {
+    let mut keeper = keeper(Monitor, Basis::AsAsked);
+    // The grant the offer came with before the person picked Monitor: held.
+    keeper.handle(Event::Bound(grant(Active, false)), NOW).unwrap();
+    let done = effects(&mut keeper);
+    assert_eq!((reports(&done), applied(&done)), (vec![], Some((Monitor, Monitor.access()))));
+    assert!(!asked(&done));
+    // A narrower one (the policy changed) narrows.
+    keeper.handle(Event::Bound(grant(SessionMode::Chat, false)), NOW).unwrap();
+    let done = effects(&mut keeper);
+    assert_eq!(reports(&done), vec![ModeStep::InForce { mode: SessionMode::Chat, by: ModeChangedBy::Technician }]);
+    assert_eq!(applied(&done), Some((SessionMode::Chat, SessionMode::Chat.access())));
+}
+
+#[test]
+fn a_reloaded_page_drops_the_open_question_and_the_same_page_keeps_it() {
+    let mut keeper = keeper(Monitor, Basis::AsAsked);
+    keeper.handle(Event::Requested(grant(Active, false)), NOW).unwrap();
+    effects(&mut keeper);
+    // The same controller's next offer (an ICE restart): still asking.
+    keeper.handle(Event::Bound(grant(Monitor, false)), NOW + 1).unwrap();
+    assert_eq!(keeper.asking_for(), Some(Active));
+    effects(&mut keeper);
+    let reloaded = Grant { controller_fingerprint: Some("sha-256 ef".into()), ..grant(Monitor, false) };
+    keeper.handle(Event::Bound(reloaded), NOW + 2).unwrap();
+    let done = effects(&mut keeper);
+    assert_eq!(done[0], Effect::Withdraw);
+    assert_eq!(reports(&done), vec![ModeStep::Refused { mode: Active, reason: ModeRefusal::Superseded }]);
+    let bound = keeper.effective().and_then(|grant| grant.controller_fingerprint);
+    assert_eq!(bound.as_deref(), Some("sha-256 ef"));
 }

@@ -145,7 +145,7 @@ impl Dispatcher {
                 }
                 Vec::new()
             }
-            ServerToAgent::Grant { session_id, grant } => self.on_grant(session_id, &grant).await,
+            ServerToAgent::Grant { session_id, grant, requested } => self.on_grant(session_id, &grant, requested).await,
             ServerToAgent::Signal { session_id, signal } => {
                 match self.sessions.get(&session_id) {
                     Some(running) => {
@@ -358,15 +358,20 @@ impl Dispatcher {
     }
 
     /// A grant for a running session: verified, then through its mode
-    /// keeper (a narrowing applies at once, a widening may be put to the
-    /// person); one that does not verify ends the session.
-    async fn on_grant(&mut self, session_id: String, signed: &SignedGrant) -> Vec<AgentToServer> {
+    /// keeper (one binding an offer's controller is held to the mode in
+    /// force; the technician's request narrows at once or may be put to
+    /// the person); one that does not verify ends the session.
+    async fn on_grant(&mut self, session_id: String, signed: &SignedGrant, requested: bool) -> Vec<AgentToServer> {
         if !self.sessions.contains_key(&session_id) {
             tracing::debug!(%session_id, "ignoring a grant for an unknown or declined session");
             return Vec::new();
         }
         let reason = match self.options.trust.check(signed, &session_id, &self.target_for(&session_id)) {
-            Ok(grant) => return self.feed_keeper(&session_id, mode_change::Event::Granted(grant)).await,
+            Ok(grant) => {
+                let event =
+                    if requested { mode_change::Event::Requested(grant) } else { mode_change::Event::Bound(grant) };
+                return self.feed_keeper(&session_id, event).await;
+            }
             Err(reason) => reason,
         };
         tracing::warn!(%session_id, %reason, "refusing the server's grant; ending the session");

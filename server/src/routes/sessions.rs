@@ -141,7 +141,7 @@ async fn grant_for_offer(
         requested_mode: None,
     };
     match grants::issue(&state.store, &state.grant_key, grantee).await {
-        Ok(grant) => Some(ServerToAgent::Grant { session_id: session_id.to_owned(), grant }),
+        Ok(grant) => Some(ServerToAgent::Grant { session_id: session_id.to_owned(), grant, requested: false }),
         Err(err) => {
             tracing::error!(%session_id, error = %err, "cannot grant the controller's offer; not relaying it");
             None

@@ -145,7 +145,7 @@ async fn grant_mode(reach: &Reach, ends: &Ends, mode: SessionMode) {
     };
     let message = match crate::grants::issue(&reach.store, &reach.grant_key, grantee).await {
         Ok(grant) => {
-            let grant = ServerToAgent::Grant { session_id: ends.session_id.clone(), grant };
+            let grant = ServerToAgent::Grant { session_id: ends.session_id.clone(), grant, requested: true };
             if reach.hub.send(&ends.target, grant) {
                 return;
             }

@@ -115,8 +115,11 @@ async fn a_grant_that_does_not_verify_ends_its_session() {
     assert_eq!(dispatcher.on_server_message(granted("s1")).await, vec![]);
     let mut expired = grant_for("s1", "a1", true);
     (expired.issued_at, expired.expires_at) = (expired.issued_at - 600_000, expired.issued_at - 300_000);
-    let message =
-        ServerToAgent::Grant { session_id: "s1".into(), grant: tether_shared::grant::sign(&expired, &server_key()) };
+    let message = ServerToAgent::Grant {
+        session_id: "s1".into(),
+        grant: tether_shared::grant::sign(&expired, &server_key()),
+        requested: false,
+    };
     let reply = dispatcher.on_server_message(message).await;
     assert!(
         matches!(&reply[..], [AgentToServer::Refused { refusal, .. }, bye]
@@ -169,8 +172,9 @@ async fn a_code_admits_its_own_session_once_and_nothing_else() {
     assert_eq!(dispatcher.session_count(), 1);
     // Its grants name the code's target.
     let wrong_target = tether_shared::grant::sign(&grant_for("s1", "a1", false), &server_key());
-    let reply =
-        dispatcher.on_server_message(ServerToAgent::Grant { session_id: "s1".into(), grant: wrong_target }).await;
+    let reply = dispatcher
+        .on_server_message(ServerToAgent::Grant { session_id: "s1".into(), grant: wrong_target, requested: false })
+        .await;
     assert!(matches!(&reply[..], [AgentToServer::Refused { .. }, _]), "{reply:?}");
 }
 
@@ -313,7 +317,8 @@ async fn the_person_ends_a_session_here_and_the_server_hears_a_bye() {
 /// A signed grant for running session `id` on `a1`, in `mode`.
 fn grant_message(id: &str, mode: SessionMode) -> ServerToAgent {
     let grant = Grant { mode, access: mode.access(), ..grant_for(id, "a1", false) };
-    ServerToAgent::Grant { session_id: id.into(), grant: tether_shared::grant::sign(&grant, &server_key()) }
+    let grant = tether_shared::grant::sign(&grant, &server_key());
+    ServerToAgent::Grant { session_id: id.into(), grant, requested: true }
 }
 
 fn mode_steps(replies: &[AgentToServer]) -> Vec<ModeStep> {
