@@ -148,3 +148,43 @@ async fn a_request_the_policy_narrows_or_refuses_or_that_comes_too_early_says_wh
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_policy_change_narrows_live_sessions_at_once_and_ends_those_it_leaves_no_mode() {
+    on_each_backend(|app| async move {
+        let mut s = setup(&app).await;
+        let (session_id, mut controller) = live_session(&app, &mut s).await;
+        let admin = app.token("admin", common::ADMIN_PASSWORD).await;
+        let save = |modes: Value| {
+            let policy = json!({ "session": {}, "access": { "allowed_modes": modes } });
+            app.call(Method::PUT, "/api/policies/default", Some(&admin), Some(policy))
+        };
+
+        // Active is no longer allowed: by the time the change is saved the agent holds a Monitor grant.
+        assert_eq!(save(json!(["monitor", "chat"])).await.status, StatusCode::OK);
+        let grant = verified(&app, &next(&mut s.agent).await, &session_id, &s.agent_id);
+        assert_eq!(grant.mode, SessionMode::Monitor);
+        let narrowed = details_of(&app, "session.policy_narrowed").await;
+        assert_eq!(narrowed, vec![json!({ "from": "active", "to": "monitor" })]);
+        mode_step(&mut s.agent, &session_id, json!({ "step": "in_force", "mode": "monitor", "by": "technician" }))
+            .await;
+        assert_eq!(next(&mut controller).await["type"], "mode_change");
+        assert_eq!(next(&mut controller).await, json!({ "type": "mode_chosen", "mode": "monitor" }));
+
+        // A policy still allowing Monitor changes nothing; one leaving nothing below it ends the session.
+        assert_eq!(save(json!(["active", "monitor"])).await.status, StatusCode::OK);
+        assert_eq!(save(json!(["active", "file_transfer"])).await.status, StatusCode::OK);
+        let bye = next(&mut s.agent).await;
+        assert_eq!(bye["signal"]["kind"], "bye", "{bye}");
+        let reason = "the policy no longer allows Monitor mode or any that asks for less";
+        assert_eq!(next(&mut controller).await, json!({ "type": "ended", "reason": reason }));
+        assert_eq!(common::ws::ended_reason(&app, &session_id).await, reason);
+        let (ended_by,): (Option<String>,) = sqlx::query_as("SELECT ended_by FROM sessions WHERE id = $1")
+            .bind(&session_id)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(ended_by.as_deref(), Some("admin"), "the administrator's change ended it");
+    })
+    .await;
+}

@@ -518,3 +518,46 @@ fn a_mode_request_is_recorded_then_granted_only_in_a_live_session_and_for_anothe
     assert_eq!(effects(&mut session).len(), 2, "recorded and told");
     assert_eq!(session.chosen_mode(), Some(SessionMode::Active), "a refusal changes nothing");
 }
+
+#[test]
+fn a_policy_change_narrows_a_live_session_or_ends_it() {
+    use tether_shared::mode::ModeSet;
+    let admin = Party::Account { id: "a1".into(), name: "admin".into() };
+    let live_in = |mode| {
+        let mut session = opened().granting(mode);
+        attach(&mut session, 1, T0);
+        session.handle(Event::FromTarget(answer()), T0).expect("answer");
+        effects(&mut session);
+        session
+    };
+    let live = || live_in(SessionMode::Active);
+    let changed = |allowed: &[SessionMode]| Event::PolicyChanged { allowed: ModeSet::of(allowed), by: admin.clone() };
+
+    let mut still = live();
+    still.handle(changed(&[SessionMode::Active, SessionMode::Chat]), T0).expect("policy");
+    assert_eq!(effects(&mut still), vec![], "the mode in force is still allowed");
+
+    let mut narrowed = live();
+    narrowed.handle(changed(&[SessionMode::Monitor, SessionMode::Chat]), T0).expect("policy");
+    assert_eq!(
+        effects(&mut narrowed),
+        vec![
+            Effect::Record(Step::PolicyNarrowed {
+                from: SessionMode::Active,
+                to: SessionMode::Monitor,
+                by: admin.clone()
+            }),
+            Effect::GrantMode(SessionMode::Monitor),
+        ]
+    );
+
+    // File transfer is not "less" than Monitor: it would show files instead of the screen.
+    let mut nothing_below = live_in(SessionMode::Monitor);
+    nothing_below.handle(changed(&[SessionMode::Active, SessionMode::FileTransfer]), T0).expect("policy");
+    let ended = effects(&mut nothing_below);
+    assert!(end_reason(&ended).0.contains("no longer allows Monitor mode"), "{ended:?}");
+
+    let mut no_policy = live();
+    no_policy.handle(changed(&[]), T0).expect("policy");
+    assert_eq!(end_reason(&effects(&mut no_policy)), ("no policy allows this session any more".into(), admin));
+}

@@ -79,6 +79,7 @@ async fn update(
         groups::set_target_groups(&mut tx, &id, ids).await?;
     }
     tx.commit().await?;
+    crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     let hub = state.hub.clone();
     let listed = computers::list(state.store.pool(), |agent| hub.is_online(agent)).await?;
     listed

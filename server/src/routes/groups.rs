@@ -131,6 +131,7 @@ async fn delete(
         .await?;
     groups::delete(&mut tx, kind, &id).await?;
     tx.commit().await?;
+    crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -159,6 +160,7 @@ async fn add_member(
     audit::record(&mut tx, &event(&auth, "group.member_add", &group).details(details), now).await?;
     if groups::add_member(&mut tx, kind, &id, &member).await? {
         tx.commit().await?;
+        crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -179,5 +181,6 @@ async fn remove_member(
         return Err(HttpError::not_found("not a member of this group"));
     }
     tx.commit().await?;
+    crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -40,6 +40,7 @@ async fn replace_session_policy(
     let mut tx = state.store.begin_write().await?;
     policies::save_session_policy(&mut tx, &policy, &auth.0, now_ms()).await?;
     tx.commit().await?;
+    crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     Ok(Json(policy))
 }
 
@@ -59,5 +60,6 @@ async fn replace_default_policy(
     let mut tx = state.store.begin_write().await?;
     policies::save_default_policy(&mut tx, &policy, &auth.0, now_ms()).await?;
     tx.commit().await?;
+    crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     Ok(Json(policy))
 }

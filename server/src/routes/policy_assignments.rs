@@ -79,6 +79,7 @@ async fn create(
         policy_assignments::insert(&mut tx, &view.technician_group.id, &view.target_group.id, &view.policy, user, now)
             .await?;
     tx.commit().await?;
+    crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -102,6 +103,7 @@ async fn replace(
     audit::record(&mut tx, &event(&auth, "policy.assignment_update", &before).details(details), now).await?;
     policy_assignments::update(&mut tx, &id, &policy, &auth.0.user.id, now).await?;
     tx.commit().await?;
+    crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     Ok(Json(AssignmentView { policy, ..before }))
 }
 
@@ -114,6 +116,7 @@ async fn remove(State(state): State<AppState>, auth: AuthUser, Path(id): Path<St
     audit::record(&mut tx, &event(&auth, "policy.unassign", &before).details(details), now).await?;
     policy_assignments::delete(&mut tx, &id).await?;
     tx.commit().await?;
+    crate::sessions::apply_policies(&state, crate::sessions::admin(&auth)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,7 +13,7 @@ pub use table::{SERVER_RESTARTED, end_interrupted, end_reason, insert};
 use crate::relay::DriverInbox;
 use crate::state::AppState;
 use crate::store::now_ms;
-use tether_shared::mode::SessionMode;
+use tether_shared::mode::{ModeSet, SessionMode};
 use tether_shared::session_lifecycle::{Event, Party, SessionLifecycle};
 use tokio::sync::{mpsc, watch};
 
@@ -35,6 +35,32 @@ pub fn open(state: &AppState, ends: Ends, technician_id: &str, granted: SessionM
     };
     let progress = driver::Progress { handled: handled_sender, done: done_sender };
     tokio::spawn(driver::run(reach, ends, machine, inbox, progress));
+}
+
+/// After administrator `by` changed policies, groups or a computer's
+/// groups: every live session's driver hears what its technician and
+/// computer are allowed now, and narrows or ends the session (recorded,
+/// then granted); returns once each has handled it.
+pub async fn apply_policies(state: &AppState, by: Party) {
+    for route in state.relay.live() {
+        let allowed = match crate::grants::session_policy(&state.store, &route.technician_id, &route.agent_id).await {
+            Ok(Some(policy)) => policy.access.allowed_modes,
+            Ok(None) => ModeSet::empty(),
+            Err(err) => {
+                tracing::error!(session_id = %route.session_id, error = %err, "cannot read the policy of a live session");
+                continue;
+            }
+        };
+        let changed = Event::PolicyChanged { allowed, by: by.clone() };
+        if !state.relay.event_handled(&route.session_id, changed).await {
+            tracing::debug!(session_id = %route.session_id, "the session ended before the policy change reached it");
+        }
+    }
+}
+
+/// The administrator behind a change, as a session's audit entries name them.
+pub fn admin(auth: &crate::auth::AuthUser) -> Party {
+    Party::Account { id: auth.0.user.id.clone(), name: auth.0.user.username.clone() }
 }
 
 /// Ends `session_id` for `reason`, by `by`, and waits until both ends were

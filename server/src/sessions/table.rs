@@ -80,6 +80,7 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
             entry = entry.details(json!({ "mode": requested, "granted": granted }));
         }
         Step::Mode(change) => entry = entry.details(json!(change)),
+        Step::PolicyNarrowed { from, to, .. } => entry = entry.details(json!({ "from": from, "to": to })),
         Step::UserAccepted { mode: None } | Step::UserRejected | Step::UserNoAnswer | Step::Started => {}
     }
     audit::record(&mut tx, &entry, now).await?;
@@ -122,6 +123,7 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
         | Step::UserNoAnswer
         | Step::Reattached { .. }
         | Step::ModeRequested { .. }
+        | Step::PolicyNarrowed { .. }
         | Step::Mode(ModeStep::Asking { .. } | ModeStep::Refused { .. }) => {}
     }
     if let Some((event, action)) = step.code_event() {

@@ -3,7 +3,7 @@
 
 use super::step::{Effect, Event, Party, Refusal, Step};
 use crate::connection_code::UnixMillis;
-use crate::mode::SessionMode;
+use crate::mode::{ModeSet, SessionMode};
 use crate::signal::{ConsentStep, ModeStep, ServerToController, Signal};
 use core::time::Duration;
 use std::collections::VecDeque;
@@ -201,6 +201,10 @@ impl SessionLifecycle {
                 Ok(())
             }
             Event::TargetMode(step) => self.target_mode(step),
+            Event::PolicyChanged { allowed, by } => {
+                self.policy_changed(allowed, by);
+                Ok(())
+            }
             Event::FromTarget(Signal::Bye { reason }) => {
                 self.end(format!("the target ended it: {reason}"), Party::Target, false);
                 Ok(())
@@ -265,6 +269,32 @@ impl SessionLifecycle {
             None => {
                 self.record(Step::ModeRequested { requested, granted });
                 self.effects.push_back(Effect::GrantMode(granted));
+            }
+        }
+    }
+
+    /// The policies changed: nothing allowed ends the session; a mode in
+    /// force that is no longer allowed narrows to the next allowed one
+    /// that asks for no more (recorded, then granted), or ends the session
+    /// when there is none. Before the session is live, its coming grants
+    /// follow the new policy by themselves.
+    fn policy_changed(&mut self, allowed: ModeSet, by: Party) {
+        if allowed.is_empty() {
+            self.end("no policy allows this session any more".into(), by, true);
+            return;
+        }
+        let Some(current) = self.chosen_mode.or(self.granted_mode) else { return };
+        if allowed.contains(current) || !matches!(self.phase, Phase::Active) {
+            return;
+        }
+        match crate::mode::select(current, &allowed) {
+            Some(narrower) => {
+                self.record(Step::PolicyNarrowed { from: current, to: narrower, by });
+                self.effects.push_back(Effect::GrantMode(narrower));
+            }
+            None => {
+                let reason = format!("the policy no longer allows {} mode or any that asks for less", current.name());
+                self.end(reason, by, true);
             }
         }
     }

@@ -2,7 +2,7 @@
 //! (effects: steps to record, messages to each end, the close).
 
 use crate::connection_code::{Event as CodeEvent, UnixMillis};
-use crate::mode::SessionMode;
+use crate::mode::{ModeSet, SessionMode};
 use crate::signal::{ConsentStep, ModeStep, ServerToController, Signal};
 use core::fmt;
 
@@ -47,6 +47,11 @@ pub enum Event {
     ModeRequested { requested: SessionMode, granted: SessionMode },
     /// The target reports a step in changing the session's mode.
     TargetMode(ModeStep),
+    /// An administrator (`by`) changed the policies: the session's
+    /// technician and computer are now allowed `allowed` (empty: no policy
+    /// applies any more). A mode no longer allowed narrows; nothing left
+    /// ends the session.
+    PolicyChanged { allowed: ModeSet, by: Party },
     /// A signal from the target for the controller; an answer starts the
     /// session, a `bye` ends it.
     FromTarget(Signal),
@@ -82,6 +87,9 @@ pub enum Step {
     /// The target's step in changing the mode: the person asked, the new
     /// mode in force, or the change refused.
     Mode(ModeStep),
+    /// A policy change (by `by`) no longer allows `from`: the session
+    /// narrows to `to` (a grant for it follows).
+    PolicyNarrowed { from: SessionMode, to: SessionMode, by: Party },
     /// The target answered the controller: the session is live.
     Started,
     /// The technician's controller attached again (a reload).
@@ -101,6 +109,7 @@ impl Step {
             Step::UserRejected => "session.user_rejected",
             Step::UserNoAnswer => "session.user_no_answer",
             Step::ModeRequested { .. } => "session.mode_requested",
+            Step::PolicyNarrowed { .. } => "session.policy_narrowed",
             Step::Mode(ModeStep::Asking { .. }) => "session.mode_asked",
             Step::Mode(ModeStep::InForce { .. }) => "session.mode_changed",
             Step::Mode(ModeStep::Refused { .. }) => "session.mode_refused",
@@ -120,6 +129,7 @@ impl Step {
             | Step::Mode(_)
             | Step::Started => Party::Target,
             Step::Reattached { .. } | Step::ModeRequested { .. } => Party::Technician,
+            Step::PolicyNarrowed { by, .. } => by.clone(),
             Step::Ended { by, .. } => by.clone(),
         }
     }
@@ -134,7 +144,7 @@ impl Step {
             Step::UserNoAnswer => Some((CodeEvent::AcceptanceTimedOut, "broker_session.expired")),
             Step::Started => Some((CodeEvent::SessionStarted, "broker_session.started")),
             Step::Ended { .. } => Some((CodeEvent::SessionEnded, "broker_session.ended")),
-            Step::Reattached { .. } | Step::ModeRequested { .. } | Step::Mode(_) => None,
+            Step::Reattached { .. } | Step::ModeRequested { .. } | Step::Mode(_) | Step::PolicyNarrowed { .. } => None,
         }
     }
 }
@@ -189,6 +199,7 @@ impl Event {
             Event::UserNoAnswer => "user gave no answer",
             Event::ModeRequested { .. } => "mode requested",
             Event::TargetMode(_) => "target mode step",
+            Event::PolicyChanged { .. } => "policy changed",
             Event::FromTarget(Signal::Answer { .. }) => "target answered",
             Event::FromTarget(Signal::Bye { .. }) => "target bye",
             Event::FromTarget(_) => "target signal",
