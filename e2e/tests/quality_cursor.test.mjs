@@ -6,7 +6,9 @@
 // Then the session ends from outside: the administrator ends it from Live
 // sessions, the technician's page says who ended it, their Sessions page
 // lists it as ended by the administrator, and the auditor finds it in the
-// audit log and reads its timeline from request to end. Last, the
+// audit log and reads its timeline from request to end. Before that, a
+// policy for the technician's and the computer's groups that allows no
+// Active narrows the live session to Monitor at once. Last, the
 // technician ends a second session from their Sessions page in another tab.
 
 import { describe, before, after } from 'node:test';
@@ -20,6 +22,7 @@ import { launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { ADMIN_PASSWORD, LIVE_DEADLINE_MS, SESSION_PATH, startLiveSession } from '../lib/live.mjs';
 import { clickAndExpect as clickRemote, pagePointOf, videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
+import { ok } from '../lib/api.mjs';
 
 const TECH = {
   username: 'quinn',
@@ -133,6 +136,44 @@ describe('quality and the remote pointer', () => {
     await page.getByTestId('quality-quality').click();
     await page.locator('[data-testid="quality"][data-applied="quality"]').waitFor({ timeout: DEADLINE_MS });
     await until(async () => (await frameSize())?.[0] === WIDTH, 'full-size frames', { deadlineMs: DEADLINE_MS, describe: frameSize });
+  });
+
+  step('a pair\'s policy without Active narrows the live session at once: frames go on, clicks stop landing', async () => {
+    const { url } = live.server;
+    const token = live.adminToken;
+    const users = await ok(url, 'GET', '/api/users', { token });
+    const techId = users.find((user) => user.username === TECH.username).id;
+    const computers = await ok(url, 'GET', '/api/computers', { token });
+    const computerId = computers.find((computer) => computer.hostname === hostname()).id;
+    const helpdesk = await ok(url, 'POST', '/api/technician-groups', { token, body: { name: 'Helpdesk' } });
+    const lab = await ok(url, 'POST', '/api/target-groups', { token, body: { name: 'Lab' } });
+    await ok(url, 'PUT', `/api/technician-groups/${helpdesk.id}/members/${techId}`, { token });
+    await ok(url, 'PUT', `/api/target-groups/${lab.id}/members/${computerId}`, { token });
+    const policy = { session: {}, access: { allowed_modes: ['monitor', 'chat'], unattended: true } };
+    const assignment = await ok(url, 'POST', '/api/policy-assignments', {
+      token,
+      body: { technician_group: helpdesk.id, target_group: lab.id, policy },
+    });
+
+    await showsText(page, 'session-mode', 'Monitor mode');
+    await showsText(page, 'input-state', /^View only: the session is in Monitor mode/);
+    const decoded = async () => (await videoStats(page))?.framesDecoded ?? 0;
+    const input = scene.layout.input;
+    const from = scene.events.length;
+    const point = await pagePointOf(page, { x: input.x + 50, y: input.y + 50 }, { width: WIDTH, height: HEIGHT });
+    await page.mouse.click(point.x, point.y);
+    const seen = await decoded();
+    await until(async () => (await decoded()) >= seen + 10, 'frames after the policy narrowed the session', {
+      deadlineMs: DEADLINE_MS,
+      describe: () => videoStats(page),
+    });
+    assert.deepEqual(scene.events.slice(from), [], 'a click reached the X display after the policy took control away');
+    const { entries } = await ok(url, 'GET', `/api/audit?action=session.policy_narrowed`, { token: live.auditorToken });
+    assert.deepEqual(entries.map((entry) => entry.details), [{ from: 'active', to: 'monitor' }]);
+
+    // Lifting the pair's limit gives nothing back by itself: the technician asks, the agent decides.
+    await ok(url, 'DELETE', `/api/policy-assignments/${assignment.id}`, { token });
+    await showsText(page, 'session-mode', 'Monitor mode');
   });
 
   step('the administrator\'s Live sessions page shows the session and ends it', async () => {
