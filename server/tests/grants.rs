@@ -21,16 +21,6 @@ fn now_ms() -> i64 {
     tether_server::store::now_ms()
 }
 
-/// The audit entries with `action`, oldest first (their details).
-async fn audited(app: &common::TestApp, action: &str) -> Vec<Value> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT details FROM audit_log WHERE action = $1 ORDER BY seq")
-        .bind(action)
-        .fetch_all(app.store.pool())
-        .await
-        .unwrap();
-    rows.into_iter().map(|(details,)| serde_json::from_str(&details).unwrap()).collect()
-}
-
 #[tokio::test]
 async fn grants_are_signed_bound_to_the_offering_controller_and_audited() {
     on_each_backend(|app| async move {
@@ -42,7 +32,7 @@ async fn grants_are_signed_bound_to_the_offering_controller_and_audited() {
         assert_eq!(public, app.state.grant_key.public(), "the state's key is the one published");
 
         let session_id = open_session(&app, &mut s).await;
-        let requested = audited(&app, "session.grant").await;
+        let requested = app.audit_details("session.grant").await;
         assert_eq!(requested.len(), 1, "the request's grant was audited before it was sent");
         assert_eq!(requested[0]["controller_fingerprint"], Value::Null);
 
@@ -63,7 +53,7 @@ async fn grants_are_signed_bound_to_the_offering_controller_and_audited() {
         assert!(grant.expires_at > grant.issued_at && grant.expires_at <= now_ms() + 5 * 60 * 1000);
         assert_eq!(next(&mut s.agent).await["signal"]["kind"], "offer", "the offer follows its grant");
 
-        let offered = audited(&app, "session.grant").await;
+        let offered = app.audit_details("session.grant").await;
         assert_eq!(offered.len(), 2);
         assert_eq!(
             (offered[1]["controller_fingerprint"].as_str(), offered[1]["mode"].as_str()),
@@ -78,7 +68,7 @@ async fn grants_are_signed_bound_to_the_offering_controller_and_audited() {
             send(&mut s.agent, refused).await;
         }
         let refusals = common::ws::eventually("the refusal audited", || async {
-            let entries = audited(&app, "session.refused").await;
+            let entries = app.audit_details("session.refused").await;
             (!entries.is_empty()).then_some(entries)
         })
         .await;
@@ -89,7 +79,7 @@ async fn grants_are_signed_bound_to_the_offering_controller_and_audited() {
         // Only its own session's: the second was for no session of this agent.
         send(&mut s.agent, json!({ "type": "refused", "session_id": session_id, "refusal": { "what": "offer", "reason": "r" } }))
             .await;
-        common::ws::eventually("the second refusal", || async { (audited(&app, "session.refused").await.len() == 2).then_some(()) })
+        common::ws::eventually("the second refusal", || async { (app.audit_details("session.refused").await.len() == 2).then_some(()) })
             .await;
     })
     .await;

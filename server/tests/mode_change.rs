@@ -33,15 +33,6 @@ async fn mode_step(agent: &mut Socket, session_id: &str, step: Value) {
     send(agent, json!({ "type": "mode", "session_id": session_id, "step": step })).await;
 }
 
-async fn details_of(app: &common::TestApp, action: &str) -> Vec<Value> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT details FROM audit_log WHERE action = $1 ORDER BY seq")
-        .bind(action)
-        .fetch_all(app.store.pool())
-        .await
-        .unwrap();
-    rows.into_iter().map(|(details,)| serde_json::from_str(&details).unwrap()).collect()
-}
-
 #[tokio::test]
 async fn a_request_is_granted_decided_by_the_agent_and_heard_by_the_technician_and_the_log() {
     on_each_backend(|app| async move {
@@ -93,11 +84,11 @@ async fn a_request_is_granted_decided_by_the_agent_and_heard_by_the_technician_a
         assert_eq!(positions("session.mode_asked").len(), 1, "the bad prompt is not recorded");
         assert_eq!(positions("session.mode_refused").len(), 1);
         assert_eq!(
-            details_of(&app, "session.mode_requested").await[1],
+            app.audit_details("session.mode_requested").await[1],
             json!({ "mode": "active", "granted": "active" })
         );
         assert_eq!(
-            details_of(&app, "session.mode_changed").await[0],
+            app.audit_details("session.mode_changed").await[0],
             json!({ "step": "in_force", "mode": "monitor", "by": "technician" })
         );
     })
@@ -142,7 +133,7 @@ async fn a_request_the_policy_narrows_or_refuses_or_that_comes_too_early_says_wh
         request_mode(&mut controller, "root").await;
         assert_eq!(next(&mut controller).await["message"], "malformed signalling message");
         assert_eq!(
-            details_of(&app, "session.mode_requested").await,
+            app.audit_details("session.mode_requested").await,
             vec![json!({ "mode": "guidance", "granted": "monitor" })]
         );
     })
@@ -164,7 +155,7 @@ async fn a_policy_change_narrows_live_sessions_at_once_and_ends_those_it_leaves_
         assert_eq!(save(json!(["monitor", "chat"])).await.status, StatusCode::OK);
         let grant = verified(&app, &next(&mut s.agent).await, &session_id, &s.agent_id);
         assert_eq!(grant.mode, SessionMode::Monitor);
-        let narrowed = details_of(&app, "session.policy_narrowed").await;
+        let narrowed = app.audit_details("session.policy_narrowed").await;
         assert_eq!(narrowed, vec![json!({ "from": "active", "to": "monitor" })]);
         mode_step(&mut s.agent, &session_id, json!({ "step": "in_force", "mode": "monitor", "by": "technician" }))
             .await;

@@ -27,6 +27,7 @@ pub mod policy_assignment;
 pub mod role;
 pub mod session_lifecycle;
 pub mod signal;
+pub mod tool;
 pub mod validate;
 
 pub use role::Role;

@@ -7,7 +7,7 @@
 //! the grant withdrew control is dropped and reported once.
 
 use super::control;
-use super::grant::{allows, channel_access};
+use super::grant::allows;
 use super::media::{ScreenSizeCell, StreamControls};
 use crate::inject::{InjectError, Injector, InputGate};
 use crate::session::Reporter;
@@ -16,13 +16,9 @@ use tether_shared::access::Access;
 use tether_shared::grant::Grant;
 use tether_shared::input::decode_input;
 use tether_shared::signal::Refused;
+use tether_shared::tool::Tool;
 use tokio::task::JoinHandle;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
-
-/// Label of the input channel.
-pub const INPUT: &str = "input";
-/// Label of the control channel.
-pub const CONTROL: &str = "control";
 
 /// Where a session's channels live and report.
 pub struct ChannelContext {
@@ -50,13 +46,14 @@ pub async fn serve(channel: Arc<dyn DataChannel>, grant: Option<&Grant>, context
         }
     };
     let ChannelContext { controls, display, gate, reporter } = context;
-    let Some(needed) = channel_access(&label) else {
+    let Some(tool) = Tool::from_label(&label) else {
         tracing::warn!(label, "closing an unknown data channel");
         if let Err(err) = channel.close().await {
             tracing::debug!(error = %err, "closing the unknown data channel failed");
         }
         return None;
     };
+    let needed = tool.needs();
     if !allows(grant, needed) {
         let mode = grant.map_or("no grant", |grant| grant.mode.name());
         reporter.refused(
@@ -68,9 +65,9 @@ pub async fn serve(channel: Arc<dyn DataChannel>, grant: Option<&Grant>, context
         }
         return None;
     }
-    let task = match needed {
-        Access::Control => tokio::spawn(serve_input(channel, controls.screen().clone(), display, gate, reporter)),
-        _ => tokio::spawn(control::serve(channel, controls, display)),
+    let task = match tool {
+        Tool::Input => tokio::spawn(serve_input(channel, controls.screen().clone(), display, gate, reporter)),
+        Tool::Control => tokio::spawn(control::serve(channel, controls, display)),
     };
     Some(Served { needs: needed, task })
 }

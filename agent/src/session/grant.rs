@@ -40,17 +40,6 @@ pub fn same_technician(current: Option<&Grant>, new: &Grant) -> Result<(), Strin
     }
 }
 
-/// The access a data channel needs, by its label: `input` needs control,
-/// `control` (quality and the pointer's position) needs view. `None` for a
-/// channel this agent does not serve.
-pub fn channel_access(label: &str) -> Option<Access> {
-    match label {
-        super::channels::INPUT => Some(Access::Control),
-        super::channels::CONTROL => Some(Access::View),
-        _ => None,
-    }
-}
-
 /// Whether the grant includes `access`.
 pub fn allows(grant: Option<&Grant>, access: Access) -> bool {
     grant.is_some_and(|grant| grant.access.contains(access))
@@ -108,11 +97,11 @@ mod tests {
     fn monitor_serves_the_control_channel_but_not_input() {
         let monitor = grant(SessionMode::Monitor, "x");
         let active = grant(SessionMode::Active, "x");
-        let needs = |label| channel_access(label).expect("a served channel");
+        let needs = |label| tether_shared::tool::Tool::from_label(label).expect("a served channel").needs();
         assert!(!allows(Some(&monitor), needs("input")));
         assert!(allows(Some(&monitor), needs("control")));
         assert!(allows(Some(&active), needs("input")));
         assert!(!allows(None, needs("control")), "nothing without a grant");
-        assert_eq!(channel_access("files"), None);
+        assert_eq!(tether_shared::tool::Tool::from_label("files"), None);
     }
 }

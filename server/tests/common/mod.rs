@@ -236,6 +236,16 @@ impl TestApp {
             sqlx::query_as("SELECT action FROM audit_log ORDER BY seq").fetch_all(self.store.pool()).await.unwrap();
         rows.into_iter().map(|(a,)| a).collect()
     }
+
+    /// The details of the audit entries with `action`, oldest first.
+    pub async fn audit_details(&self, action: &str) -> Vec<Value> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT details FROM audit_log WHERE action = $1 ORDER BY seq")
+            .bind(action)
+            .fetch_all(self.store.pool())
+            .await
+            .unwrap();
+        rows.into_iter().map(|(details,)| serde_json::from_str(&details).unwrap()).collect()
+    }
 }
 
 pub fn json_request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {

@@ -1,12 +1,13 @@
 //! One `RTCPeerConnection` to the agent: a receive-only video transceiver
-//! preferring H.264 Constrained Baseline, the ordered `input` and `control`
-//! data channels, and its events. Dropping it removes the handlers and
+//! preferring H.264 Constrained Baseline, the ordered data channels of the
+//! `input` and `control` tools (`tether_shared::tool`), and its events. Dropping it removes the handlers and
 //! closes the connection.
 
 use crate::controller::codecs::preference_order;
 use crate::controller::machine::PeerState;
 use std::rc::Rc;
 use tether_shared::signal::{IceServer, Signal};
+use tether_shared::tool::Tool;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -16,11 +17,6 @@ use web_sys::{
     RtcRtpCodecCapability, RtcRtpReceiver, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType,
     RtcSessionDescriptionInit, RtcStatsReport, RtcTrackEvent,
 };
-
-/// The data channel that carries [`tether_shared::input::InputEvent`]s.
-pub const INPUT_CHANNEL: &str = "input";
-/// The data channel for session control messages.
-pub const CONTROL_CHANNEL: &str = "control";
 
 /// What the peer connection reports.
 #[derive(Debug, Clone)]
@@ -117,8 +113,8 @@ impl PeerLink {
         }
         let ordered = RtcDataChannelInit::new();
         ordered.set_ordered(true);
-        let input = connection.create_data_channel_with_data_channel_dict(INPUT_CHANNEL, &ordered);
-        let control = connection.create_data_channel_with_data_channel_dict(CONTROL_CHANNEL, &ordered);
+        let input = connection.create_data_channel_with_data_channel_dict(Tool::Input.label(), &ordered);
+        let control = connection.create_data_channel_with_data_channel_dict(Tool::Control.label(), &ordered);
 
         let mut handlers = Vec::new();
         let emit = on_event.clone();
@@ -193,7 +189,7 @@ impl PeerLink {
         self.input.set_onclose(None);
         let ordered = RtcDataChannelInit::new();
         ordered.set_ordered(true);
-        self.input = self.connection.create_data_channel_with_data_channel_dict(INPUT_CHANNEL, &ordered);
+        self.input = self.connection.create_data_channel_with_data_channel_dict(Tool::Input.label(), &ordered);
         follow_input(&self.input, &self.on_event, &mut self.handlers);
     }
 
