@@ -271,7 +271,7 @@ async fn refresh_brokers(path: &Path, config: AgentConfig) {
 async fn connect_command(code: &str, ask: Arc<dyn Ask>, options: ConnectOptions) -> anyhow::Result<()> {
     // The terminal hears of changes of mode; the rest it says below.
     let notify = Notify::new(|notice| {
-        if let Notice::ModeChanged { .. } = notice {
+        if let Notice::ModeChanged { .. } | Notice::Chat { .. } = notice {
             println!("{notice}");
         }
     });

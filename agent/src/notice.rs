@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use tether_shared::chat::ChatLine;
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::ModeChangedBy;
 
@@ -24,6 +25,9 @@ pub enum Notice {
     /// A running session's mode changed, by the technician's request or
     /// the person's own choice.
     ModeChanged { session_id: String, mode: SessionMode, by: ModeChangedBy },
+    /// A chat line of a running session (either side's, as the server
+    /// recorded it).
+    Chat { session_id: String, line: ChatLine },
     /// A session ended.
     SessionEnded { session_id: String, reason: String },
 }
@@ -48,6 +52,7 @@ impl fmt::Display for Notice {
             Notice::ModeChanged { mode, by: ModeChangedBy::Person, .. } => {
                 write!(f, "The session is now in {} mode, as you chose: {}", mode.name(), mode.description())
             }
+            Notice::Chat { line, .. } => write!(f, "{}: {}", line.name, line.text),
             Notice::SessionEnded { reason, .. } => write!(f, "Session ended: {}.", sentence(reason)),
         }
     }

@@ -353,7 +353,7 @@ async fn a_code_entered_in_the_ui_starts_the_session_through_the_probed_broker()
     let (status, _) = ui.post("/local/accept", json!({ "mode": "monitor" })).await;
     assert_eq!(status, StatusCode::OK);
     let live = ui.wait_for(|status| matches!(status, LocalAgentStatus::InSession { .. })).await;
-    let LocalAgentStatus::InSession { technician, mode, session_id, from_link } = live else { panic!("{live:?}") };
+    let LocalAgentStatus::InSession { technician, mode, session_id, from_link, .. } = live else { panic!("{live:?}") };
     assert_eq!((technician.as_str(), mode, from_link), ("Tess", Some(SessionMode::Monitor), false));
     let view = server.view(&id).await;
     assert_eq!(view["broker"], relay_addr.as_str(), "{view}");

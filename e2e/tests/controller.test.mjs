@@ -4,8 +4,9 @@
 // the page shows the session ended with the agent's reason; the agent run
 // with its page (`run --ui-dir`) asks the person there, who accepts — the
 // page then says who is accessing the computer, the technician's page the
-// mode, and the auditor reads the question and the answer; the person
-// takes control away (Monitor) and then ends it from their page; a target that
+// mode, and the auditor reads the question and the answer; they chat both
+// ways and the auditor reads the conversation; the person takes control
+// away (Monitor) and then ends it from their page; a target that
 // went offline meanwhile gives an error on the Targets page; the
 // signalling socket refuses a bad token.
 
@@ -210,6 +211,25 @@ describe('controller', () => {
     assert.ok(actions.indexOf('session.user_asked') < actions.indexOf('session.user_accepted'), actions.join(', '));
     const accepted = body.entries.find((entry) => entry.action === 'session.user_accepted');
     assert.equal(accepted.details.mode, 'active');
+
+    // Chat both ways: each side sees both lines with the name, the auditor reads the conversation.
+    await page.getByTestId('chat-input').fill('Hello, I am looking at your printer settings.');
+    await page.getByTestId('chat-send').click();
+    const agentLine = agentPage.locator('[data-testid="chat-line"][data-from="technician"]');
+    await agentLine.getByTestId('chat-text').filter({ hasText: 'Hello, I am looking at your printer settings.' }).waitFor();
+    assert.equal(await agentLine.getByTestId('chat-name').textContent(), TECH.displayName);
+    await agentPage.getByTestId('chat-input').fill('Thanks! It is the one on the left.');
+    await agentPage.getByTestId('chat-input').press('Enter');
+    const techLine = page.locator('[data-testid="chat-line"][data-from="person"]');
+    await techLine.getByTestId('chat-text').filter({ hasText: 'Thanks! It is the one on the left.' }).waitFor();
+    assert.equal(await page.getByTestId('chat-input').inputValue(), '', 'the sent line left the box');
+    const transcript = (await call(server.url, 'GET', `/api/sessions/${id}/timeline`, { token: auditorToken })).body.entries
+      .filter((entry) => entry.action === 'session.chat')
+      .map((entry) => [entry.details.from, entry.details.text]);
+    assert.deepEqual(transcript, [
+      ['technician', 'Hello, I am looking at your printer settings.'],
+      ['person', 'Thanks! It is the one on the left.'],
+    ]);
 
     // The person takes control away from their page: the technician's page hears it at once.
     await agentPage.getByTestId('agent-narrow-monitor').click();

@@ -154,6 +154,13 @@ pub async fn on_message(
         AgentToServer::Signal { session_id, signal } => (session_id, Event::FromTarget(signal)),
         AgentToServer::Consent { session_id, step } => (session_id, Event::from(step)),
         AgentToServer::Mode { session_id, step } => (session_id, Event::TargetMode(step)),
+        AgentToServer::Chat { session_id, text } => match tether_shared::chat::check_text(&text) {
+            Ok(text) => (session_id, Event::Chat { from: tether_shared::chat::Speaker::Person, text }),
+            Err(bad) => {
+                tracing::warn!(%target, %session_id, reason = %bad, "dropping a chat line from the target");
+                return Ok(None);
+            }
+        },
         AgentToServer::EndedAlone { session_id, reason, ended_at } => {
             (session_id, Event::TargetEndedAlone { reason, at: ended_at })
         }

@@ -185,6 +185,10 @@ pub enum LocalAgentStatus {
         mode: Option<SessionMode>,
         #[serde(default)]
         from_link: bool,
+        /// The session's chat so far, oldest first (the last
+        /// [`crate::chat::MAX_KEPT_LINES`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        chat: Vec<crate::chat::ChatLine>,
     },
     /// The last try failed; the UI offers Try Again and Cancel.
     Failed { error: String, message: String },
@@ -206,6 +210,14 @@ pub struct LocalAcceptRequest {
 #[serde(deny_unknown_fields)]
 pub struct LocalModeRequest {
     pub mode: SessionMode,
+}
+
+/// `POST /local/chat` on the agent's loopback UI: a chat line for the
+/// technician of the session on screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalChatRequest {
+    pub text: String,
 }
 
 /// `POST /local/connect` on the agent's loopback UI.

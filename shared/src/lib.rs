@@ -11,6 +11,7 @@ pub mod agent;
 pub mod api;
 pub mod audit_chain;
 pub mod broker;
+pub mod chat;
 pub mod connection_code;
 pub mod consent;
 pub mod control;

@@ -11,6 +11,7 @@
 //! drops an answer or candidates of a negotiation it has abandoned.
 
 use crate::agent::AgentInfo;
+use crate::chat::ChatLine;
 use crate::grant::SignedGrant;
 use crate::mode::SessionMode;
 use serde::{Deserialize, Serialize};
@@ -36,8 +37,10 @@ use serde::{Deserialize, Serialize};
 /// RequestMode`), the server grants, the agent applies a narrowing at once
 /// and puts a widening to the person where the policy says so, and reports
 /// each step (`AgentToServer::Mode`, relayed as `ServerToController::
-/// ModeChange`); grants carry the policy's `assent_each_time`.
-pub const PROTOCOL_VERSION: u32 = 8;
+/// ModeChange`); grants carry the policy's `assent_each_time`; v9 chat
+/// (`crate::chat`): either end sends `chat` with its text, the server
+/// records the line and relays it to both ends as a `ChatLine`.
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// The other end of a socket speaks another protocol version (`theirs`; 0
 /// when it sent none, i.e. it predates v5).
@@ -137,6 +140,8 @@ pub enum AgentToServer {
     /// Where a change of the session's mode stands: the person is asked,
     /// the session runs in a new mode, or the change was refused. (v8)
     Mode { session_id: String, step: ModeStep },
+    /// The person at the computer typed a chat line. (v9)
+    Chat { session_id: String, text: String },
 }
 
 /// A step in changing a running session's mode (`crate::mode_change`). (v8)
@@ -315,6 +320,8 @@ pub enum ServerToAgent {
     },
     /// Negotiation from the controller of a session. (v1)
     Signal { session_id: String, signal: Signal },
+    /// A chat line of a session, recorded by the server. (v9)
+    Chat { session_id: String, line: ChatLine },
     /// A message was refused; the connection stays up. (v1)
     Error { message: String },
 }
@@ -336,6 +343,8 @@ pub enum ControllerToServer {
     /// The technician asks to run the session in `mode` from now on; the
     /// policy may give a narrower one, and the person may be asked. (v8)
     RequestMode { mode: SessionMode },
+    /// The technician typed a chat line. (v9)
+    Chat { text: String },
 }
 
 /// From the server to the controller.
@@ -370,6 +379,9 @@ pub enum ServerToController {
     /// Where the technician's request to change mode stands, as the agent
     /// reported it. (v8)
     ModeChange { step: ModeStep },
+    /// A chat line of the session (either side's), recorded by the server.
+    /// (v9)
+    Chat { line: ChatLine },
     /// The session is over. (v1)
     Ended { reason: String },
     /// A message was refused; the connection stays up. (v1)
@@ -470,6 +482,11 @@ mod tests {
             round_trip(ServerToController::ModeChange { step });
         }
         round_trip(ControllerToServer::RequestMode { mode: SessionMode::Guidance });
+        let line = ChatLine { from: crate::chat::Speaker::Person, name: "Pat".into(), text: "hi".into(), at: 1 };
+        round_trip(ControllerToServer::Chat { text: "hello".into() });
+        round_trip(ServerToController::Chat { line: line.clone() });
+        round_trip(ServerToAgent::Chat { session_id: "s".into(), line });
+        round_trip(AgentToServer::Chat { session_id: "s".into(), text: "hi".into() });
         round_trip(ServerToAgent::Error { message: "m".into() });
         round_trip(ControllerToServer::Auth { token: "jwt".into(), protocol: PROTOCOL_VERSION });
         round_trip(ServerToController::Ready {

@@ -561,3 +561,30 @@ fn a_policy_change_narrows_a_live_session_or_ends_it() {
     no_policy.handle(changed(&[]), T0).expect("policy");
     assert_eq!(end_reason(&effects(&mut no_policy)), ("no policy allows this session any more".into(), admin));
 }
+
+#[test]
+fn chat_is_recorded_then_sent_to_both_ends_once_the_session_is_accepted() {
+    use tether_shared::chat::Speaker;
+    let mut session = opened();
+    attach(&mut session, 1, T0);
+    let hello = || Event::Chat { from: Speaker::Technician, text: "hello".into() };
+    session.handle(hello(), T0).expect("told");
+    assert!(
+        matches!(&effects(&mut session)[..], [Effect::ToController(ServerToController::Error { message })] if message.starts_with("Chat opens")),
+        "before the person accepted"
+    );
+    let early = Event::Chat { from: Speaker::Person, text: "hi".into() };
+    assert!(matches!(session.handle(early, T0), Err(Refusal::OutOfPlace { .. })));
+
+    session.handle(Event::FromTarget(answer()), T0 + SECOND).expect("answer");
+    effects(&mut session);
+    session.handle(hello(), T0 + 2 * SECOND).expect("chat");
+    assert_eq!(
+        effects(&mut session),
+        vec![
+            Effect::Record(Step::Chat { from: Speaker::Technician, text: "hello".into() }),
+            Effect::Chat { from: Speaker::Technician, text: "hello".into(), at: T0 + 2 * SECOND },
+        ]
+    );
+    assert_eq!(Step::Chat { from: Speaker::Person, text: "hi".into() }.by(), Party::Target);
+}

@@ -6,7 +6,9 @@
 use crate::api::{ApiFailure, send_empty, send_json};
 use gloo_net::http::{Request, RequestBuilder};
 use std::fmt;
-use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest, LocalModeRequest};
+use tether_shared::broker::{
+    LocalAcceptRequest, LocalAgentStatus, LocalChatRequest, LocalConnectRequest, LocalModeRequest,
+};
 use tether_shared::mode::SessionMode;
 
 /// The header that carries the per-launch key.
@@ -65,6 +67,11 @@ impl LocalApi {
     /// which asks for less.
     pub async fn narrow(&self, mode: SessionMode) -> Result<(), ApiFailure> {
         send_empty(self.keyed(Request::post("/local/mode")).json(&LocalModeRequest { mode })).await
+    }
+
+    /// `POST /local/chat`: a chat line for the technician.
+    pub async fn chat(&self, text: &str) -> Result<(), ApiFailure> {
+        send_empty(self.keyed(Request::post("/local/chat")).json(&LocalChatRequest { text: text.to_owned() })).await
     }
 
     /// `POST /local/reset`: leave a failure behind, back to code entry.

@@ -82,6 +82,8 @@ pub fn action_words(action: &str) -> &'static str {
         "session.mode_asked" => "asked the person at the computer to allow another mode",
         "session.mode_changed" => "the session's mode changed",
         "session.mode_refused" => "the change of mode did not happen",
+        "session.policy_narrowed" => "a policy change narrowed the session's mode",
+        "session.chat" => "said",
         "broker_session.issue" => "issued a connection code",
         "broker_session.renew" => "requested a new code",
         "broker_session.extend" => "extended the code's time",

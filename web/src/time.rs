@@ -19,6 +19,12 @@ pub fn local_date_time(unix_ms: i64) -> String {
     )
 }
 
+/// Formats Unix milliseconds as local `HH:MM`.
+pub fn local_time(unix_ms: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_ms as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
 /// The browser's clock, in Unix milliseconds.
 pub fn now_ms() -> i64 {
     // Date.now() is an integral number of milliseconds well inside i64.

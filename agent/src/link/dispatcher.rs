@@ -14,6 +14,7 @@ use crate::session::{Session, SessionEvent};
 use crate::trust::unix_millis;
 use std::collections::HashMap;
 use std::time::Duration;
+use tether_shared::access::Access;
 use tether_shared::access_policy::Policy;
 use tether_shared::consent::{
     Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Offer, Origin, Request, Verdict,
@@ -129,7 +130,20 @@ impl Dispatcher {
                 self.feed_gate(&session_id, Event::Withdrawn).await
             }
             message @ (ServerToAgent::Grant { .. } | ServerToAgent::Signal { .. }) => self.forward(message).await,
+            ServerToAgent::Chat { session_id, line } => {
+                if self.chat_allowed(&session_id) {
+                    self.options.notify.tell(Notice::Chat { session_id, line });
+                } else {
+                    tracing::warn!(%session_id, "dropping a chat line for a session without chat");
+                }
+                Vec::new()
+            }
         }
+    }
+
+    /// Whether running session `session_id`'s mode in force includes chat.
+    fn chat_allowed(&self, session_id: &str) -> bool {
+        self.sessions.get(session_id).is_some_and(|running| running.keeper.in_force().access().contains(Access::Chat))
     }
 
     /// A grant or a signal for a session: kept while its request waits for
@@ -498,6 +512,13 @@ impl Dispatcher {
         match request {
             PersonRequest::End => self.end_here(session_id),
             PersonRequest::Narrow(mode) => self.feed_keeper(session_id, mode_change::Event::PersonNarrowed(mode)).await,
+            PersonRequest::Say(text) if self.chat_allowed(session_id) => {
+                vec![AgentToServer::Chat { session_id: session_id.to_owned(), text }]
+            }
+            PersonRequest::Say(_) => {
+                tracing::warn!(%session_id, "not sending a chat line: no running session with chat");
+                Vec::new()
+            }
         }
     }
 

@@ -1,18 +1,20 @@
 //! What the person at this computer asks of the link from the agent's
-//! page: end a session, or take access away from it (run it in a narrower
-//! mode). Kept across the link's reconnections.
+//! page: end a session, take access away from it (run it in a narrower
+//! mode), or chat. Kept across the link's reconnections.
 
 use std::sync::Arc;
 use tether_shared::mode::SessionMode;
 use tokio::sync::mpsc;
 
 /// One request of the person's about a running session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersonRequest {
     /// End the session now.
     End,
     /// Go on only in `mode`, which asks for less than the mode in force.
     Narrow(SessionMode),
+    /// Send the technician this chat line.
+    Say(String),
 }
 
 /// The person's requests, each with its session's id.

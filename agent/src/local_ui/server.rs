@@ -25,7 +25,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tether_shared::api::ApiError;
-use tether_shared::broker::{LocalAcceptRequest, LocalAgentStatus, LocalConnectRequest, LocalModeRequest};
+use tether_shared::broker::{
+    LocalAcceptRequest, LocalAgentStatus, LocalChatRequest, LocalConnectRequest, LocalModeRequest,
+};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 use tower_http::services::{ServeDir, ServeFile};
@@ -188,6 +190,7 @@ impl LinkPage {
             }),
             Notice::SessionEnded { session_id, reason } => inner.machine.link_ended(session_id, reason),
             Notice::ModeChanged { session_id, mode, .. } => inner.machine.mode_changed(session_id, *mode),
+            Notice::Chat { session_id, line } => inner.machine.chat(session_id, line.clone()),
             Notice::Connected | Notice::Reconnecting | Notice::SessionDeclined { .. } => {}
         }
     }
@@ -285,6 +288,7 @@ fn router(shared: Arc<Shared>, ui_dir: Option<PathBuf>) -> Router {
         .route("/local/reject", post(reject))
         .route("/local/cancel", post(cancel))
         .route("/local/mode", post(narrow))
+        .route("/local/chat", post(chat))
         .route("/local/reset", post(reset))
         .route_layer(middleware::from_fn_with_state(shared.clone(), require_key))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -374,10 +378,10 @@ async fn connect(
         let person = Person {
             ask: Arc::new(UiAsker { shared: task_shared.clone(), attempt }),
             requests: Some(code_requests),
-            notify: Notify::new(move |notice| {
-                if let Notice::ModeChanged { session_id, mode, .. } = notice {
-                    follower.lock().machine.mode_changed(session_id, *mode);
-                }
+            notify: Notify::new(move |notice| match notice {
+                Notice::ModeChanged { session_id, mode, .. } => follower.lock().machine.mode_changed(session_id, *mode),
+                Notice::Chat { session_id, line } => follower.lock().machine.chat(session_id, line.clone()),
+                _ => {}
             }),
         };
         let result = broker::connect::run(&task_shared.connect, &request.code, person, move |progress| {
@@ -482,12 +486,31 @@ async fn narrow(State(shared): State<Arc<Shared>>, body: Result<Json<LocalModeRe
     if mode == current || !mode.is_within(current) {
         return conflict(Conflict::NotNarrower(mode.name()));
     }
+    person_request(&inner, session_id, from_link, PersonRequest::Narrow(mode))
+}
+
+/// A chat line from the person for the technician of the session on
+/// screen; it shows once the server has recorded it and sent it back.
+async fn chat(State(shared): State<Arc<Shared>>, body: Result<Json<LocalChatRequest>, JsonRejection>) -> Response {
+    let text = match body.map(|Json(request)| tether_shared::chat::check_text(&request.text)) {
+        Ok(Ok(text)) => text,
+        Ok(Err(bad)) => return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_chat", bad.to_string()),
+        Err(rejection) => return error(rejection.status(), "invalid_request", rejection.body_text()),
+    };
+    let inner = shared.lock();
+    let Some((session_id, _, from_link)) = inner.machine.shown_session() else {
+        return conflict(Conflict::NoSession);
+    };
+    person_request(&inner, session_id, from_link, PersonRequest::Say(text))
+}
+
+/// Sends the person's `request` about the session on screen to the link
+/// or the code's session; 202 with the status, or 503 if neither listens.
+fn person_request(inner: &Inner, session_id: &str, from_link: bool, request: PersonRequest) -> Response {
     let requests = if from_link { &inner.link_requests } else { &inner.code_requests };
-    let sent = requests
-        .as_ref()
-        .is_some_and(|requests| requests.send((session_id.to_owned(), PersonRequest::Narrow(mode))).is_ok());
+    let sent = requests.as_ref().is_some_and(|requests| requests.send((session_id.to_owned(), request)).is_ok());
     if !sent {
-        tracing::warn!(%session_id, "cannot reach the session to narrow it");
+        tracing::warn!(%session_id, "cannot reach the session on screen");
         return error(StatusCode::SERVICE_UNAVAILABLE, "session_unavailable", "the session cannot be reached".into());
     }
     (StatusCode::ACCEPTED, Json(inner.machine.status())).into_response()

@@ -8,8 +8,10 @@
 
 use crate::broker::{ConnectError, Progress};
 use crate::consent::{Answer, Question};
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use tether_shared::broker::LocalAgentStatus;
+use tether_shared::chat::{ChatLine, MAX_KEPT_LINES};
 use tether_shared::mode::SessionMode;
 
 /// The local UI's state.
@@ -60,6 +62,8 @@ pub struct Machine {
     link_question: Option<(Question, Instant)>,
     /// The enrolled link's running sessions, oldest first.
     link_sessions: Vec<LinkSession>,
+    /// Each running session's chat so far (the last lines).
+    chats: HashMap<String, VecDeque<ChatLine>>,
 }
 
 /// A session of the enrolled link: who is accessing this computer, how.
@@ -88,6 +92,7 @@ impl Machine {
             attempts: 0,
             link_question: None,
             link_sessions: Vec::new(),
+            chats: HashMap::new(),
         };
         machine.configure(ready);
         machine
@@ -109,6 +114,7 @@ impl Machine {
                 technician: session.technician.clone(),
                 mode: Some(session.mode),
                 from_link: true,
+                chat: self.chat_of(&session.session_id),
             };
         }
         match &self.state {
@@ -123,6 +129,7 @@ impl Machine {
                 technician: technician.clone(),
                 mode: Some(*mode),
                 from_link: false,
+                chat: self.chat_of(session_id),
             },
             State::Failed { error, message } => {
                 LocalAgentStatus::Failed { error: error.clone(), message: message.clone() }
@@ -137,6 +144,10 @@ impl Machine {
 
     /// [`Self::configure`], remembering how the last session ended.
     fn configure_after(&mut self, ready: Result<String, String>, last_session: Option<String>) {
+        // A code's session that is over takes its chat with it.
+        if let State::InSession { session_id, .. } = &self.state {
+            self.chats.remove(session_id);
+        }
         self.state = match ready {
             Ok(server) => {
                 self.server = server;
@@ -276,6 +287,20 @@ impl Machine {
         }
     }
 
+    /// A chat line of session `session_id` (the link's or a code's).
+    pub fn chat(&mut self, session_id: &str, line: ChatLine) {
+        let lines = self.chats.entry(session_id.to_owned()).or_default();
+        if lines.len() == MAX_KEPT_LINES {
+            lines.pop_front();
+        }
+        lines.push_back(line);
+    }
+
+    /// Session `session_id`'s chat so far.
+    fn chat_of(&self, session_id: &str) -> Vec<ChatLine> {
+        self.chats.get(session_id).map(|lines| lines.iter().cloned().collect()).unwrap_or_default()
+    }
+
     /// A session of the link started.
     pub fn link_started(&mut self, session: LinkSession) {
         self.link_sessions.retain(|running| running.session_id != session.session_id);
@@ -284,6 +309,7 @@ impl Machine {
 
     /// A session of the link ended (the page says so once nothing runs).
     pub fn link_ended(&mut self, session_id: &str, reason: &str) {
+        self.chats.remove(session_id);
         let before = self.link_sessions.len();
         self.link_sessions.retain(|running| running.session_id != session_id);
         if self.link_sessions.len() < before
@@ -305,6 +331,9 @@ impl Machine {
             Err(err) => {
                 if let Ok(server) = ready {
                     self.server = server;
+                }
+                if let State::InSession { session_id, .. } = &self.state {
+                    self.chats.remove(session_id);
                 }
                 self.state = State::Failed { error: err.code().to_owned(), message: err.to_string() };
             }
@@ -497,7 +526,8 @@ mod tests {
                 session_id: "s1".into(),
                 technician: "Tess".into(),
                 mode: Some(SessionMode::Monitor),
-                from_link: true
+                from_link: true,
+                chat: vec![],
             }
         );
         assert_eq!(machine.shown_link_session(), Some("s1"));
@@ -545,5 +575,29 @@ mod tests {
         idle.link_started(link);
         idle.mode_changed("s2", SessionMode::Chat);
         assert_eq!(idle.shown_session(), Some(("s2", SessionMode::Chat, true)));
+    }
+
+    #[test]
+    fn a_sessions_chat_shows_with_it_and_goes_with_it() {
+        use tether_shared::chat::{ChatLine, MAX_KEPT_LINES, Speaker};
+        let line = |text: &str| ChatLine { from: Speaker::Technician, name: "Tess".into(), text: text.into(), at: 1 };
+        let mut machine = Machine::new(ready());
+        let link = LinkSession { session_id: "s1".into(), technician: "Tess".into(), mode: SessionMode::Chat };
+        machine.link_started(link);
+        for number in 0..=MAX_KEPT_LINES {
+            machine.chat("s1", line(&number.to_string()));
+        }
+        machine.chat("another", line("elsewhere"));
+        let LocalAgentStatus::InSession { chat, .. } = machine.status() else { panic!("{:?}", machine.status()) };
+        assert_eq!(chat.len(), MAX_KEPT_LINES, "the oldest line goes");
+        assert_eq!((chat[0].text.as_str(), chat.last().map(|line| line.text.as_str())), ("1", Some("200")));
+        machine.link_ended("s1", "done");
+        machine.link_started(LinkSession {
+            session_id: "s1".into(),
+            technician: "Tess".into(),
+            mode: SessionMode::Chat,
+        });
+        let LocalAgentStatus::InSession { chat, .. } = machine.status() else { panic!("{:?}", machine.status()) };
+        assert!(chat.is_empty(), "an ended session's chat is gone");
     }
 }

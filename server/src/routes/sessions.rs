@@ -310,6 +310,20 @@ async fn run_controller_socket(
                                 }
                             }
                         }
+                        Ok(ControllerToServer::Chat { text: typed }) => match tether_shared::chat::check_text(&typed) {
+                            // Recorded, then sent to both ends, by the session's driver.
+                            Ok(line) => {
+                                let chat = Event::Chat { from: tether_shared::chat::Speaker::Technician, text: line };
+                                if !state.relay.event(&session_id, chat) {
+                                    tracing::debug!(%session_id, "a chat line for a session that just ended");
+                                }
+                            }
+                            Err(bad) => {
+                                if socket.send(text(&ServerToController::Error { message: bad.to_string() })).await.is_err() {
+                                    break Left::Gone;
+                                }
+                            }
+                        },
                         Ok(ControllerToServer::Auth { .. }) | Err(_) => {
                             let refusal = text(&ServerToController::Error { message: "malformed signalling message".into() });
                             if socket.send(refusal).await.is_err() {

@@ -10,6 +10,7 @@ use crate::hub::Hub;
 use crate::relay::{Delivery, Relay};
 use crate::store::{Store, now_ms};
 use std::time::Duration;
+use tether_shared::chat::{ChatLine, PERSON_NAME, Speaker};
 use tether_shared::mode::SessionMode;
 use tether_shared::session_lifecycle::{Effect, Event, Party, SessionLifecycle, Step};
 use tether_shared::signal::{ServerToAgent, ServerToController};
@@ -116,6 +117,22 @@ async fn carry_out(reach: &Reach, ends: &Ends, machine: &mut SessionLifecycle) -
                 }
             }
             Effect::GrantMode(mode) => grant_mode(reach, ends, mode).await,
+            Effect::Chat { from, text, at } => {
+                let name = match from {
+                    Speaker::Technician => ends.technician_name.clone(),
+                    Speaker::Person => PERSON_NAME.to_owned(),
+                };
+                let line = ChatLine { from, name, text, at };
+                let to_target = ServerToAgent::Chat { session_id: ends.session_id.clone(), line: line.clone() };
+                if !reach.hub.send(&ends.target, to_target) {
+                    tracing::warn!(session_id = %ends.session_id, "a chat line for the target was dropped");
+                }
+                if let Delivery::Full | Delivery::NoRoute =
+                    reach.relay.to_controller(&ends.session_id, ServerToController::Chat { line })
+                {
+                    tracing::warn!(session_id = %ends.session_id, "a chat line for the controller was dropped");
+                }
+            }
             Effect::Close => {
                 reach.relay.close(&ends.session_id);
                 reach.brokers.release(&ends.session_id);

@@ -81,6 +81,7 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
         }
         Step::Mode(change) => entry = entry.details(json!(change)),
         Step::PolicyNarrowed { from, to, .. } => entry = entry.details(json!({ "from": from, "to": to })),
+        Step::Chat { from, text } => entry = entry.details(json!({ "from": from, "text": text })),
         Step::UserAccepted { mode: None } | Step::UserRejected | Step::UserNoAnswer | Step::Started => {}
     }
     audit::record(&mut tx, &entry, now).await?;
@@ -124,6 +125,7 @@ pub async fn record(store: &Store, session_id: &str, step: &Step, actor: Actor, 
         | Step::Reattached { .. }
         | Step::ModeRequested { .. }
         | Step::PolicyNarrowed { .. }
+        | Step::Chat { .. }
         | Step::Mode(ModeStep::Asking { .. } | ModeStep::Refused { .. }) => {}
     }
     if let Some((event, action)) = step.code_event() {

@@ -2,6 +2,7 @@
 //! deadline, and the effects waiting to be polled.
 
 use super::step::{Effect, Event, Party, Refusal, Step};
+use crate::chat::Speaker;
 use crate::connection_code::UnixMillis;
 use crate::mode::{ModeSet, SessionMode};
 use crate::signal::{ConsentStep, ModeStep, ServerToController, Signal};
@@ -203,6 +204,19 @@ impl SessionLifecycle {
             Event::TargetMode(step) => self.target_mode(step),
             Event::PolicyChanged { allowed, by } => {
                 self.policy_changed(allowed, by);
+                Ok(())
+            }
+            Event::Chat { from, text } => {
+                if !matches!(self.phase, Phase::Accepted { .. } | Phase::Active) {
+                    if from == Speaker::Technician {
+                        let message = "Chat opens once the person at the computer has accepted the session.".into();
+                        self.effects.push_back(Effect::ToController(ServerToController::Error { message }));
+                        return Ok(());
+                    }
+                    return Err(self.out_of_place(&Event::Chat { from, text }));
+                }
+                self.record(Step::Chat { from, text: text.clone() });
+                self.effects.push_back(Effect::Chat { from, text, at: now });
                 Ok(())
             }
             Event::FromTarget(Signal::Bye { reason }) => {

@@ -1,6 +1,7 @@
 //! What goes into the session machine (events) and what comes out of it
 //! (effects: steps to record, messages to each end, the close).
 
+use crate::chat::Speaker;
 use crate::connection_code::{Event as CodeEvent, UnixMillis};
 use crate::mode::{ModeSet, SessionMode};
 use crate::signal::{ConsentStep, ModeStep, ServerToController, Signal};
@@ -52,6 +53,9 @@ pub enum Event {
     /// applies any more). A mode no longer allowed narrows; nothing left
     /// ends the session.
     PolicyChanged { allowed: ModeSet, by: Party },
+    /// A chat line from the technician or the person at the target
+    /// (checked with `crate::chat::check_text`).
+    Chat { from: Speaker, text: String },
     /// A signal from the target for the controller; an answer starts the
     /// session, a `bye` ends it.
     FromTarget(Signal),
@@ -90,6 +94,8 @@ pub enum Step {
     /// A policy change (by `by`) no longer allows `from`: the session
     /// narrows to `to` (a grant for it follows).
     PolicyNarrowed { from: SessionMode, to: SessionMode, by: Party },
+    /// A chat line (relayed to both ends after it is recorded).
+    Chat { from: Speaker, text: String },
     /// The target answered the controller: the session is live.
     Started,
     /// The technician's controller attached again (a reload).
@@ -110,6 +116,7 @@ impl Step {
             Step::UserNoAnswer => "session.user_no_answer",
             Step::ModeRequested { .. } => "session.mode_requested",
             Step::PolicyNarrowed { .. } => "session.policy_narrowed",
+            Step::Chat { .. } => "session.chat",
             Step::Mode(ModeStep::Asking { .. }) => "session.mode_asked",
             Step::Mode(ModeStep::InForce { .. }) => "session.mode_changed",
             Step::Mode(ModeStep::Refused { .. }) => "session.mode_refused",
@@ -130,6 +137,8 @@ impl Step {
             | Step::Started => Party::Target,
             Step::Reattached { .. } | Step::ModeRequested { .. } => Party::Technician,
             Step::PolicyNarrowed { by, .. } => by.clone(),
+            Step::Chat { from: Speaker::Technician, .. } => Party::Technician,
+            Step::Chat { from: Speaker::Person, .. } => Party::Target,
             Step::Ended { by, .. } => by.clone(),
         }
     }
@@ -144,7 +153,11 @@ impl Step {
             Step::UserNoAnswer => Some((CodeEvent::AcceptanceTimedOut, "broker_session.expired")),
             Step::Started => Some((CodeEvent::SessionStarted, "broker_session.started")),
             Step::Ended { .. } => Some((CodeEvent::SessionEnded, "broker_session.ended")),
-            Step::Reattached { .. } | Step::ModeRequested { .. } | Step::Mode(_) | Step::PolicyNarrowed { .. } => None,
+            Step::Reattached { .. }
+            | Step::ModeRequested { .. }
+            | Step::Mode(_)
+            | Step::PolicyNarrowed { .. }
+            | Step::Chat { .. } => None,
         }
     }
 }
@@ -158,6 +171,8 @@ pub enum Effect {
     ToController(ServerToController),
     /// Send to the target.
     ToTarget(Signal),
+    /// Send the chat line `from` typed, recorded at `at`, to both ends.
+    Chat { from: Speaker, text: String, at: UnixMillis },
     /// Issue the target a grant for `mode` (audited) naming the current
     /// controller: the technician's request, which the target applies or
     /// puts to the person.
@@ -200,6 +215,7 @@ impl Event {
             Event::ModeRequested { .. } => "mode requested",
             Event::TargetMode(_) => "target mode step",
             Event::PolicyChanged { .. } => "policy changed",
+            Event::Chat { .. } => "chat",
             Event::FromTarget(Signal::Answer { .. }) => "target answered",
             Event::FromTarget(Signal::Bye { .. }) => "target bye",
             Event::FromTarget(_) => "target signal",

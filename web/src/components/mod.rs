@@ -6,6 +6,7 @@ pub mod audit_filters;
 pub mod audit_table;
 pub mod auth_layout;
 pub mod chain_status_panel;
+pub mod chat_panel;
 pub mod computer_edit_dialog;
 pub mod computers_table;
 pub mod confirm_dialog;

@@ -19,6 +19,7 @@
 
 use super::mode_request::ModeRequest;
 use std::collections::VecDeque;
+use tether_shared::chat::{ChatLine, MAX_KEPT_LINES};
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::{ControllerToServer, IceServer, ServerToController, Signal, check_protocol};
 
@@ -125,6 +126,8 @@ pub enum Input {
     Retry,
     /// The technician asks to run the session in another mode.
     RequestMode(SessionMode),
+    /// The technician typed a chat line (checked already).
+    Say(String),
 }
 
 /// Something to do.
@@ -197,6 +200,9 @@ pub struct Machine {
     mode: Option<SessionMode>,
     /// The technician's latest request to change it.
     mode_request: ModeRequest,
+    /// The session's chat as the server relayed it, oldest first (the last
+    /// lines).
+    chat: VecDeque<ChatLine>,
 }
 
 impl Default for Machine {
@@ -220,7 +226,13 @@ impl Machine {
             commands: VecDeque::new(),
             mode: None,
             mode_request: ModeRequest::Idle,
+            chat: VecDeque::new(),
         }
+    }
+
+    /// The session's chat so far, oldest first.
+    pub fn chat(&self) -> &VecDeque<ChatLine> {
+        &self.chat
     }
 
     /// The technician's latest request to change the mode, as it stands.
@@ -323,6 +335,13 @@ impl Machine {
                     self.mode_request = ModeRequest::Sent(mode);
                 }
             }
+            Input::Say(text) => {
+                if self.socket == Socket::Ready {
+                    self.commands.push_back(Command::Send(ControllerToServer::Chat { text }));
+                } else {
+                    self.commands.push_back(Command::Notice("Not connected: the message was not sent.".to_owned()));
+                }
+            }
             Input::Retry => {
                 if !matches!(self.status, Status::Failed { .. }) {
                     return;
@@ -380,6 +399,12 @@ impl Machine {
             // beyond it, and the page says so.
             ServerToController::ModeChosen { mode } => self.mode = Some(mode),
             ServerToController::ModeChange { step } => self.mode_request.on_step(step),
+            ServerToController::Chat { line } => {
+                if self.chat.len() == MAX_KEPT_LINES {
+                    self.chat.pop_front();
+                }
+                self.chat.push_back(line);
+            }
             ServerToController::Signal { signal: signal @ Signal::Answer { negotiation, .. } } => {
                 let current = |peer: &&mut Peer| peer.offered && !peer.answered && peer.negotiation == negotiation;
                 if let Some(peer) = self.peer.as_mut().filter(current) {
@@ -647,6 +672,24 @@ mod tests {
         machine.handle(Input::Server(ServerToController::Error { message: message.into() }), 6.0);
         assert_eq!(machine.mode_request().line().as_deref(), Some(message));
         assert_eq!(machine.status(), &Status::Connecting, "a refused request ends nothing");
+    }
+
+    #[test]
+    fn chat_goes_out_on_the_socket_and_the_servers_lines_are_kept_in_order() {
+        use tether_shared::chat::{ChatLine, Speaker};
+        let mut machine = Machine::new();
+        machine.start();
+        machine.handle(Input::Say("too early".into()), 0.0);
+        assert!(matches!(commands(&mut machine).last(), Some(Command::Notice(_))), "not sent before ready");
+        machine.handle(ready(), 0.0);
+        commands(&mut machine);
+        machine.handle(Input::Say("hello".into()), 1.0);
+        assert_eq!(commands(&mut machine), vec![Command::Send(ControllerToServer::Chat { text: "hello".into() })]);
+        let line = |text: &str, from| ChatLine { from, name: "n".into(), text: text.into(), at: 1 };
+        machine.handle(Input::Server(ServerToController::Chat { line: line("hello", Speaker::Technician) }), 2.0);
+        machine.handle(Input::Server(ServerToController::Chat { line: line("hi!", Speaker::Person) }), 3.0);
+        let texts: Vec<&str> = machine.chat().iter().map(|line| line.text.as_str()).collect();
+        assert_eq!(texts, ["hello", "hi!"]);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
+use tether_shared::chat::ChatLine;
 use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::input::{InputEvent, encode_input};
 use tether_shared::mode::SessionMode;
@@ -54,6 +55,8 @@ pub struct ControllerView {
     pub session_mode: RwSignal<Option<SessionMode>>,
     /// The technician's latest request to change the mode.
     pub mode_request: RwSignal<ModeRequest>,
+    /// The session's chat, oldest first.
+    pub chat: RwSignal<Vec<ChatLine>>,
 }
 
 impl ControllerView {
@@ -70,6 +73,7 @@ impl ControllerView {
             broker: RwSignal::new(None),
             session_mode: RwSignal::new(None),
             mode_request: RwSignal::new(ModeRequest::Idle),
+            chat: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -186,6 +190,11 @@ impl Controller {
         self.runtime.run(Some(Step::Input(Input::RequestMode(mode))));
     }
 
+    /// Sends a chat line (already checked) to the session.
+    pub fn say(&self, text: String) {
+        self.runtime.run(Some(Step::Input(Input::Say(text))));
+    }
+
     /// Starts over after a failure.
     pub fn retry(&self) {
         self.runtime.run(Some(Step::Input(Input::Retry)));
@@ -258,6 +267,13 @@ impl Runtime {
             {
                 link.reopen_input();
             }
+        }
+        if self
+            .view
+            .chat
+            .with_untracked(|shown| shown.len() != machine.chat().len() || shown.last() != machine.chat().back())
+        {
+            self.view.chat.set(machine.chat().iter().cloned().collect());
         }
         if self.view.mode_request.with_untracked(|shown| shown != machine.mode_request()) {
             self.view.mode_request.set(machine.mode_request().clone());

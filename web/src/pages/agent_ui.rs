@@ -11,6 +11,7 @@
 use crate::agent_ui::{CodeCheck, key_from_fragment};
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::auth_layout::AuthLayout;
+use crate::components::chat_panel::ChatPanel;
 use crate::components::text_field::TextField;
 use crate::local_api::LocalApi;
 use leptos::prelude::*;
@@ -18,6 +19,7 @@ use leptos::task::spawn_local;
 use std::time::Duration;
 use tether_shared::access::AccessSet;
 use tether_shared::broker::LocalAgentStatus;
+use tether_shared::chat::Speaker;
 use tether_shared::connection_code::countdown_text;
 use tether_shared::mode::{ModeSet, SessionMode};
 
@@ -110,6 +112,7 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
                 Action::Reject => api.reject().await,
                 Action::Cancel => api.cancel().await,
                 Action::Narrow(mode) => api.narrow(*mode).await,
+                Action::Say(text) => api.chat(text).await,
                 Action::Reset => api.reset().await,
             };
             busy.set(false);
@@ -201,12 +204,23 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
     }
     };
 
+    let in_session =
+        Signal::derive(move || status.with(|status| matches!(status, Some(LocalAgentStatus::InSession { .. }))));
+    let chat_lines = Signal::derive(move || match status.get() {
+        Some(LocalAgentStatus::InSession { chat, .. }) => chat,
+        _ => Vec::new(),
+    });
     view! {
         <AuthLayout title="Tether agent" subtitle="Let a technician see and control this computer.">
             <div data-testid="agent-ui" data-state=move || status.with(|s| s.as_ref().map(state_key))>
                 <Alert message=unreachable kind=AlertKind::Error testid="agent-unreachable" />
                 <Alert message=error kind=AlertKind::Error testid="agent-error" />
                 {screen}
+                // Outside the screens, so a new line does not redraw what is being typed.
+                <Show when=move || in_session.get()>
+                    <ChatPanel lines=chat_lines me=Speaker::Person enabled=in_session
+                        on_send=Callback::new(move |text| on_action.run(Action::Say(text))) />
+                </Show>
             </div>
         </AuthLayout>
     }
@@ -223,6 +237,8 @@ enum Action {
     Reset,
     /// Take access away: the session goes on only in this mode.
     Narrow(SessionMode),
+    /// A chat line for the technician.
+    Say(String),
 }
 
 /// The modes the person is offered to take access away from a session in

@@ -2,6 +2,7 @@
 //! with its input, the state line, the toolbar and the stats overlay.
 
 use crate::components::alert::{Alert, AlertKind};
+use crate::components::chat_panel::ChatPanel;
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::controller_toolbar::ControllerToolbar;
 use crate::components::mode_picker::ModePicker;
@@ -17,6 +18,7 @@ use leptos::html::Video;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use tether_shared::access::Access;
+use tether_shared::chat::Speaker;
 use tether_shared::control::QualityPreset;
 use tether_shared::input::{InputEvent, ScreenSize};
 
@@ -55,6 +57,7 @@ pub fn ControllerPage() -> impl IntoView {
     let can_control = Signal::derive(move || {
         input_open.get() && session_mode.get().is_none_or(|mode| mode.access().contains(Access::Control))
     });
+    let on_say = Callback::new(move |text: String| controller.with_value(|controller| controller.say(text)));
     let on_mode = Callback::new(move |mode| controller.with_value(|controller| controller.request_mode(mode)));
     let applied = state.applied;
     let screen = Signal::derive(move || applied.with(|applied| applied.map(|applied| applied.screen)));
@@ -74,26 +77,32 @@ pub fn ControllerPage() -> impl IntoView {
             />
         </PageHeader>
         <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready broker=state.broker session_mode=state.session_mode />
-        <ModePicker current=state.session_mode request=state.mode_request live=live on_request=on_mode />
         <Alert message=state.notice kind=AlertKind::Warning testid="controller-notice" />
-        <RemoteScreen
-            video=video
-            mode=mode
-            picture=picture
-            screen=screen
-            cursor=state.cursor
-            input_ready=can_control
-            on_input=on_input
-        >
-            <ScreenMessage
-                status=status
-                has_picture=Signal::derive(move || picture.with(Option::is_some))
-                on_retry=on_retry
-                on_back=back
-            />
-            <Show when=move || show_stats.get()>
-                <StatsOverlay stats=state.stats />
-            </Show>
-        </RemoteScreen>
+        // Beside the picture, so the picture keeps the page's height: the mode and the chat.
+        <div class="session-layout">
+            <RemoteScreen
+                video=video
+                mode=mode
+                picture=picture
+                screen=screen
+                cursor=state.cursor
+                input_ready=can_control
+                on_input=on_input
+            >
+                <ScreenMessage
+                    status=status
+                    has_picture=Signal::derive(move || picture.with(Option::is_some))
+                    on_retry=on_retry
+                    on_back=back
+                />
+                <Show when=move || show_stats.get()>
+                    <StatsOverlay stats=state.stats />
+                </Show>
+            </RemoteScreen>
+            <aside class="session-side">
+                <ModePicker current=state.session_mode request=state.mode_request live=live on_request=on_mode />
+                <ChatPanel lines=state.chat me=Speaker::Technician enabled=live on_send=on_say />
+            </aside>
+        </div>
     }
 }

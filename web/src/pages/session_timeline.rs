@@ -99,9 +99,13 @@ fn SessionFacts(session: SessionSummary) -> impl IntoView {
     }
 }
 
-/// One entry: time, who, what in words (and the action's name), details.
+/// One entry: time, who, what in words (and the action's name), details;
+/// a chat line reads as a line of the conversation.
 #[component]
 fn TimelineEntry(entry: AuditEntryView) -> impl IntoView {
+    if entry.action == "session.chat" {
+        return view! { <ChatEntry entry=entry /> }.into_any();
+    }
     let details = detail_lines(&entry)
         .into_iter()
         .map(|line| view! { <li data-testid="timeline-detail">{line}</li> })
@@ -118,6 +122,25 @@ fn TimelineEntry(entry: AuditEntryView) -> impl IntoView {
                 " "
                 <span class="badge badge-muted mono">{entry.action.clone()}</span>
                 <ul class="timeline-details">{details}</ul>
+            </div>
+        </li>
+    }
+    .into_any()
+}
+
+/// A chat line in the timeline: who said what, as they wrote it.
+#[component]
+fn ChatEntry(entry: AuditEntryView) -> impl IntoView {
+    let from = entry.details.get("from").and_then(|from| from.as_str()).unwrap_or_default().to_owned();
+    let text = entry.details.get("text").and_then(|text| text.as_str()).unwrap_or_default().to_owned();
+    view! {
+        <li class="timeline-entry timeline-chat" data-testid="timeline-entry" data-action=entry.action.clone()
+            data-seq=entry.seq.to_string() data-from=from>
+            <time class="muted nowrap">{local_date_time(entry.at)}</time>
+            <div>
+                <strong data-testid="timeline-actor" title=entry.actor.clone()>{actor_label(&entry)}</strong>
+                ": "
+                <q class="chat-text" data-testid="timeline-chat-text">{text}</q>
             </div>
         </li>
     }

@@ -394,3 +394,29 @@ async fn an_unattended_session_follows_its_grants_and_a_yes_widens_an_attended_o
     assert_eq!(mode_steps(&replies), vec![ModeStep::InForce { mode: SessionMode::Active, by: ModeChangedBy::Person }]);
     assert_eq!(dispatcher.mode_of("s2"), Some(SessionMode::Active));
 }
+
+#[tokio::test]
+async fn chat_reaches_the_person_only_for_a_running_session_and_their_lines_go_to_the_server() {
+    use tether_shared::chat::{ChatLine, Speaker};
+    let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let notify = {
+        let heard = heard.clone();
+        crate::notice::Notify::new(move |notice| {
+            if let Notice::Chat { session_id, line } = notice {
+                heard.lock().unwrap().push((session_id.clone(), line.text.clone()));
+            }
+        })
+    };
+    let (events, _receiver) = mpsc::unbounded_channel();
+    let mut dispatcher = Dispatcher::new(LinkOptions { notify, ..options(enrolled(true)) }, events);
+    dispatcher.on_server_message(granted("s1")).await;
+    let line = |text: &str| ChatLine { from: Speaker::Technician, name: "tech".into(), text: text.into(), at: 1 };
+    let chat = |id: &str, text: &str| ServerToAgent::Chat { session_id: id.into(), line: line(text) };
+    assert_eq!(dispatcher.on_server_message(chat("s1", "hello")).await, vec![]);
+    assert_eq!(dispatcher.on_server_message(chat("s2", "not ours")).await, vec![]);
+    assert_eq!(*heard.lock().unwrap(), vec![("s1".to_owned(), "hello".to_owned())]);
+
+    let reply = dispatcher.on_person_request("s1", PersonRequest::Say("hi".into())).await;
+    assert_eq!(reply, vec![AgentToServer::Chat { session_id: "s1".into(), text: "hi".into() }]);
+    assert_eq!(dispatcher.on_person_request("s2", PersonRequest::Say("hi".into())).await, vec![]);
+}
