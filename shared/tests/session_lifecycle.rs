@@ -557,6 +557,16 @@ fn a_policy_change_narrows_a_live_session_or_ends_it() {
     let ended = effects(&mut nothing_below);
     assert!(end_reason(&ended).0.contains("no longer allows Monitor mode"), "{ended:?}");
 
+    // A request the person has not answered yet, for a mode the policy now forbids, is replaced.
+    let mut asking = live_in(SessionMode::Monitor);
+    let request = Event::ModeRequested { requested: SessionMode::Active, granted: SessionMode::Active };
+    asking.handle(request, T0).expect("request");
+    effects(&mut asking);
+    asking.handle(changed(&[SessionMode::Monitor, SessionMode::Chat]), T0).expect("policy");
+    assert_eq!(effects(&mut asking), vec![Effect::GrantMode(SessionMode::Monitor)]);
+    asking.handle(changed(&[SessionMode::Monitor]), T0).expect("policy");
+    assert_eq!(effects(&mut asking), vec![], "only once");
+
     let mut no_policy = live();
     no_policy.handle(changed(&[]), T0).expect("policy");
     assert_eq!(end_reason(&effects(&mut no_policy)), ("no policy allows this session any more".into(), admin));

@@ -103,6 +103,9 @@ pub struct SessionLifecycle {
     /// The mode the session's first grant asks for: the session's mode
     /// once it starts if nobody chose another.
     granted_mode: Option<SessionMode>,
+    /// The mode the technician's open request was granted, until the
+    /// target says it is in force or refused.
+    requested_mode: Option<SessionMode>,
     effects: VecDeque<Effect>,
 }
 
@@ -115,6 +118,7 @@ impl SessionLifecycle {
             controller: Controller::Never,
             chosen_mode: None,
             granted_mode: None,
+            requested_mode: None,
             effects: VecDeque::new(),
         }
     }
@@ -282,6 +286,7 @@ impl SessionLifecycle {
             Some(message) => self.effects.push_back(Effect::ToController(ServerToController::Error { message })),
             None => {
                 self.record(Step::ModeRequested { requested, granted });
+                self.requested_mode = Some(granted);
                 self.effects.push_back(Effect::GrantMode(granted));
             }
         }
@@ -298,7 +303,16 @@ impl SessionLifecycle {
             return;
         }
         let Some(current) = self.chosen_mode.or(self.granted_mode) else { return };
-        if allowed.contains(current) || !matches!(self.phase, Phase::Active) {
+        if !matches!(self.phase, Phase::Active) {
+            return;
+        }
+        if allowed.contains(current) {
+            // An open request the policy no longer allows must not be
+            // accepted later: a grant for the mode in force replaces it.
+            if self.requested_mode.is_some_and(|requested| !allowed.contains(requested)) {
+                self.requested_mode = None;
+                self.effects.push_back(Effect::GrantMode(current));
+            }
             return;
         }
         match crate::mode::select(current, &allowed) {
@@ -326,6 +340,9 @@ impl SessionLifecycle {
             return Err(Refusal::BadTimeout(timeout_secs));
         }
         self.record(Step::Mode(step));
+        if let ModeStep::InForce { .. } | ModeStep::Refused { .. } = step {
+            self.requested_mode = None;
+        }
         self.effects.push_back(Effect::ToController(ServerToController::ModeChange { step }));
         if let ModeStep::InForce { mode, .. } = step {
             self.chosen_mode = Some(mode);
