@@ -76,16 +76,13 @@ fn numbered(question: &Question) -> Vec<SessionMode> {
 /// have.
 fn prompt_text(question: &Question) -> String {
     let offer = &question.offer;
+    // The name comes from the server: nothing in it may steer the terminal.
+    let technician: String = question.technician.chars().filter(|c| !c.is_control()).collect();
     let asks = match question.change_from {
-        Some(current) => format!(
-            "{} asks to change the session from {} to {} mode.",
-            question.technician,
-            current.name(),
-            offer.mode.name()
-        ),
-        None => {
-            format!("{} asks for a remote session on this computer in {} mode.", question.technician, offer.mode.name())
+        Some(current) => {
+            format!("{technician} asks to change the session from {} to {} mode.", current.name(), offer.mode.name())
         }
+        None => format!("{technician} asks for a remote session on this computer in {} mode.", offer.mode.name()),
     };
     let mut text = format!(
         "{asks}\n  {}\n  They could: {}.\n",
@@ -170,6 +167,12 @@ mod tests {
         assert_eq!(PreApproved.ask(&question()).await, Ok(Answer::Accept(SessionMode::Active)));
         let change = Question { change_from: Some(SessionMode::Monitor), ..question() };
         assert_eq!(PreApproved.ask(&change).await, Ok(Answer::Reject));
+    }
+
+    #[test]
+    fn the_technicians_name_cannot_steer_the_terminal() {
+        let hostile = Question { technician: "Tess\u{1b}[2J\u{7}".into(), ..question() };
+        assert!(prompt_text(&hostile).starts_with("Tess[2J asks for a remote session"), "{}", prompt_text(&hostile));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tether_shared::access::Access;
 use tether_shared::access_policy::Policy;
+use tether_shared::chat::check_text;
 use tether_shared::consent::{
     Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Offer, Origin, Request, Verdict,
 };
@@ -131,7 +132,12 @@ impl Dispatcher {
             }
             message @ (ServerToAgent::Grant { .. } | ServerToAgent::Signal { .. }) => self.forward(message).await,
             ServerToAgent::Chat { session_id, line } => {
-                if self.chat_allowed(&session_id) {
+                // The terminal and the page show it: nothing but printable text.
+                let printable = check_text(&line.text).is_ok_and(|text| text == line.text)
+                    && !line.name.chars().any(char::is_control);
+                if !printable {
+                    tracing::warn!(%session_id, "dropping a chat line that is not printable text");
+                } else if self.chat_allowed(&session_id) {
                     self.options.notify.tell(Notice::Chat { session_id, line });
                 } else {
                     tracing::warn!(%session_id, "dropping a chat line for a session without chat");

@@ -414,6 +414,11 @@ async fn chat_reaches_the_person_only_for_a_running_session_and_their_lines_go_t
     let chat = |id: &str, text: &str| ServerToAgent::Chat { session_id: id.into(), line: line(text) };
     assert_eq!(dispatcher.on_server_message(chat("s1", "hello")).await, vec![]);
     assert_eq!(dispatcher.on_server_message(chat("s2", "not ours")).await, vec![]);
+    // A server's escape codes never reach the terminal.
+    assert_eq!(dispatcher.on_server_message(chat("s1", "\u{1b}[2Jcleared")).await, vec![]);
+    let named =
+        ServerToAgent::Chat { session_id: "s1".into(), line: ChatLine { name: "\u{1b}]0;x".into(), ..line("hi") } };
+    assert_eq!(dispatcher.on_server_message(named).await, vec![]);
     assert_eq!(*heard.lock().unwrap(), vec![("s1".to_owned(), "hello".to_owned())]);
 
     let reply = dispatcher.on_person_request("s1", PersonRequest::Say("hi".into())).await;
