@@ -451,6 +451,16 @@ describe('broker window', () => {
     const actions = entries.map((entry) => entry.action);
     assert.ok(actions.indexOf('session.mode_requested') < actions.indexOf('session.mode_asked'), actions.join(', '));
 
+    // Chat works in a code's session too: the person answers from the agent's page.
+    await page.getByTestId('chat-input').fill('Can you open the printer dialog?');
+    await page.getByTestId('chat-input').press('Enter');
+    await agentPage.locator('[data-testid="chat-line"][data-from="technician"]').getByTestId('chat-text')
+      .filter({ hasText: 'Can you open the printer dialog?' }).waitFor();
+    await agentPage.getByTestId('chat-input').fill('Done, it is open.');
+    await agentPage.getByTestId('chat-send').click();
+    await page.locator('[data-testid="chat-line"][data-from="person"]').getByTestId('chat-text')
+      .filter({ hasText: 'Done, it is open.' }).waitFor();
+
     await page.getByTestId('end-session').click();
     await visible(agentPage, 'agent-code-form');
     await scene.stop();

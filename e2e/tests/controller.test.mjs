@@ -218,8 +218,13 @@ describe('controller', () => {
     const agentLine = agentPage.locator('[data-testid="chat-line"][data-from="technician"]');
     await agentLine.getByTestId('chat-text').filter({ hasText: 'Hello, I am looking at your printer settings.' }).waitFor();
     assert.equal(await agentLine.getByTestId('chat-name').textContent(), TECH.displayName);
+    // Folded, the technician's panel counts the person's new lines.
+    await page.getByTestId('chat-toggle').click();
     await agentPage.getByTestId('chat-input').fill('Thanks! It is the one on the left.');
     await agentPage.getByTestId('chat-input').press('Enter');
+    await page.locator('[data-testid="chat-unread"][data-count="1"]').waitFor();
+    await page.getByTestId('chat-toggle').click();
+    assert.equal(await page.getByTestId('chat-unread').count(), 0, 'read once open');
     const techLine = page.locator('[data-testid="chat-line"][data-from="person"]');
     await techLine.getByTestId('chat-text').filter({ hasText: 'Thanks! It is the one on the left.' }).waitFor();
     assert.equal(await page.getByTestId('chat-input').inputValue(), '', 'the sent line left the box');
