@@ -11,7 +11,7 @@ use tether_agent::broker::{self, ConnectOptions, Progress, list, probe};
 use tether_agent::config::{self, AgentConfig};
 use tether_agent::consent::{Answer, Question};
 use tether_agent::consent::{Ask, PreApproved, Terminal};
-use tether_agent::link::{Consent, LinkOptions, PersonRequests};
+use tether_agent::link::{Consent, LinkOptions, PersonRequest, PersonRequests};
 use tether_agent::local_ui::{LinkPage, LocalUi, UiOptions};
 use tether_agent::notice::{Notice, Notify};
 use tether_agent::server_key::{self, Pinned};
@@ -275,7 +275,11 @@ async fn connect_command(code: &str, ask: Arc<dyn Ask>, options: ConnectOptions)
             println!("{notice}");
         }
     });
-    let person = broker::Person { ask, requests: None, notify };
+    // Ctrl+C during a session ends it as the person's own choice: a `bye`
+    // saying so, so both sides stop at once and the audit log says who.
+    let (end, requests) = PersonRequests::channel();
+    let live = std::sync::Mutex::new(None::<String>);
+    let person = broker::Person { ask, requests: Some(requests), notify };
     let run = broker::connect::run(&options, code, person, |progress| match progress {
         Progress::ContactingServer { server } => println!("Contacting the Tether server at {server}…"),
         // The relay's address is in the log; the person needs no address.
@@ -284,7 +288,8 @@ async fn connect_command(code: &str, ask: Arc<dyn Ask>, options: ConnectOptions)
             println!("This computer had no server key pinned; it now trusts the server's, fingerprint {fingerprint}");
             println!("(trusted on first use: ask the server's administrator to confirm this fingerprint)");
         }
-        Progress::InSession { technician, mode, .. } => {
+        Progress::InSession { session_id, technician, mode } => {
+            *live.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(session_id);
             println!(
                 "Connected: {technician} is now in a session with this computer, in {} mode. {}",
                 mode.name(),
@@ -293,18 +298,31 @@ async fn connect_command(code: &str, ask: Arc<dyn Ask>, options: ConnectOptions)
             println!("Press Ctrl+C to end the session at any time.");
         }
     });
-    tokio::select! {
-        result = run => {
-            let reason = result?;
-            println!("Session ended: {reason}");
-            Ok(())
-        }
+    tokio::pin!(run);
+    let result = tokio::select! {
+        result = &mut run => result,
         () = shutdown_signal() => {
-            println!("Cancelled; the session (if any) has ended.");
-            Ok(())
+            let session = live.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            let Some(session_id) = session.filter(|session_id| end.send((session_id.clone(), PersonRequest::End)).is_ok()) else {
+                println!("Cancelled.");
+                return Ok(());
+            };
+            // The session says bye and closes its socket; a stuck one is dropped.
+            match tokio::time::timeout(CTRL_C_GRACE, &mut run).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!(%session_id, "the session did not end in time; leaving");
+                    Ok("you ended the session".to_owned())
+                }
+            }
         }
-    }
+    };
+    println!("Session ended: {}", result?);
+    Ok(())
 }
+
+/// How long `connect` waits, after Ctrl+C, for the session to say bye.
+const CTRL_C_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn ui_command(options: UiOptions, open: bool) -> anyhow::Result<()> {
     let ui = LocalUi::start(options).await?;

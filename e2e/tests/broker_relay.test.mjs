@@ -252,9 +252,18 @@ describe('broker relay', () => {
     assert.deepEqual(brokers.map((broker) => [broker.id, broker.active_sessions]), [['coturn', 1]]);
   });
 
-  step('stopping the agent ends the relayed session', async () => {
-    await agent.kill('SIGTERM');
+  step('Ctrl+C in connect ends the relayed session on both sides as the person\'s choice', async () => {
+    const pressed = Date.now();
+    await agent.kill('SIGINT');
     await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: 20_000 });
+    const took = Date.now() - pressed;
+    if (process.env.TETHER_E2E_VERBOSE) console.error(`the technician's page ended ${took} ms after Ctrl+C`);
+    await showsText(page, 'connection-state', /the person at the computer ended the session/);
+    await until(
+      () => agent.output.some((line) => line.includes('Session ended: the person at the computer ended the session')),
+      'the agent to say the person ended it',
+      { describe: () => agent.output.slice(-5) },
+    );
   });
 
   step('a code past its lifetime shows expired in the window and the agent is told so', async () => {
