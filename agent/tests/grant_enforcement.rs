@@ -141,7 +141,9 @@ impl Harness {
                         continue;
                     }
                     SessionEvent::Ended { reason, .. } => panic!("the session ended: {reason}"),
-                    SessionEvent::Consent { .. } | SessionEvent::ModeAnswer { .. } => {
+                    SessionEvent::Consent { .. }
+                    | SessionEvent::ModeAnswer { .. }
+                    | SessionEvent::EndedFromBar { .. } => {
                         panic!("a session never reports the person's answers")
                     }
                 };

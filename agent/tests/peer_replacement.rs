@@ -116,7 +116,7 @@ fn route_agent_signals(
                 SessionEvent::Signal { signal, .. } => signal,
                 SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
                 SessionEvent::Ended { .. } => continue,
-                SessionEvent::Consent { .. } | SessionEvent::ModeAnswer { .. } => {
+                SessionEvent::Consent { .. } | SessionEvent::ModeAnswer { .. } | SessionEvent::EndedFromBar { .. } => {
                     panic!("a session never reports the person's answers")
                 }
             };

@@ -183,7 +183,9 @@ impl Harness {
                         let _ = ended_sender.send(reason);
                     }
                     SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
-                    SessionEvent::Consent { .. } | SessionEvent::ModeAnswer { .. } => {
+                    SessionEvent::Consent { .. }
+                    | SessionEvent::ModeAnswer { .. }
+                    | SessionEvent::EndedFromBar { .. } => {
                         panic!("a session never reports the person's answers")
                     }
                 }

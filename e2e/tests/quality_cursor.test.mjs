@@ -10,7 +10,8 @@
 // policy for the technician's and the computer's groups that allows no
 // Active narrows the live session to Monitor at once. Last, the
 // technician opens a second session, which starts in Monitor under that
-// policy, and ends it from their Sessions page in another tab.
+// policy, and ends it from their Sessions page in another tab; and a third,
+// ended by the person clicking the X on the agent's session bar.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -281,5 +282,33 @@ describe('quality and the remote pointer', () => {
     assert.deepEqual(listErrors, [], 'the Sessions tab reported errors');
     await list.close();
     driven = page;
+  });
+
+  step('the session bar is on the display, above the scene, and its X ends the session on both sides', async () => {
+    await page.getByTestId('nav-targets').click();
+    await live.targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
+    await live.targetRow().getByTestId('target-connect').click();
+    await page.waitForURL(SESSION_PATH);
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: DEADLINE_MS });
+
+    // The agent's own window, found by its name on the X display.
+    const found = await until(
+      () => xdotool('search', '--name', '^Tether session$').then(({ stdout }) => stdout.trim().split('\n')[0], () => null),
+      'the session bar on the display',
+      { deadlineMs: DEADLINE_MS },
+    );
+    const { stdout } = await xdotool('getwindowgeometry', '--shell', found);
+    const geometry = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=')));
+    assert.equal(Number(geometry.Y), 0, 'at the top of the screen');
+    // Its X is the right end: a click there ends the session, as the person's choice.
+    const x = Number(geometry.X) + Number(geometry.WIDTH) - 10;
+    await xdotool('mousemove', String(x), '12', 'click', '1');
+    await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: DEADLINE_MS });
+    await showsText(page, 'connection-state', /the person at the computer ended the session/);
+    await until(
+      () => xdotool('search', '--name', '^Tether session$').then(() => false, () => true),
+      'the bar to leave the display with the session',
+      { deadlineMs: DEADLINE_MS },
+    );
   });
 });

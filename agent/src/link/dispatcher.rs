@@ -10,6 +10,7 @@ use super::waiting::Waiting;
 use super::{Consent, LinkOptions, MAX_SESSIONS};
 use crate::consent::Clock;
 use crate::notice::Notice;
+use crate::platform::x11_bar::{BarContent, SessionBar};
 use crate::session::{Session, SessionEvent};
 use crate::trust::unix_millis;
 use std::collections::HashMap;
@@ -335,7 +336,9 @@ impl Dispatcher {
     async fn start(&mut self, start: Start) {
         let Start { session_id, technician, mode, basis, grant, ice_servers, why } = start;
         tracing::info!(%session_id, %technician, %why, mode = mode.name(), ?basis, "starting a session");
-        let notice = Notice::SessionStarted { session_id: session_id.clone(), technician, mode, why };
+        let bar = self.open_bar(&session_id, &technician, mode);
+        let notice =
+            Notice::SessionStarted { session_id: session_id.clone(), technician: technician.clone(), mode, why };
         self.options.notify.tell(notice);
         let asking = AskRules { always: self.always_asks(), possible: self.options.asker.is_some() };
         let keeper = ModeKeeper::start(mode, basis, asking, grant);
@@ -346,7 +349,27 @@ impl Dispatcher {
         {
             tracing::warn!(%session_id, "the session ended before its grant reached it");
         }
-        self.sessions.insert(session_id, Running { session, keeper, waiter: Waiter::default() });
+        self.sessions.insert(session_id, Running { session, keeper, waiter: Waiter::default(), technician, bar });
+    }
+
+    /// The session bar for `session_id` on this session's display, whose X
+    /// ends the session as the person's choice; none without a display.
+    fn open_bar(&self, session_id: &str, technician: &str, mode: SessionMode) -> Option<SessionBar> {
+        let display = self.options.session.display.clone().or_else(|| std::env::var("DISPLAY").ok())?;
+        let content = BarContent { technician: technician.to_owned(), mode };
+        let (events, id) = (self.session_events.clone(), session_id.to_owned());
+        let on_end = move || {
+            if events.send(SessionEvent::EndedFromBar { session_id: id }).is_err() {
+                tracing::debug!("the bar's X after the link stopped listening");
+            }
+        };
+        match SessionBar::open(Some(&display), content, on_end) {
+            Ok(bar) => Some(bar),
+            Err(err) => {
+                tracing::warn!(%session_id, error = format!("{err:#}"), "no session bar on the display");
+                None
+            }
+        }
     }
 
     /// Whether this computer's own rules ask the person before every
@@ -441,6 +464,9 @@ impl Dispatcher {
                 mode_change::Effect::Report(step) => {
                     tracing::info!(%session_id, ?step, "a step in changing the session's mode");
                     if let ModeStep::InForce { mode, by } = step {
+                        if let Some(bar) = &running.bar {
+                            bar.show(BarContent { technician: running.technician.clone(), mode });
+                        }
                         let notice = Notice::ModeChanged { session_id: session_id.to_owned(), mode, by };
                         self.options.notify.tell(notice);
                     }
@@ -503,6 +529,7 @@ impl Dispatcher {
                 let event = answer.map_or(mode_change::Event::Tick, mode_change::Event::Answered);
                 self.feed_keeper(&session_id, event).await
             }
+            SessionEvent::EndedFromBar { session_id } => self.end_here(&session_id),
             SessionEvent::Ended { session_id, reason } => {
                 tracing::info!(%session_id, %reason, "session ended");
                 // A session ended here already (the server was lost) keeps that reason.

@@ -6,6 +6,7 @@
 #[cfg(feature = "scap")]
 pub mod scap_capture;
 pub mod x11;
+pub mod x11_bar;
 pub mod x11_capture;
 pub mod x11_cursor;
 pub mod x11_damage;

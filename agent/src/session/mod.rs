@@ -90,6 +90,8 @@ pub enum SessionEvent {
     /// The person answered the question about changing a running session's
     /// mode, or (`None`) its deadline came first.
     ModeAnswer { session_id: String, answer: Option<crate::consent::Answer> },
+    /// The person clicked the X on the session's bar.
+    EndedFromBar { session_id: String },
 }
 
 /// Reports a session's refusals to the link.

@@ -102,6 +102,9 @@ pub fn ControllerPage() -> impl IntoView {
             <aside class="session-side">
                 <ModePicker current=state.session_mode request=state.mode_request live=live on_request=on_mode />
                 <ChatPanel lines=state.chat me=Speaker::Technician enabled=live on_send=on_say />
+                <p class="small muted" data-testid="bar-note">
+                    "The person sees a Tether bar at the top of their screen, with your name, the mode and an X that ends the session; it shows in your picture too."
+                </p>
             </aside>
         </div>
     }
