@@ -284,7 +284,7 @@ describe('quality and the remote pointer', () => {
     driven = page;
   });
 
-  step('the session bar is on the display, above the scene, and its X ends the session on both sides', async () => {
+  step('the session bar is on the display, moves, folds, and its X ends the session on both sides', async () => {
     await page.getByTestId('nav-targets').click();
     await live.targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
     await live.targetRow().getByTestId('target-connect').click();
@@ -297,12 +297,28 @@ describe('quality and the remote pointer', () => {
       'the session bar on the display',
       { deadlineMs: DEADLINE_MS },
     );
-    const { stdout } = await xdotool('getwindowgeometry', '--shell', found);
-    const geometry = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=')));
-    assert.equal(Number(geometry.Y), 0, 'at the top of the screen');
-    // Its X is the right end: a click there ends the session, as the person's choice.
-    const x = Number(geometry.X) + Number(geometry.WIDTH) - 10;
-    await xdotool('mousemove', String(x), '12', 'click', '1');
+    const geometry = async () => {
+      const { stdout } = await xdotool('getwindowgeometry', '--shell', found);
+      const shell = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=')));
+      return { x: Number(shell.X), y: Number(shell.Y), width: Number(shell.WIDTH) };
+    };
+    const first = await geometry();
+    assert.equal(first.y, 0, 'at the top of the screen');
+    // Dragging its text moves it out of the way.
+    await xdotool('mousemove', String(first.x + 20), '12', 'mousedown', '1');
+    await xdotool('mousemove', String(first.x + 120), '112');
+    await xdotool('mouseup', '1');
+    const moved = await until(async () => {
+      const now = await geometry();
+      return now.y > 0 && now;
+    }, 'the bar to follow the drag', { deadlineMs: DEADLINE_MS, describe: geometry });
+    assert.equal(moved.x - first.x, moved.y - first.y, 'moved by the drag');
+    // A click on its text folds it to a small tab (another unfolds it).
+    await xdotool('mousemove', String(moved.x + 20), String(moved.y + 12), 'click', '1');
+    await until(async () => (await geometry()).width < first.width, 'the bar to fold', { deadlineMs: DEADLINE_MS, describe: geometry });
+    // Its X is the right end, folded or not: a click there ends the session, as the person's choice.
+    const folded = await geometry();
+    await xdotool('mousemove', String(folded.x + folded.width - 10), String(folded.y + 12), 'click', '1');
     await page.locator('[data-testid="connection-state"][data-state="ended"]').waitFor({ timeout: DEADLINE_MS });
     await showsText(page, 'connection-state', /the person at the computer ended the session/);
     await until(

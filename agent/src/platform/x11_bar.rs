@@ -3,10 +3,12 @@
 //! in which mode, and holds a large red **X** that ends the session. It is
 //! a native window of its own (its own X connection and thread), so it
 //! does not depend on a browser being open; the technician sees it in
-//! their picture too.
+//! their picture too. Dragging its text moves it; clicking its text folds
+//! it to a small "Tether" tab (the X stays) and back.
 //!
-//! Where things are on the bar is pure ([`Layout`]); the thread only draws
-//! it and turns a click on the X into the caller's `on_end`.
+//! Where things are on the bar and what a press means are pure
+//! ([`Layout`], [`Press`]); the thread only draws it, moves it and turns a
+//! click on the X into the caller's `on_end`.
 
 use anyhow::Context;
 use std::sync::mpsc;
@@ -71,6 +73,42 @@ impl Layout {
     }
 }
 
+/// The folded bar's text.
+const FOLDED_LINE: &str = "Tether";
+/// How far the pointer may move before a press on the text is a drag.
+const DRAG_SLOP: i16 = 3;
+
+/// A press on the bar's text, until the button comes up: a drag moves the
+/// bar, a click (it hardly moved) folds or unfolds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Press {
+    /// Where the pointer went down, on the screen.
+    pub from: (i16, i16),
+    /// Where the bar was then.
+    pub bar_at: (i16, i16),
+    /// Whether it has moved past the slop: a drag.
+    pub dragging: bool,
+}
+
+impl Press {
+    /// The pointer is at `to` on the screen: where the bar goes, once it
+    /// is a drag.
+    pub fn moved_to(&mut self, to: (i16, i16)) -> Option<(i16, i16)> {
+        let (dx, dy) = (to.0.saturating_sub(self.from.0), to.1.saturating_sub(self.from.1));
+        if !self.dragging && dx.abs() <= DRAG_SLOP && dy.abs() <= DRAG_SLOP {
+            return None;
+        }
+        self.dragging = true;
+        Some((self.bar_at.0.saturating_add(dx), self.bar_at.1.saturating_add(dy)))
+    }
+}
+
+/// `at` kept so a `size` bar stays wholly on a `screen`-sized screen.
+pub fn on_screen(at: (i16, i16), size: (u16, u16), screen: (u16, u16)) -> (i16, i16) {
+    let most = |screen: u16, size: u16| i16::try_from(screen.saturating_sub(size)).unwrap_or(i16::MAX);
+    (at.0.clamp(0, most(screen.0, size.0)), at.1.clamp(0, most(screen.1, size.1)))
+}
+
 /// What the bar's thread is told.
 #[derive(Debug)]
 enum Command {
@@ -99,8 +137,16 @@ impl SessionBar {
         let thread = std::thread::Builder::new()
             .name("session-bar".into())
             .spawn(move || {
-                let mut bar =
-                    Bar { conn, window, layout: Layout::for_line(&content.line()), content, on_end: Some(on_end) };
+                let mut bar = Bar {
+                    conn,
+                    window,
+                    layout: Layout::for_line(&content.line()),
+                    at: window.at,
+                    folded: false,
+                    press: None,
+                    content,
+                    on_end: Some(on_end),
+                };
                 if let Err(err) = bar.run(&receiver) {
                     tracing::warn!(error = format!("{err:#}"), "the session bar stopped");
                 }
@@ -133,6 +179,10 @@ struct Bar<F: FnOnce()> {
     conn: RustConnection,
     window: BarWindow,
     layout: Layout,
+    /// Where the bar is on the screen.
+    at: (i16, i16),
+    folded: bool,
+    press: Option<Press>,
     content: BarContent,
     on_end: Option<F>,
 }
@@ -142,6 +192,9 @@ struct Bar<F: FnOnce()> {
 struct BarWindow {
     id: Window,
     root_width: u16,
+    root_height: u16,
+    /// Where it was created.
+    at: (i16, i16),
     gc: u32,
     red: u32,
     white: u32,
@@ -155,7 +208,11 @@ impl BarWindow {
         let layout = Layout::for_line(&content.line());
         let id = conn.generate_id()?;
         let (dark, red, white) = (0x0f_17_2a, 0xdc_26_26, 0xff_ff_ff);
-        let events = EventMask::EXPOSURE | EventMask::BUTTON_PRESS | EventMask::VISIBILITY_CHANGE;
+        let events = EventMask::EXPOSURE
+            | EventMask::BUTTON_PRESS
+            | EventMask::BUTTON_RELEASE
+            | EventMask::BUTTON1_MOTION
+            | EventMask::VISIBILITY_CHANGE;
         // Override-redirect: no window manager moves, hides or decorates it.
         let attributes = CreateWindowAux::new().background_pixel(dark).override_redirect(1).event_mask(events);
         let x = i16::try_from(screen.width_in_pixels.saturating_sub(layout.width) / 2).unwrap_or(0);
@@ -180,7 +237,16 @@ impl BarWindow {
         conn.close_font(font)?;
         conn.map_window(id)?;
         conn.flush()?;
-        Ok(BarWindow { id, root_width: screen.width_in_pixels, gc, red, white, dark })
+        Ok(BarWindow {
+            id,
+            root_width: screen.width_in_pixels,
+            root_height: screen.height_in_pixels,
+            at: (x, 0),
+            gc,
+            red,
+            white,
+            dark,
+        })
     }
 }
 
@@ -214,6 +280,22 @@ impl<F: FnOnce()> Bar<F> {
                     on_end();
                 }
             }
+            Event::ButtonPress(press) => {
+                self.press = Some(Press { from: (press.root_x, press.root_y), bar_at: self.at, dragging: false });
+            }
+            Event::MotionNotify(motion) => {
+                if let Some(to) = self.press.as_mut().and_then(|press| press.moved_to((motion.root_x, motion.root_y))) {
+                    self.move_to(to)?;
+                }
+            }
+            Event::ButtonRelease(_) => {
+                // Every release ends the press; only a click folds.
+                let clicked = self.press.take().is_some_and(|press| !press.dragging);
+                if clicked {
+                    self.folded = !self.folded;
+                    self.relayout()?;
+                }
+            }
             // Something covered the bar: back on top.
             Event::VisibilityNotify(notify) if notify.state != Visibility::UNOBSCURED => {
                 self.conn.configure_window(self.window.id, &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE))?;
@@ -225,13 +307,32 @@ impl<F: FnOnce()> Bar<F> {
     }
 
     fn show(&mut self, content: BarContent) -> anyhow::Result<()> {
-        self.layout = Layout::for_line(&content.line());
         self.content = content;
-        let x = i32::from(self.window.root_width.saturating_sub(self.layout.width) / 2);
-        let size = ConfigureWindowAux::new().x(x).width(u32::from(self.layout.width));
-        self.conn.configure_window(self.window.id, &size)?;
+        self.relayout()
+    }
+
+    /// The text shown: the whole line, or the folded tab's.
+    fn line(&self) -> String {
+        if self.folded { FOLDED_LINE.to_owned() } else { self.content.line() }
+    }
+
+    /// Sizes the bar to its text, kept on the screen, and draws it again.
+    fn relayout(&mut self) -> anyhow::Result<()> {
+        self.layout = Layout::for_line(&self.line());
+        self.move_to(self.at)?;
+        self.conn.configure_window(self.window.id, &ConfigureWindowAux::new().width(u32::from(self.layout.width)))?;
         self.conn.clear_area(false, self.window.id, 0, 0, 0, 0)?;
         self.draw()
+    }
+
+    /// Moves the bar to `to`, kept wholly on the screen.
+    fn move_to(&mut self, to: (i16, i16)) -> anyhow::Result<()> {
+        let size = (self.layout.width, self.layout.height);
+        self.at = on_screen(to, size, (self.window.root_width, self.window.root_height));
+        let place = ConfigureWindowAux::new().x(i32::from(self.at.0)).y(i32::from(self.at.1));
+        self.conn.configure_window(self.window.id, &place)?;
+        self.conn.flush()?;
+        Ok(())
     }
 
     fn draw(&self) -> anyhow::Result<()> {
@@ -239,7 +340,7 @@ impl<F: FnOnce()> Bar<F> {
         let Layout { width, height, end_x } = self.layout;
         let conn = &self.conn;
         conn.change_gc(gc, &ChangeGCAux::new().foreground(white).background(dark))?;
-        let line = self.content.line();
+        let line = self.line();
         let text: Vec<u8> = line.chars().map(|c| if c.is_ascii() { c as u8 } else { b'?' }).take(255).collect();
         conn.image_text8(id, gc, i16::try_from(PADDING).unwrap_or(0), BASELINE, &text)?;
         conn.change_gc(gc, &ChangeGCAux::new().foreground(red))?;
@@ -261,6 +362,22 @@ impl<F: FnOnce()> Bar<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_press_is_a_click_until_it_moves_past_the_slop_and_then_drags_the_bar() {
+        let mut press = Press { from: (100, 10), bar_at: (400, 0), dragging: false };
+        assert_eq!(press.moved_to((102, 12)), None, "a shaky click");
+        assert!(!press.dragging);
+        assert_eq!(press.moved_to((150, 60)), Some((450, 50)));
+        assert_eq!(press.moved_to((101, 11)), Some((401, 1)), "once dragging, every move counts");
+    }
+
+    #[test]
+    fn the_bar_stays_wholly_on_the_screen() {
+        assert_eq!(on_screen((-20, -5), (300, 32), (1280, 720)), (0, 0));
+        assert_eq!(on_screen((1200, 700), (300, 32), (1280, 720)), (980, 688));
+        assert_eq!(on_screen((10, 10), (2000, 32), (1280, 720)), (0, 10), "wider than the screen: at its left");
+    }
 
     #[test]
     fn the_x_is_the_bars_right_end_and_the_line_says_who_and_how() {
