@@ -118,7 +118,12 @@ impl SessionMode {
     /// or comes after it in precedence using no access it lacks. Moving
     /// from `other` to this mode narrows a session.
     pub fn is_within(self, other: SessionMode) -> bool {
-        self == other || other.falls_to(self)
+        self == other || self.is_narrower_than(other)
+    }
+
+    /// Whether this mode asks for less than `other`: within it, and not it.
+    pub fn is_narrower_than(self, other: SessionMode) -> bool {
+        other.falls_to(self)
     }
 
     /// Whether `other` is a step down from this mode that asks for nothing

@@ -308,7 +308,7 @@ impl ModeKeeper {
     }
 
     fn person_narrowed(&mut self, mode: SessionMode) -> Result<(), Refusal> {
-        if mode == self.in_force || !mode.is_within(self.in_force) {
+        if !mode.is_narrower_than(self.in_force) {
             return Err(Refusal::NotNarrower(mode.name()));
         }
         self.close_question(ModeRefusal::Rejected);

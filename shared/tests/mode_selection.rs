@@ -154,3 +154,14 @@ fn a_modes_key_is_its_wire_name_and_reads_back() {
     assert_eq!(SessionMode::from_key("root"), None);
     assert_eq!(SessionMode::from_key("Monitor"), None, "keys are exact");
 }
+
+#[test]
+fn a_mode_is_within_itself_and_narrower_only_than_modes_holding_all_it_uses() {
+    for mode in PRECEDENCE {
+        assert!(mode.is_within(mode) && !mode.is_narrower_than(mode), "{mode:?}");
+    }
+    assert!(Monitor.is_narrower_than(Active) && Chat.is_narrower_than(Monitor));
+    assert!(Monitor.is_narrower_than(Guidance), "same access, later in precedence");
+    assert!(!Guidance.is_narrower_than(Monitor), "Guidance draws on the screen");
+    assert!(!FileTransfer.is_narrower_than(Monitor) && !Monitor.is_narrower_than(FileTransfer));
+}

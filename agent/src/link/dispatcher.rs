@@ -452,10 +452,7 @@ impl Dispatcher {
                 mode_change::Effect::Ask(question) => {
                     tracing::info!(%session_id, mode = question.offer.mode.name(), "asking the person to allow another mode");
                     let answer = self.options.asker.as_ref().map(|asker| asker.ask(&question));
-                    let id = session_id.to_owned();
-                    let deadline = running.keeper.next_deadline();
-                    let report = move |answer| SessionEvent::ModeAnswer { session_id: id, answer };
-                    running.waiter.wait(answer, deadline, self.clock, self.session_events.clone(), report);
+                    running.wait(session_id, answer, self.clock, self.session_events.clone());
                 }
                 mode_change::Effect::Withdraw => {
                     running.waiter.stop();
@@ -480,10 +477,7 @@ impl Dispatcher {
             && running.keeper.next_deadline().is_some()
             && !running.waiter.is_waiting()
         {
-            let id = session_id.to_owned();
-            let deadline = running.keeper.next_deadline();
-            let report = move |answer| SessionEvent::ModeAnswer { session_id: id, answer };
-            running.waiter.wait(None, deadline, self.clock, self.session_events.clone(), report);
+            running.wait(session_id, None, self.clock, self.session_events.clone());
         }
         replies
     }

@@ -5,9 +5,11 @@
 //! bar on the display (dropped with it).
 
 use super::waiter::Waiter;
+use crate::consent::{Answer, Clock};
 use crate::platform::x11_bar::SessionBar;
-use crate::session::Session;
+use crate::session::{Session, SessionEvent};
 use tether_shared::mode_change::ModeKeeper;
+use tokio::sync::{mpsc, oneshot};
 
 /// One running session.
 #[derive(Debug)]
@@ -19,4 +21,21 @@ pub struct Running {
     pub technician: String,
     /// The bar, when a display could show one.
     pub bar: Option<SessionBar>,
+}
+
+impl Running {
+    /// Waits for `answer` (if any) until the keeper's deadline and reports
+    /// which came first as a [`SessionEvent::ModeAnswer`] for `session_id`.
+    pub fn wait(
+        &mut self,
+        session_id: &str,
+        answer: Option<oneshot::Receiver<Answer>>,
+        clock: Clock,
+        events: mpsc::UnboundedSender<SessionEvent>,
+    ) {
+        let session_id = session_id.to_owned();
+        let deadline = self.keeper.next_deadline();
+        self.waiter
+            .wait(answer, deadline, clock, events, move |answer| SessionEvent::ModeAnswer { session_id, answer });
+    }
 }

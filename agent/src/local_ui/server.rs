@@ -483,7 +483,7 @@ async fn narrow(State(shared): State<Arc<Shared>>, body: Result<Json<LocalModeRe
     let Some((session_id, current, from_link)) = inner.machine.shown_session() else {
         return conflict(Conflict::NoSession);
     };
-    if mode == current || !mode.is_within(current) {
+    if !mode.is_narrower_than(current) {
         return conflict(Conflict::NotNarrower(mode.name()));
     }
     person_request(&inner, session_id, from_link, PersonRequest::Narrow(mode))

@@ -82,7 +82,7 @@ pub fn mode_for(policy: &Policy) -> Result<SessionMode, IssueError> {
 
 /// The mode `policy` gives when `requested` is asked for: it, else the
 /// next allowed mode that asks for no more.
-fn mode_asked(policy: &Policy, requested: SessionMode) -> Result<SessionMode, IssueError> {
+pub fn mode_asked(policy: &Policy, requested: SessionMode) -> Result<SessionMode, IssueError> {
     mode::select(requested, &policy.access.allowed_modes).ok_or(IssueError::NoMode)
 }
 

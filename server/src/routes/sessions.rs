@@ -158,8 +158,8 @@ async fn granted_mode(
     requested: SessionMode,
 ) -> Result<SessionMode, String> {
     match grants::policy_for(&state.store, technician_id, target).await {
-        Ok(policy) => tether_shared::mode::select(requested, &policy.access.allowed_modes)
-            .ok_or_else(|| format!("The policy allows no mode like {} on this computer.", requested.name())),
+        Ok(policy) => grants::mode_asked(&policy, requested)
+            .map_err(|_| format!("The policy allows no mode like {} on this computer.", requested.name())),
         Err(IssueError::NoPolicy | IssueError::NoMode) => {
             Err("No policy allows you this computer any more.".to_owned())
         }

@@ -245,10 +245,7 @@ enum Action {
 /// `mode`: view only (Monitor) while the technician controls or draws,
 /// chat only while they see the screen.
 fn narrower_for_person(mode: SessionMode) -> Vec<SessionMode> {
-    [SessionMode::Monitor, SessionMode::Chat]
-        .into_iter()
-        .filter(|narrower| *narrower != mode && narrower.is_within(mode))
-        .collect()
+    [SessionMode::Monitor, SessionMode::Chat].into_iter().filter(|narrower| narrower.is_narrower_than(mode)).collect()
 }
 
 /// A button that asks the agent for `action`; disabled while a request runs.
