@@ -13,9 +13,10 @@ use common::Xvfb;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tether_agent::session::{Session, SessionConfig, SessionEvent};
+use tether_agent::session::{Session, SessionConfig, SessionEvent, ToolAssent};
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::{Refusal, Refused, Signal};
+use tether_shared::{clipboard, system_info};
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -113,6 +114,11 @@ struct Harness {
 
 impl Harness {
     fn start() -> Self {
+        Self::start_with(ToolAssent::default())
+    }
+
+    /// A harness whose session asks (or does not ask) about tools as `assent` says.
+    fn start_with(assent: ToolAssent) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_env("TETHER_LOG").unwrap_or_else(|_| "warn".into()),
@@ -127,7 +133,7 @@ impl Harness {
             display: Some(xvfb.display.clone()),
             ..SessionConfig::default()
         };
-        let session = Arc::new(Session::start("s1".into(), vec![], config, agent_events));
+        let session = Arc::new(Session::start("s1".into(), vec![], config, assent, agent_events));
         let routes: Arc<Mutex<HashMap<u64, Arc<dyn PeerConnection>>>> = Arc::default();
         let (answered, answers) = mpsc::unbounded_channel();
         let (refused, refusals) = mpsc::unbounded_channel();
@@ -141,6 +147,7 @@ impl Harness {
                         continue;
                     }
                     SessionEvent::Ended { reason, .. } => panic!("the session ended: {reason}"),
+                    SessionEvent::Tool { .. } => continue,
                     SessionEvent::Consent { .. }
                     | SessionEvent::ModeAnswer { .. }
                     | SessionEvent::EndedFromBar { .. } => {
@@ -289,4 +296,59 @@ async fn monitor_streams_but_never_injects_and_a_narrowed_grant_stops_input_at_o
     }
     assert!(!key_down(&x, 38), "the key sent while in Monitor reached the display");
     active.receives_video("still streaming").await;
+}
+
+/// Opens `label` on `controller`'s connection and sends `request` once it opens; the first answer.
+async fn ask_tool(controller: &Controller, label: &str, request: &str) -> String {
+    let channel = controller.connection.create_data_channel(label, None).await.unwrap();
+    wait_open(&channel).await;
+    channel.send_text(request).await.unwrap();
+    tokio::time::timeout(DEADLINE, async {
+        while let Some(event) = channel.poll().await {
+            if let DataChannelEvent::OnMessage(message) = event {
+                return String::from_utf8(message.data.to_vec()).unwrap();
+            }
+        }
+        panic!("the {label} channel closed unanswered");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no answer on {label} in time"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_is_refused_beyond_the_grant_and_where_the_person_must_allow_it_but_nobody_can() {
+    let mut h = Harness::start();
+    let monitor = h.offer(1, Some(SessionMode::Monitor)).await;
+    assert_eq!(h.answered().await, 1);
+    assert!(h.refusal().await.reason.contains("input"), "Monitor refuses input first");
+    let _clipboard = monitor.connection.create_data_channel("clipboard", None).await.unwrap();
+    let refusal = h.refusal().await;
+    assert_eq!(refusal.what, Refused::Channel);
+    assert!(refusal.reason.contains("Clipboard") && refusal.reason.contains("Monitor"), "{}", refusal.reason);
+
+    // Active covers it, but the policy wants the person to allow it and nobody can be asked.
+    let sdp = monitor.connection.local_description().await.unwrap().sdp;
+    assert!(h.session.grant(common::grants::for_offer("s1", &sdp, SessionMode::Active)).await);
+    let _system = monitor.connection.create_data_channel("system", None).await.unwrap();
+    let refusal = h.refusal().await;
+    assert!(refusal.reason.contains("nobody can be asked"), "{}", refusal.reason);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unattended_session_reads_system_information_but_not_another_displays_clipboard() {
+    let mut h = Harness::start_with(ToolAssent::new(None, true));
+    let active = h.offer(1, Some(SessionMode::Active)).await;
+    assert_eq!(h.answered().await, 1);
+    let answer = ask_tool(&active, "system", r#"{"t":"refresh"}"#).await;
+    match system_info::decode_from_agent(answer.as_bytes()) {
+        Ok(system_info::AgentToController::Report(report)) => assert!(report.cpu.cores > 0, "{report:?}"),
+        other => panic!("no report: {other:?}"),
+    }
+    // The session shows the test's Xvfb, which is not this process's DISPLAY: the clipboard
+    // (reachable only through DISPLAY) says so rather than touch another display's.
+    let answer = ask_tool(&active, "clipboard", r#"{"t":"set","text":"from the technician"}"#).await;
+    match clipboard::decode_from_agent(answer.as_bytes()) {
+        Ok(clipboard::AgentToController::Failed { reason }) => assert!(reason.contains("DISPLAY"), "{reason}"),
+        other => panic!("the clipboard of another display was used: {other:?}"),
+    }
 }

@@ -14,7 +14,7 @@ use rtc::peer_connection::configuration::RTCOfferOptions;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tether_agent::session::{Session, SessionConfig, SessionEvent};
+use tether_agent::session::{Session, SessionConfig, SessionEvent, ToolAssent};
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::{Signal, dtls_fingerprint};
 use tokio::sync::mpsc;
@@ -115,7 +115,7 @@ fn route_agent_signals(
             let signal = match event {
                 SessionEvent::Signal { signal, .. } => signal,
                 SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
-                SessionEvent::Ended { .. } => continue,
+                SessionEvent::Ended { .. } | SessionEvent::Tool { .. } => continue,
                 SessionEvent::Consent { .. } | SessionEvent::ModeAnswer { .. } | SessionEvent::EndedFromBar { .. } => {
                     panic!("a session never reports the person's answers")
                 }
@@ -155,7 +155,7 @@ async fn a_new_controller_connection_gets_a_fresh_peer_and_a_restart_keeps_it() 
         display: Some(xvfb.display.clone()),
         ..SessionConfig::default()
     };
-    let session = Arc::new(Session::start("s1".into(), vec![], config, agent_events));
+    let session = Arc::new(Session::start("s1".into(), vec![], config, ToolAssent::default(), agent_events));
     let routes: Routes = Arc::default();
     let mut answers = route_agent_signals(from_agent, Arc::clone(&routes));
     let mut next_answer = async || tokio::time::timeout(DEADLINE, answers.recv()).await.expect("an answer").unwrap();

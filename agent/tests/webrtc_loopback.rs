@@ -22,7 +22,7 @@ use rtc::rtp::packetizer::Depacketizer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tether_agent::encode::nal_units;
-use tether_agent::session::{IceTimeouts, Session, SessionConfig, SessionEvent};
+use tether_agent::session::{IceTimeouts, Session, SessionConfig, SessionEvent, ToolAssent};
 use tether_shared::control::{AgentToController, ControllerToAgent, QualityPreset, decode_from_agent, encode};
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::Signal;
@@ -141,7 +141,7 @@ impl Harness {
             rejoin_timeout: Duration::from_millis(500),
             ..SessionConfig::default()
         };
-        let session = Arc::new(Session::start("s1".into(), vec![], config, agent_events));
+        let session = Arc::new(Session::start("s1".into(), vec![], config, ToolAssent::default(), agent_events));
 
         let (candidates, mut local_candidates) = mpsc::unbounded_channel();
         let (tracks, mut new_tracks) = mpsc::unbounded_channel();
@@ -183,6 +183,7 @@ impl Harness {
                         let _ = ended_sender.send(reason);
                     }
                     SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
+                    SessionEvent::Tool { .. } => {}
                     SessionEvent::Consent { .. }
                     | SessionEvent::ModeAnswer { .. }
                     | SessionEvent::EndedFromBar { .. } => {

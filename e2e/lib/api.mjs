@@ -82,4 +82,4 @@ export async function allowUnattended(baseUrl, adminToken) {
 }
 
 /** The signalling protocol this build speaks (`tether_shared::signal::PROTOCOL_VERSION`), for raw socket messages. */
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;

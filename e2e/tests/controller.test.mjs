@@ -5,13 +5,17 @@
 // with its page (`run --ui-dir`) asks the person there, who accepts — the
 // page then says who is accessing the computer, the technician's page the
 // mode, and the auditor reads the question and the answer; they chat both
-// ways and the auditor reads the conversation; the person takes control
+// ways and the auditor reads the conversation; the technician sends text
+// to the computer's clipboard and takes what another program put there,
+// and reads its system information once the person allowed it (each use
+// audited); the person takes control
 // away (Monitor) and then ends it from their page; a target that
 // went offline meanwhile gives an error on the Targets page; the
 // signalling socket refuses a bad token.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -235,6 +239,36 @@ describe('controller', () => {
       ['technician', 'Hello, I am looking at your printer settings.'],
       ['person', 'Thanks! It is the one on the left.'],
     ]);
+
+    // The clipboard both ways: the technician's text lands on the X display's clipboard, and
+    // what another program put there comes back (the default policy does not ask for it).
+    await page.getByTestId('clipboard-text').fill('ssh printer-7 — from Connie');
+    await page.getByTestId('clipboard-send').click();
+    await showsText(page, 'clipboard-status', 'Sent 27 characters to the computer\'s clipboard.');
+    const display = { ...process.env, DISPLAY: xvfb.display };
+    assert.equal(execFileSync('xclip', ['-o', '-selection', 'clipboard'], { env: display, encoding: 'utf8' }),
+      'ssh printer-7 — from Connie');
+    // xclip keeps serving the selection in the background until the display stops.
+    execFileSync('xclip', ['-i', '-selection', 'clipboard'], { env: display, input: 'error 0x42 in spooler', stdio: ['pipe', 'ignore', 'ignore'] });
+    await page.getByTestId('clipboard-get').click();
+    await showsText(page, 'clipboard-status', 'Received 21 characters from the computer\'s clipboard.');
+    assert.equal(await page.getByTestId('clipboard-text').inputValue(), 'error 0x42 in spooler');
+
+    // System information: the default policy wants the person to allow it first; they do, once.
+    await page.getByTestId('system-refresh').click();
+    await showsText(agentPage, 'agent-tool-question', `${TECH.displayName} asks to read your computer's system information.`);
+    await agentPage.getByTestId('agent-accept').click();
+    await showsText(page, 'system-status', 'Up to date.');
+    await page.locator('[data-testid="system-network"][data-name="lo"]').waitFor();
+    assert.ok((await page.getByTestId('system-os').textContent()).trim().length > 0);
+    assert.ok(await page.locator('[data-testid="system-top-memory"] [data-testid="system-process"]').count() > 0);
+    await page.getByTestId('system-refresh').click();
+    await page.locator('[data-testid="system-panel"][data-status="done"]').waitFor();
+    const used = (await call(server.url, 'GET', `/api/sessions/${id}/timeline`, { token: auditorToken })).body.entries
+      .map((entry) => entry.action)
+      .filter((action) => /^session\.(access_|clipboard_|system_info)/.test(action));
+    assert.deepEqual(used, ['session.clipboard_set', 'session.clipboard_taken', 'session.access_asked',
+      'session.access_allowed', 'session.system_info_read', 'session.system_info_read']);
 
     // The person takes control away from their page: the technician's page hears it at once.
     await agentPage.getByTestId('agent-narrow-monitor').click();

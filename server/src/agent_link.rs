@@ -174,6 +174,14 @@ pub async fn on_message(
             }
             return Ok(None);
         }
+        AgentToServer::Tool { session_id, event } => {
+            if relay.sessions_of_agent(target).contains(&session_id) {
+                crate::grants::record_tool_event(&state.store, target, &session_id, event).await?;
+            } else {
+                tracing::warn!(%target, %session_id, "a target reported a tool's use in a session that is not its own or not live");
+            }
+            return Ok(None);
+        }
     };
     let name = event.name();
     if !relay.from_agent(&session_id, target, event) {

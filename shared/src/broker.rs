@@ -173,6 +173,10 @@ pub enum LocalAgentStatus {
         seconds_left: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         change_from: Option<SessionMode>,
+        /// The tool the technician asks to use in the running session,
+        /// when that is the question (allowing it leaves the mode as it is).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool: Option<crate::consent::ToolUse>,
     },
     /// A session is live with this technician, in `mode` once the agent
     /// knows it. `from_link`: a technician's request to this enrolled

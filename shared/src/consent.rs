@@ -27,4 +27,4 @@ mod gate;
 mod request;
 
 pub use gate::{ConsentGate, Effect, Event, Phase, Refusal};
-pub use request::{Acceptance, Answer, Denial, LocalRules, Offer, Origin, Question, Request, Verdict};
+pub use request::{Acceptance, Answer, Denial, LocalRules, Offer, Origin, Question, Request, ToolUse, Verdict};

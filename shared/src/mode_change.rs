@@ -276,6 +276,7 @@ impl ModeKeeper {
             offer: Offer { mode: grant.mode, access: grant.access, choices },
             timeout: Duration::from_secs(u64::from(timeout_secs)),
             change_from: Some(self.in_force),
+            tool: None,
         };
         let until = now.saturating_add(i64::from(timeout_secs) * 1000);
         self.report(ModeStep::Asking { mode: grant.mode, timeout_secs });

@@ -10,6 +10,7 @@
 //! number in its answer and tags its candidates with it, so either end
 //! drops an answer or candidates of a negotiation it has abandoned.
 
+use crate::access::Access;
 use crate::agent::AgentInfo;
 use crate::chat::ChatLine;
 use crate::grant::SignedGrant;
@@ -39,8 +40,11 @@ use serde::{Deserialize, Serialize};
 /// each step (`AgentToServer::Mode`, relayed as `ServerToController::
 /// ModeChange`); grants carry the policy's `assent_each_time`; v9 chat
 /// (`crate::chat`): either end sends `chat` with its text, the server
-/// records the line and relays it to both ends as a `ChatLine`.
-pub const PROTOCOL_VERSION: u32 = 9;
+/// records the line and relays it to both ends as a `ChatLine`; v10 the
+/// clipboard and system tools (`crate::tool`), the person's assent to a
+/// tool on its first use, and what the agent did with each
+/// (`AgentToServer::Tool`, audited).
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// The other end of a socket speaks another protocol version (`theirs`; 0
 /// when it sent none, i.e. it predates v5).
@@ -142,6 +146,38 @@ pub enum AgentToServer {
     Mode { session_id: String, step: ModeStep },
     /// The person at the computer typed a chat line. (v9)
     Chat { session_id: String, text: String },
+    /// What the agent did with a tool in this session, for the audit log;
+    /// sent before the technician sees its result. (v10)
+    Tool { session_id: String, event: ToolEvent },
+}
+
+/// What the agent did with a tool in a session. (v10)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ToolEvent {
+    /// The person is asked to allow a kind of access on its first use.
+    AccessAsked { access: Access },
+    /// The person allowed it; the tool is served from now on this session.
+    AccessAllowed { access: Access },
+    /// The technician's text (this many characters) is on the clipboard.
+    ClipboardSet { chars: u64 },
+    /// The clipboard's text (this many characters) went to the technician.
+    ClipboardTaken { chars: u64 },
+    /// The technician read the computer's system information.
+    SystemInfoRead,
+}
+
+impl ToolEvent {
+    /// The audit log's action for it.
+    pub fn action(self) -> &'static str {
+        match self {
+            ToolEvent::AccessAsked { .. } => "session.access_asked",
+            ToolEvent::AccessAllowed { .. } => "session.access_allowed",
+            ToolEvent::ClipboardSet { .. } => "session.clipboard_set",
+            ToolEvent::ClipboardTaken { .. } => "session.clipboard_taken",
+            ToolEvent::SystemInfoRead => "session.system_info_read",
+        }
+    }
 }
 
 /// A step in changing a running session's mode (`crate::mode_change`). (v8)
@@ -487,6 +523,16 @@ mod tests {
         round_trip(ServerToController::Chat { line: line.clone() });
         round_trip(ServerToAgent::Chat { session_id: "s".into(), line });
         round_trip(AgentToServer::Chat { session_id: "s".into(), text: "hi".into() });
+        for event in [
+            ToolEvent::AccessAsked { access: Access::Clipboard },
+            ToolEvent::AccessAllowed { access: Access::SystemInfo },
+            ToolEvent::ClipboardSet { chars: 3 },
+            ToolEvent::ClipboardTaken { chars: 0 },
+            ToolEvent::SystemInfoRead,
+        ] {
+            assert!(event.action().starts_with("session."));
+            round_trip(AgentToServer::Tool { session_id: "s".into(), event });
+        }
         round_trip(ServerToAgent::Error { message: "m".into() });
         round_trip(ControllerToServer::Auth { token: "jwt".into(), protocol: PROTOCOL_VERSION });
         round_trip(ServerToController::Ready {

@@ -5,9 +5,12 @@
 //! and only if the session's grant allows that tool.
 //!
 //! Each tool's messages have their own module with a strict, size-limited
-//! decoder: [`crate::input`] for `input`, [`crate::control`] for `control`.
+//! decoder: [`crate::input`] for `input`, [`crate::control`] for `control`,
+//! [`crate::clipboard`] for `clipboard`, [`crate::system_info`] for
+//! `system`.
 
 use crate::access::{Access, AccessSet};
+use crate::grant::Grant;
 
 /// One tool of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,17 +20,25 @@ pub enum Tool {
     /// Stream quality one way, the remote pointer the other
     /// ([`crate::control`]).
     Control,
+    /// Clipboard text both ways, on request ([`crate::clipboard`]). (v10)
+    Clipboard,
+    /// The computer's system information ([`crate::system_info`]). (v10)
+    System,
 }
 
 impl Tool {
-    /// Every tool, in the order the controller opens their channels.
-    pub const ALL: [Tool; 2] = [Tool::Input, Tool::Control];
+    /// Every tool. The controller opens `input` and `control` with the
+    /// session, the others when the technician first uses them — which is
+    /// when the person is asked, where the policy wants assent for them.
+    pub const ALL: [Tool; 4] = [Tool::Input, Tool::Control, Tool::Clipboard, Tool::System];
 
     /// The data channel's label.
     pub fn label(self) -> &'static str {
         match self {
             Tool::Input => "input",
             Tool::Control => "control",
+            Tool::Clipboard => "clipboard",
+            Tool::System => "system",
         }
     }
 
@@ -37,17 +48,65 @@ impl Tool {
     }
 
     /// The kind of access a grant must include for the agent to serve the
-    /// tool: control for input, the screen for the pointer and quality.
+    /// tool: control for input, the screen for the pointer and quality,
+    /// each other tool its own.
     pub fn needs(self) -> Access {
         match self {
             Tool::Input => Access::Control,
             Tool::Control => Access::View,
+            Tool::Clipboard => Access::Clipboard,
+            Tool::System => Access::SystemInfo,
         }
+    }
+
+    /// Whether the person is asked before the tool is first served in a
+    /// session, when the policy wants assent for its access each time.
+    /// Screen and control were answered when the session or its mode was
+    /// accepted; the others are asked for on first use.
+    pub fn asked_on_first_use(self) -> bool {
+        matches!(self, Tool::Clipboard | Tool::System)
     }
 
     /// Whether `access` (a grant's) lets the agent serve the tool.
     pub fn allowed_by(self, access: AccessSet) -> bool {
         access.contains(self.needs())
+    }
+}
+
+/// What the agent does when the controller opens a tool's channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opening {
+    /// Serve it.
+    Serve,
+    /// Ask the person first; serve it only if they allow it.
+    Ask,
+    /// Close it, for this reason.
+    Refuse(String),
+}
+
+/// Whether a tool is served when its channel opens, given the session's
+/// `grant` (none yet refuses), the kinds of access the person already
+/// allowed in this session, whether the session is unattended (nobody to
+/// ask, by this computer's own rules) and whether anyone can be asked.
+pub fn opening(tool: Tool, grant: Option<&Grant>, allowed: AccessSet, unattended: bool, can_ask: bool) -> Opening {
+    let needs = tool.needs();
+    let Some(grant) = grant else {
+        return Opening::Refuse(format!("the {} channel needs a grant, and none covers the session yet", tool.label()));
+    };
+    if !grant.access.contains(needs) {
+        return Opening::Refuse(format!(
+            "the {} channel needs {needs:?} access, which the session's grant ({}) does not include",
+            tool.label(),
+            grant.mode.name()
+        ));
+    }
+    let wants_assent = tool.asked_on_first_use() && grant.assent_each_time.contains(needs);
+    if !wants_assent || unattended || allowed.contains(needs) {
+        Opening::Serve
+    } else if can_ask {
+        Opening::Ask
+    } else {
+        Opening::Refuse(format!("the policy wants the person to allow {needs:?} access, and nobody can be asked"))
     }
 }
 
@@ -70,10 +129,56 @@ mod tests {
         assert_eq!(Tool::from_label("INPUT"), None, "labels are exact");
     }
 
+    fn grant(mode: SessionMode, assent_each_time: AccessSet) -> Grant {
+        Grant {
+            session_id: "s".into(),
+            technician_id: "t".into(),
+            technician_name: "Tess".into(),
+            target: "a".into(),
+            mode,
+            access: mode.access(),
+            controller_fingerprint: None,
+            unattended: false,
+            allowed_modes: crate::mode::ModeSet::empty(),
+            user_acceptance: true,
+            assent_each_time,
+            acceptance_timeout_secs: 30,
+            issued_at: 0,
+            expires_at: 60_000,
+            key_id: "k".into(),
+        }
+    }
+
+    #[test]
+    fn a_tool_is_asked_for_once_where_the_policy_wants_assent_and_someone_can_answer() {
+        let asks = grant(SessionMode::Active, AccessSet::of(&[Access::Clipboard]));
+        let none = AccessSet::empty();
+        assert_eq!(opening(Tool::Clipboard, Some(&asks), none, false, true), Opening::Ask);
+        let allowed = AccessSet::of(&[Access::Clipboard]);
+        assert_eq!(opening(Tool::Clipboard, Some(&asks), allowed, false, true), Opening::Serve, "asked once");
+        assert_eq!(opening(Tool::System, Some(&asks), none, false, true), Opening::Serve, "no assent wanted");
+        assert_eq!(opening(Tool::Clipboard, Some(&asks), none, true, false), Opening::Serve, "unattended");
+        assert!(matches!(opening(Tool::Clipboard, Some(&asks), none, false, false), Opening::Refuse(_)));
+        // Screen and control were asked for with the session's mode.
+        let all = grant(SessionMode::Active, AccessSet::all());
+        assert_eq!(opening(Tool::Input, Some(&all), none, false, true), Opening::Serve);
+    }
+
+    #[test]
+    fn a_tool_the_grant_does_not_cover_is_refused_whatever_the_person_says() {
+        let monitor = grant(SessionMode::Monitor, AccessSet::empty());
+        let everything = AccessSet::all();
+        let Opening::Refuse(why) = opening(Tool::Clipboard, Some(&monitor), everything, true, true) else {
+            panic!("served beyond the grant")
+        };
+        assert!(why.contains("Monitor"), "{why}");
+        assert!(matches!(opening(Tool::Control, None, everything, true, true), Opening::Refuse(_)));
+    }
+
     #[test]
     fn each_mode_allows_the_tools_its_access_covers() {
         let tools = |mode: SessionMode| allowed(mode.access()).collect::<Vec<_>>();
-        assert_eq!(tools(SessionMode::Active), vec![Tool::Input, Tool::Control]);
+        assert_eq!(tools(SessionMode::Active), Tool::ALL.to_vec());
         assert_eq!(tools(SessionMode::Monitor), vec![Tool::Control]);
         assert_eq!(tools(SessionMode::Guidance), vec![Tool::Control]);
         assert_eq!(tools(SessionMode::Chat), vec![]);

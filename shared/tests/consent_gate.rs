@@ -55,6 +55,7 @@ fn question() -> Question {
         offer: offer(),
         timeout: Duration::from_secs(30),
         change_from: None,
+        tool: None,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Copying text to the clipboard with the browser's asynchronous Clipboard API.
+//! The browser's clipboard through its asynchronous Clipboard API: copying
+//! text to it, and reading text from it where the browser allows.
 
 use js_sys::{Function, Reflect};
 use std::cell::Cell;
@@ -47,4 +48,17 @@ pub fn copy_text(text: &str, done: impl FnOnce(bool) + 'static) {
     {
         done(false);
     }
+}
+
+/// Reads the text on the browser's clipboard, if the browser lets this
+/// page (it asks the user the first time, and only on a click); `None`
+/// when it refuses or has no Clipboard API.
+pub async fn read_text() -> Option<String> {
+    let clipboard = Reflect::get(&web_sys::window()?.navigator(), &JsValue::from_str("clipboard")).ok()?;
+    if clipboard.is_undefined() {
+        return None;
+    }
+    let read = Reflect::get(&clipboard, &JsValue::from_str("readText")).ok()?.dyn_into::<Function>().ok()?;
+    let promise = read.call0(&clipboard).ok()?.dyn_into::<js_sys::Promise>().ok()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok()?.as_string()
 }

@@ -15,6 +15,10 @@ pub struct PreApproved;
 
 impl Ask for PreApproved {
     fn ask(&self, question: &Question) -> oneshot::Receiver<Answer> {
+        if let Some(tool) = &question.tool {
+            println!("{} Refused (--accept accepts the session only).", tool.sentence(&question.technician));
+            return answered(Answer::Reject);
+        }
         if question.change_from.is_some() {
             println!(
                 "{} asked to change the session to {} mode; refused (--accept accepts the session only).",
@@ -78,6 +82,13 @@ fn prompt_text(question: &Question) -> String {
     let offer = &question.offer;
     // The name comes from the server: nothing in it may steer the terminal.
     let technician: String = question.technician.chars().filter(|c| !c.is_control()).collect();
+    if let Some(tool) = &question.tool {
+        let seconds = question.timeout.as_secs();
+        return format!(
+            "{}\nAllow it? y: allow; n: do not allow (nor does no answer within {seconds} s)\nAllow? [y/N] ",
+            tool.sentence(&technician)
+        );
+    }
     let asks = match question.change_from {
         Some(current) => {
             format!("{technician} asks to change the session from {} to {} mode.", current.name(), offer.mode.name())
@@ -133,6 +144,7 @@ mod tests {
             },
             timeout: Duration::from_secs(120),
             change_from: None,
+            tool: None,
         }
     }
 

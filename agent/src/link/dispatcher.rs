@@ -11,7 +11,7 @@ use super::{Consent, LinkOptions, MAX_SESSIONS};
 use crate::consent::Clock;
 use crate::notice::Notice;
 use crate::platform::x11_bar::{BarContent, SessionBar};
-use crate::session::{Session, SessionEvent};
+use crate::session::{Session, SessionEvent, ToolAssent};
 use crate::trust::unix_millis;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -342,8 +342,14 @@ impl Dispatcher {
         self.options.notify.tell(notice);
         let asking = AskRules { always: self.always_asks(), possible: self.options.asker.is_some() };
         let keeper = ModeKeeper::start(mode, basis, asking, grant);
-        let session =
-            Session::start(session_id.clone(), ice_servers, self.options.session.clone(), self.session_events.clone());
+        let assent = ToolAssent::new(self.options.asker.clone(), basis == Basis::Unattended);
+        let session = Session::start(
+            session_id.clone(),
+            ice_servers,
+            self.options.session.clone(),
+            assent,
+            self.session_events.clone(),
+        );
         if let Some(grant) = keeper.effective()
             && !session.grant(grant).await
         {
@@ -510,6 +516,7 @@ impl Dispatcher {
         match event {
             SessionEvent::Signal { session_id, signal } => vec![AgentToServer::Signal { session_id, signal }],
             SessionEvent::Refused { session_id, refusal } => vec![AgentToServer::Refused { session_id, refusal }],
+            SessionEvent::Tool { session_id, event } => vec![AgentToServer::Tool { session_id, event }],
             SessionEvent::Consent { session_id, answer } => {
                 if let Some(waiting) = self.waiting.get_mut(&session_id) {
                     waiting.waiter.reported();

@@ -392,6 +392,7 @@ fn awaiting(question: &Question, asked_at: Instant) -> LocalAgentStatus {
         access: question.offer.access,
         choices: question.offer.choices,
         change_from: question.change_from,
+        tool: question.tool.clone(),
         seconds_left: seconds_rounded_up(question.timeout.saturating_sub(asked_at.elapsed())),
     }
 }
@@ -438,6 +439,7 @@ mod tests {
             offer: Offer { mode: SessionMode::Active, access: SessionMode::Active.access(), choices },
             timeout: std::time::Duration::from_secs(120),
             change_from: None,
+            tool: None,
         }
     }
 

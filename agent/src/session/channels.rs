@@ -4,18 +4,21 @@
 //! and the pointer the other ([`super::control`]). A channel whose access
 //! the session's grant does not include (`input` without control,
 //! `control` without view) is closed and reported; input arriving after
-//! the grant withdrew control is dropped and reported once.
+//! the grant withdrew control is dropped and reported once. `clipboard` and
+//! `system` are served by their own modules, once the person allowed them
+//! where the policy says so ([`super::assent`]).
 
-use super::control;
-use super::grant::allows;
+use super::assent::ToolAssent;
+use super::clipboard::{self, ClipboardUse};
 use super::media::{ScreenSizeCell, StreamControls};
+use super::{control, system_info};
 use crate::inject::{InjectError, Injector, InputGate};
 use crate::session::Reporter;
 use std::sync::Arc;
 use tether_shared::access::Access;
 use tether_shared::grant::Grant;
 use tether_shared::input::decode_input;
-use tether_shared::signal::Refused;
+use tether_shared::signal::{Refused, ToolEvent};
 use tether_shared::tool::Tool;
 use tokio::task::JoinHandle;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
@@ -26,6 +29,7 @@ pub struct ChannelContext {
     pub display: Option<String>,
     pub gate: InputGate,
     pub reporter: Reporter,
+    pub assent: ToolAssent,
 }
 
 /// A channel being served.
@@ -36,7 +40,9 @@ pub struct Served {
 }
 
 /// Serves a data channel the controller opened, by its label, until it
-/// closes — if `grant` includes the access it needs.
+/// closes — if `grant` includes the access it needs and, where the policy
+/// wants it, once the person allowed it (asked in the channel's own task,
+/// so the session goes on meanwhile).
 pub async fn serve(channel: Arc<dyn DataChannel>, grant: Option<&Grant>, context: ChannelContext) -> Option<Served> {
     let label = match channel.label().await {
         Ok(label) => label,
@@ -45,31 +51,46 @@ pub async fn serve(channel: Arc<dyn DataChannel>, grant: Option<&Grant>, context
             return None;
         }
     };
-    let ChannelContext { controls, display, gate, reporter } = context;
     let Some(tool) = Tool::from_label(&label) else {
         tracing::warn!(label, "closing an unknown data channel");
-        if let Err(err) = channel.close().await {
-            tracing::debug!(error = %err, "closing the unknown data channel failed");
-        }
+        close(&channel).await;
         return None;
     };
-    let needed = tool.needs();
-    if !allows(grant, needed) {
-        let mode = grant.map_or("no grant", |grant| grant.mode.name());
-        reporter.refused(
-            Refused::Channel,
-            format!("the {label} channel needs {needed:?} access, which the session's grant ({mode}) does not include"),
-        );
-        if let Err(err) = channel.close().await {
-            tracing::debug!(error = %err, "closing a refused data channel failed");
+    let grant = grant.cloned();
+    let task = tokio::spawn(async move {
+        if let Err(reason) = context.assent.admit(tool, grant.as_ref(), &context.reporter).await {
+            context.reporter.refused(Refused::Channel, reason);
+            close(&channel).await;
+            return;
         }
-        return None;
+        run_tool(tool, channel, context).await;
+    });
+    Some(Served { needs: tool.needs(), task })
+}
+
+async fn close(channel: &Arc<dyn DataChannel>) {
+    if let Err(err) = channel.close().await {
+        tracing::debug!(error = %err, "closing a data channel failed");
     }
-    let task = match tool {
-        Tool::Input => tokio::spawn(serve_input(channel, controls.screen().clone(), display, gate, reporter)),
-        Tool::Control => tokio::spawn(control::serve(channel, controls, display)),
-    };
-    Some(Served { needs: needed, task })
+}
+
+async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, context: ChannelContext) {
+    let ChannelContext { controls, display, gate, reporter, assent: _ } = context;
+    match tool {
+        Tool::Input => serve_input(channel, controls.screen().clone(), display, gate, reporter).await,
+        Tool::Control => control::serve(channel, controls, display).await,
+        Tool::Clipboard => {
+            let on_use = |used| {
+                let event = match used {
+                    ClipboardUse::Set { chars } => ToolEvent::ClipboardSet { chars: chars as u64 },
+                    ClipboardUse::Taken { chars } => ToolEvent::ClipboardTaken { chars: chars as u64 },
+                };
+                reporter.tool(event);
+            };
+            clipboard::serve(channel, display, on_use).await;
+        }
+        Tool::System => system_info::serve(channel, || reporter.tool(ToolEvent::SystemInfoRead)).await,
+    }
 }
 
 async fn serve_input(

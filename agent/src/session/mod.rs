@@ -9,7 +9,9 @@
 //! `view`, no input without `control`, no data channel for access not
 //! granted. What it refuses it reports ([`SessionEvent::Refused`]).
 
+mod assent;
 mod channels;
+mod clipboard;
 mod control;
 mod cursor;
 pub mod grant;
@@ -20,11 +22,14 @@ mod pacing;
 pub mod peer;
 mod rtp_clock;
 mod run;
+mod system_info;
+
+pub use assent::ToolAssent;
 
 use std::time::Duration;
 use tether_shared::control::QualityPreset;
 use tether_shared::grant::Grant;
-use tether_shared::signal::{IceServer, Refusal, Refused, Signal};
+use tether_shared::signal::{IceServer, Refusal, Refused, Signal, ToolEvent};
 use tokio::sync::mpsc;
 
 /// Where sessions bind and what they stream.
@@ -92,6 +97,8 @@ pub enum SessionEvent {
     ModeAnswer { session_id: String, answer: Option<crate::consent::Answer> },
     /// The person clicked the X on the session's bar.
     EndedFromBar { session_id: String },
+    /// What the session did with a tool, for the server to audit.
+    Tool { session_id: String, event: ToolEvent },
 }
 
 /// Reports a session's refusals to the link.
@@ -108,6 +115,14 @@ impl Reporter {
         let refusal = Refusal { what, reason };
         if self.events.send(SessionEvent::Refused { session_id: self.session_id.clone(), refusal }).is_err() {
             tracing::debug!("a refusal after the link stopped listening");
+        }
+    }
+
+    /// Reports what the session did with a tool.
+    pub(crate) fn tool(&self, event: ToolEvent) {
+        tracing::info!(session = %self.session_id, ?event, "tool");
+        if self.events.send(SessionEvent::Tool { session_id: self.session_id.clone(), event }).is_err() {
+            tracing::debug!("a tool event after the link stopped listening");
         }
     }
 }
@@ -129,15 +144,17 @@ pub struct Session {
 }
 
 impl Session {
-    /// Starts a session; its signals and end come out on `events`.
+    /// Starts a session; its signals and end come out on `events`;
+    /// `assent` asks the person before a tool's first use where needed.
     pub fn start(
         session_id: String,
         ice_servers: Vec<IceServer>,
         config: SessionConfig,
+        assent: ToolAssent,
         events: mpsc::UnboundedSender<SessionEvent>,
     ) -> Self {
         let (inputs, receiver) = mpsc::channel(64);
-        tokio::spawn(run::run(session_id, ice_servers, config, events, receiver));
+        tokio::spawn(run::run(session_id, ice_servers, config, assent, events, receiver));
         Self { inputs }
     }
 

@@ -23,7 +23,7 @@ use super::grant::{admits_offer, allows, same_technician};
 use super::media::{self, Stream, StreamControls, StreamTarget};
 use super::negotiation::{self, Negotiation};
 use super::peer::{self, Peer, PeerEvent};
-use super::{Input, Reporter, SessionConfig, SessionEvent, channels};
+use super::{Input, Reporter, SessionConfig, SessionEvent, ToolAssent, channels};
 use crate::inject::InputGate;
 use anyhow::Context;
 use tether_shared::access::Access;
@@ -108,6 +108,8 @@ struct Live {
     /// The grant in force: the latest the link verified.
     grant: Option<Grant>,
     reporter: Reporter,
+    /// What the person allowed of the session's tools, and whom to ask.
+    assent: ToolAssent,
 }
 
 /// Runs a session until it ends; `signals` closing means it was dropped.
@@ -115,6 +117,7 @@ pub(super) async fn run(
     id: String,
     ice_servers: Vec<IceServer>,
     config: SessionConfig,
+    assent: ToolAssent,
     events: mpsc::UnboundedSender<SessionEvent>,
     inputs: mpsc::Receiver<Input>,
 ) {
@@ -146,6 +149,7 @@ pub(super) async fn run(
         input_gate: InputGate::awaiting_grant(),
         grant: None,
         reporter,
+        assent,
     };
     let end = live.run(inputs).await;
     live.teardown(end).await;
@@ -352,6 +356,7 @@ impl Live {
                     display: self.config.display.clone(),
                     gate: self.input_gate.clone(),
                     reporter: self.reporter.clone(),
+                    assent: self.assent.clone(),
                 };
                 if let Some(served) = channels::serve(channel, self.grant.as_ref(), context).await {
                     current.channels.push(served);

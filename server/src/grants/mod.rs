@@ -19,7 +19,7 @@ use serde_json::json;
 use tether_shared::access_policy::Policy;
 use tether_shared::grant::{Grant, SignedGrant};
 use tether_shared::mode::{self, SessionMode};
-use tether_shared::signal::Refusal;
+use tether_shared::signal::{Refusal, ToolEvent};
 
 /// How long a grant admits its controller, in milliseconds: long enough
 /// for an offer to reach the agent and be answered, short enough that a
@@ -151,6 +151,28 @@ pub async fn issue(store: &Store, key: &GrantKey, grantee: Grantee<'_>) -> Resul
     let signed = issue_in(&mut tx, key, &policy, grantee).await?;
     tx.commit().await?;
     Ok(signed)
+}
+
+/// Audits what target `target` did with a tool in its session
+/// `session_id` (its own: the caller checked): the event's action, with
+/// its fields as details.
+pub async fn record_tool_event(
+    store: &Store,
+    target: &str,
+    session_id: &str,
+    event: ToolEvent,
+) -> Result<(), sqlx::Error> {
+    let mut details = json!({ "session_id": session_id });
+    if let (Some(map), Ok(serde_json::Value::Object(fields))) = (details.as_object_mut(), serde_json::to_value(event)) {
+        map.extend(fields.into_iter().filter(|(key, _)| key != "event"));
+    }
+    let mut tx = store.begin_write().await?;
+    let audited = AuditEvent::new(Actor::claimed(&format!("agent:{target}")), event.action())
+        .target(session_id.to_owned())
+        .details(details);
+    audit::record(&mut tx, &audited, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Audits `session.refused`: target `target` refused something in its

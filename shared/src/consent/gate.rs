@@ -188,6 +188,7 @@ impl ConsentGate {
             offer: request.offer,
             timeout,
             change_from: None,
+            tool: None,
         };
         let until = now.saturating_add(i64::from(timeout_secs) * 1000);
         self.effects.push_back(Effect::Report(ConsentStep::Asking { timeout_secs }));

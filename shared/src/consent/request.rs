@@ -3,10 +3,11 @@
 
 use core::time::Duration;
 
-use crate::access::AccessSet;
+use crate::access::{Access, AccessSet};
 use crate::grant::Grant;
 use crate::mode::{ModeSet, SessionMode, choices_for_person};
 use crate::signal::ConsentStep;
+use serde::{Deserialize, Serialize};
 
 /// What the technician asks for: a session mode, the kinds of access it
 /// brings, and the modes the person may pick instead (each asks for less).
@@ -90,6 +91,32 @@ pub struct Question {
     /// change it to the offer's (`crate::mode_change`). `None` when the
     /// question is whether the session may start at all.
     pub change_from: Option<SessionMode>,
+    /// For a running session, the tool the technician asks to use, which
+    /// the policy wants the person to allow first (`crate::tool`); the
+    /// session's mode stays as it is whatever the answer. (v10)
+    pub tool: Option<ToolUse>,
+}
+
+/// A technician's first use of a kind of access within a running session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolUse {
+    pub access: Access,
+    /// What exactly, where there is more to say (a file's name and size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl ToolUse {
+    /// "Tess asks to read and change your clipboard." — the question's
+    /// sentence, with the detail after it where there is one.
+    pub fn sentence(&self, technician: &str) -> String {
+        let asks = format!("{technician} asks to {}.", self.access.describe());
+        match &self.detail {
+            Some(detail) => format!("{asks} {detail}"),
+            None => asks,
+        }
+    }
 }
 
 /// The person's answer.

@@ -5,7 +5,8 @@
 //! as a state machine), [`control`] (the agent's control messages: applied
 //! quality, the remote cursor), [`geometry`] (letterboxing, target pixels
 //! and where to draw the cursor), [`mode_request`] (a request to change
-//! the session's mode, followed to its outcome),
+//! the session's mode, followed to its outcome), [`tools`] (the clipboard
+//! and system tools' answers),
 //! [`events`] (DOM input to [`tether_shared::input::InputEvent`]s),
 //! [`stats`] (`getStats()` figures) and [`codecs`] (the offer's codec
 //! order). Browser glue: [`socket`], [`peer`] and [`runtime`], which drives
@@ -21,6 +22,7 @@ pub mod peer;
 pub mod runtime;
 pub mod socket;
 pub mod stats;
+pub mod tools;
 
 /// How the remote screen is sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,9 @@
 //! One `RTCPeerConnection` to the agent: a receive-only video transceiver
 //! preferring H.264 Constrained Baseline, the ordered data channels of the
-//! `input` and `control` tools (`tether_shared::tool`), and its events. Dropping it removes the handlers and
-//! closes the connection.
+//! `input` and `control` tools (`tether_shared::tool`), opened with it, and
+//! those of the other tools, opened on their first use (which is when the
+//! person is asked, where the policy wants it); and its events. Dropping it
+//! removes the handlers and closes the connection.
 
 use crate::controller::codecs::preference_order;
 use crate::controller::machine::PeerState;
@@ -31,6 +33,11 @@ pub enum PeerEvent {
     InputChannel(bool),
     /// A text message on the control channel.
     Control(String),
+    /// A text message on another tool's channel.
+    ToolMessage(Tool, String),
+    /// A tool's channel closed: the agent refused it (the mode lacks its
+    /// access, or the person did not allow it) or the connection went.
+    ToolClosed(Tool),
 }
 
 /// A JS error as text.
@@ -47,6 +54,9 @@ pub struct PeerLink {
     connection: RtcPeerConnection,
     input: RtcDataChannel,
     control: RtcDataChannel,
+    /// The other tools' channels, opened on first use, with what waits for
+    /// each to open.
+    tools: Vec<ToolChannel>,
     /// Where the connection's events go (for a reopened input channel).
     on_event: Rc<dyn Fn(PeerEvent)>,
     /// Kept alive while the link lives.
@@ -55,6 +65,13 @@ pub struct PeerLink {
 
 /// A JS event handler.
 type Handler = Closure<dyn FnMut(JsValue)>;
+
+/// A tool's channel and the messages waiting for it to open.
+struct ToolChannel {
+    tool: Tool,
+    channel: RtcDataChannel,
+    pending: Rc<std::cell::RefCell<Vec<String>>>,
+}
 
 impl std::fmt::Debug for PeerLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -174,7 +191,7 @@ impl PeerLink {
         control.set_onmessage(Some(on_control.as_ref().unchecked_ref()));
         handlers.push(on_control);
 
-        Ok(Self { connection, input, control, on_event, handlers })
+        Ok(Self { connection, input, control, tools: Vec::new(), on_event, handlers })
     }
 
     /// Opens a new `input` channel if the agent closed the last one (it
@@ -203,6 +220,47 @@ impl PeerLink {
         self.input.ready_state() == RtcDataChannelState::Open && self.input.send_with_str(text).is_ok()
     }
 
+    /// Sends one message on `tool`'s channel, opening it first where it is
+    /// not open (the message goes once it opens).
+    pub fn send_tool(&mut self, tool: Tool, text: String) {
+        self.tools.retain(|channel| {
+            !matches!(channel.channel.ready_state(), RtcDataChannelState::Closing | RtcDataChannelState::Closed)
+        });
+        if let Some(open) = self.tools.iter().find(|channel| channel.tool == tool) {
+            if open.channel.ready_state() == RtcDataChannelState::Open {
+                if open.channel.send_with_str(&text).is_err() {
+                    (self.on_event)(PeerEvent::ToolClosed(tool));
+                }
+            } else {
+                open.pending.borrow_mut().push(text);
+            }
+            return;
+        }
+        let ordered = RtcDataChannelInit::new();
+        ordered.set_ordered(true);
+        let channel = self.connection.create_data_channel_with_data_channel_dict(tool.label(), &ordered);
+        let pending = Rc::new(std::cell::RefCell::new(vec![text]));
+        let (queued, opened) = (pending.clone(), channel.clone());
+        let on_open = handler(move |_| {
+            for text in queued.borrow_mut().drain(..) {
+                let _ = opened.send_with_str(&text);
+            }
+        });
+        channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        let emit = self.on_event.clone();
+        let on_message = handler(move |event: JsValue| {
+            if let Some(text) = event.unchecked_into::<web_sys::MessageEvent>().data().as_string() {
+                emit(PeerEvent::ToolMessage(tool, text));
+            }
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let emit = self.on_event.clone();
+        let on_close = handler(move |_| emit(PeerEvent::ToolClosed(tool)));
+        channel.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        self.handlers.extend([on_open, on_message, on_close]);
+        self.tools.push(ToolChannel { tool, channel, pending });
+    }
+
     /// Sends one encoded control message; false unless the channel is open.
     pub fn send_control(&self, text: &str) -> bool {
         self.control.ready_state() == RtcDataChannelState::Open && self.control.send_with_str(text).is_ok()
@@ -219,6 +277,12 @@ impl Drop for PeerLink {
         self.control.set_onmessage(None);
         self.input.close();
         self.control.close();
+        for tool in &self.tools {
+            tool.channel.set_onopen(None);
+            tool.channel.set_onmessage(None);
+            tool.channel.set_onclose(None);
+            tool.channel.close();
+        }
         self.connection.close();
     }
 }

@@ -9,6 +9,7 @@
 //! connection, which close themselves.
 
 use super::mode_request::ModeRequest;
+use super::tools::{self, ToolStatus};
 use crate::controller::control::{AppliedView, CursorView, RemoteControl, Update};
 use crate::controller::machine::{Command, Input, Machine, Status};
 use crate::controller::peer::{Applying, PeerEvent, PeerLink, apply, describe, make_offer, stats_objects};
@@ -27,6 +28,9 @@ use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::input::{InputEvent, encode_input};
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::{ControllerToServer, ServerToController};
+use tether_shared::system_info::{self, SystemReport};
+use tether_shared::tool::Tool;
+use tether_shared::{clipboard, tool_message};
 
 /// How often the stats are read.
 const STATS_EVERY: Duration = Duration::from_secs(1);
@@ -57,6 +61,14 @@ pub struct ControllerView {
     pub mode_request: RwSignal<ModeRequest>,
     /// The session's chat, oldest first.
     pub chat: RwSignal<Vec<ChatLine>>,
+    /// The clipboard tool's latest request.
+    pub clipboard: RwSignal<ToolStatus>,
+    /// The computer's clipboard text, as last received.
+    pub remote_clipboard: RwSignal<Option<String>>,
+    /// The system tool's latest request.
+    pub system: RwSignal<ToolStatus>,
+    /// The computer's system information, as last received.
+    pub report: RwSignal<Option<SystemReport>>,
 }
 
 impl ControllerView {
@@ -74,6 +86,10 @@ impl ControllerView {
             session_mode: RwSignal::new(None),
             mode_request: RwSignal::new(ModeRequest::Idle),
             chat: RwSignal::new(Vec::new()),
+            clipboard: RwSignal::new(ToolStatus::Idle),
+            remote_clipboard: RwSignal::new(None),
+            system: RwSignal::new(ToolStatus::Idle),
+            report: RwSignal::new(None),
         }
     }
 }
@@ -193,6 +209,31 @@ impl Controller {
     /// Sends a chat line (already checked) to the session.
     pub fn say(&self, text: String) {
         self.runtime.run(Some(Step::Input(Input::Say(text))));
+    }
+
+    /// Puts `text` on the computer's clipboard.
+    pub fn send_clipboard(&self, text: String) {
+        self.use_tool(Tool::Clipboard, self.runtime.view.clipboard, &clipboard::ControllerToAgent::Set { text });
+    }
+
+    /// Asks for the text on the computer's clipboard.
+    pub fn fetch_clipboard(&self) {
+        self.use_tool(Tool::Clipboard, self.runtime.view.clipboard, &clipboard::ControllerToAgent::Get);
+    }
+
+    /// Asks for the computer's system information.
+    pub fn refresh_system(&self) {
+        self.use_tool(Tool::System, self.runtime.view.system, &system_info::ControllerToAgent::Refresh);
+    }
+
+    fn use_tool(&self, tool: Tool, status: RwSignal<ToolStatus>, message: &impl serde::Serialize) {
+        let mut peer = self.runtime.peer.borrow_mut();
+        let Some((_, link)) = peer.as_mut() else {
+            status.set(ToolStatus::Failed("Not connected to the computer.".into()));
+            return;
+        };
+        status.set(ToolStatus::Waiting);
+        link.send_tool(tool, tool_message::encode(message));
     }
 
     /// Starts over after a failure.
@@ -459,6 +500,40 @@ impl Runtime {
             PeerEvent::InputChannel(open) => {
                 if self.connection_of(peer).is_some() {
                     self.view.input_ready.set(open);
+                }
+            }
+            PeerEvent::ToolMessage(tool, text) => {
+                if self.connection_of(peer).is_none() {
+                    return;
+                }
+                let view = &self.view;
+                match tool {
+                    Tool::Clipboard => {
+                        let (status, text) = tools::clipboard_answer(text.as_bytes());
+                        if text.is_some() {
+                            view.remote_clipboard.set(text);
+                        }
+                        view.clipboard.set(status);
+                    }
+                    Tool::System => {
+                        let (status, report) = tools::system_answer(text.as_bytes());
+                        if report.is_some() {
+                            view.report.set(report);
+                        }
+                        view.system.set(status);
+                    }
+                    Tool::Input | Tool::Control => {}
+                }
+            }
+            PeerEvent::ToolClosed(tool) => {
+                let status = match tool {
+                    Tool::Clipboard => self.view.clipboard,
+                    Tool::System => self.view.system,
+                    Tool::Input | Tool::Control => return,
+                };
+                let waiting = status.get_untracked() == ToolStatus::Waiting;
+                if let Some(failed) = tools::closed(tool, waiting) {
+                    status.set(failed);
                 }
             }
             PeerEvent::Control(text) => {

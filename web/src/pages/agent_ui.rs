@@ -21,6 +21,7 @@ use tether_shared::access::AccessSet;
 use tether_shared::broker::LocalAgentStatus;
 use tether_shared::chat::Speaker;
 use tether_shared::connection_code::countdown_text;
+use tether_shared::consent::ToolUse;
 use tether_shared::mode::{ModeSet, SessionMode};
 
 /// The path the agent opens.
@@ -148,6 +149,9 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
             <CodeForm server=server on_action=on_action busy=busy />
         }
         .into_any(),
+        Some(LocalAgentStatus::AwaitingAcceptance { technician, seconds_left, tool: Some(tool), .. }) => view! {
+            <ToolQuestion technician=technician tool=tool seconds_left=seconds_left busy=busy on_action=on_action />
+        }.into_any(),
         Some(LocalAgentStatus::AwaitingAcceptance { technician, mode, access, choices, seconds_left, change_from, .. }) => view! {
             <Question technician=technician mode=mode access=access choices=choices seconds_left=seconds_left change_from=change_from busy=busy on_action=on_action />
         }
@@ -335,6 +339,32 @@ fn Question(
     }
 }
 
+/// "Tess asks to read and change your clipboard": allow it or not, within
+/// the countdown; the session's mode stays as it is either way.
+#[component]
+fn ToolQuestion(
+    technician: String,
+    tool: ToolUse,
+    seconds_left: u64,
+    busy: RwSignal<bool>,
+    on_action: Callback<Action>,
+) -> impl IntoView {
+    let millis_left = i64::try_from(seconds_left).unwrap_or(i64::MAX).saturating_mul(1000);
+    view! {
+        <div class="agent-screen" data-testid="agent-awaiting" data-tool=format!("{:?}", tool.access) role="alertdialog" aria-labelledby="agent-question">
+            <h2 id="agent-question">"Allow this?"</h2>
+            <p data-testid="agent-tool-question">{tool.sentence(&technician)}</p>
+            <p class="muted" data-testid="agent-seconds-left">
+                {format!("Answer within {}; no answer does not allow it. The session goes on either way.", countdown_text(millis_left, 0))}
+            </p>
+            <div class="form-actions">
+                <AgentButton class="button button-primary" testid="agent-accept" label="Allow" action=Action::Accept(None) busy=busy on_action=on_action />
+                <AgentButton class="button button-danger" testid="agent-reject" label="Don't allow" action=Action::Reject busy=busy on_action=on_action />
+            </div>
+        </div>
+    }
+}
+
 /// The tab's title for `status` (before " · Tether").
 fn tab_title(status: Option<&LocalAgentStatus>) -> &'static str {
     match status {
@@ -415,6 +445,7 @@ mod tests {
             choices: ModeSet::of(&[SessionMode::Monitor]),
             seconds_left: 90,
             change_from: None,
+            tool: None,
         };
         assert_eq!(tab_title(Some(&asked)), "Accept this session? — Tether agent");
         let idle = LocalAgentStatus::Idle { server: "http://s".into(), last_session: None };

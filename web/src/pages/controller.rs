@@ -1,8 +1,10 @@
 //! The live session with one target (`/sessions/{id}`): the remote screen
-//! with its input, the state line, the toolbar and the stats overlay.
+//! with its input, the state line, the toolbar and the stats overlay; beside
+//! it the mode, the chat, the clipboard and the system information.
 
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::chat_panel::ChatPanel;
+use crate::components::clipboard_panel::ClipboardPanel;
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::controller_toolbar::ControllerToolbar;
 use crate::components::mode_picker::ModePicker;
@@ -10,6 +12,7 @@ use crate::components::page_header::PageHeader;
 use crate::components::remote_screen::RemoteScreen;
 use crate::components::screen_message::ScreenMessage;
 use crate::components::stats_overlay::StatsOverlay;
+use crate::components::system_panel::SystemPanel;
 use crate::controller::ViewMode;
 use crate::controller::machine::Status;
 use crate::controller::runtime::{Controller, ControllerView};
@@ -59,6 +62,9 @@ pub fn ControllerPage() -> impl IntoView {
     });
     let on_say = Callback::new(move |text: String| controller.with_value(|controller| controller.say(text)));
     let on_mode = Callback::new(move |mode| controller.with_value(|controller| controller.request_mode(mode)));
+    let on_clipboard = Callback::new(move |text| controller.with_value(|controller| controller.send_clipboard(text)));
+    let on_fetch_clipboard = Callback::new(move |()| controller.with_value(Controller::fetch_clipboard));
+    let on_refresh_system = Callback::new(move |()| controller.with_value(Controller::refresh_system));
     let applied = state.applied;
     let screen = Signal::derive(move || applied.with(|applied| applied.map(|applied| applied.screen)));
 
@@ -102,6 +108,8 @@ pub fn ControllerPage() -> impl IntoView {
             <aside class="session-side">
                 <ModePicker current=state.session_mode request=state.mode_request live=live on_request=on_mode />
                 <ChatPanel lines=state.chat me=Speaker::Technician enabled=live on_send=on_say />
+                <ClipboardPanel status=state.clipboard received=state.remote_clipboard live=live on_send=on_clipboard on_fetch=on_fetch_clipboard />
+                <SystemPanel status=state.system report=state.report live=live on_refresh=on_refresh_system />
                 <p class="small muted" data-testid="bar-note">
                     "The person sees a Tether bar at the top of their screen, with your name, the mode and an X that ends the session; it shows in your picture too."
                 </p>
