@@ -27,11 +27,12 @@ export async function requireAgentBinary() {
  * The environment for an agent: the test's own, without `DISPLAY` (and
  * `WAYLAND_DISPLAY`), so the agent never touches the desktop of whoever
  * runs the tests. `display` (a test's own Xvfb, like `:7`) becomes its
- * `DISPLAY`; without one it reports no displays.
+ * `DISPLAY`; without one it reports no displays. `extra` is added (e.g.
+ * `TETHER_FILES_DIR`).
  */
-function agentEnv({ display } = {}) {
+function agentEnv({ display, extra = {} } = {}) {
   const { DISPLAY, WAYLAND_DISPLAY, ...env } = process.env;
-  return { ...env, TETHER_LOG: process.env.TETHER_LOG ?? 'info', ...(display ? { DISPLAY: display } : {}) };
+  return { ...env, TETHER_LOG: process.env.TETHER_LOG ?? 'info', ...(display ? { DISPLAY: display } : {}), ...extra };
 }
 
 /** Spawns the agent with `args`, behind `prefix` (a command and its arguments) if given. */
@@ -71,17 +72,18 @@ export async function runAgentCommand(args, { deadlineMs = 30_000, prefix = [] }
  * '--webrtc-bind', '127.0.0.1:0']` to stream it). Returns `{ pid, output,
  * exited, kill }`: `exited` resolves with `{ code, signal }`; `kill(signal)`
  * signals the process by its PID (if still running) and waits for it to exit.
+ * `env` adds variables to its environment.
  */
-export function startAgent(configPath, { args = [], display, prefix = [] } = {}) {
-  return startAgentCommand(['run', '--config', configPath, ...args], { display, prefix });
+export function startAgent(configPath, { args = [], display, prefix = [], env = {} } = {}) {
+  return startAgentCommand(['run', '--config', configPath, ...args], { display, prefix, env });
 }
 
 /**
  * Starts `tether-agent ...args` in the background (behind `prefix`, if
  * given), on X display `display` if given; returns what `startAgent` does.
  */
-export function startAgentCommand(args, { display, prefix = [] } = {}) {
-  const child = spawnWith(prefix, args, agentEnv({ display }));
+export function startAgentCommand(args, { display, prefix = [], env = {} } = {}) {
+  const child = spawnWith(prefix, args, agentEnv({ display, extra: env }));
   const output = [];
   for (const [name, stream] of [['stdout', child.stdout], ['stderr', child.stderr]]) {
     createInterface({ input: stream }).on('line', (line) => {

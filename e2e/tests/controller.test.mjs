@@ -7,8 +7,9 @@
 // mode, and the auditor reads the question and the answer; they chat both
 // ways and the auditor reads the conversation; the technician sends text
 // to the computer's clipboard and takes what another program put there,
-// and reads its system information once the person allowed it (each use
-// audited); the person takes control
+// and reads its system information once the person allowed it; sends a
+// file the person allows, is refused a device name, and downloads a file
+// from the shared folder (each use audited); the person takes control
 // away (Monitor) and then ends it from their page; a target that
 // went offline meanwhile gives an error on the Targets page; the
 // signalling socket refuses a bad token.
@@ -16,7 +17,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, webDir } from '../lib/server.mjs';
@@ -175,9 +176,14 @@ describe('controller', () => {
   step('with its page the agent asks the person, who accepts: both pages say who and how, the auditor reads it', async () => {
     await agent.kill('SIGKILL');
     xvfb = await startXvfb({ width: 640, height: 480 });
+    const [incoming, shared] = [path.join(workDir, 'incoming'), path.join(workDir, 'shared')];
+    await mkdir(path.join(shared, 'Projects'), { recursive: true });
+    const notes = Buffer.alloc(3 * 1024 * 1024 + 5, 'printer queue log line\n');
+    await writeFile(path.join(shared, 'notes.log'), notes);
     agent = startAgent(path.join(workDir, 'agent.json'), {
       args: ['--ui-dir', webDir(), '--no-open', '--webrtc-bind', '127.0.0.1:0'],
       display: xvfb.display,
+      env: { TETHER_FILES_DIR: incoming, TETHER_BROWSE_ROOT: shared },
     });
     const pageAddress = /(http:\/\/127\.0\.0\.1:\d+\/agent#key=\S+)/;
     const address = await until(
@@ -269,6 +275,44 @@ describe('controller', () => {
       .filter((action) => /^session\.(access_|clipboard_|system_info)/.test(action));
     assert.deepEqual(used, ['session.clipboard_set', 'session.clipboard_taken', 'session.access_asked',
       'session.access_allowed', 'session.system_info_read', 'session.system_info_read']);
+
+    // Files: the person allows each incoming file (the default policy asks), it lands in their
+    // folder checked by SHA-256; a device name is refused before anyone is asked; the technician
+    // browses the shared folder and takes a file, which arrives as a normal browser download.
+    const report = Buffer.from('%PDF-1.4 pretend report\n'.repeat(40_000));
+    await page.getByTestId('files-upload-input').setInputFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: report });
+    await showsText(agentPage, 'agent-tool-question', /asks to send files to and take files from your computer\. They send report\.pdf \(.*\), to be saved in .*incoming as report\.pdf\./);
+    await agentPage.getByTestId('agent-accept').click();
+    const uploaded = page.locator('[data-testid="transfer"][data-direction="to"][data-name="report.pdf"]');
+    await uploaded.locator('xpath=self::*[@data-state="done"]').waitFor({ timeout: STATUS_DEADLINE_MS });
+    assert.match(await uploaded.getByTestId('transfer-text').textContent(), /Saved on the computer as report\.pdf; SHA-256 [0-9a-f]{12}… checked\./);
+    assert.ok((await readFile(path.join(incoming, 'report.pdf'))).equals(report), 'the saved file is what was sent');
+    await page.getByTestId('files-upload-input').setInputFiles({ name: 'CON.txt', mimeType: 'text/plain', buffer: Buffer.from('x') });
+    const refused = page.locator('[data-testid="transfer"][data-name="CON.txt"][data-state="failed"]');
+    await refused.waitFor({ timeout: STATUS_DEADLINE_MS });
+    assert.match(await refused.getByTestId('transfer-text').textContent(), /reserved for a device/);
+    assert.deepEqual((await readdir(incoming)).sort(), ['report.pdf'], 'nothing else was written');
+
+    await page.getByTestId('files-browse').click();
+    await page.locator('[data-testid="files-entry"][data-name="Projects"][data-folder="true"]').waitFor();
+    const downloading = page.waitForEvent('download');
+    await page.locator('[data-testid="files-entry"][data-name="notes.log"]').getByTestId('files-download').click();
+    const download = await downloading;
+    assert.equal(download.suggestedFilename(), 'notes.log');
+    const saved = path.join(workDir, 'downloaded-notes.log');
+    await download.saveAs(saved);
+    assert.ok((await readFile(saved)).equals(notes), 'the download is the file on the computer');
+    await page.locator('[data-testid="transfer"][data-direction="from"][data-state="done"]').waitFor();
+    const transfers = (await call(server.url, 'GET', `/api/sessions/${id}/timeline`, { token: auditorToken })).body.entries
+      .filter((entry) => entry.action === 'session.file_transfer')
+      .map((entry) => [entry.details.direction, entry.details.name, entry.details.outcome]);
+    assert.deepEqual(transfers, [
+      ['to_computer', 'report.pdf', 'started'],
+      ['to_computer', 'report.pdf', 'completed'],
+      ['to_computer', 'CON.txt', 'failed'],
+      ['from_computer', '~/notes.log', 'started'],
+      ['from_computer', '~/notes.log', 'completed'],
+    ]);
 
     // The person takes control away from their page: the technician's page hears it at once.
     await agentPage.getByTestId('agent-narrow-monitor').click();

@@ -1,11 +1,13 @@
-//! Fuzzes the clipboard and system tools' decoders, both directions:
-//! arbitrary bytes are refused with a reason or decoded into a message
-//! within every cap that survives a round trip, never a panic.
+//! Fuzzes the clipboard, system and files tools' decoders, both
+//! directions, and the files channel's chunks: arbitrary bytes are refused
+//! with a reason or decoded into a message within every cap that survives
+//! a round trip, never a panic.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tether_shared::tool_message::encode;
+use tether_shared::files::wire;
 use tether_shared::{clipboard, system_info};
 
 fuzz_target!(|data: &[u8]| {
@@ -20,6 +22,16 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(message) = system_info::decode_from_controller(data) {
         assert_eq!(system_info::decode_from_controller(encode(&message).as_bytes()), Ok(message));
+    }
+    if let Ok(message) = wire::decode_from_controller(data) {
+        assert_eq!(wire::decode_from_controller(encode(&message).as_bytes()), Ok(message));
+    }
+    if let Ok(message) = wire::decode_from_agent(data) {
+        assert_eq!(wire::decode_from_agent(encode(&message).as_bytes()), Ok(message));
+    }
+    if let Ok((offset, chunk)) = wire::decode_chunk(data) {
+        assert!(chunk.len() <= wire::CHUNK_BYTES);
+        assert_eq!(wire::encode_chunk(offset, chunk), data);
     }
     if let Ok(system_info::AgentToController::Report(report)) = system_info::decode_from_agent(data) {
         assert!(report.top_cpu.len() <= system_info::TOP_PROCESSES);

@@ -53,11 +53,21 @@ pub struct AccessRules {
     /// Whether the session's screen may be recorded. Off by default (the
     /// seed's "globally disabled … due to privacy concerns").
     pub recording: bool,
+    /// The largest file either way, in MiB; `None` for no limit. Default
+    /// 10 GiB.
+    pub max_file_mib: Option<u32>,
 }
 
 impl AccessRules {
     /// Allowed idle limits: one minute to 24 hours.
     pub const IDLE_TIMEOUT_SECS: RangeInclusive<u32> = 60..=24 * 60 * 60;
+    /// Allowed file size limits: 1 MiB to 1 TiB.
+    pub const MAX_FILE_MIB: RangeInclusive<u32> = 1..=1024 * 1024;
+
+    /// The largest file, in bytes; `None` for no limit.
+    pub fn max_file_bytes(&self) -> Option<u64> {
+        self.max_file_mib.map(|mib| u64::from(mib) * 1024 * 1024)
+    }
 
     /// Checks every field with a range; the message names the field.
     pub fn validate(&self) -> Result<(), InvalidPolicy> {
@@ -66,6 +76,14 @@ impl AccessRules {
                 field: "idle_timeout_secs",
                 min: *Self::IDLE_TIMEOUT_SECS.start(),
                 max: *Self::IDLE_TIMEOUT_SECS.end(),
+            }),
+            _ => Ok(()),
+        }?;
+        match self.max_file_mib {
+            Some(mib) if !Self::MAX_FILE_MIB.contains(&mib) => Err(InvalidPolicy {
+                field: "max_file_mib",
+                min: *Self::MAX_FILE_MIB.start(),
+                max: *Self::MAX_FILE_MIB.end(),
             }),
             _ => Ok(()),
         }
@@ -80,6 +98,7 @@ impl Default for AccessRules {
             unattended: false,
             idle_timeout_secs: Some(30 * 60),
             recording: false,
+            max_file_mib: Some(10 * 1024),
         }
     }
 }
@@ -112,6 +131,7 @@ impl Policy {
             unattended: a.unattended && b.unattended,
             idle_timeout_secs: shorter_limit(a.idle_timeout_secs, b.idle_timeout_secs),
             recording: a.recording && b.recording,
+            max_file_mib: shorter_limit(a.max_file_mib, b.max_file_mib),
         };
         Policy { session, access }
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_CLIPBOARD_BYTES: usize = 128 * 1024;
 /// The largest clipboard message (the text escaped as JSON, and its tag):
 /// the most one data-channel message carries.
-pub const MAX_CLIPBOARD_MESSAGE_BYTES: usize = 256 * 1024;
+pub const MAX_CLIPBOARD_MESSAGE_BYTES: usize = crate::tool_message::MAX_DATA_CHANNEL_MESSAGE_BYTES;
 
 /// The controller's requests. (v10)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,8 +1,13 @@
 //! The `files` tool: moving files between the controller and the agent over
-//! their own data channel. [`name`] decides which names may be written on
-//! the computer.
+//! their own data channel. [`wire`] is what goes over it, [`flow`] the
+//! window that keeps either end from holding more than a few megabytes of a
+//! file, [`rate`] the speed and time left, and [`name`] which names may be
+//! written or read on the computer.
 
+pub mod flow;
 pub mod name;
+pub mod rate;
+pub mod wire;
 
 /// A size for people: "512 B", "1.5 KiB", "2.0 GiB".
 pub fn human_size(bytes: u64) -> String {

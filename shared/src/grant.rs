@@ -84,6 +84,10 @@ pub struct Grant {
     /// refusal. Absent reads as two minutes.
     #[serde(default = "default_acceptance_timeout_secs")]
     pub acceptance_timeout_secs: u32,
+    /// The largest file either way, in MiB; `None` for no limit. Absent
+    /// reads as the default policy's. (v10)
+    #[serde(default = "default_max_file_mib")]
+    pub max_file_mib: Option<u32>,
     /// When the server issued the grant.
     pub issued_at: i64,
     /// When the grant stops being valid.
@@ -94,6 +98,10 @@ pub struct Grant {
 
 fn yes() -> bool {
     true
+}
+
+fn default_max_file_mib() -> Option<u32> {
+    crate::access_policy::AccessRules::default().max_file_mib
 }
 
 fn default_acceptance_timeout_secs() -> u32 {

@@ -152,7 +152,7 @@ pub enum AgentToServer {
 }
 
 /// What the agent did with a tool in a session. (v10)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ToolEvent {
     /// The person is asked to allow a kind of access on its first use.
@@ -165,17 +165,54 @@ pub enum ToolEvent {
     ClipboardTaken { chars: u64 },
     /// The technician read the computer's system information.
     SystemInfoRead,
+    /// A file transfer started or ended: which way, the file's name (as
+    /// saved or as read), its size, its SHA-256 once known, and how it
+    /// went (with the reason when it failed or was refused).
+    File {
+        direction: FileDirection,
+        name: String,
+        size: u64,
+        sha256: Option<String>,
+        outcome: FileOutcome,
+        reason: Option<String>,
+    },
+}
+
+/// Which way a file moved. (v10)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileDirection {
+    /// From the technician to this computer.
+    ToComputer,
+    /// From this computer to the technician.
+    FromComputer,
+}
+
+/// Where a file transfer stands. (v10)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileOutcome {
+    /// Allowed; the first byte is about to move.
+    Started,
+    /// Every byte moved and the SHA-256 matched.
+    Completed,
+    /// Stopped by either side.
+    Cancelled,
+    /// It broke (a write failed, the hash did not match) or was refused
+    /// (a bad name, too large, the person said no).
+    Failed,
 }
 
 impl ToolEvent {
     /// The audit log's action for it.
-    pub fn action(self) -> &'static str {
+    pub fn action(&self) -> &'static str {
         match self {
             ToolEvent::AccessAsked { .. } => "session.access_asked",
             ToolEvent::AccessAllowed { .. } => "session.access_allowed",
             ToolEvent::ClipboardSet { .. } => "session.clipboard_set",
             ToolEvent::ClipboardTaken { .. } => "session.clipboard_taken",
             ToolEvent::SystemInfoRead => "session.system_info_read",
+            ToolEvent::File { .. } => "session.file_transfer",
         }
     }
 }
@@ -529,6 +566,14 @@ mod tests {
             ToolEvent::ClipboardSet { chars: 3 },
             ToolEvent::ClipboardTaken { chars: 0 },
             ToolEvent::SystemInfoRead,
+            ToolEvent::File {
+                direction: FileDirection::ToComputer,
+                name: "report.pdf".into(),
+                size: 3,
+                sha256: None,
+                outcome: FileOutcome::Failed,
+                reason: Some("the person said no".into()),
+            },
         ] {
             assert!(event.action().starts_with("session."));
             round_trip(AgentToServer::Tool { session_id: "s".into(), event });

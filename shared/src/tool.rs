@@ -24,13 +24,15 @@ pub enum Tool {
     Clipboard,
     /// The computer's system information ([`crate::system_info`]). (v10)
     System,
+    /// Files both ways ([`crate::files`]). (v10)
+    Files,
 }
 
 impl Tool {
     /// Every tool. The controller opens `input` and `control` with the
     /// session, the others when the technician first uses them — which is
     /// when the person is asked, where the policy wants assent for them.
-    pub const ALL: [Tool; 4] = [Tool::Input, Tool::Control, Tool::Clipboard, Tool::System];
+    pub const ALL: [Tool; 5] = [Tool::Input, Tool::Control, Tool::Clipboard, Tool::System, Tool::Files];
 
     /// The data channel's label.
     pub fn label(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Tool {
             Tool::Control => "control",
             Tool::Clipboard => "clipboard",
             Tool::System => "system",
+            Tool::Files => "files",
         }
     }
 
@@ -56,13 +59,16 @@ impl Tool {
             Tool::Control => Access::View,
             Tool::Clipboard => Access::Clipboard,
             Tool::System => Access::SystemInfo,
+            Tool::Files => Access::FileTransfer,
         }
     }
 
     /// Whether the person is asked before the tool is first served in a
     /// session, when the policy wants assent for its access each time.
     /// Screen and control were answered when the session or its mode was
-    /// accepted; the others are asked for on first use.
+    /// accepted; the others are asked for on first use — files when the
+    /// technician first browses or takes one, and for each file they send
+    /// ([`use_of`]), not when the channel opens.
     pub fn asked_on_first_use(self) -> bool {
         matches!(self, Tool::Clipboard | Tool::System)
     }
@@ -100,13 +106,31 @@ pub fn opening(tool: Tool, grant: Option<&Grant>, allowed: AccessSet, unattended
             grant.mode.name()
         ));
     }
-    let wants_assent = tool.asked_on_first_use() && grant.assent_each_time.contains(needs);
-    if !wants_assent || unattended || allowed.contains(needs) {
+    if !tool.asked_on_first_use() {
+        return Opening::Serve;
+    }
+    use_of(needs, grant, allowed, unattended, can_ask, false)
+}
+
+/// Whether one use of `access` (which `grant` includes) goes ahead, where
+/// the policy wants the person's assent to it each time: asked unless the
+/// session is unattended or — when not `each_time` (an incoming file is
+/// asked about each time) — the person allowed it already.
+pub fn use_of(
+    access: Access,
+    grant: &Grant,
+    allowed: AccessSet,
+    unattended: bool,
+    can_ask: bool,
+    each_time: bool,
+) -> Opening {
+    let wants_assent = grant.assent_each_time.contains(access);
+    if !wants_assent || unattended || (allowed.contains(access) && !each_time) {
         Opening::Serve
     } else if can_ask {
         Opening::Ask
     } else {
-        Opening::Refuse(format!("the policy wants the person to allow {needs:?} access, and nobody can be asked"))
+        Opening::Refuse(format!("the policy wants the person to allow {access:?} access, and nobody can be asked"))
     }
 }
 
@@ -125,7 +149,7 @@ mod tests {
         for tool in Tool::ALL {
             assert_eq!(Tool::from_label(tool.label()), Some(tool));
         }
-        assert_eq!(Tool::from_label("files"), None);
+        assert_eq!(Tool::from_label("shell"), None);
         assert_eq!(Tool::from_label("INPUT"), None, "labels are exact");
     }
 
@@ -143,6 +167,7 @@ mod tests {
             user_acceptance: true,
             assent_each_time,
             acceptance_timeout_secs: 30,
+            max_file_mib: Some(10_240),
             issued_at: 0,
             expires_at: 60_000,
             key_id: "k".into(),
@@ -159,9 +184,23 @@ mod tests {
         assert_eq!(opening(Tool::System, Some(&asks), none, false, true), Opening::Serve, "no assent wanted");
         assert_eq!(opening(Tool::Clipboard, Some(&asks), none, true, false), Opening::Serve, "unattended");
         assert!(matches!(opening(Tool::Clipboard, Some(&asks), none, false, false), Opening::Refuse(_)));
-        // Screen and control were asked for with the session's mode.
+        // Screen and control were asked for with the session's mode; files ask per use.
         let all = grant(SessionMode::Active, AccessSet::all());
         assert_eq!(opening(Tool::Input, Some(&all), none, false, true), Opening::Serve);
+        assert_eq!(opening(Tool::Files, Some(&all), none, false, true), Opening::Serve);
+    }
+
+    #[test]
+    fn an_incoming_file_is_asked_about_each_time_browsing_once() {
+        let all = grant(SessionMode::Active, AccessSet::all());
+        let allowed = AccessSet::of(&[Access::FileTransfer]);
+        let file = Access::FileTransfer;
+        assert_eq!(use_of(file, &all, AccessSet::empty(), false, true, false), Opening::Ask);
+        assert_eq!(use_of(file, &all, allowed, false, true, false), Opening::Serve, "browsing again");
+        assert_eq!(use_of(file, &all, allowed, false, true, true), Opening::Ask, "another incoming file");
+        assert_eq!(use_of(file, &all, allowed, true, false, true), Opening::Serve, "unattended");
+        let relaxed = grant(SessionMode::Active, AccessSet::empty());
+        assert_eq!(use_of(file, &relaxed, AccessSet::empty(), false, false, true), Opening::Serve);
     }
 
     #[test]
@@ -182,6 +221,6 @@ mod tests {
         assert_eq!(tools(SessionMode::Monitor), vec![Tool::Control]);
         assert_eq!(tools(SessionMode::Guidance), vec![Tool::Control]);
         assert_eq!(tools(SessionMode::Chat), vec![]);
-        assert_eq!(tools(SessionMode::FileTransfer), vec![]);
+        assert_eq!(tools(SessionMode::FileTransfer), vec![Tool::Files]);
     }
 }

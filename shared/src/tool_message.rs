@@ -6,6 +6,11 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// The largest message either end sends on a data channel: what the agent
+/// advertises as its SCTP `max-message-size` (the default when nothing is
+/// advertised is 64 KiB; Chromium advertises 256 KiB too).
+pub const MAX_DATA_CHANNEL_MESSAGE_BYTES: usize = 256 * 1024;
+
 /// Why a tool's message was refused. The session goes on; the receiver
 /// logs the reason (and answers with it where the tool has an answer).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -36,6 +36,7 @@ fn grant() -> Grant {
         user_acceptance: true,
         assent_each_time: tether_shared::access::AccessSet::all(),
         acceptance_timeout_secs: 120,
+        max_file_mib: Some(10_240),
         issued_at: T0,
         expires_at: T0 + 10 * MINUTE,
         key_id: String::new(),

@@ -31,6 +31,7 @@ fn grant(mode: SessionMode, relaxed: bool) -> Grant {
         user_acceptance: !relaxed,
         assent_each_time: if relaxed { AccessSet::empty() } else { AccessSet::all() },
         acceptance_timeout_secs: 30,
+        max_file_mib: Some(10_240),
         issued_at: NOW,
         expires_at: NOW + 300_000,
         key_id: "k".into(),

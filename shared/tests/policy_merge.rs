@@ -143,6 +143,7 @@ fn sample_policies(count: usize) -> Vec<Policy> {
                 unattended: next(2) == 1,
                 idle_timeout_secs: if next(3) == 0 { None } else { Some(60 + next(3600)) },
                 recording: next(2) == 1,
+                max_file_mib: if next(3) == 0 { None } else { Some(1 + next(100_000)) },
             },
         })
         .collect()
@@ -161,7 +162,8 @@ fn merging_never_loosens_any_policy_it_includes() {
 }
 
 /// `policy` with every field loosened a step: longer limits, more tries,
-/// no acceptance, every mode, no assent, unattended and recording allowed.
+/// no acceptance, every mode, no assent, unattended and recording allowed,
+/// files of any size.
 fn loosened(policy: &Policy) -> Policy {
     let session = &policy.session;
     Policy {
@@ -178,6 +180,7 @@ fn loosened(policy: &Policy) -> Policy {
             unattended: true,
             idle_timeout_secs: None,
             recording: true,
+            max_file_mib: None,
         },
     }
 }

@@ -18,12 +18,24 @@ pub enum Field {
     AcceptanceTimeout,
     ServerLoss,
     IdleTimeout,
+    MaxFileSize,
 }
 
 impl Field {
     /// Every numeric field, in the form's order.
-    pub const ALL: [Field; 5] =
-        [Field::CodeLifetime, Field::WrongGuesses, Field::AcceptanceTimeout, Field::ServerLoss, Field::IdleTimeout];
+    pub const ALL: [Field; 6] = [
+        Field::CodeLifetime,
+        Field::WrongGuesses,
+        Field::AcceptanceTimeout,
+        Field::ServerLoss,
+        Field::IdleTimeout,
+        Field::MaxFileSize,
+    ];
+
+    /// Whether leaving the field empty means "no limit".
+    pub fn may_be_empty(self) -> bool {
+        matches!(self, Field::IdleTimeout | Field::MaxFileSize)
+    }
 
     /// The field `validate` named by its JSON name.
     pub fn named(json_name: &str) -> Option<Self> {
@@ -33,6 +45,7 @@ impl Field {
             "acceptance_timeout_secs" => Some(Field::AcceptanceTimeout),
             "server_loss_timeout_secs" => Some(Field::ServerLoss),
             "idle_timeout_secs" => Some(Field::IdleTimeout),
+            "max_file_mib" => Some(Field::MaxFileSize),
             _ => None,
         }
     }
@@ -50,6 +63,7 @@ impl Field {
                 Policy { session: SessionPolicy { server_loss_timeout_secs: value, ..session }, ..policy }
             }
             Field::IdleTimeout => Policy { access: AccessRules { idle_timeout_secs: Some(value), ..access }, ..policy },
+            Field::MaxFileSize => Policy { access: AccessRules { max_file_mib: Some(value), ..access }, ..policy },
         }
     }
 
@@ -57,6 +71,7 @@ impl Field {
     pub fn unit(self) -> &'static str {
         match self {
             Field::WrongGuesses => "tries",
+            Field::MaxFileSize => "MiB",
             _ => "seconds",
         }
     }
@@ -76,6 +91,8 @@ pub struct Typed {
     /// Empty for no idle limit.
     pub idle_timeout: String,
     pub recording: bool,
+    /// Empty for no file size limit.
+    pub max_file_size: String,
 }
 
 impl Typed {
@@ -93,6 +110,7 @@ impl Typed {
             unattended: access.unattended,
             idle_timeout: access.idle_timeout_secs.map(|secs| secs.to_string()).unwrap_or_default(),
             recording: access.recording,
+            max_file_size: access.max_file_mib.map(|mib| mib.to_string()).unwrap_or_default(),
         }
     }
 
@@ -104,6 +122,7 @@ impl Typed {
             Field::AcceptanceTimeout => &self.acceptance_timeout,
             Field::ServerLoss => &self.server_loss,
             Field::IdleTimeout => &self.idle_timeout,
+            Field::MaxFileSize => &self.max_file_size,
         }
     }
 }
@@ -116,7 +135,7 @@ pub type Problem = (Option<Field>, String);
 /// number, or out of range. Each field is range-checked by `validate` on
 /// the default policy with that field alone changed (the default is valid,
 /// so a refusal is that field's), then the whole policy once more. An empty
-/// idle limit is no limit.
+/// idle or file size limit is no limit.
 pub fn checked(typed: &Typed) -> Result<Policy, Vec<Problem>> {
     let mut policy = Policy {
         session: SessionPolicy { user_acceptance: typed.user_acceptance, ..SessionPolicy::default() },
@@ -126,12 +145,13 @@ pub fn checked(typed: &Typed) -> Result<Policy, Vec<Problem>> {
             unattended: typed.unattended,
             idle_timeout_secs: None,
             recording: typed.recording,
+            max_file_mib: None,
         },
     };
     let mut problems = Vec::new();
     for field in Field::ALL {
         let text = typed.text(field).trim();
-        if field == Field::IdleTimeout && text.is_empty() {
+        if field.may_be_empty() && text.is_empty() {
             continue;
         }
         let Ok(value) = text.parse::<u32>() else {

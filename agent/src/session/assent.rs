@@ -1,7 +1,8 @@
 //! The person's assent to a session's tools: the first time the controller
 //! opens a tool whose access the policy wants allowed each time, the person
 //! is asked (the same question screen as a change of mode); what they
-//! allowed is remembered for the rest of the session. The decision is
+//! allowed is remembered for the rest of the session. Uses within a tool
+//! (browsing files, each incoming file) are asked the same way. The decision is
 //! `tether_shared::tool::opening`; this is its thin driver.
 
 use super::Reporter;
@@ -13,7 +14,7 @@ use tether_shared::consent::{Offer, Question, ToolUse};
 use tether_shared::grant::Grant;
 use tether_shared::mode::ModeSet;
 use tether_shared::signal::ToolEvent;
-use tether_shared::tool::{Opening, Tool, opening};
+use tether_shared::tool::{Opening, Tool, opening, use_of};
 
 /// One session's record of what the person allowed, and whom to ask.
 /// Cheap to clone: every channel task of the session holds one.
@@ -46,13 +47,33 @@ impl ToolAssent {
                 let (Some(asker), Some(grant)) = (&self.asker, grant) else {
                     return Err("nobody can be asked".into());
                 };
+                self.ask(asker.as_ref(), ToolUse { access: tool.needs(), detail: None }, grant, reporter).await
+            }
+        }
+    }
+
+    /// Whether one use of `tool.access` within a served tool goes ahead
+    /// (`tether_shared::tool::use_of`): browsing or taking files once
+    /// allowed, an incoming file (`each_time`) every time.
+    pub(crate) async fn allow_use(
+        &self,
+        tool: ToolUse,
+        each_time: bool,
+        grant: &Grant,
+        reporter: &Reporter,
+    ) -> Result<(), String> {
+        match use_of(tool.access, grant, self.allowed(), self.unattended, self.asker.is_some(), each_time) {
+            Opening::Serve => Ok(()),
+            Opening::Refuse(reason) => Err(reason),
+            Opening::Ask => {
+                let Some(asker) = &self.asker else { return Err("nobody can be asked".into()) };
                 self.ask(asker.as_ref(), tool, grant, reporter).await
             }
         }
     }
 
-    async fn ask(&self, asker: &dyn Ask, tool: Tool, grant: &Grant, reporter: &Reporter) -> Result<(), String> {
-        let access = tool.needs();
+    async fn ask(&self, asker: &dyn Ask, tool: ToolUse, grant: &Grant, reporter: &Reporter) -> Result<(), String> {
+        let access = tool.access;
         let timeout = Duration::from_secs(u64::from(grant.acceptance_timeout_secs.max(1)));
         let question = Question {
             session_id: grant.session_id.clone(),
@@ -60,7 +81,7 @@ impl ToolAssent {
             offer: Offer { mode: grant.mode, access: AccessSet::of(&[access]), choices: ModeSet::empty() },
             timeout,
             change_from: Some(grant.mode),
-            tool: Some(ToolUse { access, detail: None }),
+            tool: Some(tool),
         };
         reporter.tool(ToolEvent::AccessAsked { access });
         let answer = tokio::time::timeout(timeout, asker.ask(&question)).await;

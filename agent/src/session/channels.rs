@@ -10,6 +10,7 @@
 
 use super::assent::ToolAssent;
 use super::clipboard::{self, ClipboardUse};
+use super::files::{self, FilesConfig, FilesContext, Uploads};
 use super::media::{ScreenSizeCell, StreamControls};
 use super::{control, system_info};
 use crate::inject::{InjectError, Injector, InputGate};
@@ -30,6 +31,10 @@ pub struct ChannelContext {
     pub gate: InputGate,
     pub reporter: Reporter,
     pub assent: ToolAssent,
+    /// The folders the files tool uses.
+    pub files: FilesConfig,
+    /// The session's unfinished incoming files.
+    pub uploads: Uploads,
 }
 
 /// A channel being served.
@@ -63,7 +68,7 @@ pub async fn serve(channel: Arc<dyn DataChannel>, grant: Option<&Grant>, context
             close(&channel).await;
             return;
         }
-        run_tool(tool, channel, context).await;
+        run_tool(tool, channel, grant, context).await;
     });
     Some(Served { needs: tool.needs(), task })
 }
@@ -74,8 +79,8 @@ async fn close(channel: &Arc<dyn DataChannel>) {
     }
 }
 
-async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, context: ChannelContext) {
-    let ChannelContext { controls, display, gate, reporter, assent: _ } = context;
+async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant>, context: ChannelContext) {
+    let ChannelContext { controls, display, gate, reporter, assent, files, uploads } = context;
     match tool {
         Tool::Input => serve_input(channel, controls.screen().clone(), display, gate, reporter).await,
         Tool::Control => control::serve(channel, controls, display).await,
@@ -90,6 +95,12 @@ async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, context: ChannelCon
             clipboard::serve(channel, display, on_use).await;
         }
         Tool::System => system_info::serve(channel, || reporter.tool(ToolEvent::SystemInfoRead)).await,
+        Tool::Files => {
+            // Admitted only under a grant.
+            let Some(grant) = grant else { return };
+            let context = FilesContext { config: files, uploads, assent, grant, reporter };
+            files::serve(channel, context).await;
+        }
     }
 }
 

@@ -64,6 +64,7 @@ mod tests {
             user_acceptance: true,
             assent_each_time: tether_shared::access::AccessSet::all(),
             acceptance_timeout_secs: 120,
+            max_file_mib: Some(10_240),
             issued_at: 1_000,
             expires_at: 61_000,
             key_id: "k".into(),
@@ -102,6 +103,6 @@ mod tests {
         assert!(allows(Some(&monitor), needs("control")));
         assert!(allows(Some(&active), needs("input")));
         assert!(!allows(None, needs("control")), "nothing without a grant");
-        assert_eq!(tether_shared::tool::Tool::from_label("files"), None);
+        assert_eq!(tether_shared::tool::Tool::from_label("shell"), None);
     }
 }

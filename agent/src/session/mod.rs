@@ -14,6 +14,7 @@ mod channels;
 mod clipboard;
 mod control;
 mod cursor;
+mod files;
 pub mod grant;
 mod keyframe;
 mod media;
@@ -25,6 +26,7 @@ mod run;
 mod system_info;
 
 pub use assent::ToolAssent;
+pub use files::FilesConfig;
 
 use std::time::Duration;
 use tether_shared::control::QualityPreset;
@@ -47,6 +49,8 @@ pub struct SessionConfig {
     /// How long a session whose peer failed or closed waits for the
     /// controller to offer again (a reloaded page) before it ends.
     pub rejoin_timeout: Duration,
+    /// Where the files tool saves and browses.
+    pub files: FilesConfig,
 }
 
 /// How long ICE waits before calling a silent connection disconnected, and
@@ -75,6 +79,7 @@ impl Default for SessionConfig {
             quality: QualityPreset::default(),
             ice_timeouts: IceTimeouts::default(),
             rejoin_timeout: Duration::from_secs(60),
+            files: FilesConfig::from_environment(),
         }
     }
 }

@@ -8,11 +8,13 @@ use anyhow::Context;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::MIME_TYPE_H264;
+use rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use std::sync::Arc;
 use tether_shared::signal::IceServer;
+use tether_shared::tool_message::MAX_DATA_CHANNEL_MESSAGE_BYTES;
 use tokio::sync::mpsc::UnboundedSender;
 use webrtc::data_channel::DataChannel;
 use webrtc::media_stream::track_local::TrackLocal;
@@ -135,6 +137,8 @@ async fn build_with(
     let settings = SettingEngineBuilder::new()
         .with_ice_timeouts(Some(timeouts.disconnected), Some(timeouts.failed), None)
         .with_multicast_dns_mode(mdns)
+        // The tools' messages (a clipboard, a system report, a file's chunk) go up to this.
+        .with_sctp_max_message_size(SctpMaxMessageSize::Bounded(MAX_DATA_CHANNEL_MESSAGE_BYTES as u32))
         .build();
     let connection = PeerConnectionBuilder::new()
         .with_configuration(configuration)

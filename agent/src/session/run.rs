@@ -19,6 +19,7 @@
 //! ends.
 
 use super::channels::ChannelContext;
+use super::files::Uploads;
 use super::grant::{admits_offer, allows, same_technician};
 use super::media::{self, Stream, StreamControls, StreamTarget};
 use super::negotiation::{self, Negotiation};
@@ -110,6 +111,8 @@ struct Live {
     reporter: Reporter,
     /// What the person allowed of the session's tools, and whom to ask.
     assent: ToolAssent,
+    /// Incoming files not finished yet (resumable while the session lasts).
+    uploads: Uploads,
 }
 
 /// Runs a session until it ends; `signals` closing means it was dropped.
@@ -150,6 +153,7 @@ pub(super) async fn run(
         grant: None,
         reporter,
         assent,
+        uploads: Uploads::default(),
     };
     let end = live.run(inputs).await;
     live.teardown(end).await;
@@ -357,6 +361,8 @@ impl Live {
                     gate: self.input_gate.clone(),
                     reporter: self.reporter.clone(),
                     assent: self.assent.clone(),
+                    files: self.config.files.clone(),
+                    uploads: self.uploads.clone(),
                 };
                 if let Some(served) = channels::serve(channel, self.grant.as_ref(), context).await {
                     current.channels.push(served);

@@ -27,6 +27,7 @@ pub fn for_offer(session_id: &str, offer_sdp: &str, mode: SessionMode) -> Grant 
         user_acceptance: true,
         assent_each_time: tether_shared::access::AccessSet::all(),
         acceptance_timeout_secs: 120,
+        max_file_mib: Some(10_240),
         issued_at: now,
         expires_at: now + 5 * 60_000,
         key_id: "test".into(),

@@ -6,6 +6,7 @@
 pub mod controller;
 pub mod freeze;
 pub mod grants;
+pub mod session_harness;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -117,6 +117,7 @@ pub async fn issue_in(
         allowed_modes: policy.access.allowed_modes,
         user_acceptance: policy.session.user_acceptance,
         assent_each_time: policy.access.assent_each_time,
+        max_file_mib: policy.access.max_file_mib,
         acceptance_timeout_secs: policy.session.acceptance_timeout_secs,
         issued_at: now,
         expires_at: now + LIFETIME_MS,
@@ -163,7 +164,8 @@ pub async fn record_tool_event(
     event: ToolEvent,
 ) -> Result<(), sqlx::Error> {
     let mut details = json!({ "session_id": session_id });
-    if let (Some(map), Ok(serde_json::Value::Object(fields))) = (details.as_object_mut(), serde_json::to_value(event)) {
+    if let (Some(map), Ok(serde_json::Value::Object(fields))) = (details.as_object_mut(), serde_json::to_value(&event))
+    {
         map.extend(fields.into_iter().filter(|(key, _)| key != "event"));
     }
     let mut tx = store.begin_write().await?;

@@ -23,6 +23,7 @@ pub mod end_session_dialog;
 pub mod enrollment_token_created;
 pub mod enrollment_token_form;
 pub mod enrollment_tokens_table;
+pub mod files_panel;
 pub mod flag_checkboxes;
 pub mod form_field;
 pub mod group_section;

@@ -100,6 +100,7 @@ pub fn PolicyForm(
             unattended: unattended.get_untracked(),
             idle_timeout: number(Field::IdleTimeout).get_untracked(),
             recording: recording.get_untracked(),
+            max_file_size: number(Field::MaxFileSize).get_untracked(),
         };
         let policy = match checked(&typed) {
             Ok(policy) => policy,
@@ -171,6 +172,14 @@ pub fn PolicyForm(
                 value=number(Field::IdleTimeout)
                 error=error_of(Field::IdleTimeout)
                 range=range(AccessRules::IDLE_TIMEOUT_SECS)
+            />
+            <PolicyNumberField
+                label="Largest file to transfer (MiB)"
+                testid=id("max-file-size")
+                hint="Files larger than this are refused either way; empty for no limit."
+                value=number(Field::MaxFileSize)
+                error=error_of(Field::MaxFileSize)
+                range=range(AccessRules::MAX_FILE_MIB)
             />
             <PolicyCheckbox
                 label="Allow recording"

@@ -6,15 +6,18 @@
 //! quality, the remote cursor), [`geometry`] (letterboxing, target pixels
 //! and where to draw the cursor), [`mode_request`] (a request to change
 //! the session's mode, followed to its outcome), [`tools`] (the clipboard
-//! and system tools' answers),
+//! and system tools' answers), [`transfers`] (the files tool: the folder
+//! browsed, each transfer's progress, rate and time left),
 //! [`events`] (DOM input to [`tether_shared::input::InputEvent`]s),
 //! [`stats`] (`getStats()` figures) and [`codecs`] (the offer's codec
 //! order). Browser glue: [`socket`], [`peer`] and [`runtime`], which drives
-//! the machine.
+//! the machine; [`file_tools`] and [`file_io`] move files' bytes.
 
 pub mod codecs;
 pub mod control;
 pub mod events;
+pub mod file_io;
+pub mod file_tools;
 pub mod geometry;
 pub mod machine;
 pub mod mode_request;
@@ -23,6 +26,7 @@ pub mod runtime;
 pub mod socket;
 pub mod stats;
 pub mod tools;
+pub mod transfers;
 
 /// How the remote screen is sized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

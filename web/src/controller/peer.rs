@@ -35,6 +35,8 @@ pub enum PeerEvent {
     Control(String),
     /// A text message on another tool's channel.
     ToolMessage(Tool, String),
+    /// A binary message on another tool's channel (a file's chunk).
+    ToolBinary(Tool, Vec<u8>),
     /// A tool's channel closed: the agent refused it (the mode lacks its
     /// access, or the person did not allow it) or the connection went.
     ToolClosed(Tool),
@@ -248,9 +250,12 @@ impl PeerLink {
         });
         channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         let emit = self.on_event.clone();
+        channel.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
         let on_message = handler(move |event: JsValue| {
-            if let Some(text) = event.unchecked_into::<web_sys::MessageEvent>().data().as_string() {
-                emit(PeerEvent::ToolMessage(tool, text));
+            let data = event.unchecked_into::<web_sys::MessageEvent>().data();
+            match data.as_string() {
+                Some(text) => emit(PeerEvent::ToolMessage(tool, text)),
+                None => emit(PeerEvent::ToolBinary(tool, js_sys::Uint8Array::new(&data).to_vec())),
             }
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -259,6 +264,16 @@ impl PeerLink {
         channel.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         self.handlers.extend([on_open, on_message, on_close]);
         self.tools.push(ToolChannel { tool, channel, pending });
+    }
+
+    /// Sends one binary message on `tool`'s open channel; false unless it
+    /// is open.
+    pub fn send_tool_binary(&self, tool: Tool, data: &[u8]) -> bool {
+        self.tools.iter().any(|open| {
+            open.tool == tool
+                && open.channel.ready_state() == RtcDataChannelState::Open
+                && open.channel.send_with_u8_array(data).is_ok()
+        })
     }
 
     /// Sends one encoded control message; false unless the channel is open.

@@ -8,10 +8,11 @@
 //! [`Controller`] (when the page unmounts) drops the socket and the peer
 //! connection, which close themselves.
 
+use super::file_tools::{FileTools, FilesView, Outgoing};
 use super::mode_request::ModeRequest;
 use super::tools::{self, ToolStatus};
 use crate::controller::control::{AppliedView, CursorView, RemoteControl, Update};
-use crate::controller::machine::{Command, Input, Machine, Status};
+use crate::controller::machine::{Command, Input, Machine, PeerState, Status};
 use crate::controller::peer::{Applying, PeerEvent, PeerLink, apply, describe, make_offer, stats_objects};
 use crate::controller::socket::{SignalSocket, SocketEvent, signal_url};
 use crate::controller::stats::{Sample, StatsView};
@@ -69,6 +70,8 @@ pub struct ControllerView {
     pub system: RwSignal<ToolStatus>,
     /// The computer's system information, as last received.
     pub report: RwSignal<Option<SystemReport>>,
+    /// The files tool.
+    pub files: FilesView,
 }
 
 impl ControllerView {
@@ -90,6 +93,7 @@ impl ControllerView {
             remote_clipboard: RwSignal::new(None),
             system: RwSignal::new(ToolStatus::Idle),
             report: RwSignal::new(None),
+            files: FilesView::new(),
         }
     }
 }
@@ -138,6 +142,8 @@ struct Runtime {
     previous_sample: RefCell<Option<Sample>>,
     /// The control channel's state (cursor shapes) for the current peer.
     remote: RefCell<RemoteControl>,
+    /// The files tool; set once the runtime exists (it sends through it).
+    files: RefCell<Option<Rc<FileTools>>>,
     stopped: Cell<bool>,
 }
 
@@ -164,8 +170,24 @@ impl Controller {
             stats_interval: Cell::new(None),
             previous_sample: RefCell::new(None),
             remote: RefCell::new(RemoteControl::default()),
+            files: RefCell::new(None),
             stopped: Cell::new(false),
         });
+        let weak = Rc::downgrade(&runtime);
+        let send = move |outgoing: Outgoing| {
+            let Some(runtime) = weak.upgrade() else { return };
+            let mut peer = runtime.peer.borrow_mut();
+            let Some((_, link)) = peer.as_mut() else { return };
+            match outgoing {
+                Outgoing::Text(text) => link.send_tool(Tool::Files, text),
+                Outgoing::Binary(data) => {
+                    if !link.send_tool_binary(Tool::Files, &data) {
+                        web_sys::console::warn_1(&"a file chunk found the files channel closed".into());
+                    }
+                }
+            }
+        };
+        runtime.files.replace(Some(FileTools::new(runtime.view.files, Rc::new(send))));
         let weak = Rc::downgrade(&runtime);
         let poll = move || {
             if let Some(runtime) = weak.upgrade() {
@@ -234,6 +256,11 @@ impl Controller {
         };
         status.set(ToolStatus::Waiting);
         link.send_tool(tool, tool_message::encode(message));
+    }
+
+    /// The files tool, to browse, send, take, cancel and resume.
+    pub fn files(&self) -> Option<Rc<FileTools>> {
+        self.runtime.files.borrow().clone()
     }
 
     /// Starts over after a failure.
@@ -486,7 +513,16 @@ impl Runtime {
     fn on_peer_event(self: &Rc<Self>, peer: u32, event: PeerEvent) {
         match event {
             PeerEvent::Candidate(signal) => self.feed(Input::LocalCandidate { peer, signal }),
-            PeerEvent::State(state) => self.feed(Input::PeerState { peer, state }),
+            PeerEvent::State(state) => {
+                self.feed(Input::PeerState { peer, state });
+                // Back on a connection: interrupted transfers go on.
+                if state == PeerState::Connected
+                    && self.connection_of(peer).is_some()
+                    && let Some(files) = self.files.borrow().clone()
+                {
+                    files.resume_interrupted();
+                }
+            }
             PeerEvent::Track(track) => {
                 if self.connection_of(peer).is_none() {
                     return;
@@ -522,14 +558,32 @@ impl Runtime {
                         }
                         view.system.set(status);
                     }
+                    Tool::Files => {
+                        if let Some(files) = self.files.borrow().clone() {
+                            files.on_text(text.as_bytes());
+                        }
+                    }
                     Tool::Input | Tool::Control => {}
+                }
+            }
+            PeerEvent::ToolBinary(Tool::Files, data) => {
+                if self.connection_of(peer).is_some()
+                    && let Some(files) = self.files.borrow().clone()
+                {
+                    files.on_binary(data);
+                }
+            }
+            PeerEvent::ToolBinary(..) => {}
+            PeerEvent::ToolClosed(Tool::Files) => {
+                if let Some(files) = self.files.borrow().clone() {
+                    files.on_closed();
                 }
             }
             PeerEvent::ToolClosed(tool) => {
                 let status = match tool {
                     Tool::Clipboard => self.view.clipboard,
                     Tool::System => self.view.system,
-                    Tool::Input | Tool::Control => return,
+                    Tool::Input | Tool::Control | Tool::Files => return,
                 };
                 let waiting = status.get_untracked() == ToolStatus::Waiting;
                 if let Some(failed) = tools::closed(tool, waiting) {

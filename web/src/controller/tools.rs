@@ -78,6 +78,7 @@ pub fn closed(tool: Tool, waiting: bool) -> Option<ToolStatus> {
             match tool {
                 Tool::Clipboard => "clipboard",
                 Tool::System => "system information",
+                Tool::Files => "file transfer",
                 Tool::Input | Tool::Control => "channel",
             }
         ))

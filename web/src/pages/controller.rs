@@ -1,12 +1,13 @@
 //! The live session with one target (`/sessions/{id}`): the remote screen
 //! with its input, the state line, the toolbar and the stats overlay; beside
-//! it the mode, the chat, the clipboard and the system information.
+//! it the mode, the chat, the clipboard, files and the system information.
 
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::chat_panel::ChatPanel;
 use crate::components::clipboard_panel::ClipboardPanel;
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::controller_toolbar::ControllerToolbar;
+use crate::components::files_panel::FilesPanel;
 use crate::components::mode_picker::ModePicker;
 use crate::components::page_header::PageHeader;
 use crate::components::remote_screen::RemoteScreen;
@@ -65,6 +66,7 @@ pub fn ControllerPage() -> impl IntoView {
     let on_clipboard = Callback::new(move |text| controller.with_value(|controller| controller.send_clipboard(text)));
     let on_fetch_clipboard = Callback::new(move |()| controller.with_value(Controller::fetch_clipboard));
     let on_refresh_system = Callback::new(move |()| controller.with_value(Controller::refresh_system));
+    let files = StoredValue::new_local(controller.with_value(Controller::files));
     let applied = state.applied;
     let screen = Signal::derive(move || applied.with(|applied| applied.map(|applied| applied.screen)));
 
@@ -109,6 +111,7 @@ pub fn ControllerPage() -> impl IntoView {
                 <ModePicker current=state.session_mode request=state.mode_request live=live on_request=on_mode />
                 <ChatPanel lines=state.chat me=Speaker::Technician enabled=live on_send=on_say />
                 <ClipboardPanel status=state.clipboard received=state.remote_clipboard live=live on_send=on_clipboard on_fetch=on_fetch_clipboard />
+                <FilesPanel view=state.files live=live tools=files />
                 <SystemPanel status=state.system report=state.report live=live on_refresh=on_refresh_system />
                 <p class="small muted" data-testid="bar-note">
                     "The person sees a Tether bar at the top of their screen, with your name, the mode and an X that ends the session; it shows in your picture too."

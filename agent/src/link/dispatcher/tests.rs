@@ -31,6 +31,7 @@ fn grant_for(session: &str, target: &str, unattended: bool) -> Grant {
         user_acceptance: true,
         assent_each_time: tether_shared::access::AccessSet::all(),
         acceptance_timeout_secs: 120,
+        max_file_mib: Some(10_240),
         issued_at: now,
         expires_at: now + 60_000,
         key_id: String::new(),
