@@ -115,8 +115,11 @@ fn route_agent_signals(
             let signal = match event {
                 SessionEvent::Signal { signal, .. } => signal,
                 SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
-                SessionEvent::Ended { .. } | SessionEvent::Tool { .. } => continue,
-                SessionEvent::Consent { .. } | SessionEvent::ModeAnswer { .. } | SessionEvent::EndedFromBar { .. } => {
+                SessionEvent::Ended { .. } | SessionEvent::Tool { .. } | SessionEvent::InUse { .. } => continue,
+                SessionEvent::Consent { .. }
+                | SessionEvent::ModeAnswer { .. }
+                | SessionEvent::EndedFromBar { .. }
+                | SessionEvent::BarChat { .. } => {
                     panic!("a session never reports the person's answers")
                 }
             };

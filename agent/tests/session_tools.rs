@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tether_agent::session::{FilesConfig, ToolAssent};
+use tether_shared::access::{Access, AccessSet};
 use tether_shared::files::flow::{Receiving, Sending};
 use tether_shared::files::wire::{
     AgentToController, CHUNK_BYTES, ControllerToAgent, decode_chunk, decode_from_agent, encode_chunk, hex,
@@ -264,6 +265,13 @@ async fn files_move_both_ways_checked_never_overwriting_and_resume_after_a_drop(
     }
     assert_eq!(received, notes);
     assert_eq!(files.next().await, AgentToController::Done { id: "d1".into(), sha256: sha256(&notes) });
+
+    // The bar heard that the screen was sent and that files moved.
+    let mut seen = AccessSet::empty();
+    while let Ok(in_use) = h.in_use.try_recv() {
+        seen = seen.union(in_use);
+    }
+    assert!(seen.contains(Access::View) && seen.contains(Access::FileTransfer), "{seen:?}");
 
     // Each transfer was reported as it started and as it ended.
     let mut outcomes = Vec::new();

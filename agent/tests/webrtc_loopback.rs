@@ -183,10 +183,11 @@ impl Harness {
                         let _ = ended_sender.send(reason);
                     }
                     SessionEvent::Refused { refusal, .. } => panic!("the agent refused {refusal:?}"),
-                    SessionEvent::Tool { .. } => {}
+                    SessionEvent::Tool { .. } | SessionEvent::InUse { .. } => {}
                     SessionEvent::Consent { .. }
                     | SessionEvent::ModeAnswer { .. }
-                    | SessionEvent::EndedFromBar { .. } => {
+                    | SessionEvent::EndedFromBar { .. }
+                    | SessionEvent::BarChat { .. } => {
                         panic!("a session never reports the person's answers")
                     }
                 }

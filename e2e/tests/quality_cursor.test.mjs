@@ -11,7 +11,8 @@
 // Active narrows the live session to Monitor at once. Last, the
 // technician opens a second session, which starts in Monitor under that
 // policy, and ends it from their Sessions page in another tab; and a third,
-// ended by the person clicking the X on the agent's session bar.
+// ended by the person clicking the X on the agent's session bar — which
+// says who is connected and what is in use, and carries a chat both ways.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -284,7 +285,7 @@ describe('quality and the remote pointer', () => {
     driven = page;
   });
 
-  step('the session bar is on the display, moves, folds, and its X ends the session on both sides', async () => {
+  step('the session bar is on the display, says what is in use, chats both ways, moves, folds, and its X ends the session on both sides', async () => {
     await page.getByTestId('nav-targets').click();
     await live.targetRow().locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
     await live.targetRow().getByTestId('target-connect').click();
@@ -300,10 +301,33 @@ describe('quality and the remote pointer', () => {
     const geometry = async () => {
       const { stdout } = await xdotool('getwindowgeometry', '--shell', found);
       const shell = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=')));
-      return { x: Number(shell.X), y: Number(shell.Y), width: Number(shell.WIDTH) };
+      return { x: Number(shell.X), y: Number(shell.Y), width: Number(shell.WIDTH), height: Number(shell.HEIGHT) };
     };
     const first = await geometry();
     assert.equal(first.y, 0, 'at the top of the screen');
+    // Its line (also a text property, for tools that read windows) says who, how and what is in use.
+    const barText = () => promisify(execFile)('xprop', ['-id', found, '_TETHER_BAR_TEXT'], { env: { ...process.env, DISPLAY: live.xvfb.display } })
+      .then(({ stdout }) => stdout);
+    const line = await until(async () => {
+      const text = await barText();
+      return /is connected - \w+ mode - viewing/.test(text) && text;
+    }, 'the bar to say the screen is being viewed', { deadlineMs: DEADLINE_MS, describe: barText });
+    assert.match(line, new RegExp(`${TECH.displayName} is connected`));
+    // Chat from the bar: the technician's line shows there; the person opens Chat, types and sends.
+    await page.getByTestId('chat-input').fill('Can you see the Tether bar at the top?');
+    await page.getByTestId('chat-send').click();
+    const heard = () => promisify(execFile)('xprop', ['-id', found, '_TETHER_BAR_HEARD'], { env: { ...process.env, DISPLAY: live.xvfb.display } })
+      .then(({ stdout }) => stdout, () => '');
+    await until(async () => (await heard()).includes(`${TECH.displayName}: Can you see the Tether bar at the top?`),
+      'the bar to show the technician\'s line', { deadlineMs: DEADLINE_MS, describe: heard });
+    await xdotool('mousemove', String(first.x + first.width - 72), '12', 'click', '1');
+    await until(async () => (await geometry()).height > 32 || null, 'the chat row to open', { deadlineMs: DEADLINE_MS, describe: geometry });
+    await xdotool('type', '--delay', '20', 'Yes, thanks!');
+    await xdotool('key', 'Return');
+    const fromBar = page.locator('[data-testid="chat-line"][data-from="person"]').getByTestId('chat-text').filter({ hasText: 'Yes, thanks!' });
+    await fromBar.waitFor({ timeout: DEADLINE_MS });
+    await xdotool('key', 'Escape');
+    await until(async () => (await geometry()).height === 32, 'the chat row to close', { deadlineMs: DEADLINE_MS, describe: geometry });
     // Dragging its text moves it out of the way.
     await xdotool('mousemove', String(first.x + 20), '12', 'mousedown', '1');
     await xdotool('mousemove', String(first.x + 120), '112');

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod access_policy;
+pub mod activity;
 pub mod agent;
 pub mod api;
 pub mod audit_chain;

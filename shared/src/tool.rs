@@ -134,11 +134,6 @@ pub fn use_of(
     }
 }
 
-/// The tools a grant giving `access` allows, in [`Tool::ALL`] order.
-pub fn allowed(access: AccessSet) -> impl Iterator<Item = Tool> {
-    Tool::ALL.into_iter().filter(move |tool| tool.allowed_by(access))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,7 +211,8 @@ mod tests {
 
     #[test]
     fn each_mode_allows_the_tools_its_access_covers() {
-        let tools = |mode: SessionMode| allowed(mode.access()).collect::<Vec<_>>();
+        let tools =
+            |mode: SessionMode| Tool::ALL.into_iter().filter(|tool| tool.allowed_by(mode.access())).collect::<Vec<_>>();
         assert_eq!(tools(SessionMode::Active), Tool::ALL.to_vec());
         assert_eq!(tools(SessionMode::Monitor), vec![Tool::Control]);
         assert_eq!(tools(SessionMode::Guidance), vec![Tool::Control]);

@@ -15,9 +15,9 @@ use crate::session::{Session, SessionEvent, ToolAssent};
 use crate::trust::unix_millis;
 use std::collections::HashMap;
 use std::time::Duration;
-use tether_shared::access::Access;
+use tether_shared::access::{Access, AccessSet};
 use tether_shared::access_policy::Policy;
-use tether_shared::chat::check_text;
+use tether_shared::chat::{Speaker, check_text};
 use tether_shared::consent::{
     Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Offer, Origin, Request, Verdict,
 };
@@ -139,6 +139,11 @@ impl Dispatcher {
                 if !printable {
                     tracing::warn!(%session_id, "dropping a chat line that is not printable text");
                 } else if self.chat_allowed(&session_id) {
+                    if line.from == Speaker::Technician
+                        && let Some(bar) = self.sessions.get(&session_id).and_then(|running| running.bar.as_ref())
+                    {
+                        bar.heard(&line.name, &line.text);
+                    }
                     self.options.notify.tell(Notice::Chat { session_id, line });
                 } else {
                     tracing::warn!(%session_id, "dropping a chat line for a session without chat");
@@ -355,21 +360,29 @@ impl Dispatcher {
         {
             tracing::warn!(%session_id, "the session ended before its grant reached it");
         }
-        self.sessions.insert(session_id, Running { session, keeper, waiter: Waiter::default(), technician, bar });
+        let in_use = AccessSet::empty();
+        self.sessions
+            .insert(session_id, Running { session, keeper, waiter: Waiter::default(), technician, bar, in_use });
     }
 
     /// The session bar for `session_id` on this session's display, whose X
     /// ends the session as the person's choice; none without a display.
     fn open_bar(&self, session_id: &str, technician: &str, mode: SessionMode) -> Option<SessionBar> {
         let display = self.options.session.display.clone().or_else(|| std::env::var("DISPLAY").ok())?;
-        let content = BarContent { technician: technician.to_owned(), mode };
+        let content = BarContent { technician: technician.to_owned(), mode, in_use: AccessSet::empty() };
         let (events, id) = (self.session_events.clone(), session_id.to_owned());
         let on_end = move || {
             if events.send(SessionEvent::EndedFromBar { session_id: id }).is_err() {
                 tracing::debug!("the bar's X after the link stopped listening");
             }
         };
-        match SessionBar::open(Some(&display), content, on_end) {
+        let (events, id) = (self.session_events.clone(), session_id.to_owned());
+        let on_chat = move |text: String| {
+            if events.send(SessionEvent::BarChat { session_id: id.clone(), text }).is_err() {
+                tracing::debug!("a chat line from the bar after the link stopped listening");
+            }
+        };
+        match SessionBar::open(Some(&display), content, on_end, on_chat) {
             Ok(bar) => Some(bar),
             Err(err) => {
                 tracing::warn!(%session_id, error = format!("{err:#}"), "no session bar on the display");
@@ -467,9 +480,7 @@ impl Dispatcher {
                 mode_change::Effect::Report(step) => {
                     tracing::info!(%session_id, ?step, "a step in changing the session's mode");
                     if let ModeStep::InForce { mode, by } = step {
-                        if let Some(bar) = &running.bar {
-                            bar.show(BarContent { technician: running.technician.clone(), mode });
-                        }
+                        running.show_bar();
                         let notice = Notice::ModeChanged { session_id: session_id.to_owned(), mode, by };
                         self.options.notify.tell(notice);
                     }
@@ -531,6 +542,20 @@ impl Dispatcher {
                 self.feed_keeper(&session_id, event).await
             }
             SessionEvent::EndedFromBar { session_id } => self.end_here(&session_id),
+            SessionEvent::BarChat { session_id, text } => match check_text(&text) {
+                Ok(text) => self.on_person_request(&session_id, PersonRequest::Say(text)).await,
+                Err(bad) => {
+                    tracing::warn!(%session_id, reason = %bad, "not sending a chat line from the bar");
+                    Vec::new()
+                }
+            },
+            SessionEvent::InUse { session_id, in_use } => {
+                if let Some(running) = self.sessions.get_mut(&session_id) {
+                    running.in_use = in_use;
+                    running.show_bar();
+                }
+                Vec::new()
+            }
             SessionEvent::Ended { session_id, reason } => {
                 tracing::info!(%session_id, %reason, "session ended");
                 // A session ended here already (the server was lost) keeps that reason.

@@ -2,12 +2,13 @@
 //! one record of its mode (`tether_shared::mode_change::ModeKeeper`: every
 //! grant goes through it, held to what the person allowed), the task
 //! waiting for the person's answer to a change of mode, and the session
-//! bar on the display (dropped with it).
+//! bar on the display (dropped with it) with what is in use right now.
 
 use super::waiter::Waiter;
 use crate::consent::{Answer, Clock};
-use crate::platform::x11_bar::SessionBar;
+use crate::platform::x11_bar::{BarContent, SessionBar};
 use crate::session::{Session, SessionEvent};
+use tether_shared::access::AccessSet;
 use tether_shared::mode_change::ModeKeeper;
 use tokio::sync::{mpsc, oneshot};
 
@@ -21,9 +22,23 @@ pub struct Running {
     pub technician: String,
     /// The bar, when a display could show one.
     pub bar: Option<SessionBar>,
+    /// The kinds of access in use right now, as the session last said.
+    pub in_use: AccessSet,
 }
 
 impl Running {
+    /// Shows on the bar who is connected, the mode in force and what is
+    /// in use.
+    pub fn show_bar(&self) {
+        if let Some(bar) = &self.bar {
+            bar.show(BarContent {
+                technician: self.technician.clone(),
+                mode: self.keeper.in_force(),
+                in_use: self.in_use,
+            });
+        }
+    }
+
     /// Waits for `answer` (if any) until the keeper's deadline and reports
     /// which came first as a [`SessionEvent::ModeAnswer`] for `session_id`.
     pub fn wait(

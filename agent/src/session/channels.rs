@@ -8,6 +8,7 @@
 //! `system` are served by their own modules, once the person allowed them
 //! where the policy says so ([`super::assent`]).
 
+use super::activity::ActivityCell;
 use super::assent::ToolAssent;
 use super::clipboard::{self, ClipboardUse};
 use super::files::{self, FilesConfig, FilesContext, Uploads};
@@ -17,6 +18,7 @@ use crate::inject::{InjectError, Injector, InputGate};
 use crate::session::Reporter;
 use std::sync::Arc;
 use tether_shared::access::Access;
+use tether_shared::activity::Happening;
 use tether_shared::grant::Grant;
 use tether_shared::input::decode_input;
 use tether_shared::signal::{Refused, ToolEvent};
@@ -35,6 +37,8 @@ pub struct ChannelContext {
     pub files: FilesConfig,
     /// The session's unfinished incoming files.
     pub uploads: Uploads,
+    /// What is in use right now.
+    pub activity: ActivityCell,
 }
 
 /// A channel being served.
@@ -80,9 +84,9 @@ async fn close(channel: &Arc<dyn DataChannel>) {
 }
 
 async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant>, context: ChannelContext) {
-    let ChannelContext { controls, display, gate, reporter, assent, files, uploads } = context;
+    let ChannelContext { controls, display, gate, reporter, assent, files, uploads, activity } = context;
     match tool {
-        Tool::Input => serve_input(channel, controls.screen().clone(), display, gate, reporter).await,
+        Tool::Input => serve_input(channel, controls.screen().clone(), display, gate, reporter, activity).await,
         Tool::Control => control::serve(channel, controls, display).await,
         Tool::Clipboard => {
             let on_use = |used| {
@@ -98,7 +102,7 @@ async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant
         Tool::Files => {
             // Admitted only under a grant.
             let Some(grant) = grant else { return };
-            let context = FilesContext { config: files, uploads, assent, grant, reporter };
+            let context = FilesContext { config: files, uploads, assent, grant, reporter, activity };
             files::serve(channel, context).await;
         }
     }
@@ -110,6 +114,7 @@ async fn serve_input(
     display: Option<String>,
     gate: InputGate,
     reporter: Reporter,
+    activity: ActivityCell,
 ) {
     let injector = match Injector::start(display, gate.clone()).await {
         Ok(injector) => Some(injector),
@@ -138,7 +143,8 @@ async fn serve_input(
                 };
                 match decode_input(&message.data, size) {
                     Ok(input) => match injector.as_ref().map(|injector| injector.inject(input)) {
-                        None | Some(Ok(())) => {}
+                        Some(Ok(())) => activity.note(Happening::Input),
+                        None => {}
                         Some(Err(err @ InjectError::Full)) => tracing::warn!(error = %err, "dropping input"),
                         Some(Err(err @ InjectError::Stopped)) => tracing::error!(error = %err, "cannot inject input"),
                     },

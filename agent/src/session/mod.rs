@@ -9,6 +9,7 @@
 //! `view`, no input without `control`, no data channel for access not
 //! granted. What it refuses it reports ([`SessionEvent::Refused`]).
 
+mod activity;
 mod assent;
 mod channels;
 mod clipboard;
@@ -102,8 +103,14 @@ pub enum SessionEvent {
     ModeAnswer { session_id: String, answer: Option<crate::consent::Answer> },
     /// The person clicked the X on the session's bar.
     EndedFromBar { session_id: String },
+    /// The person sent a chat line from the session's bar.
+    BarChat { session_id: String, text: String },
     /// What the session did with a tool, for the server to audit.
     Tool { session_id: String, event: ToolEvent },
+    /// The kinds of access in use right now changed (view while the screen
+    /// is sent, control while input arrives, file transfer while a file
+    /// moves), for the session bar.
+    InUse { session_id: String, in_use: tether_shared::access::AccessSet },
 }
 
 /// Reports a session's refusals to the link.

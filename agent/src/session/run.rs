@@ -18,6 +18,7 @@
 //! [`SessionConfig::rejoin_timeout`] to offer again before the session
 //! ends.
 
+use super::activity::{ActivityCell, During, Watching};
 use super::channels::ChannelContext;
 use super::files::Uploads;
 use super::grant::{admits_offer, allows, same_technician};
@@ -28,6 +29,7 @@ use super::{Input, Reporter, SessionConfig, SessionEvent, ToolAssent, channels};
 use crate::inject::InputGate;
 use anyhow::Context;
 use tether_shared::access::Access;
+use tether_shared::activity::Happening;
 use tether_shared::grant::Grant;
 use tether_shared::signal::{IceServer, Refused, Signal, dtls_fingerprint};
 use tokio::sync::{mpsc, oneshot};
@@ -49,8 +51,9 @@ enum End {
 enum Streaming {
     /// Waiting for the connection to come up.
     Waiting,
-    /// Streaming; `stopped` says why if it fails.
-    Live { _stream: Stream, stopped: oneshot::Receiver<String> },
+    /// Streaming; `stopped` says why if it fails; `_viewing` counts it as
+    /// in use while it lasts.
+    Live { _stream: Stream, stopped: oneshot::Receiver<String>, _viewing: During },
 }
 
 /// One peer connection and everything that hangs off it.
@@ -113,6 +116,9 @@ struct Live {
     assent: ToolAssent,
     /// Incoming files not finished yet (resumable while the session lasts).
     uploads: Uploads,
+    /// What is in use right now, and its watcher (reporting changes).
+    activity: ActivityCell,
+    _watching: Watching,
 }
 
 /// Runs a session until it ends; `signals` closing means it was dropped.
@@ -139,6 +145,8 @@ pub(super) async fn run(
         }
     };
     let stream_controls = StreamControls::new(config.quality);
+    let activity = ActivityCell::default();
+    let watching = activity.watch(id.clone(), events.clone());
     let reporter = Reporter { session_id: id.clone(), events: events.clone() };
     let mut live = Live {
         id,
@@ -154,6 +162,8 @@ pub(super) async fn run(
         reporter,
         assent,
         uploads: Uploads::default(),
+        activity,
+        _watching: watching,
     };
     let end = live.run(inputs).await;
     live.teardown(end).await;
@@ -363,6 +373,7 @@ impl Live {
                     assent: self.assent.clone(),
                     files: self.config.files.clone(),
                     uploads: self.uploads.clone(),
+                    activity: self.activity.clone(),
                 };
                 if let Some(served) = channels::serve(channel, self.grant.as_ref(), context).await {
                     current.channels.push(served);
@@ -426,7 +437,8 @@ impl Live {
         let (stopped_sender, stopped) = oneshot::channel();
         let stream = media::start(target, self.config.display.clone(), self.stream_controls.clone(), stopped_sender)?;
         tracing::info!(session = %self.id, payload_type, "streaming the screen");
-        current.streaming = Streaming::Live { _stream: stream, stopped };
+        let viewing = self.activity.during(Happening::StreamStarted, Happening::StreamStopped);
+        current.streaming = Streaming::Live { _stream: stream, stopped, _viewing: viewing };
         Ok(())
     }
 

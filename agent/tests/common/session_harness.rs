@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tether_agent::session::{FilesConfig, Session, SessionConfig, SessionEvent, ToolAssent};
+use tether_shared::access::AccessSet;
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::{Refusal, Signal, ToolEvent};
 use tokio::sync::mpsc;
@@ -103,6 +104,8 @@ pub struct Harness {
     pub refusals: mpsc::UnboundedReceiver<Refusal>,
     /// What the session did with its tools.
     pub tools: mpsc::UnboundedReceiver<ToolEvent>,
+    /// What was in use, each time it changed.
+    pub in_use: mpsc::UnboundedReceiver<AccessSet>,
 }
 
 impl Harness {
@@ -132,6 +135,7 @@ impl Harness {
         let (answered, answers) = mpsc::unbounded_channel();
         let (refused, refusals) = mpsc::unbounded_channel();
         let (used, tools) = mpsc::unbounded_channel();
+        let (in_use_now, in_use) = mpsc::unbounded_channel();
         let to_controllers = Arc::clone(&routes);
         tokio::spawn(async move {
             while let Some(event) = from_agent.recv().await {
@@ -146,9 +150,14 @@ impl Harness {
                         let _ = used.send(event);
                         continue;
                     }
+                    SessionEvent::InUse { in_use, .. } => {
+                        let _ = in_use_now.send(in_use);
+                        continue;
+                    }
                     SessionEvent::Consent { .. }
                     | SessionEvent::ModeAnswer { .. }
-                    | SessionEvent::EndedFromBar { .. } => {
+                    | SessionEvent::EndedFromBar { .. }
+                    | SessionEvent::BarChat { .. } => {
                         panic!("a session never reports the person's answers")
                     }
                 };
@@ -166,7 +175,7 @@ impl Harness {
                 }
             }
         });
-        Self { xvfb, _scene: scene, session, routes, answers, refusals, tools }
+        Self { xvfb, _scene: scene, session, routes, answers, refusals, tools, in_use }
     }
 
     /// A new controller, offering as negotiation `negotiation`; granted in

@@ -75,6 +75,9 @@ pub struct FileTools {
     writer: RefCell<Option<(String, mpsc::UnboundedSender<ToWriter>)>>,
 }
 
+/// How much of a picked file is read at a time.
+const READ_BLOCK: u64 = 1024 * 1024;
+
 fn now() -> i64 {
     // Milliseconds since the epoch fit an i64.
     #[allow(clippy::cast_possible_truncation)]
@@ -289,17 +292,24 @@ impl FileTools {
         let size = file_io::size_of(file);
         let mut hasher = file_io::hash_prefix(file, offset).await?;
         let mut flow = Sending::new(size, offset);
+        // Read a block at a time (each read is a trip through the browser), sent in chunks.
+        let mut block: (u64, Vec<u8>) = (offset, Vec::new());
         while !flow.all_sent() {
             while let Some((at, length)) = flow.next_chunk(CHUNK_BYTES) {
-                let data = file_io::read_slice(file, at, at + length as u64).await?;
-                if data.len() != length {
-                    return Err("the file changed while it was being sent".into());
+                let end = at + length as u64;
+                if at < block.0 || end > block.0 + block.1.len() as u64 {
+                    let block_end = (at + READ_BLOCK).min(size).max(end);
+                    block = (at, file_io::read_slice(file, at, block_end).await?);
                 }
-                hasher.update(&data);
+                let start = usize::try_from(at - block.0).unwrap_or(usize::MAX);
+                let Some(data) = block.1.get(start..start + length) else {
+                    return Err("the file changed while it was being sent".into());
+                };
+                hasher.update(data);
                 if !self.still_pumping(id) {
                     return Ok(());
                 }
-                (self.send)(Outgoing::Binary(encode_chunk(at, &data)));
+                (self.send)(Outgoing::Binary(encode_chunk(at, data)));
             }
             if flow.all_sent() {
                 break;
@@ -348,20 +358,26 @@ impl FileTools {
         let saving = Saving::open(id, offset).await?;
         let mut flow = Receiving::new(size, offset);
         let mut expected = None;
+        // Chunks are written a confirmation's worth at a time (each write is a
+        // trip through the browser); what is confirmed is always written.
+        let mut pending = Vec::new();
         while !(flow.is_complete() && expected.is_some()) {
             match input.next().await {
                 Some(ToWriter::Chunk(bytes)) => {
                     let (at, data) = decode_chunk(&bytes).map_err(|bad| bad.to_string())?;
                     let confirm = flow.on_chunk(at, data.len()).map_err(|broken| broken.to_string())?;
-                    saving.write(data).await?;
-                    self.update(id, |transfer| transfer.moved_to(flow.received(), now()));
+                    pending.extend_from_slice(data);
                     if let Some(bytes) = confirm {
+                        saving.write(&pending).await?;
+                        pending.clear();
+                        self.update(id, |transfer| transfer.moved_to(bytes, now()));
                         self.say(&ControllerToAgent::Progress { id: id.to_owned(), bytes });
                     }
                 }
                 Some(ToWriter::Done(sha256)) => expected = Some(sha256),
                 None => {
-                    // Interrupted: keep what arrived, to resume.
+                    // Interrupted: keep what was confirmed, to resume (the agent
+                    // sends the rest again from there).
                     saving.pause().await;
                     return Ok(());
                 }

@@ -25,6 +25,7 @@ use tether_shared::access::Access;
 use tether_shared::chat::Speaker;
 use tether_shared::control::QualityPreset;
 use tether_shared::input::{InputEvent, ScreenSize};
+use tether_shared::tool::Tool;
 
 /// Connects on mount; leaving the page ends the session.
 #[component]
@@ -67,6 +68,10 @@ pub fn ControllerPage() -> impl IntoView {
     let on_fetch_clipboard = Callback::new(move |()| controller.with_value(Controller::fetch_clipboard));
     let on_refresh_system = Callback::new(move |()| controller.with_value(Controller::refresh_system));
     let files = StoredValue::new_local(controller.with_value(Controller::files));
+    // A tool is offered while the session lives and its mode includes the tool's access.
+    let usable = move |tool: Tool| {
+        Signal::derive(move || live.get() && session_mode.get().is_some_and(|mode| tool.allowed_by(mode.access())))
+    };
     let applied = state.applied;
     let screen = Signal::derive(move || applied.with(|applied| applied.map(|applied| applied.screen)));
 
@@ -110,9 +115,9 @@ pub fn ControllerPage() -> impl IntoView {
             <aside class="session-side">
                 <ModePicker current=state.session_mode request=state.mode_request live=live on_request=on_mode />
                 <ChatPanel lines=state.chat me=Speaker::Technician enabled=live on_send=on_say />
-                <ClipboardPanel status=state.clipboard received=state.remote_clipboard live=live on_send=on_clipboard on_fetch=on_fetch_clipboard />
-                <FilesPanel view=state.files live=live tools=files />
-                <SystemPanel status=state.system report=state.report live=live on_refresh=on_refresh_system />
+                <ClipboardPanel status=state.clipboard received=state.remote_clipboard live=usable(Tool::Clipboard) on_send=on_clipboard on_fetch=on_fetch_clipboard />
+                <FilesPanel view=state.files live=usable(Tool::Files) tools=files />
+                <SystemPanel status=state.system report=state.report live=usable(Tool::System) on_refresh=on_refresh_system />
                 <p class="small muted" data-testid="bar-note">
                     "The person sees a Tether bar at the top of their screen, with your name, the mode and an X that ends the session; it shows in your picture too."
                 </p>

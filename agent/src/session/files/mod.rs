@@ -14,12 +14,14 @@ pub use incoming::Uploads;
 pub use place::FilesConfig;
 
 use super::Reporter;
+use super::activity::{ActivityCell, During};
 use super::assent::ToolAssent;
 use bytes::BytesMut;
 use incoming::{Upload, WriteError};
 use outgoing::Download;
 use std::sync::Arc;
 use tether_shared::access::Access;
+use tether_shared::activity::Happening;
 use tether_shared::consent::ToolUse;
 use tether_shared::files::human_size;
 use tether_shared::files::name::check_file_name;
@@ -41,13 +43,15 @@ pub struct FilesContext {
     /// assent rules; a grant without file transfer closes the channel).
     pub grant: Grant,
     pub reporter: Reporter,
+    /// Each file counts as in use while it moves.
+    pub activity: ActivityCell,
 }
 
 /// Serves the files channel until it closes.
 pub async fn serve(channel: Arc<dyn DataChannel>, context: FilesContext) {
     let mut files = Files { channel, context, upload: None, download: None };
     loop {
-        let sending = files.download.as_ref().is_some_and(Download::can_send);
+        let sending = files.download.as_ref().is_some_and(|download| download.can_send());
         let step = tokio::select! {
             event = files.channel.poll() => match event {
                 Some(DataChannelEvent::OnMessage(message)) if message.is_string => files.on_text(&message.data).await,
@@ -70,11 +74,36 @@ struct Closed;
 struct Files {
     channel: Arc<dyn DataChannel>,
     context: FilesContext,
-    upload: Option<Upload>,
-    download: Option<Download>,
+    upload: Option<Moving<Upload>>,
+    download: Option<Moving<Download>>,
+}
+
+/// A transfer, counted as in use while it is kept.
+struct Moving<T> {
+    transfer: T,
+    _during: During,
+}
+
+impl<T> std::ops::Deref for Moving<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.transfer
+    }
+}
+
+impl<T> std::ops::DerefMut for Moving<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.transfer
+    }
 }
 
 impl Files {
+    /// `transfer`, counted as in use until it is dropped.
+    fn moving<T>(&self, transfer: T) -> Moving<T> {
+        let during = self.context.activity.during(Happening::TransferStarted, Happening::TransferEnded);
+        Moving { transfer, _during: during }
+    }
+
     async fn send(&self, message: &AgentToController) -> Result<(), Closed> {
         self.channel.send_text(&encode(message)).await.map_err(|err| {
             tracing::debug!(error = %err, "the files channel is closing");
@@ -152,7 +181,7 @@ impl Files {
                     offset: upload.flow.received(),
                 };
                 self.record(FileDirection::ToComputer, upload.name(), size, FileOutcome::Started, None, None);
-                self.upload = Some(upload);
+                self.upload = Some(self.moving(upload));
                 self.send(&accepted).await
             }
             Err(reason) => {
@@ -219,7 +248,7 @@ impl Files {
         self.context.uploads.cancel(&upload.id);
         let size = upload.flow.size();
         self.record(FileDirection::ToComputer, upload.name(), size, FileOutcome::Failed, None, Some(reason.clone()));
-        self.send(&AgentToController::Failed { id: Some(upload.id), reason }).await
+        self.send(&AgentToController::Failed { id: Some(upload.id.clone()), reason }).await
     }
 
     async fn sent(&mut self, id: &str, sha256: &str) -> Result<(), Closed> {
@@ -232,7 +261,7 @@ impl Files {
             return self.fail_upload("the sender finished before every byte arrived".into()).await;
         }
         let (name, size) = (upload.name().to_owned(), upload.flow.size());
-        match self.context.uploads.finish(upload, sha256).await {
+        match self.context.uploads.finish(upload.transfer, sha256).await {
             Ok(hash) => {
                 self.record(FileDirection::ToComputer, &name, size, FileOutcome::Completed, Some(hash.clone()), None);
                 self.send(&AgentToController::Saved { id: id.to_owned(), name, sha256: hash }).await
@@ -264,7 +293,7 @@ impl Files {
                     self.record(FileDirection::FromComputer, &shown, size, FileOutcome::Started, None, None);
                 }
                 let sending = AgentToController::Sending { id, name: download.name.clone(), size, offset };
-                self.download = Some(download);
+                self.download = Some(self.moving(download));
                 self.send(&sending).await?;
                 self.finish_download_if_sent().await
             }
@@ -295,7 +324,7 @@ impl Files {
                     None,
                     Some(reason.clone()),
                 );
-                self.send(&AgentToController::Failed { id: Some(download.id), reason }).await
+                self.send(&AgentToController::Failed { id: Some(download.id.clone()), reason }).await
             }
         }
     }
@@ -328,7 +357,7 @@ impl Files {
                 None,
                 Some(reason.clone()),
             );
-            return self.send(&AgentToController::Failed { id: Some(download.id), reason }).await;
+            return self.send(&AgentToController::Failed { id: Some(download.id.clone()), reason }).await;
         }
         self.completed_if_confirmed();
         Ok(())
