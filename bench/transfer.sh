@@ -7,14 +7,6 @@
 source "$(dirname "$0")/../scripts/lib.sh"
 
 ensure_everything
-if [ -z "${TETHER_WEB_DIR:-}" ]; then
-    build_web
-fi
-if [ -z "${TETHER_SERVER_BIN:-}" ] || [ -z "${TETHER_AGENT_BIN:-}" ]; then
-    say "building the release server and agent"
-    cargo build --release -p tether-server -p tether-agent --manifest-path "$TETHER_ROOT/Cargo.toml"
-    export TETHER_SERVER_BIN="${TETHER_SERVER_BIN:-$CARGO_TARGET_DIR/release/tether-server}"
-    export TETHER_AGENT_BIN="${TETHER_AGENT_BIN:-$CARGO_TARGET_DIR/release/tether-agent}"
-fi
+build_for_benchmark
 say "running the file transfer benchmark (a few minutes with the defaults)"
 exec node "$TETHER_ROOT/bench/transfer.mjs" "$@"

@@ -76,3 +76,17 @@ build_web() {
     (cd "$TETHER_ROOT" && trunk build --release --offline 2>&1 | grep -v '^\s*$' | tail -n 5)
     test -f "$TETHER_ROOT/web/dist/index.html"
 }
+
+# For the benchmarks: the web app and the release server and agent, unless
+# TETHER_WEB_DIR, TETHER_SERVER_BIN and TETHER_AGENT_BIN name builds to use.
+build_for_benchmark() {
+    if [ -z "${TETHER_WEB_DIR:-}" ]; then
+        build_web
+    fi
+    if [ -z "${TETHER_SERVER_BIN:-}" ] || [ -z "${TETHER_AGENT_BIN:-}" ]; then
+        say "building the release server and agent"
+        cargo build --release -p tether-server -p tether-agent --manifest-path "$TETHER_ROOT/Cargo.toml"
+        export TETHER_SERVER_BIN="${TETHER_SERVER_BIN:-$CARGO_TARGET_DIR/release/tether-server}"
+        export TETHER_AGENT_BIN="${TETHER_AGENT_BIN:-$CARGO_TARGET_DIR/release/tether-agent}"
+    fi
+}

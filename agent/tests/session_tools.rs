@@ -267,11 +267,13 @@ async fn files_move_both_ways_checked_never_overwriting_and_resume_after_a_drop(
     assert_eq!(files.next().await, AgentToController::Done { id: "d1".into(), sha256: sha256(&notes) });
 
     // The bar heard that the screen was sent and that files moved.
-    let mut seen = AccessSet::empty();
-    while let Ok(in_use) = h.in_use.try_recv() {
+    let (mut seen, mut progress) = (AccessSet::empty(), Vec::new());
+    while let Ok((in_use, transfer)) = h.in_use.try_recv() {
         seen = seen.union(in_use);
+        progress.extend(transfer);
     }
     assert!(seen.contains(Access::View) && seen.contains(Access::FileTransfer), "{seen:?}");
+    assert!(progress.iter().any(|text| text.starts_with("report.pdf ") && text.contains('%')), "{progress:?}");
 
     // Each transfer was reported as it started and as it ended.
     let mut outcomes = Vec::new();

@@ -28,6 +28,9 @@ struct Shared {
     /// closing side awaits it on the runtime, the injecting thread (a plain
     /// thread, never a runtime's) blocks on it.
     performing: tokio::sync::RwLock<()>,
+    /// Woken when control is withdrawn, so what the controller holds can be
+    /// let go at once.
+    withdrawn: tokio::sync::Notify,
 }
 
 impl InputGate {
@@ -48,6 +51,7 @@ impl InputGate {
             open: AtomicBool::new(true),
             control: AtomicBool::new(control),
             performing: tokio::sync::RwLock::new(()),
+            withdrawn: tokio::sync::Notify::new(),
         };
         Self { shared: Arc::new(shared) }
     }
@@ -57,11 +61,25 @@ impl InputGate {
     /// performed (if any) is done.
     pub fn permit_control(&self, permitted: bool) -> impl Future<Output = ()> + Send + 'static {
         self.shared.control.store(permitted, Ordering::SeqCst);
+        if !permitted {
+            self.shared.withdrawn.notify_waiters();
+        }
         let shared = self.shared.clone();
         async move {
             if !permitted {
                 drop(shared.performing.write().await);
             }
+        }
+    }
+
+    /// Resolves once control is not permitted (at once if it is not now).
+    pub async fn control_withdrawn(&self) {
+        loop {
+            let notified = self.shared.withdrawn.notified();
+            if !self.control_permitted() {
+                return;
+            }
+            notified.await;
         }
     }
 

@@ -361,15 +361,18 @@ impl Dispatcher {
             tracing::warn!(%session_id, "the session ended before its grant reached it");
         }
         let in_use = AccessSet::empty();
-        self.sessions
-            .insert(session_id, Running { session, keeper, waiter: Waiter::default(), technician, bar, in_use });
+        self.sessions.insert(
+            session_id,
+            Running { session, keeper, waiter: Waiter::default(), technician, bar, in_use, transfer: None },
+        );
     }
 
     /// The session bar for `session_id` on this session's display, whose X
     /// ends the session as the person's choice; none without a display.
     fn open_bar(&self, session_id: &str, technician: &str, mode: SessionMode) -> Option<SessionBar> {
         let display = self.options.session.display.clone().or_else(|| std::env::var("DISPLAY").ok())?;
-        let content = BarContent { technician: technician.to_owned(), mode, in_use: AccessSet::empty() };
+        let content =
+            BarContent { technician: technician.to_owned(), mode, in_use: AccessSet::empty(), transfer: None };
         let (events, id) = (self.session_events.clone(), session_id.to_owned());
         let on_end = move || {
             if events.send(SessionEvent::EndedFromBar { session_id: id }).is_err() {
@@ -549,9 +552,10 @@ impl Dispatcher {
                     Vec::new()
                 }
             },
-            SessionEvent::InUse { session_id, in_use } => {
+            SessionEvent::InUse { session_id, in_use, transfer } => {
                 if let Some(running) = self.sessions.get_mut(&session_id) {
                     running.in_use = in_use;
+                    running.transfer = transfer;
                     running.show_bar();
                 }
                 Vec::new()

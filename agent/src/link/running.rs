@@ -24,6 +24,8 @@ pub struct Running {
     pub bar: Option<SessionBar>,
     /// The kinds of access in use right now, as the session last said.
     pub in_use: AccessSet,
+    /// The moving file's progress, as the session last said.
+    pub transfer: Option<String>,
 }
 
 impl Running {
@@ -35,6 +37,7 @@ impl Running {
                 technician: self.technician.clone(),
                 mode: self.keeper.in_force(),
                 in_use: self.in_use,
+                transfer: self.transfer.clone(),
             });
         }
     }

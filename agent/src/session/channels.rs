@@ -20,11 +20,11 @@ use std::sync::Arc;
 use tether_shared::access::Access;
 use tether_shared::activity::Happening;
 use tether_shared::grant::Grant;
-use tether_shared::input::decode_input;
+use tether_shared::input::{InputEvent, decode_input};
 use tether_shared::signal::{Refused, ToolEvent};
 use tether_shared::tool::Tool;
 use tokio::task::JoinHandle;
-use webrtc::data_channel::{DataChannel, DataChannelEvent};
+use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelMessage};
 
 /// Where a session's channels live and report.
 pub struct ChannelContext {
@@ -77,6 +77,17 @@ pub async fn serve(channel: Arc<dyn DataChannel>, grant: Option<&Grant>, context
     Some(Served { needs: tool.needs(), task })
 }
 
+/// The next message on `channel`; `None` once it closed.
+pub(super) async fn next_message(channel: &Arc<dyn DataChannel>) -> Option<RTCDataChannelMessage> {
+    loop {
+        match channel.poll().await? {
+            DataChannelEvent::OnMessage(message) => return Some(message),
+            DataChannelEvent::OnClose => return None,
+            _ => {}
+        }
+    }
+}
+
 async fn close(channel: &Arc<dyn DataChannel>) {
     if let Err(err) = channel.close().await {
         tracing::debug!(error = %err, "closing a data channel failed");
@@ -125,7 +136,29 @@ async fn serve_input(
     };
     // Reported once per withdrawal, not per event.
     let mut reported_refusal = false;
-    while let Some(event) = channel.poll().await {
+    // Whether what the controller held was let go since control went.
+    let mut released = false;
+    loop {
+        let withdrawn = async {
+            if released {
+                std::future::pending::<()>().await;
+            }
+            gate.control_withdrawn().await;
+        };
+        let event = tokio::select! {
+            event = channel.poll() => event,
+            () = withdrawn => {
+                // Refused by the gate, this lets go of every key and button held.
+                if let Some(injector) = injector.as_ref()
+                    && let Err(err) = injector.inject(InputEvent::ReleaseAll)
+                {
+                    tracing::warn!(error = %err, "cannot release the controller's input");
+                }
+                released = true;
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
         match event {
             DataChannelEvent::OnMessage(message) => {
                 if !gate.control_permitted() {
@@ -137,6 +170,7 @@ async fn serve_input(
                     continue;
                 }
                 reported_refusal = false;
+                released = false;
                 let Some(size) = screen.get() else {
                     tracing::warn!("dropping an input message: the display size is not known yet");
                     continue;

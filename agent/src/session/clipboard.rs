@@ -5,12 +5,13 @@
 //! it owns the clipboard, and hands the text to a clipboard manager when it
 //! closes, where the desktop runs one).
 
+use super::channels::next_message;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use tether_shared::clipboard::{AgentToController, ControllerToAgent, check_text, decode_from_controller};
 use tether_shared::tool_message::encode;
 use tokio::sync::oneshot;
-use webrtc::data_channel::{DataChannel, DataChannelEvent};
+use webrtc::data_channel::DataChannel;
 
 /// What was done with the clipboard, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +34,7 @@ pub async fn serve(channel: Arc<dyn DataChannel>, display: Option<String>, on_us
         tracing::error!(error = %err, "cannot start the clipboard thread");
         return;
     }
-    while let Some(event) = channel.poll().await {
-        let DataChannelEvent::OnMessage(message) = event else {
-            if matches!(event, DataChannelEvent::OnClose) {
-                break;
-            }
-            continue;
-        };
+    while let Some(message) = next_message(&channel).await {
         let answer = match decode_from_controller(&message.data) {
             Ok(request) => {
                 if let ControllerToAgent::Set { text } = &request {

@@ -110,7 +110,7 @@ pub enum SessionEvent {
     /// The kinds of access in use right now changed (view while the screen
     /// is sent, control while input arrives, file transfer while a file
     /// moves), for the session bar.
-    InUse { session_id: String, in_use: tether_shared::access::AccessSet },
+    InUse { session_id: String, in_use: tether_shared::access::AccessSet, transfer: Option<String> },
 }
 
 /// Reports a session's refusals to the link.

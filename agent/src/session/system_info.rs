@@ -3,6 +3,7 @@
 //! collected with the `sysinfo` crate and the login records (utmp), off the
 //! async threads.
 
+use super::channels::next_message;
 use std::cmp::Ordering;
 use std::sync::Arc;
 use sysinfo::{Disks, Networks, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind, Users};
@@ -11,7 +12,7 @@ use tether_shared::system_info::{
     NetworkInfo, ProcessInfo, SystemReport, TOP_PROCESSES, capped, decode_from_controller,
 };
 use tether_shared::tool_message::encode;
-use webrtc::data_channel::{DataChannel, DataChannelEvent};
+use webrtc::data_channel::DataChannel;
 
 /// Where the login records are on Linux.
 const UTMP_PATH: &str = "/var/run/utmp";
@@ -20,13 +21,7 @@ const UTMP_PATH: &str = "/var/run/utmp";
 /// report sent, for the audit log.
 pub async fn serve(channel: Arc<dyn DataChannel>, on_read: impl Fn()) {
     let mut collector = Some(Collector::default());
-    while let Some(event) = channel.poll().await {
-        let DataChannelEvent::OnMessage(message) = event else {
-            if matches!(event, DataChannelEvent::OnClose) {
-                break;
-            }
-            continue;
-        };
+    while let Some(message) = next_message(&channel).await {
         let answer = match decode_from_controller(&message.data) {
             Ok(ControllerToAgent::Refresh) => {
                 let mut taken = collector.take().unwrap_or_default();

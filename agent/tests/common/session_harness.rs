@@ -104,8 +104,8 @@ pub struct Harness {
     pub refusals: mpsc::UnboundedReceiver<Refusal>,
     /// What the session did with its tools.
     pub tools: mpsc::UnboundedReceiver<ToolEvent>,
-    /// What was in use, each time it changed.
-    pub in_use: mpsc::UnboundedReceiver<AccessSet>,
+    /// What was in use (and the moving file's progress), each time it changed.
+    pub in_use: mpsc::UnboundedReceiver<(AccessSet, Option<String>)>,
 }
 
 impl Harness {
@@ -150,8 +150,8 @@ impl Harness {
                         let _ = used.send(event);
                         continue;
                     }
-                    SessionEvent::InUse { in_use, .. } => {
-                        let _ = in_use_now.send(in_use);
+                    SessionEvent::InUse { in_use, transfer, .. } => {
+                        let _ = in_use_now.send((in_use, transfer));
                         continue;
                     }
                     SessionEvent::Consent { .. }

@@ -39,13 +39,15 @@ pub struct BarContent {
     pub mode: SessionMode,
     /// What is in use right now (viewing, controlling, a file moving).
     pub in_use: AccessSet,
+    /// The moving file's name and progress, where one moves.
+    pub transfer: Option<String>,
 }
 
 impl BarContent {
     /// The bar's line: who, how, and what is in use right now.
     pub fn line(&self) -> String {
         let line = format!("{} is connected - {} mode", printable(&self.technician, 60), self.mode.name());
-        match in_use_words(self.in_use) {
+        match in_use_words(self.in_use, self.transfer.as_deref()) {
             words if words.is_empty() => line,
             words => format!("{line} - {words}"),
         }
@@ -135,9 +137,12 @@ mod tests {
             technician: "Tess\u{1b}[2J Tech".into(),
             mode: SessionMode::Monitor,
             in_use: AccessSet::empty(),
+            transfer: None,
         };
         assert_eq!(content.line(), "Tess[2J Tech is connected - Monitor mode");
-        let busy = BarContent { in_use: AccessSet::of(&[Access::View, Access::FileTransfer]), ..content };
+        let busy = BarContent { in_use: AccessSet::of(&[Access::View, Access::FileTransfer]), ..content.clone() };
         assert_eq!(busy.line(), "Tess[2J Tech is connected - Monitor mode - viewing, transferring a file");
+        let moving = BarContent { transfer: Some("a.iso 5% (1.0 MiB/s, 9 s left)".into()), ..busy };
+        assert!(moving.line().ends_with("viewing, transferring a.iso 5% (1.0 MiB/s, 9 s left)"));
     }
 }

@@ -14,14 +14,14 @@ pub use incoming::Uploads;
 pub use place::FilesConfig;
 
 use super::Reporter;
-use super::activity::{ActivityCell, During};
+use super::activity::{ActivityCell, MovingFile};
 use super::assent::ToolAssent;
+use super::channels::next_message;
 use bytes::BytesMut;
 use incoming::{Upload, WriteError};
 use outgoing::Download;
 use std::sync::Arc;
 use tether_shared::access::Access;
-use tether_shared::activity::Happening;
 use tether_shared::consent::ToolUse;
 use tether_shared::files::human_size;
 use tether_shared::files::name::check_file_name;
@@ -31,7 +31,7 @@ use tether_shared::files::wire::{
 use tether_shared::grant::Grant;
 use tether_shared::signal::{FileDirection, FileOutcome, ToolEvent};
 use tether_shared::tool_message::encode;
-use webrtc::data_channel::{DataChannel, DataChannelEvent};
+use webrtc::data_channel::DataChannel;
 
 /// What a `files` channel works with.
 #[derive(Debug)]
@@ -53,11 +53,10 @@ pub async fn serve(channel: Arc<dyn DataChannel>, context: FilesContext) {
     loop {
         let sending = files.download.as_ref().is_some_and(|download| download.can_send());
         let step = tokio::select! {
-            event = files.channel.poll() => match event {
-                Some(DataChannelEvent::OnMessage(message)) if message.is_string => files.on_text(&message.data).await,
-                Some(DataChannelEvent::OnMessage(message)) => files.on_chunk(&message.data).await,
-                Some(DataChannelEvent::OnClose) | None => break,
-                Some(_) => Ok(()),
+            message = next_message(&files.channel) => match message {
+                Some(message) if message.is_string => files.on_text(&message.data).await,
+                Some(message) => files.on_chunk(&message.data).await,
+                None => break,
             },
             () = std::future::ready(()), if sending => files.send_chunk().await,
         };
@@ -78,10 +77,10 @@ struct Files {
     download: Option<Moving<Download>>,
 }
 
-/// A transfer, counted as in use while it is kept.
+/// A transfer, counted as in use (with its progress) while it is kept.
 struct Moving<T> {
     transfer: T,
-    _during: During,
+    progress: MovingFile,
 }
 
 impl<T> std::ops::Deref for Moving<T> {
@@ -98,10 +97,12 @@ impl<T> std::ops::DerefMut for Moving<T> {
 }
 
 impl Files {
-    /// `transfer`, counted as in use until it is dropped.
-    fn moving<T>(&self, transfer: T) -> Moving<T> {
-        let during = self.context.activity.during(Happening::TransferStarted, Happening::TransferEnded);
-        Moving { transfer, _during: during }
+    /// `transfer` of file `name` (`size` bytes, `moved` already), counted
+    /// as in use until it is dropped.
+    fn moving<T>(&self, transfer: T, name: &str, size: u64, moved: u64) -> Moving<T> {
+        let progress = self.context.activity.file(name, size);
+        progress.moved(moved);
+        Moving { transfer, progress }
     }
 
     async fn send(&self, message: &AgentToController) -> Result<(), Closed> {
@@ -181,7 +182,8 @@ impl Files {
                     offset: upload.flow.received(),
                 };
                 self.record(FileDirection::ToComputer, upload.name(), size, FileOutcome::Started, None, None);
-                self.upload = Some(self.moving(upload));
+                let (name, moved) = (upload.name().to_owned(), upload.flow.received());
+                self.upload = Some(self.moving(upload, &name, size, moved));
                 self.send(&accepted).await
             }
             Err(reason) => {
@@ -235,6 +237,7 @@ impl Files {
         };
         match written {
             Ok(Some(bytes)) => {
+                upload.progress.moved(bytes);
                 let id = upload.id.clone();
                 self.send(&AgentToController::Progress { id, bytes }).await
             }
@@ -293,7 +296,8 @@ impl Files {
                     self.record(FileDirection::FromComputer, &shown, size, FileOutcome::Started, None, None);
                 }
                 let sending = AgentToController::Sending { id, name: download.name.clone(), size, offset };
-                self.download = Some(self.moving(download));
+                let (moved, name_of) = (download.flow.confirmed(), download.name.clone());
+                self.download = Some(self.moving(download, &name_of, size, moved));
                 self.send(&sending).await?;
                 self.finish_download_if_sent().await
             }
@@ -313,20 +317,23 @@ impl Files {
                 self.finish_download_if_sent().await
             }
             Ok(None) => Ok(()),
-            Err(reason) => {
-                let Some(download) = self.download.take() else { return Ok(()) };
-                let size = download.flow.size();
-                self.record(
-                    FileDirection::FromComputer,
-                    &download.shown,
-                    size,
-                    FileOutcome::Failed,
-                    None,
-                    Some(reason.clone()),
-                );
-                self.send(&AgentToController::Failed { id: Some(download.id.clone()), reason }).await
-            }
+            Err(reason) => self.fail_download(reason).await,
         }
+    }
+
+    /// The outgoing file broke: recorded, and the controller told why.
+    async fn fail_download(&mut self, reason: String) -> Result<(), Closed> {
+        let Some(download) = self.download.take() else { return Ok(()) };
+        let size = download.flow.size();
+        self.record(
+            FileDirection::FromComputer,
+            &download.shown,
+            size,
+            FileOutcome::Failed,
+            None,
+            Some(reason.clone()),
+        );
+        self.send(&AgentToController::Failed { id: Some(download.id.clone()), reason }).await
     }
 
     /// Once every byte is out, says so with the file's hash.
@@ -346,19 +353,9 @@ impl Files {
     async fn confirmed(&mut self, id: &str, bytes: u64) -> Result<(), Closed> {
         let Some(download) = self.download.as_mut().filter(|download| download.id == id) else { return Ok(()) };
         if let Err(broken) = download.flow.on_confirmed(bytes) {
-            let Some(download) = self.download.take() else { return Ok(()) };
-            let reason = broken.to_string();
-            let size = download.flow.size();
-            self.record(
-                FileDirection::FromComputer,
-                &download.shown,
-                size,
-                FileOutcome::Failed,
-                None,
-                Some(reason.clone()),
-            );
-            return self.send(&AgentToController::Failed { id: Some(download.id.clone()), reason }).await;
+            return self.fail_download(broken.to_string()).await;
         }
+        download.progress.moved(bytes);
         self.completed_if_confirmed();
         Ok(())
     }
