@@ -399,7 +399,9 @@ async fn run_command(path: &std::path::Path, args: RunArgs) -> anyhow::Result<()
             let link_page = ui.link_page(sender);
             let follower = link_page.clone();
             let notify = Notify::new(move |notice| {
-                println!("{notice}");
+                if notice.for_terminal() {
+                    println!("{notice}");
+                }
                 follower.notice(notice);
             });
             let asker = PageAsker { page: link_page, url: ui.url(), open: !args.no_open };

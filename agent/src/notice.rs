@@ -30,6 +30,18 @@ pub enum Notice {
     Chat { session_id: String, line: ChatLine },
     /// A session ended.
     SessionEnded { session_id: String, reason: String },
+    /// What a running session uses right now changed ("viewing,
+    /// transferring a.iso 5% (…)"; empty: nothing). For pages, not
+    /// terminals ([`Notice::for_terminal`]): it changes every half second
+    /// while a file moves.
+    InUse { session_id: String, words: String },
+}
+
+impl Notice {
+    /// Whether a terminal prints it.
+    pub fn for_terminal(&self) -> bool {
+        !matches!(self, Notice::InUse { .. })
+    }
 }
 
 impl fmt::Display for Notice {
@@ -54,6 +66,8 @@ impl fmt::Display for Notice {
             }
             Notice::Chat { line, .. } => write!(f, "{}: {}", line.name, line.text),
             Notice::SessionEnded { reason, .. } => write!(f, "Session ended: {}.", sentence(reason)),
+            Notice::InUse { words, .. } if words.is_empty() => f.write_str("Nothing is in use right now."),
+            Notice::InUse { words, .. } => write!(f, "Right now: {words}."),
         }
     }
 }
@@ -81,7 +95,11 @@ impl Notify {
 
     /// Prints every notice on standard output.
     pub fn print() -> Self {
-        Self::new(|notice| println!("{notice}"))
+        Self::new(|notice| {
+            if notice.for_terminal() {
+                println!("{notice}");
+            }
+        })
     }
 
     /// Tells nobody (a code's session reports through its own progress).

@@ -193,6 +193,10 @@ pub enum LocalAgentStatus {
         /// [`crate::chat::MAX_KEPT_LINES`]).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         chat: Vec<crate::chat::ChatLine>,
+        /// What the session uses right now, in words ("viewing,
+        /// transferring a.iso 5% (…)"), when anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        in_use: Option<String>,
     },
     /// The last try failed; the UI offers Try Again and Cancel.
     Failed { error: String, message: String },

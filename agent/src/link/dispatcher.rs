@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tether_shared::access::{Access, AccessSet};
 use tether_shared::access_policy::Policy;
+use tether_shared::activity::in_use_words;
 use tether_shared::chat::{Speaker, check_text};
 use tether_shared::consent::{
     Acceptance, ConsentGate, Denial, Effect, Event, LocalRules, Offer, Origin, Request, Verdict,
@@ -554,9 +555,11 @@ impl Dispatcher {
             },
             SessionEvent::InUse { session_id, in_use, transfer } => {
                 if let Some(running) = self.sessions.get_mut(&session_id) {
+                    let words = in_use_words(in_use, transfer.as_deref());
                     running.in_use = in_use;
                     running.transfer = transfer;
                     running.show_bar();
+                    self.options.notify.tell(Notice::InUse { session_id, words });
                 }
                 Vec::new()
             }

@@ -191,6 +191,7 @@ impl LinkPage {
             Notice::SessionEnded { session_id, reason } => inner.machine.link_ended(session_id, reason),
             Notice::ModeChanged { session_id, mode, .. } => inner.machine.mode_changed(session_id, *mode),
             Notice::Chat { session_id, line } => inner.machine.chat(session_id, line.clone()),
+            Notice::InUse { session_id, words } => inner.machine.in_use(session_id, words),
             Notice::Connected | Notice::Reconnecting | Notice::SessionDeclined { .. } => {}
         }
     }
@@ -381,6 +382,7 @@ async fn connect(
             notify: Notify::new(move |notice| match notice {
                 Notice::ModeChanged { session_id, mode, .. } => follower.lock().machine.mode_changed(session_id, *mode),
                 Notice::Chat { session_id, line } => follower.lock().machine.chat(session_id, line.clone()),
+                Notice::InUse { session_id, words } => follower.lock().machine.in_use(session_id, words),
                 _ => {}
             }),
         };

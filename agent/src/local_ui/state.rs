@@ -64,6 +64,8 @@ pub struct Machine {
     link_sessions: Vec<LinkSession>,
     /// Each running session's chat so far (the last lines).
     chats: HashMap<String, VecDeque<ChatLine>>,
+    /// What each running session uses right now, in words.
+    in_use: HashMap<String, String>,
 }
 
 /// A session of the enrolled link: who is accessing this computer, how.
@@ -93,6 +95,7 @@ impl Machine {
             link_question: None,
             link_sessions: Vec::new(),
             chats: HashMap::new(),
+            in_use: HashMap::new(),
         };
         machine.configure(ready);
         machine
@@ -115,6 +118,7 @@ impl Machine {
                 mode: Some(session.mode),
                 from_link: true,
                 chat: self.chat_of(&session.session_id),
+                in_use: self.in_use.get(&session.session_id).cloned(),
             };
         }
         match &self.state {
@@ -130,6 +134,7 @@ impl Machine {
                 mode: Some(*mode),
                 from_link: false,
                 chat: self.chat_of(session_id),
+                in_use: self.in_use.get(session_id).cloned(),
             },
             State::Failed { error, message } => {
                 LocalAgentStatus::Failed { error: error.clone(), message: message.clone() }
@@ -296,6 +301,15 @@ impl Machine {
         lines.push_back(line);
     }
 
+    /// What session `session_id` uses right now, in words (empty: nothing).
+    pub fn in_use(&mut self, session_id: &str, words: &str) {
+        if words.is_empty() {
+            self.in_use.remove(session_id);
+        } else {
+            self.in_use.insert(session_id.to_owned(), words.to_owned());
+        }
+    }
+
     /// Session `session_id`'s chat so far.
     fn chat_of(&self, session_id: &str) -> Vec<ChatLine> {
         self.chats.get(session_id).map(|lines| lines.iter().cloned().collect()).unwrap_or_default()
@@ -310,6 +324,7 @@ impl Machine {
     /// A session of the link ended (the page says so once nothing runs).
     pub fn link_ended(&mut self, session_id: &str, reason: &str) {
         self.chats.remove(session_id);
+        self.in_use.remove(session_id);
         let before = self.link_sessions.len();
         self.link_sessions.retain(|running| running.session_id != session_id);
         if self.link_sessions.len() < before
@@ -530,7 +545,12 @@ mod tests {
                 mode: Some(SessionMode::Monitor),
                 from_link: true,
                 chat: vec![],
+                in_use: None,
             }
+        );
+        machine.in_use("s1", "viewing, controlling");
+        assert!(
+            matches!(machine.status(), LocalAgentStatus::InSession { in_use: Some(words), .. } if words == "viewing, controlling")
         );
         assert_eq!(machine.shown_link_session(), Some("s1"));
         machine.link_ended("s1", "the technician ended the session");

@@ -166,7 +166,7 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
             </div>
         }
         .into_any(),
-        Some(LocalAgentStatus::InSession { technician, mode, .. }) => view! {
+        Some(LocalAgentStatus::InSession { technician, mode, in_use, .. }) => view! {
             <div class="agent-screen" data-testid="agent-in-session">
                 <h2>"In session"</h2>
                 <p data-testid="agent-being-accessed">
@@ -180,6 +180,8 @@ fn AgentScreens(api: LocalApi) -> impl IntoView {
                         <dt>"Mode"</dt>
                         <dd data-testid="agent-mode" data-mode=mode.key()>{mode.name()} <span class="muted">" — " {mode.description()}</span></dd>
                     })}
+                    <dt>"Right now"</dt>
+                    <dd data-testid="agent-in-use">{in_use.unwrap_or_else(|| "nothing in use".to_owned())}</dd>
                 </dl>
                 <div class="form-actions">
                     {mode.map(|mode| narrower_for_person(mode).into_iter().map(|narrower| view! {
