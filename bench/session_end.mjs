@@ -22,7 +22,7 @@
 //
 //   node bench/session_end.mjs [--runs 10] [--deadline-s 10] [--quiet-ms 500] [--tick-hz 30] [--out bench/results]
 
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,8 +31,8 @@ import { LOOPBACK_WEBRTC_ARGS, launchBrowser } from '../e2e/lib/browser.mjs';
 import { until } from './lib/procs.mjs';
 import { quantile } from './lib/report.mjs';
 import {
-  agentOnline, barEndSpot, connectFromTargets, keepPeerConnections, machineInfo, prepareServer, sessionBar,
-  sessionBarId, startAgent, toTargets, xdotool,
+  agentOnline, barEndSpot, connectFromTargets, failuresSection, keepPeerConnections, loadNow, machineInfo,
+  machineSection, prepareServer, sessionBar, sessionBarId, startAgent, toTargets, writeResults, xdotool,
 } from './lib/session.mjs';
 import { startTicker } from './lib/ticker.mjs';
 import { startXvfb } from './lib/xvfb.mjs';
@@ -76,8 +76,6 @@ if (!(options.runs >= 1) || !(options.deadlineMs > 0) || !(options.quietMs > 0) 
   throw new Error('--runs, --deadline-s, --quiet-ms and --tick-hz must be positive');
 }
 
-/** JSON replacer: figures to 0.001, which is more than they are worth. */
-const roundNumbers = (_key, value) => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
 const log = (...parts) => console.error(new Date().toISOString().slice(11, 19), ...parts);
 const firstLine = (error) => String(error?.message ?? error).split('\n')[0];
 
@@ -369,12 +367,7 @@ function renderMarkdown({ machine, options: opts, runs, failures, summary, start
     if (said.length) lines.push(`When the ${kind} ends, the agent says ${said.map((line) => `"${line}"`).join(' / ')}; the page says ${shown.map((text) => `"${text}"`).join(' / ')}.`);
   }
   lines.push('');
-  lines.push('## Machine', '');
-  lines.push(`- CPU: ${machine.cpu} × ${machine.nproc}; RAM ${machine.ramGiB} GiB; kernel ${machine.kernel}`);
-  lines.push(`- ${machine.chromium}; Node ${machine.node}; Tether ${machine.tether}`);
-  lines.push(`- agent ${machine.agentBinary} (${machine.agentBuild}), server ${machine.serverBinary} (${machine.serverBuild})`);
-  lines.push(`- load average at start ${machine.loadStart}, at end ${machine.loadEnd}; ${started} → ${finished}`);
-  lines.push('');
+  lines.push(...machineSection(machine, started, finished));
   lines.push('## Method and limits', '');
   lines.push(
     'One machine, loopback only (server on 127.0.0.1, agent `run --unattended --webrtc-bind 127.0.0.1:0`, headless ' +
@@ -415,11 +408,7 @@ function renderMarkdown({ machine, options: opts, runs, failures, summary, start
       (machine.agentBuild === 'release' && machine.serverBuild === 'release' ? '' : ' A debug build is slower than a release build in every step measured here.'),
   );
   lines.push('');
-  if (failures.length) {
-    lines.push('## Cases that failed', '');
-    for (const failure of failures) lines.push(`- run ${failure.run}, ${failure.kind}: ${failure.error.split('\n')[0]}`);
-    lines.push('');
-  }
+  lines.push(...failuresSection('Cases that failed', failures));
   return lines.join('\n');
 }
 
@@ -489,15 +478,13 @@ async function main() {
     await server?.stop();
     await rm(workDir, { recursive: true, force: true });
   }
-  machine.loadEnd = loadavg().map((v) => v.toFixed(2)).join(' ');
+  machine.loadEnd = loadNow();
   machine.tickerErrors = ticker?.errors() ?? null;
   const finished = new Date().toISOString();
   const summary = summarize(runs);
-  await mkdir(args.out, { recursive: true });
-  const base = path.join(args.out, `${machine.date}-session-end-${machine.host}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ machine, options, targetMs: TARGET_MS, started, finished, summary, runs, failures }, roundNumbers, 2)}\n`);
-  await writeFile(`${base}.md`, renderMarkdown({ machine, options, runs, failures, summary, started, finished }));
-  log(`wrote ${base}.md`);
+  const results = { machine, options, targetMs: TARGET_MS, started, finished, summary, runs, failures };
+  const written = await writeResults(args.out, 'session-end', results, renderMarkdown(results));
+  log(`wrote ${written}`);
   for (const kind of CASES) {
     log(`${kind}: ${MEASURES.map(([key, label]) => `${label} median ${fmtMs(summary[kind][key].median)} p90 ${fmtMs(summary[kind][key].p90)} ms`).join('; ')}`);
   }

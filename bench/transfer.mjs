@@ -11,27 +11,25 @@
 //
 //   node bench/transfer.mjs [--runs 3] [--size-mib 256] [--deadline-s <per transfer>] [--out bench/results]
 
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { cpus, hostname, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { allowUnattended, call, createEnrollmentToken, createUser, firstLogin, login } from '../e2e/lib/api.mjs';
 import { LOOPBACK_WEBRTC_ARGS, launchBrowser } from '../e2e/lib/browser.mjs';
-import { agentBinary, enrollAgent, repoRoot, serverBinary, startServer } from './lib/server.mjs';
-import { start, until, cpuSeconds, peakRssKiB } from './lib/procs.mjs';
-import { startXvfb } from './lib/xvfb.mjs';
+import { cpuSeconds, peakRssKiB } from './lib/procs.mjs';
 import { median } from './lib/report.mjs';
+import {
+  agentOnline, connectFromTargets, failuresSection, loadNow, machineInfo, machineSection, prepareServer, startAgent,
+  writeResults,
+} from './lib/session.mjs';
+import { startXvfb } from './lib/xvfb.mjs';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const ADMIN_PASSWORD = 'bench-admin-correct-horse-42';
-const TECH = { username: 'bench', displayName: 'Bench Technician', role: 'technician', password: 'bench-one-time-pass-1' };
-const TECH_PASSWORD = 'bench-battery-staple-7';
 const MiB = 1024 * 1024;
 /** The test file is written, and hashed, in pieces of this size. */
 const PIECE = 4 * MiB;
@@ -54,36 +52,7 @@ if (!(options.runs >= 1) || !(options.sizeMiB > 0)) throw new Error('--runs and 
 const sizeBytes = Math.round(options.sizeMiB * MiB);
 const deadlineMs = 1000 * Number(args['deadline-s'] ?? 60 + 2 * options.sizeMiB);
 
-/** JSON replacer: figures to 0.001, which is more than they are worth. */
-const roundNumbers = (_key, value) => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
 const log = (...parts) => console.error(new Date().toISOString().slice(11, 19), ...parts);
-
-function machineInfo() {
-  const sh = (command, commandArgs) => {
-    try {
-      return execFileSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      return 'unknown';
-    }
-  };
-  const build = (binary) => (/\/release\//.test(binary) ? 'release' : /\/debug\//.test(binary) ? 'debug' : 'unknown');
-  return {
-    host: hostname(),
-    date: new Date().toISOString().slice(0, 10),
-    nproc: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    ramGiB: (totalmem() / 2 ** 30).toFixed(1),
-    kernel: sh('uname', ['-r']),
-    node: process.version,
-    chromium: sh(process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium', ['--version']).split('\n').pop(),
-    tether: process.env.BENCH_TETHER_VERSION ?? sh('git', ['-C', repoRoot, 'describe', '--always', '--dirty']),
-    agentBinary: agentBinary(),
-    serverBinary: serverBinary(),
-    agentBuild: build(agentBinary()),
-    serverBuild: build(serverBinary()),
-    loadStart: loadavg().map((v) => v.toFixed(2)).join(' '),
-  };
-}
 
 /** Writes `bytes` random bytes to `file` in 4 MiB pieces; resolves to their SHA-256 (hex). */
 async function writeRandomFile(file, bytes) {
@@ -232,21 +201,6 @@ const stateTimes = async (page, direction, name, since) => {
   }
   return times;
 };
-
-/** Signs the technician in unless the Targets page is already showing. */
-async function toTargets(page, serverUrl) {
-  const title = page.getByTestId('page-title').filter({ hasText: 'Targets' });
-  if (await title.isVisible().catch(() => false)) return;
-  await page.goto(`${serverUrl}/targets`);
-  const loginForm = page.getByTestId('login-form');
-  await Promise.race([loginForm.waitFor(), title.waitFor()]);
-  if (await loginForm.isVisible()) {
-    await page.getByTestId('login-username').fill(TECH.username);
-    await page.getByTestId('login-password').fill(TECH_PASSWORD);
-    await page.getByTestId('login-submit').click();
-  }
-  await title.waitFor();
-}
 
 /**
  * Waits until transfer `row` reaches a final state; resolves to
@@ -397,29 +351,11 @@ async function referenceUpload({ refPage, reference, sourceFile, sourceHash }) {
 
 /** One run: a fresh agent and session; Tether and the reference both ways, in `order`. */
 async function measureRun({ run, order, page, refPage, server, reference, xvfb, configPath, agentId, dirs, file }) {
-  const { DISPLAY, WAYLAND_DISPLAY, ...inherited } = process.env;
-  const agent = start('tether-agent', agentBinary(), ['run', '--config', configPath, '--unattended', '--webrtc-bind', '127.0.0.1:0'], {
-    env: {
-      ...inherited,
-      DISPLAY: xvfb.display,
-      TETHER_FILES_DIR: dirs.incoming,
-      TETHER_BROWSE_ROOT: dirs.shared,
-      TETHER_LOG: process.env.TETHER_LOG ?? 'info',
-    },
-  });
+  const agent = startAgent(configPath, xvfb.display, { TETHER_FILES_DIR: dirs.incoming, TETHER_BROWSE_ROOT: dirs.shared });
   const result = { run, order, tether: {}, reference: {} };
   try {
-    const techToken = await login(server.url, TECH.username, TECH_PASSWORD);
-    await until(async () => {
-      const { body } = await call(server.url, 'GET', '/api/targets', { token: techToken });
-      return body?.find?.((target) => target.id === agentId && target.online);
-    }, 'the agent online', 30_000);
-    await toTargets(page, server.url);
-    const row = page.locator(`[data-testid="target-row"][data-id="${agentId}"]`);
-    await row.locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: 20_000 });
-    await row.getByTestId('target-connect').click();
-    await page.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
-    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: 30_000 });
+    await agentOnline(server.url, agentId);
+    await connectFromTargets(page, server.url, agentId);
     await refPage.goto(`${reference.url}/`);
 
     const common = { ...file, page, refPage, reference, agentPid: agent.pid, incoming: dirs.incoming };
@@ -530,12 +466,7 @@ function renderMarkdown({ machine, options: opts, runs, failures, summary, start
       `${phases(t.download?.states)}; ${phases(t.upload?.states)} |`);
   }
   lines.push('');
-  lines.push('## Machine', '');
-  lines.push(`- CPU: ${machine.cpu} × ${machine.nproc}; RAM ${machine.ramGiB} GiB; kernel ${machine.kernel}`);
-  lines.push(`- ${machine.chromium}; Node ${machine.node}; Tether ${machine.tether}`);
-  lines.push(`- agent ${machine.agentBinary} (${machine.agentBuild}), server ${machine.serverBinary} (${machine.serverBuild})`);
-  lines.push(`- load average at start ${machine.loadStart}, at end ${machine.loadEnd}; ${started} → ${finished}`);
-  lines.push('');
+  lines.push(...machineSection(machine, started, finished));
   lines.push('## Method and limits', '');
   lines.push(
     'Everything runs on one machine over loopback (127.0.0.1), so neither figure is a network figure: they show what ' +
@@ -561,11 +492,7 @@ function renderMarkdown({ machine, options: opts, runs, failures, summary, start
       "table's: it should stay about the same (it needs ≈ 3 × the size free on the temporary disk).",
   );
   lines.push('');
-  if (failures.length) {
-    lines.push('## Runs that failed', '');
-    for (const failure of failures) lines.push(`- run ${failure.run}: ${failure.error.split('\n')[0]}`);
-    lines.push('');
-  }
+  lines.push(...failuresSection('Runs that failed', failures));
   return lines.join('\n');
 }
 
@@ -591,14 +518,10 @@ async function main() {
     log(`writing ${options.sizeMiB} MiB of random bytes to ${sourceFile}`);
     const sourceHash = await writeRandomFile(sourceFile, sizeBytes);
     const file = { sourceFile, name, sourceHash };
-    server = await startServer();
-    const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
-    await allowUnattended(server.url, adminToken);
-    await createUser(server.url, adminToken, TECH);
-    await firstLogin(server.url, TECH.username, TECH.password, TECH_PASSWORD);
     const configPath = path.join(workDir, 'agent.json');
-    await enrollAgent(server.url, await createEnrollmentToken(server.url, adminToken, 'bench transfer'), configPath);
-    const agentId = JSON.parse(await readFile(configPath, 'utf8')).agent_id;
+    const prepared = await prepareServer(configPath, 'bench transfer');
+    server = prepared.server;
+    const { agentId } = prepared;
     reference = await startReferenceServer(sourceFile, name, dirs.reference);
     xvfb = await startXvfb(1280, 720);
     browser = await launchBrowser({ extraArgs: [...LOOPBACK_WEBRTC_ARGS, '--enable-precise-memory-info'] });
@@ -628,14 +551,12 @@ async function main() {
     await server?.stop();
     await rm(workDir, { recursive: true, force: true });
   }
-  machine.loadEnd = loadavg().map((v) => v.toFixed(2)).join(' ');
+  machine.loadEnd = loadNow();
   const finished = new Date().toISOString();
   const summary = summarize(runs);
-  await mkdir(args.out, { recursive: true });
-  const base = path.join(args.out, `${machine.date}-transfer-${machine.host}`);
-  await writeFile(`${base}.json`, `${JSON.stringify({ machine, options, started, finished, summary, runs, failures }, roundNumbers, 2)}\n`);
-  await writeFile(`${base}.md`, renderMarkdown({ machine, options, runs, failures, summary, started, finished }));
-  log(`wrote ${base}.md`);
+  const results = { machine, options, started, finished, summary, runs, failures };
+  const written = await writeResults(args.out, 'transfer', results, renderMarkdown(results));
+  log(`wrote ${written}`);
   for (const direction of DIRECTIONS) {
     const s = summary[direction];
     log(`${direction}: Tether ${fmt(s.tetherMiBps)} MiB/s, reference ${fmt(s.referenceMiBps)} MiB/s, ratio ${fmt(s.ratio, 2)}, agent CPU ${fmt(s.agentCpuS, 2)} s, peak RSS ${fmt(s.agentPeakRssMiB, 0)} MiB`);

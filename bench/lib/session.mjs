@@ -3,11 +3,13 @@
 // agent run with `--unattended` on a private X display; the technician's
 // Chromium page signed in and connected through Targets → Connect; the
 // page's RTCPeerConnections kept for getStats(); the agent's session bar
-// found with xdotool; and the machine the figures came from.
+// found with xdotool; the machine the figures came from; and the results
+// files (<out>/<date>-<name>-<host>.{json,md}) they are written to.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, hostname, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { allowUnattended, call, createEnrollmentToken, createUser, firstLogin, login } from '../../e2e/lib/api.mjs';
 import { agentBinary, enrollAgent, repoRoot, serverBinary, startServer } from './server.mjs';
@@ -43,8 +45,44 @@ export function machineInfo() {
     serverBinary: serverBinary(),
     agentBuild: build(agentBinary()),
     serverBuild: build(serverBinary()),
-    loadStart: loadavg().map((v) => v.toFixed(2)).join(' '),
+    loadStart: loadNow(),
   };
+}
+
+/** The load averages (1, 5, 15 min) now, as `machineInfo().loadStart` gives them (for `loadEnd`). */
+export const loadNow = () => loadavg().map((v) => v.toFixed(2)).join(' ');
+
+/** A results file's "## Machine" section (Markdown lines, a blank one last) for `machineInfo()` with `loadEnd` set. */
+export const machineSection = (machine, started, finished) => [
+  '## Machine',
+  '',
+  `- CPU: ${machine.cpu} × ${machine.nproc}; RAM ${machine.ramGiB} GiB; kernel ${machine.kernel}`,
+  `- ${machine.chromium}; Node ${machine.node}; Tether ${machine.tether}`,
+  `- agent ${machine.agentBinary} (${machine.agentBuild}), server ${machine.serverBinary} (${machine.serverBuild})`,
+  `- load average at start ${machine.loadStart}, at end ${machine.loadEnd}; ${started} → ${finished}`,
+  '',
+];
+
+/** A results file's section listing what failed (Markdown lines, a blank one last; none when nothing did): `- run N[, kind]: first line of the error`. */
+export const failuresSection = (heading, failures) =>
+  failures.length
+    ? [`## ${heading}`, '', ...failures.map(({ run, kind, error }) => `- run ${run}${kind ? `, ${kind}` : ''}: ${error.split('\n')[0]}`), '']
+    : [];
+
+/** JSON replacer: figures to 0.001, which is more than they are worth. */
+const roundNumbers = (_key, value) => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
+
+/**
+ * Writes `results` (figures rounded to 0.001) to `<outDir>/<date>-<name>-<host>.json`,
+ * date and host from `results.machine`, and `markdown` beside it as `.md`;
+ * resolves to the Markdown file's path.
+ */
+export async function writeResults(outDir, name, results, markdown) {
+  await mkdir(outDir, { recursive: true });
+  const base = path.join(outDir, `${results.machine.date}-${name}-${results.machine.host}`);
+  await writeFile(`${base}.json`, `${JSON.stringify(results, roundNumbers, 2)}\n`);
+  await writeFile(`${base}.md`, markdown);
+  return `${base}.md`;
 }
 
 /**
