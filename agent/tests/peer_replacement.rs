@@ -10,6 +10,7 @@
 mod common;
 
 use common::Xvfb;
+use common::session_harness::Handler;
 use rtc::peer_connection::configuration::RTCOfferOptions;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,10 +19,7 @@ use tether_agent::session::{Session, SessionConfig, SessionEvent, ToolAssent};
 use tether_shared::mode::SessionMode;
 use tether_shared::signal::{Signal, dtls_fingerprint};
 use tokio::sync::mpsc;
-use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{
-    PeerConnection, PeerConnectionEventHandler, RTCIceCandidateInit, RTCPeerConnectionIceEvent, RTCSessionDescription,
-};
+use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCSessionDescription};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -29,29 +27,6 @@ const DEADLINE: Duration = Duration::from_secs(20);
 struct Controller {
     connection: Arc<dyn PeerConnection>,
     packets: mpsc::UnboundedReceiver<()>,
-}
-
-struct Handler {
-    candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
-    packets: mpsc::UnboundedSender<()>,
-}
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Handler {
-    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
-        let _ = self.candidates.send(event.candidate.to_json().unwrap());
-    }
-
-    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        let packets = self.packets.clone();
-        tokio::spawn(async move {
-            while let Some(event) = track.poll().await {
-                if matches!(event, TrackRemoteEvent::OnRtpPacket(_)) && packets.send(()).is_err() {
-                    break;
-                }
-            }
-        });
-    }
 }
 
 /// Where each negotiation's answer and candidates go.

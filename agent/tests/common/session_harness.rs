@@ -19,9 +19,10 @@ use webrtc::peer_connection::{
 
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
-struct Handler {
-    candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
-    packets: mpsc::UnboundedSender<()>,
+/// A controller's events: its ICE candidates and one `()` per video packet.
+pub struct Handler {
+    pub candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
+    pub packets: mpsc::UnboundedSender<()>,
 }
 
 #[async_trait::async_trait]

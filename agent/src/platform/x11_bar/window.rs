@@ -220,8 +220,7 @@ impl Bar {
                     Typed::Send(line) => (self.on_chat)(line),
                     Typed::Close => return self.toggle_chat(),
                 }
-                self.conn.clear_area(false, self.id, 0, 0, 0, 0)?;
-                self.draw()?;
+                self.redraw()?;
             }
             // Something covered the bar: back on top.
             Event::VisibilityNotify(notify) if notify.state != Visibility::UNOBSCURED => {
@@ -239,8 +238,7 @@ impl Bar {
         if !self.chat_open {
             self.unread += 1;
         }
-        self.conn.clear_area(false, self.id, 0, 0, 0, 0)?;
-        self.draw()
+        self.redraw()
     }
 
     fn toggle_chat(&mut self) -> anyhow::Result<()> {
@@ -287,8 +285,7 @@ impl Bar {
         self.move_to(self.at)?;
         let size = ConfigureWindowAux::new().width(u32::from(self.layout.width)).height(u32::from(self.layout.height));
         self.conn.configure_window(self.id, &size)?;
-        self.conn.clear_area(false, self.id, 0, 0, 0, 0)?;
-        self.draw()
+        self.redraw()
     }
 
     /// Moves the bar to `to`, kept wholly on the screen.
@@ -313,6 +310,12 @@ impl Bar {
         self.conn.change_gc(self.gc, &ChangeGCAux::new().foreground(color))?;
         self.conn.poly_fill_rectangle(self.id, self.gc, &[rectangle])?;
         Ok(())
+    }
+
+    /// Clears the window and draws it again.
+    fn redraw(&self) -> anyhow::Result<()> {
+        self.conn.clear_area(false, self.id, 0, 0, 0, 0)?;
+        self.draw()
     }
 
     fn draw(&self) -> anyhow::Result<()> {

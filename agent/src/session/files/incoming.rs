@@ -134,10 +134,7 @@ impl Uploads {
     /// The name a new file called `name` would be saved under in `folder`
     /// now (for the question to the person; [`Uploads::begin`] decides).
     pub fn preview_name(folder: &Path, name: &SafeName) -> SafeName {
-        (0..NUMBERED_TRIES)
-            .map(|n| if n == 0 { name.clone() } else { numbered(name, n) })
-            .find(|candidate| !folder.join(candidate.as_str()).exists())
-            .unwrap_or_else(|| name.clone())
+        candidates(name).find(|candidate| !folder.join(candidate.as_str()).exists()).unwrap_or_else(|| name.clone())
     }
 
     /// Starts (or resumes) incoming file `id`: reserves its name in
@@ -210,12 +207,17 @@ impl Uploads {
     }
 }
 
+/// The names a file called `name` may be saved under, in order: `name`,
+/// then "name (1)", "name (2)", … ([`NUMBERED_TRIES`] in all).
+fn candidates(name: &SafeName) -> impl Iterator<Item = SafeName> + '_ {
+    (0..NUMBERED_TRIES).map(move |n| if n == 0 { name.clone() } else { numbered(name, n) })
+}
+
 /// Creates `name` (or the first free numbered name) in `folder`, empty,
 /// failing rather than touching a file that exists.
 fn reserve(folder: &Path, name: &SafeName, size: u64) -> Result<Reserved, String> {
     std::fs::create_dir_all(folder).map_err(|err| format!("cannot create {}: {err}", folder.display()))?;
-    for n in 0..NUMBERED_TRIES {
-        let candidate = if n == 0 { name.clone() } else { numbered(name, n) };
+    for candidate in candidates(name) {
         match std::fs::OpenOptions::new().write(true).create_new(true).open(folder.join(candidate.as_str())) {
             Ok(_) => {
                 let turn = Arc::default();
