@@ -73,11 +73,16 @@ export function setSessionPolicy(baseUrl, adminToken, policy) {
  * Lets the default policy allow unattended access (a session then starts
  * unasked on an agent run with --unattended; both must allow it).
  */
-export async function allowUnattended(baseUrl, adminToken) {
+export function allowUnattended(baseUrl, adminToken) {
+  return changeDefaultAccess(baseUrl, adminToken, { unattended: true });
+}
+
+/** Changes the fields `changes` names in the default policy's access rules. */
+export async function changeDefaultAccess(baseUrl, adminToken, changes) {
   const policy = await ok(baseUrl, 'GET', '/api/policies/default', { token: adminToken });
   return ok(baseUrl, 'PUT', '/api/policies/default', {
     token: adminToken,
-    body: { ...policy, access: { ...policy.access, unattended: true } },
+    body: { ...policy, access: { ...policy.access, ...changes } },
   });
 }
 

@@ -63,9 +63,10 @@ function isRunning(pid) {
  * Creates namespace `tether-e2e-<tag>` with a veth pair on 10.231.N.0/30:
  * `hostIp` (…1) on this side, `nsIp` (…2) inside, loopback up and no
  * default route. Resolves to
- * `{ name, hostIp, nsIp, prefix, allowOnly, remove }`: `prefix` is the
+ * `{ name, hostIp, nsIp, prefix, allowOnly, cut, remove }`: `prefix` is the
  * argument list that runs a command inside (`ip netns exec <name>`);
- * `allowOnly(ports)` installs the firewall; `remove()` deletes the pair and
+ * `allowOnly(ports)` installs the firewall; `cut(protocol)` drops a
+ * protocol's packets until restored; `remove()` deletes the pair and
  * the namespace (safe to call twice, or after a failed start).
  */
 export async function createNetns({ tag = process.pid } = {}) {
@@ -126,5 +127,24 @@ export async function createNetns({ tag = process.pid } = {}) {
     });
   };
 
-  return { name, hostIp, nsIp, prefix: ['ip', 'netns', 'exec', name], allowOnly, remove };
+  /**
+   * Cuts the link for `protocol` ('udp' or 'tcp'): inside the namespace,
+   * every packet of it to `hostIp` is dropped, as when a network goes away,
+   * until the returned `restore()` is called.
+   */
+  const cut = async (protocol) => {
+    const table = `tether_e2e_cut_${protocol}`;
+    const ruleset = [
+      `table inet ${table} {`,
+      '  chain output {',
+      '    type filter hook output priority -1; policy accept;',
+      `    ip daddr ${hostIp} meta l4proto ${protocol} drop`,
+      '  }',
+      '}',
+    ].join('\n');
+    await run('ip', ['netns', 'exec', name, 'nft', '-f', '-'], { input: `${ruleset}\n` });
+    return () => run('ip', ['netns', 'exec', name, 'nft', 'delete', 'table', 'inet', table]);
+  };
+
+  return { name, hostIp, nsIp, prefix: ['ip', 'netns', 'exec', name], allowOnly, cut, remove };
 }

@@ -7,6 +7,10 @@
 // controller says "Connecting to" coturn, frames decode and the selected
 // ICE candidate pair is a relay one. While that session runs, its code
 // again and a wrong code are refused with clear messages and start nothing.
+// A download from the computer is cut off by the namespace's UDP going
+// away: the page says where it was interrupted and that it is
+// reconnecting, and once the network is back the page reconnects and
+// resumes from what it kept, and the file arrives whole.
 // The agent is started with `--accept` (the person consents with the
 // command). With the session policy's code lifetime set to its minimum, a
 // code expires in the window, and the agent is then told the code has
@@ -16,7 +20,7 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +29,7 @@ import { requireAgentBinary, runAgentCommand, startAgentCommand } from '../lib/a
 import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
 import { stepRunner } from '../lib/steps.mjs';
 import { showsText, signIn, shellOf } from '../lib/ui.mjs';
-import { call, createUser, firstLogin, setSessionPolicy } from '../lib/api.mjs';
+import { call, changeDefaultAccess, createUser, firstLogin, setSessionPolicy } from '../lib/api.mjs';
 import { until } from '../lib/wait.mjs';
 import { startXvfb } from '../lib/xvfb.mjs';
 import { createNetns, run } from '../lib/netns.mjs';
@@ -101,6 +105,9 @@ describe('broker relay', () => {
   let workDir;
   let agent;
   let pageErrors = [];
+  /** The agent's shared folder and the large file in it. */
+  let shared;
+  let dump;
   /** The relayed session: its broker-session id and code. */
   const session = {};
   const others = {};
@@ -117,15 +124,30 @@ describe('broker relay', () => {
       embeddedTurn: 'off',
       args: ['--broker', `coturn=${coturn.url}`, '--turn-secret', secret],
     });
+    // `connect --accept` accepts the session only: here the policy asks
+    // nothing more of the person (no assent to each access).
+    await changeDefaultAccess(relay.server.url, relay.adminToken, { assent_each_time: [] });
     const serverPort = Number(new URL(relay.server.url).port);
     await netns.allowOnly([
       { protocol: 'tcp', port: serverPort },
       { protocol: 'udp', port: coturn.port },
       { protocol: 'tcp', port: coturn.port },
     ]);
+    // A file in the folder the agent shares, large enough to cut off mid-way.
+    shared = path.join(workDir, 'shared');
+    await mkdir(shared);
+    dump = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < dump.length; i += 4) dump.writeUInt32LE(Math.imul(i, 2654435761) >>> 0, i);
+    await writeFile(path.join(shared, 'crash.dmp'), dump);
     xvfb = await startXvfb({ width: 640, height: 480 });
     others.Xvfb = xvfb.output;
-    browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
+    // The server is on plain HTTP at a private address, as no real
+    // deployment is: Chromium treats it as secure, as it would HTTPS (file
+    // downloads are kept in the origin's private file system, which only
+    // secure pages have).
+    browser = await launchBrowser({
+      extraArgs: [...LOOPBACK_WEBRTC_ARGS, `--unsafely-treat-insecure-origin-as-secure=${relay.server.url}`],
+    });
     await instrumentWebRtc(browser.context);
     page = await browser.context.newPage();
     pageErrors = watchPageErrors(page);
@@ -200,6 +222,7 @@ describe('broker relay', () => {
     agent = startAgentCommand(['connect', session.code, '--accept', '--config', configPath], {
       prefix: netns.prefix,
       display: xvfb.display,
+      env: { TETHER_FILES_DIR: path.join(workDir, 'incoming'), TETHER_BROWSE_ROOT: shared },
     });
     await until(
       // Its log names the relay; what it prints for the person names no address.
@@ -250,6 +273,30 @@ describe('broker relay', () => {
     await refused(configPath, wrong, 'That connection code is not valid. Check the digits with your technician and try again.');
     const { body: brokers } = await call(relay.server.url, 'GET', '/api/brokers', { token: relay.adminToken });
     assert.deepEqual(brokers.map((broker) => [broker.id, broker.active_sessions]), [['coturn', 1]]);
+  });
+
+  step('a download cut off by the network going away resumes by itself when it is back, whole', async () => {
+    await page.getByTestId('files-browse').click();
+    // Generous: on the new connection the agent's SCTP (webrtc-rs, its
+    // retransmission timer backing off up to 60 s) sometimes stalls a while.
+    const download = page.waitForEvent('download', { timeout: 180_000 });
+    await page.locator('[data-testid="files-entry"][data-name="crash.dmp"]').getByTestId('files-download').click();
+    const transfer = page.locator('[data-testid="transfer"][data-direction="from"][data-name="crash.dmp"]');
+    await until(async () => Number(await transfer.getByTestId('transfer-progress').getAttribute('value')) > 0, 'the download to get going');
+    const restore = await netns.cut('udp');
+    try {
+      await transfer.locator('xpath=self::*[@data-state="interrupted"]').waitFor({ timeout: 20_000 });
+      assert.match(await transfer.getByTestId('transfer-text').textContent(), /^Interrupted at [\d.]+ MiB of 12\.0 MiB/);
+      await showsText(page, 'connection-state', 'Reconnecting');
+    } finally {
+      await restore();
+    }
+    const saved = path.join(workDir, 'resumed.dmp');
+    await (await download).saveAs(saved);
+    assert.ok((await readFile(saved)).equals(dump), 'the resumed download is the whole file, once');
+    await transfer.locator('xpath=self::*[@data-state="done"]').waitFor({ timeout: 20_000 });
+    await showsText(page, 'connection-state', 'Connected');
+    await until(async () => (await videoStats(page))?.framesDecoded > 0, 'frames on the new connection', { describe: () => videoStats(page) });
   });
 
   step('Ctrl+C in connect ends the relayed session on both sides as the person\'s choice', async () => {

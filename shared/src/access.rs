@@ -46,6 +46,20 @@ impl Access {
         Access::LocalInputLock,
     ];
 
+    /// Its name in a list or a sentence ("File transfer").
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::View => "View the screen",
+            Access::Control => "Control",
+            Access::FileTransfer => "File transfer",
+            Access::SystemInfo => "System information",
+            Access::Clipboard => "Clipboard",
+            Access::Chat => "Chat",
+            Access::PrivacyScreen => "Privacy screen",
+            Access::LocalInputLock => "Local-input lock",
+        }
+    }
+
     /// What this access lets the technician do, in the words of a prompt
     /// to the person at the computer: "The technician wants to …".
     pub fn describe(self) -> &'static str {

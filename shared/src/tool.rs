@@ -130,7 +130,10 @@ pub fn use_of(
     } else if can_ask {
         Opening::Ask
     } else {
-        Opening::Refuse(format!("the policy wants the person to allow {access:?} access, and nobody can be asked"))
+        Opening::Refuse(format!(
+            "the policy wants the person to allow {}, and nobody can be asked",
+            access.label().to_lowercase()
+        ))
     }
 }
 

@@ -4,7 +4,7 @@
 //! Pure: unit-tested natively.
 
 use serde::Serialize;
-use tether_shared::access::{Access, AccessSet};
+use tether_shared::access::AccessSet;
 use tether_shared::access_policy::{AccessRules, Policy};
 use tether_shared::connection_code::countdown_text;
 use tether_shared::mode::{ModeSet, SessionMode};
@@ -190,20 +190,6 @@ pub fn as_clock(seconds: &str) -> Option<String> {
 /// test ids.
 pub fn wire_name<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|name| name.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-/// The words for a kind of access in a checkbox list.
-pub fn access_label(access: Access) -> &'static str {
-    match access {
-        Access::View => "View the screen",
-        Access::Control => "Control",
-        Access::FileTransfer => "File transfer",
-        Access::SystemInfo => "System information",
-        Access::Clipboard => "Clipboard",
-        Access::Chat => "Chat",
-        Access::PrivacyScreen => "Privacy screen",
-        Access::LocalInputLock => "Local-input lock",
-    }
 }
 
 /// The modes a policy allows, in words (`Monitor, Chat`; `none`).

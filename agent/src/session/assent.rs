@@ -91,10 +91,12 @@ impl ToolAssent {
                 reporter.tool(ToolEvent::AccessAllowed { access });
                 Ok(())
             }
-            Ok(Ok(Answer::Reject)) => Err(format!("the person at the computer did not allow {access:?} access")),
+            Ok(Ok(Answer::Reject)) => {
+                Err(format!("the person at the computer did not allow {}", access.label().to_lowercase()))
+            }
             Ok(Err(_)) | Err(_) => {
                 asker.withdraw(&grant.session_id);
-                Err(format!("the person at the computer did not answer about {access:?} access"))
+                Err(format!("the person at the computer did not answer about {}", access.label().to_lowercase()))
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::components::alert::{Alert, AlertKind};
 use crate::components::flag_checkboxes::FlagCheckboxes;
 use crate::components::policy_number_field::PolicyNumberField;
 use crate::components::submit_button::SubmitButton;
-use crate::policy_form::{Field, Typed, access_label, as_clock, checked, wire_name};
+use crate::policy_form::{Field, Typed, as_clock, checked, wire_name};
 use crate::session::Session;
 use crate::submission::Submission;
 use leptos::prelude::*;
@@ -139,10 +139,8 @@ pub fn PolicyForm(
     let id = move |name: &str| format!("{prefix}-{name}");
     let range = |range: std::ops::RangeInclusive<u32>| (*range.start(), *range.end());
     let modes = PRECEDENCE.iter().map(|mode| (*mode, mode.name(), id(&format!("mode-{}", wire_name(mode))))).collect();
-    let kinds = Access::ALL
-        .iter()
-        .map(|kind| (*kind, access_label(*kind), id(&format!("assent-{}", wire_name(kind)))))
-        .collect();
+    let kinds =
+        Access::ALL.iter().map(|kind| (*kind, kind.label(), id(&format!("assent-{}", wire_name(kind))))).collect();
 
     view! {
         <form class="form policy-form" data-testid=id("form") on:submit=submit novalidate>

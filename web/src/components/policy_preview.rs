@@ -4,7 +4,7 @@
 
 use crate::components::alert::{Alert, AlertKind};
 use crate::components::submit_button::SubmitButton;
-use crate::policy_form::{access_label, modes_text};
+use crate::policy_form::modes_text;
 use crate::session::Session;
 use crate::submission::Submission;
 use leptos::prelude::*;
@@ -44,7 +44,7 @@ fn result_view(found: EffectivePolicyView) -> impl IntoView {
         if pairs.is_empty() { "nothing".to_owned() } else { pairs.join("; ") }
     };
     let details = found.policy.map(|policy| {
-        let assent: Vec<&str> = policy.access.assent_each_time.iter().map(access_label).collect();
+        let assent: Vec<&str> = policy.access.assent_each_time.iter().map(|access| access.label()).collect();
         view! {
             <p>"Allowed modes: " <strong data-testid="preview-modes">{modes_text(policy.access.allowed_modes)}</strong></p>
             <p>"Asked each time: " {if assent.is_empty() { "nothing".to_owned() } else { assent.join(", ") }}</p>

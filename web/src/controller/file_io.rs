@@ -55,6 +55,13 @@ pub fn size_of(blob: &Blob) -> u64 {
 
 async fn private_folder() -> Result<FileSystemDirectoryHandle, String> {
     let window = web_sys::window().ok_or("no window")?;
+    // Without a secure context `navigator.storage` is missing, and calling
+    // into it would throw past this code.
+    if !window.is_secure_context() {
+        return Err("downloads need the page served over HTTPS (or opened on the server's own computer): \
+                    the browser keeps no private files for an insecure page"
+            .into());
+    }
     let root = wait(window.navigator().storage().get_directory()).await.map_err(|err| {
         format!("this browser keeps no private files for this page ({err}); downloads need a current Chromium, Firefox or Safari")
     })?;

@@ -27,6 +27,10 @@ use tether_shared::signal::{ControllerToServer, IceServer, ServerToController, S
 pub const MAX_ATTEMPTS: u32 = 6;
 /// How long a new peer connection may take to connect, milliseconds.
 pub const NEGOTIATION_TIMEOUT_MS: f64 = 20_000.0;
+/// How long an ICE restart may take to bring a connection back before the
+/// next attempt starts a fresh one, milliseconds (a restart on a working
+/// path takes well under a second or two).
+pub const RESTART_TIMEOUT_MS: f64 = 8_000.0;
 /// The `bye` reason the agent and the audit log see when the technician ends.
 pub const END_REASON: &str = "the technician ended the session";
 
@@ -365,7 +369,14 @@ impl Machine {
             Wake::Renegotiate if self.socket == Socket::Ready => self.negotiate(now),
             // The socket is down; its `ready` will renegotiate.
             Wake::Renegotiate => {}
-            Wake::NegotiationTimeout => self.peer_lost(now),
+            Wake::NegotiationTimeout => {
+                // Whatever did not connect in time is not tried again: the
+                // next attempt starts a fresh connection.
+                if let Some(peer) = self.peer.as_mut() {
+                    peer.broken = true;
+                }
+                self.peer_lost(now);
+            }
         }
     }
 
@@ -445,13 +456,14 @@ impl Machine {
     fn negotiate(&mut self, now: f64) {
         self.last_negotiation += 1;
         let negotiation = self.last_negotiation;
-        match self.peer.as_mut().filter(|peer| !peer.broken) {
+        let timeout = match self.peer.as_mut().filter(|peer| !peer.broken) {
             Some(peer) => {
                 peer.offered = false;
                 peer.answered = false;
                 peer.negotiation = negotiation;
                 peer.early_candidates.clear();
                 self.commands.push_back(Command::RestartIce { peer: peer.id });
+                RESTART_TIMEOUT_MS
             }
             None => {
                 let id = self.next_peer;
@@ -465,9 +477,10 @@ impl Machine {
                     broken: false,
                 });
                 self.commands.push_back(Command::StartPeer { peer: id, ice_servers: self.ice_servers.clone() });
+                NEGOTIATION_TIMEOUT_MS
             }
-        }
-        self.wake = Some((now + NEGOTIATION_TIMEOUT_MS, Wake::NegotiationTimeout));
+        };
+        self.wake = Some((now + timeout, Wake::NegotiationTimeout));
     }
 
     /// The peer connection broke (or never came up).
@@ -838,9 +851,17 @@ mod tests {
             assert_eq!(machine.status(), &Status::Reconnecting { attempt });
             now = machine.poll_timeout().expect("a retry is scheduled");
             machine.handle_timeout(now);
-            assert_eq!(commands(&mut machine), vec![Command::RestartIce { peer: 1 }]);
+            let started = now;
+            // First an ICE restart; once that did not connect, fresh connections.
+            match commands(&mut machine).as_slice() {
+                [Command::RestartIce { peer: 1 }] if attempt == 1 => {}
+                [Command::StartPeer { peer, .. }] if attempt > 1 && *peer == attempt => {}
+                other => panic!("attempt {attempt}: {other:?}"),
+            }
             // The agent never answers: the negotiation times out.
             now = machine.poll_timeout().expect("negotiation timeout");
+            let timeout = if attempt == 1 { RESTART_TIMEOUT_MS } else { NEGOTIATION_TIMEOUT_MS };
+            assert_eq!(now - started, timeout);
             machine.handle_timeout(now);
         }
         assert_eq!(machine.status().label(), format!("Failed: could not reconnect after {MAX_ATTEMPTS} attempts"));

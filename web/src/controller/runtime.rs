@@ -440,13 +440,19 @@ impl Runtime {
     }
 
     fn close_peer(&self) {
-        self.peer.replace(None);
+        let had_peer = self.peer.replace(None).is_some();
         self.previous_sample.replace(None);
         self.view.input_ready.set(false);
         // A new connection has a new control channel: the agent starts
         // its shape cache over, and so do we.
         self.remote.replace(RemoteControl::default());
         self.view.cursor.set(None);
+        // Its files channel went with it (the browser does not always say
+        // so on a connection that dropped): what was moving is interrupted,
+        // and resumes on the next connection.
+        if had_peer && let Some(files) = self.files.borrow().clone() {
+            files.on_closed();
+        }
     }
 
     /// Gets a token the server accepts (refreshing it if needed), then
@@ -514,6 +520,15 @@ impl Runtime {
         match event {
             PeerEvent::Candidate(signal) => self.feed(Input::LocalCandidate { peer, signal }),
             PeerEvent::State(state) => {
+                // The connection dropped: what was moving stops here, and
+                // goes on from what arrived once it is back (whether an ICE
+                // restart revives this connection or a fresh one replaces it).
+                if matches!(state, PeerState::Disconnected | PeerState::Failed)
+                    && self.connection_of(peer).is_some()
+                    && let Some(files) = self.files.borrow().clone()
+                {
+                    files.on_closed();
+                }
                 self.feed(Input::PeerState { peer, state });
                 // Back on a connection: interrupted transfers go on.
                 if state == PeerState::Connected
