@@ -25,6 +25,24 @@ impl Frame {
         Self { width, height, data: bgra.repeat(width * height) }
     }
 
+    /// Copies `area` of this frame (cut to it, at least 1×1) into `into`.
+    pub fn copy_area(&self, area: tether_shared::monitor::Area, into: &mut Frame) {
+        into.data.clear();
+        if self.width == 0 || self.height == 0 {
+            (into.width, into.height) = (0, 0);
+            return;
+        }
+        let x = (area.x as usize).min(self.width.saturating_sub(1));
+        let y = (area.y as usize).min(self.height.saturating_sub(1));
+        let width = (area.width as usize).min(self.width - x).max(1);
+        let height = (area.height as usize).min(self.height - y).max(1);
+        into.width = width;
+        into.height = height;
+        for row in self.data.chunks_exact(self.width * 4).skip(y).take(height) {
+            into.data.extend_from_slice(&row[x * 4..(x + width) * 4]);
+        }
+    }
+
     /// The `[b, g, r]` of the pixel at `(x, y)`.
     pub fn pixel(&self, x: usize, y: usize) -> Option<[u8; 3]> {
         if x >= self.width || y >= self.height {
@@ -125,6 +143,18 @@ impl Scaler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_area_is_copied_and_cut_to_the_frame() {
+        let mut frame = Frame::solid(4, 3, [0, 0, 0, 255]);
+        frame.data[(4 + 2) * 4] = 9; // (2, 1)
+        let mut area = Frame::default();
+        frame.copy_area(tether_shared::monitor::Area { x: 2, y: 1, width: 5, height: 1 }, &mut area);
+        assert_eq!((area.width, area.height), (2, 1));
+        assert_eq!(area.pixel(0, 0), Some([9, 0, 0]));
+        Frame::default().copy_area(tether_shared::monitor::Area { x: 0, y: 0, width: 2, height: 2 }, &mut area);
+        assert_eq!((area.width, area.height, area.data.len()), (0, 0, 0));
+    }
 
     #[test]
     fn identical_frames_have_no_changes() {

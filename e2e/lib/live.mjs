@@ -26,12 +26,21 @@ export const SESSION_PATH = /\/sessions\/([0-9a-f-]{36})$/;
 /**
  * Starts everything a live session needs. `tech` and `auditor` are
  * `{ username, displayName, role, password, newPassword }`; `serverEnv`
- * adds to the server's environment. Resolves to a fixture with the parts,
+ * adds to the server's environment; `startX` starts the X server of
+ * `width`×`height` (Xvfb unless given, as `fixture.xvfb`). Resolves to a fixture with the parts,
  * `openSession()` (signs the technician in and opens the session from the
  * Targets page; resolves to its id), `diagnostics()` for the step runner and
  * `stop()`.
  */
-export async function startLiveSession({ name, tech, auditor, serverEnv = {}, width = 1280, height = 720 }) {
+export async function startLiveSession({
+  name,
+  tech,
+  auditor,
+  serverEnv = {},
+  width = 1280,
+  height = 720,
+  startX = () => startXvfb({ width, height }),
+}) {
   const fixture = { pageErrors: [], agent: null, auditorToken: null };
   fixture.stop = async () => {
     await fixture.browser?.close();
@@ -45,7 +54,7 @@ export async function startLiveSession({ name, tech, auditor, serverEnv = {}, wi
     page: fixture.page,
     server: fixture.server,
     agent: fixture.agent,
-    others: { scene: fixture.scene?.output ?? [], Xvfb: fixture.xvfb?.output ?? [] },
+    others: { scene: fixture.scene?.output ?? [], 'X server': fixture.xvfb?.output ?? [] },
     pageErrors: fixture.pageErrors,
   });
   fixture.targetRow = () =>
@@ -66,7 +75,7 @@ export async function startLiveSession({ name, tech, auditor, serverEnv = {}, wi
 
   try {
     fixture.workDir = await mkdtemp(path.join(tmpdir(), `tether-e2e-${name}-`));
-    fixture.xvfb = await startXvfb({ width, height });
+    fixture.xvfb = await startX();
     fixture.scene = await startScene(fixture.xvfb.display);
     assert.equal(fixture.scene.layout.width, width);
     assert.equal(fixture.scene.layout.height, height);

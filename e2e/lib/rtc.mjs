@@ -111,18 +111,21 @@ export function pagePointOf(page, { x, y }, screen = null) {
  * Clicks the picture over the remote screen's pixel `at` and waits until
  * `scene` (lib/scene.mjs) saw the left button pressed and released there.
  * Mouse events carry whole CSS pixels, so a picture shrunk to fit the page
- * may land up to one CSS pixel's worth of screen pixels off. Resolves to
- * the scene event index the click's events start from.
+ * may land up to one CSS pixel's worth of screen pixels off. When the
+ * picture shows a part of the screen (one monitor), `at` is within it and
+ * `origin` is its corner on the screen. Resolves to the scene event index
+ * the click's events start from.
  */
-export async function clickAndExpect(page, scene, at, screen = null) {
+export async function clickAndExpect(page, scene, at, screen = null, origin = { x: 0, y: 0 }) {
   const from = scene.events.length;
   const point = await pagePointOf(page, at, screen);
   await page.mouse.click(point.x, point.y);
   const tolerance = Math.max(1, Math.ceil(1 / point.perPixel));
-  const near = (event) => Math.abs(event.root_x - at.x) <= tolerance && Math.abs(event.root_y - at.y) <= tolerance;
+  const [rootX, rootY] = [origin.x + at.x, origin.y + at.y];
+  const near = (event) => Math.abs(event.root_x - rootX) <= tolerance && Math.abs(event.root_y - rootY) <= tolerance;
   const press = await scene.waitFor((e) => e.event === 'button_press', `a button press near ${JSON.stringify(at)}`, { from });
   assert.equal(press.button, 1, `not the left button: ${JSON.stringify(press)}`);
-  assert.ok(near(press), `X saw the press at (${press.root_x}, ${press.root_y}), the browser clicked over (${at.x}, ${at.y})`);
+  assert.ok(near(press), `X saw the press at (${press.root_x}, ${press.root_y}), the browser clicked over (${rootX}, ${rootY})`);
   const release = await scene.waitFor((e) => e.event === 'button_release', 'the button release', { from });
   assert.equal(release.button, 1);
   assert.ok(near(release), `X saw the release at (${release.root_x}, ${release.root_y})`);

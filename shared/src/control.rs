@@ -15,6 +15,7 @@
 //! first, so they always agree on which ids the controller still knows.
 
 use crate::input::ScreenSize;
+use crate::monitor::{MAX_MONITOR_NAME_CHARS, MAX_MONITORS, Monitor, View};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
@@ -110,6 +111,9 @@ impl QualitySettings {
 pub enum ControllerToAgent {
     /// Stream with this preset from now on.
     SetQuality { preset: QualityPreset },
+    /// Show this part of the screen from now on: every monitor, or one.
+    /// Added in protocol version 11.
+    Show { view: View },
 }
 
 /// A message from the agent. Added in protocol version 1.
@@ -133,6 +137,11 @@ pub enum AgentToController {
     Cursor { x: u32, y: u32, visible: bool, shape: u32 },
     /// A cursor shape, sent once before the first `cursor` naming it.
     CursorShape(CursorShape),
+    /// The computer's monitors, and which part of the screen is shown
+    /// (the stream, `applied`'s size and the pointer are that part's).
+    /// Sent when the channel opens and whenever either changes. Added in
+    /// protocol version 11.
+    Monitors { monitors: Vec<Monitor>, showing: View },
 }
 
 /// One cursor image: a PNG (base64 on the wire) and its hot spot.
@@ -234,6 +243,20 @@ pub fn decode_from_agent(bytes: &[u8]) -> Result<AgentToController, ControlRejec
             within("y", *y, 0..=MAX_SCREEN_SIDE)?;
         }
         AgentToController::CursorShape(shape) => check_shape(shape)?,
+        AgentToController::Monitors { monitors, .. } => {
+            if monitors.len() > MAX_MONITORS {
+                return Err(ControlRejected::OutOfRange { field: "monitors" });
+            }
+            for monitor in monitors {
+                within("monitor x", monitor.x, 0..=MAX_SCREEN_SIDE)?;
+                within("monitor y", monitor.y, 0..=MAX_SCREEN_SIDE)?;
+                within("monitor width", monitor.width, 1..=MAX_SCREEN_SIDE)?;
+                within("monitor height", monitor.height, 1..=MAX_SCREEN_SIDE)?;
+                if monitor.name.is_empty() || monitor.name.chars().count() > MAX_MONITOR_NAME_CHARS {
+                    return Err(ControlRejected::OutOfRange { field: "monitor name" });
+                }
+            }
+        }
     }
     Ok(message)
 }

@@ -26,6 +26,7 @@ pub mod input;
 pub mod local_floor;
 pub mod mode;
 pub mod mode_change;
+pub mod monitor;
 pub mod policy;
 pub mod policy_assignment;
 pub mod role;

@@ -43,8 +43,10 @@ use serde::{Deserialize, Serialize};
 /// records the line and relays it to both ends as a `ChatLine`; v10 the
 /// clipboard and system tools (`crate::tool`), the person's assent to a
 /// tool on its first use, and what the agent did with each
-/// (`AgentToServer::Tool`, audited).
-pub const PROTOCOL_VERSION: u32 = 10;
+/// (`AgentToServer::Tool`, audited); v11 monitors: the agent lists them
+/// on the control channel and the controller picks what is shown
+/// (`crate::monitor`).
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// The other end of a socket speaks another protocol version (`theirs`; 0
 /// when it sent none, i.e. it predates v5).

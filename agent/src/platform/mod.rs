@@ -14,6 +14,8 @@ pub mod x11_damage;
 use crate::frame::Frame;
 
 use tether_shared::agent::DisplayInfo;
+use tether_shared::input::ScreenSize;
+use tether_shared::monitor::{Area, Monitor};
 
 /// The displays of the local desktop, or none when there is no desktop
 /// session to reach (e.g. `DISPLAY` unset).
@@ -41,14 +43,28 @@ pub enum Damage {
     Drawn,
 }
 
-/// A source of whole-screen frames, polled by the capture loop.
+/// The screen's size and its monitors, as the platform reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub screen: ScreenSize,
+    pub monitors: Vec<Monitor>,
+}
+
+/// A source of screen frames, polled by the capture loop.
 pub trait ScreenCapture {
-    /// Captures the screen as it is now into `frame` (reusing its buffer).
-    fn grab_into(&mut self, frame: &mut Frame) -> anyhow::Result<()>;
+    /// Captures `area` of the screen as it is now (the whole screen when
+    /// `None`) into `frame`, reusing its buffer.
+    fn grab_into(&mut self, frame: &mut Frame, area: Option<Area>) -> anyhow::Result<()>;
 
     /// Whether anything was drawn since the last grab; never blocks.
     fn damage(&mut self) -> anyhow::Result<Damage> {
         Ok(Damage::Unknown)
+    }
+
+    /// The screen's size and monitors, where the platform can tell (a
+    /// capturer that cannot only ever shows the whole screen).
+    fn layout(&mut self) -> anyhow::Result<Option<Layout>> {
+        Ok(None)
     }
 }
 

@@ -17,6 +17,7 @@ use scap::frame::{Frame as ScapFrame, FrameType};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
+use tether_shared::monitor::Area;
 
 /// How long the portal (and the user's consent dialog) may take to deliver
 /// the first frame.
@@ -87,12 +88,15 @@ impl ScapCapturer {
 }
 
 impl ScreenCapture for ScapCapturer {
-    fn grab_into(&mut self, frame: &mut Frame) -> anyhow::Result<()> {
+    fn grab_into(&mut self, frame: &mut Frame, area: Option<Area>) -> anyhow::Result<()> {
         let newer = self.latest.frame.lock().map_err(|_| anyhow::anyhow!("the scap thread failed"))?.take();
         if let Some(newer) = newer {
             self.current = newer;
         }
-        frame.clone_from(&self.current);
+        match area {
+            None => frame.clone_from(&self.current),
+            Some(area) => self.current.copy_area(area, frame),
+        }
         Ok(())
     }
 }

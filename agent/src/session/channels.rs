@@ -12,7 +12,7 @@ use super::activity::ActivityCell;
 use super::assent::ToolAssent;
 use super::clipboard::{self, ClipboardUse};
 use super::files::{self, FilesConfig, FilesContext, Uploads};
-use super::media::{ScreenSizeCell, StreamControls};
+use super::media::{ShownArea, StreamControls};
 use super::{control, system_info};
 use crate::inject::{InjectError, Injector, InputGate};
 use crate::session::Reporter;
@@ -97,7 +97,7 @@ async fn close(channel: &Arc<dyn DataChannel>) {
 async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant>, context: ChannelContext) {
     let ChannelContext { controls, display, gate, reporter, assent, files, uploads, activity } = context;
     match tool {
-        Tool::Input => serve_input(channel, controls.screen().clone(), display, gate, reporter, activity).await,
+        Tool::Input => serve_input(channel, controls.area().clone(), display, gate, reporter, activity).await,
         Tool::Control => control::serve(channel, controls, display).await,
         Tool::Clipboard => {
             let on_use = |used| {
@@ -121,7 +121,7 @@ async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant
 
 async fn serve_input(
     channel: Arc<dyn DataChannel>,
-    screen: ScreenSizeCell,
+    area: ShownArea,
     display: Option<String>,
     gate: InputGate,
     reporter: Reporter,
@@ -171,12 +171,12 @@ async fn serve_input(
                 }
                 reported_refusal = false;
                 released = false;
-                let Some(size) = screen.get() else {
+                let Some(area) = area.get() else {
                     tracing::warn!("dropping an input message: the display size is not known yet");
                     continue;
                 };
-                match decode_input(&message.data, size) {
-                    Ok(input) => match injector.as_ref().map(|injector| injector.inject(input)) {
+                match decode_input(&message.data, area.size()) {
+                    Ok(input) => match injector.as_ref().map(|injector| injector.inject(area.place(input))) {
                         Some(Ok(())) => activity.note(Happening::Input),
                         None => {}
                         Some(Err(err @ InjectError::Full)) => tracing::warn!(error = %err, "dropping input"),

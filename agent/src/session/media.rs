@@ -12,34 +12,42 @@ use super::pacing::{DAMAGE_POLL, FrameKind, frame_period, should_grab, should_se
 use super::rtp_clock::RtpClock;
 use crate::encode::H264Encoder;
 use crate::frame::{Frame, Scaler, changed};
-use crate::platform;
+use crate::platform::{self, Layout, ScreenCapture};
 use anyhow::Context;
 use bytes::Bytes;
 use rtc::media::Sample;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tether_shared::control::QualityPreset;
 use tether_shared::input::ScreenSize;
+use tether_shared::monitor::{Area, Monitor, View, shown, tidy};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 
-/// The size of the display being streamed, once known; shared with the
-/// input decoder, which checks coordinates against it.
+/// The part of the screen being streamed (a monitor, or all of it), once
+/// known; shared with the input decoder, which checks coordinates against
+/// its size and places them on the screen by its corner.
 #[derive(Debug, Clone, Default)]
-pub struct ScreenSizeCell(Arc<AtomicU64>);
+pub struct ShownArea(Arc<Mutex<Option<Area>>>);
 
-impl ScreenSizeCell {
-    pub fn get(&self) -> Option<ScreenSize> {
-        let packed = self.0.load(Ordering::Acquire);
-        (packed != 0).then_some(ScreenSize { width: (packed >> 32) as u32, height: packed as u32 })
+impl ShownArea {
+    pub fn get(&self) -> Option<Area> {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn set(&self, size: ScreenSize) {
-        self.0.store((u64::from(size.width) << 32) | u64::from(size.height), Ordering::Release);
+    fn set(&self, area: Area) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(area);
     }
+}
+
+/// The monitors capture last saw and what it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Showing {
+    pub monitors: Vec<Monitor>,
+    pub view: View,
 }
 
 /// What the stream runs with now: the preset and the real screen size.
@@ -55,24 +63,52 @@ pub struct Applied {
 /// channel). Lives as long as the session, before and after streaming.
 #[derive(Debug, Clone)]
 pub struct StreamControls {
-    screen: ScreenSizeCell,
+    area: ShownArea,
     requested: Arc<watch::Sender<QualityPreset>>,
     applied: Arc<watch::Sender<Option<Applied>>>,
+    view: Arc<watch::Sender<View>>,
+    showing: Arc<watch::Sender<Option<Showing>>>,
 }
 
 impl StreamControls {
     /// Controls that start with `preset`.
     pub fn new(preset: QualityPreset) -> Self {
         Self {
-            screen: ScreenSizeCell::default(),
+            area: ShownArea::default(),
             requested: Arc::new(watch::Sender::new(preset)),
             applied: Arc::new(watch::Sender::new(None)),
+            view: Arc::new(watch::Sender::new(View::All)),
+            showing: Arc::new(watch::Sender::new(None)),
         }
     }
 
-    /// The streamed display's size, once capture has seen it.
-    pub fn screen(&self) -> &ScreenSizeCell {
-        &self.screen
+    /// The streamed part of the screen, once capture has seen it.
+    pub fn area(&self) -> &ShownArea {
+        &self.area
+    }
+
+    /// Asks to show `view` from the next frame on; `false` if it was
+    /// already the one asked for.
+    pub fn show(&self, view: View) -> bool {
+        self.view.send_if_modified(|current| {
+            let changed = *current != view;
+            *current = view;
+            changed
+        })
+    }
+
+    /// The monitors and what is shown, as they change (`None` before
+    /// capture starts).
+    pub fn showing(&self) -> watch::Receiver<Option<Showing>> {
+        self.showing.subscribe()
+    }
+
+    fn publish_showing(&self, showing: Showing) {
+        self.showing.send_if_modified(|current| {
+            let changed = current.as_ref() != Some(&showing);
+            *current = Some(showing);
+            changed
+        });
     }
 
     /// Asks for `preset` from the next frame on; `false` if it was already
@@ -171,6 +207,8 @@ impl Capture {
     fn run(self, frames: &mpsc::Sender<AccessUnit>) -> anyhow::Result<()> {
         let mut requested = self.controls.requested.subscribe();
         let mut preset = *requested.borrow_and_update();
+        let mut view = self.controls.view.subscribe();
+        let mut layout = LayoutWatch::default();
         let mut capturer = platform::open_capture(self.display.as_deref(), preset.settings().max_fps)?;
         let mut encoder = H264Encoder::new(preset.settings().into())?;
         let mut scaler = Scaler::default();
@@ -195,6 +233,19 @@ impl Capture {
                 // Pacing the capture rate, not waiting for a condition.
                 std::thread::sleep(next_tick - now);
             }
+            if layout.check(capturer.as_mut(), &mut view)? {
+                if layout.take_fell_back() {
+                    self.controls.show(View::All);
+                    view.borrow_and_update();
+                }
+                if let Some(area) = layout.area() {
+                    self.controls.area.set(area);
+                }
+                self.controls.publish_showing(layout.showing());
+                // Another part of the screen: start it with a key frame.
+                last_sent_at = None;
+                last_sent = None;
+            }
             let since_last = last_sent_at.map(|at| at.elapsed());
             let key_pending = self.key_requested.load(Ordering::Acquire);
             if !should_grab(capturer.damage()?, key_pending, unsent_change, since_last) {
@@ -207,9 +258,11 @@ impl Capture {
             let period = frame_period(preset.settings().max_fps);
             // Keep the cadence; after a pause or an overrun, start it afresh.
             next_tick = if next_tick + period > captured_at { next_tick + period } else { captured_at + period };
-            capturer.grab_into(&mut grabbed)?;
+            capturer.grab_into(&mut grabbed, layout.area())?;
             let screen = ScreenSize { width: u32::try_from(grabbed.width)?, height: u32::try_from(grabbed.height)? };
-            self.controls.screen.set(screen);
+            if layout.area().is_none() {
+                self.controls.area.set(Area::whole(screen));
+            }
             self.controls.publish(Applied { preset, screen });
             let screen_changed = changed(last_sent.as_ref(), &grabbed);
             let key_requested = self.key_requested.swap(false, Ordering::AcqRel);
@@ -245,6 +298,69 @@ impl Capture {
             }
         }
         Ok(())
+    }
+}
+
+/// How often the monitors are looked at again (for monitors plugged in
+/// or out, and screen size changes).
+const LAYOUT_EVERY: Duration = Duration::from_secs(1);
+
+/// The capture thread's record of the monitors and the part shown.
+#[derive(Debug, Default)]
+struct LayoutWatch {
+    checked_at: Option<Instant>,
+    layout: Option<Layout>,
+    /// The area shown (`None`: the whole screen, where the capturer cannot
+    /// list monitors) and the view in force.
+    shown: Option<Area>,
+    view: View,
+    /// The monitor asked for is not there: the whole screen shows instead.
+    fell_back: bool,
+}
+
+impl LayoutWatch {
+    /// Looks at the monitors again when it is time or the technician asked
+    /// for another view; whether what is shown (or the list) changed.
+    fn check(&mut self, capturer: &mut dyn ScreenCapture, view: &mut watch::Receiver<View>) -> anyhow::Result<bool> {
+        let asked = view.has_changed().unwrap_or(false);
+        if !asked && self.checked_at.is_some_and(|at| at.elapsed() < LAYOUT_EVERY) {
+            return Ok(false);
+        }
+        let wanted = view.borrow_and_update().clone();
+        let first = self.checked_at.is_none();
+        self.checked_at = Some(Instant::now());
+        let layout = capturer.layout()?;
+        let (area, in_force) = match &layout {
+            Some(layout) => {
+                let (area, in_force) = shown(&wanted, &layout.monitors, layout.screen);
+                (Some(area), in_force)
+            }
+            None => (None, View::All),
+        };
+        let changed = first || area != self.shown || in_force != self.view || layout != self.layout;
+        if in_force != wanted {
+            tracing::info!(?wanted, "that monitor is not there; showing the whole screen");
+            self.fell_back = true;
+        }
+        (self.layout, self.shown, self.view) = (layout, area, in_force);
+        Ok(changed)
+    }
+
+    /// Whether the monitor asked for went away (or never was) since last
+    /// asked: the request is then dropped, so that plugging it in again
+    /// does not switch the picture under the technician.
+    fn take_fell_back(&mut self) -> bool {
+        std::mem::take(&mut self.fell_back)
+    }
+
+    /// The area to grab (`None`: the whole screen).
+    fn area(&self) -> Option<Area> {
+        self.shown
+    }
+
+    fn showing(&self) -> Showing {
+        let monitors = self.layout.as_ref().map(|layout| tidy(layout.monitors.clone())).unwrap_or_default();
+        Showing { monitors, view: self.view.clone() }
     }
 }
 
@@ -319,11 +435,11 @@ mod tests {
     }
 
     #[test]
-    fn screen_size_cell_starts_unknown_and_keeps_the_last_size() {
-        let cell = ScreenSizeCell::default();
+    fn the_shown_area_starts_unknown_and_keeps_the_last_one() {
+        let cell = ShownArea::default();
         assert_eq!(cell.get(), None);
-        cell.set(ScreenSize { width: 1280, height: 720 });
-        cell.clone().set(ScreenSize { width: 70_000, height: 3 });
-        assert_eq!(cell.get(), Some(ScreenSize { width: 70_000, height: 3 }));
+        cell.set(Area { x: 1280, y: 0, width: 1280, height: 720 });
+        cell.clone().set(Area { x: 0, y: 0, width: 70_000, height: 3 });
+        assert_eq!(cell.get(), Some(Area { x: 0, y: 0, width: 70_000, height: 3 }));
     }
 }

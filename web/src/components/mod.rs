@@ -30,6 +30,7 @@ pub mod group_section;
 pub mod list_state;
 pub mod modal;
 pub mod mode_picker;
+pub mod monitor_picker;
 pub mod one_time_password_field;
 pub mod page_header;
 pub mod password_change_form;

@@ -214,7 +214,12 @@ pub fn RemoteScreen(
     };
 
     view! {
-        <div class="screen-frame" data-testid="remote-screen" data-mode=move || mode.get().key()>
+        <div
+            class="screen-frame"
+            data-testid="remote-screen"
+            data-mode=move || mode.get().key()
+            data-screen=move || screen.get().map(|size| format!("{}x{}", size.width, size.height))
+        >
             <div class="screen" class:screen-fit=move || mode.get() == ViewMode::Fit>
                 <div class="screen-surface">
                 <video

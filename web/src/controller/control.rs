@@ -1,6 +1,6 @@
 //! The `control` channel, controller side: what the agent says it streams
-//! with (preset, the real screen size behind a scaled video), where its
-//! pointer is and what it looks like. Every message is decoded strictly
+//! with (preset, the real screen size behind a scaled video), its monitors
+//! and which is shown, where its pointer is and what it looks like. Every message is decoded strictly
 //! first; cursor shapes are kept by id in the same [`ShapeCache`] the agent
 //! mirrors, so a `cursor` message may name a shape sent long before.
 
@@ -8,6 +8,7 @@ use tether_shared::control::{
     AgentToController, ControlRejected, NO_SHAPE, QualityPreset, QualitySettings, ShapeCache, decode_from_agent,
 };
 use tether_shared::input::ScreenSize;
+use tether_shared::monitor::{Monitor, View};
 
 /// A plain arrow for a pointer whose image the agent could not send.
 pub const PLAIN_POINTER_URL: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='12' \
@@ -71,11 +72,19 @@ pub struct CursorView {
     pub shape: ShapeView,
 }
 
+/// The computer's monitors and which part of the screen is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorsView {
+    pub monitors: Vec<Monitor>,
+    pub showing: View,
+}
+
 /// What a message changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Update {
     Applied(AppliedView),
     Cursor(CursorView),
+    Monitors(MonitorsView),
     /// A shape to remember; nothing to show yet.
     Nothing,
 }
@@ -121,6 +130,7 @@ impl RemoteControl {
                 self.shapes.insert(shape.id, view);
                 Update::Nothing
             }
+            AgentToController::Monitors { monitors, showing } => Update::Monitors(MonitorsView { monitors, showing }),
         })
     }
 }
@@ -165,6 +175,16 @@ mod tests {
             let Ok(Update::Cursor(cursor)) = control.handle(text) else { panic!("cursor") };
             assert_eq!(cursor.shape, ShapeView::plain());
         }
+    }
+
+    #[test]
+    fn monitors_say_which_is_shown() {
+        let mut control = RemoteControl::default();
+        let text = r#"{"t":"monitors","monitors":[{"name":"LEFT","x":0,"y":0,"width":1280,"height":720,"primary":true}],"showing":{"t":"monitor","name":"LEFT"}}"#;
+        let Ok(Update::Monitors(monitors)) = control.handle(text) else { panic!("monitors") };
+        assert_eq!(monitors.showing, View::Monitor("LEFT".into()));
+        assert_eq!(monitors.monitors[0].width, 1280);
+        assert!(control.handle(&text.replace(r#""width":1280"#, r#""width":0"#)).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use super::file_tools::{FileTools, FilesView, Outgoing};
 use super::mode_request::ModeRequest;
 use super::tools::{self, ToolStatus};
-use crate::controller::control::{AppliedView, CursorView, RemoteControl, Update};
+use crate::controller::control::{AppliedView, CursorView, MonitorsView, RemoteControl, Update};
 use crate::controller::machine::{Command, Input, Machine, PeerState, Status};
 use crate::controller::peer::{Applying, PeerEvent, PeerLink, apply, describe, make_offer, stats_objects};
 use crate::controller::socket::{SignalSocket, SocketEvent, signal_url};
@@ -28,6 +28,7 @@ use tether_shared::chat::ChatLine;
 use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::input::{InputEvent, encode_input};
 use tether_shared::mode::SessionMode;
+use tether_shared::monitor::View;
 use tether_shared::signal::{ControllerToServer, ServerToController};
 use tether_shared::system_info::{self, SystemReport};
 use tether_shared::tool::Tool;
@@ -49,6 +50,8 @@ pub struct ControllerView {
     pub input_ready: RwSignal<bool>,
     /// The stream settings the agent says are in force.
     pub applied: RwSignal<Option<AppliedView>>,
+    /// The computer's monitors and which part is shown (once it said).
+    pub monitors: RwSignal<Option<MonitorsView>>,
     /// The preset the technician picked last (pending until applied).
     pub requested: RwSignal<Option<QualityPreset>>,
     /// The remote pointer, once the agent reported it.
@@ -83,6 +86,7 @@ impl ControllerView {
             notice: RwSignal::new(None),
             input_ready: RwSignal::new(false),
             applied: RwSignal::new(None),
+            monitors: RwSignal::new(None),
             requested: RwSignal::new(None),
             cursor: RwSignal::new(None),
             broker: RwSignal::new(None),
@@ -216,6 +220,13 @@ impl Controller {
             self.runtime.view.requested.set(Some(preset));
         }
         sent
+    }
+
+    /// Asks the agent to show `view` (a monitor, or all); false if the
+    /// control channel is not open.
+    pub fn show(&self, view: View) -> bool {
+        let message = encode(&ControllerToAgent::Show { view });
+        self.runtime.peer.borrow().as_ref().is_some_and(|(_, link)| link.send_control(&message))
     }
 
     /// Ends the session: `bye` to the agent, then everything closes.
@@ -613,6 +624,7 @@ impl Runtime {
                 match update {
                     Ok(Update::Applied(applied)) => self.view.applied.set(Some(applied)),
                     Ok(Update::Cursor(cursor)) => self.view.cursor.set(Some(cursor)),
+                    Ok(Update::Monitors(monitors)) => self.view.monitors.set(Some(monitors)),
                     Ok(Update::Nothing) => {}
                     Err(reason) => {
                         web_sys::console::warn_1(&format!("dropping a control message: {reason}").into());

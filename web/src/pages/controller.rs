@@ -9,6 +9,7 @@ use crate::components::connection_status::ConnectionStatus;
 use crate::components::controller_toolbar::ControllerToolbar;
 use crate::components::files_panel::FilesPanel;
 use crate::components::mode_picker::ModePicker;
+use crate::components::monitor_picker::MonitorPicker;
 use crate::components::page_header::PageHeader;
 use crate::components::remote_screen::RemoteScreen;
 use crate::components::screen_message::ScreenMessage;
@@ -62,6 +63,9 @@ pub fn ControllerPage() -> impl IntoView {
     let can_control = Signal::derive(move || {
         input_open.get() && session_mode.get().is_none_or(|mode| mode.access().contains(Access::Control))
     });
+    let on_show = Callback::new(move |view| {
+        controller.with_value(|controller| controller.show(view));
+    });
     let on_say = Callback::new(move |text: String| controller.with_value(|controller| controller.say(text)));
     let on_mode = Callback::new(move |mode| controller.with_value(|controller| controller.request_mode(mode)));
     let on_clipboard = Callback::new(move |text| controller.with_value(|controller| controller.send_clipboard(text)));
@@ -77,6 +81,7 @@ pub fn ControllerPage() -> impl IntoView {
 
     view! {
         <PageHeader title="Live session">
+            <MonitorPicker monitors=state.monitors live=live on_show=on_show />
             <ControllerToolbar
                 mode=mode
                 show_stats=show_stats
