@@ -31,11 +31,14 @@ pub enum Access {
     /// Lock the computer's own mouse and keyboard for a while, so the
     /// person's movements do not override the technician's.
     LocalInputLock,
+    /// Point and draw over the person's screen (Guidance), without
+    /// touching their mouse or keyboard. (v11)
+    Draw,
 }
 
 impl Access {
     /// Every kind, in declaration order.
-    pub const ALL: [Access; 8] = [
+    pub const ALL: [Access; 9] = [
         Access::View,
         Access::Control,
         Access::FileTransfer,
@@ -44,6 +47,7 @@ impl Access {
         Access::Chat,
         Access::PrivacyScreen,
         Access::LocalInputLock,
+        Access::Draw,
     ];
 
     /// Its name in a list or a sentence ("File transfer").
@@ -57,6 +61,7 @@ impl Access {
             Access::Chat => "Chat",
             Access::PrivacyScreen => "Privacy screen",
             Access::LocalInputLock => "Local-input lock",
+            Access::Draw => "Point and draw",
         }
     }
 
@@ -72,6 +77,7 @@ impl Access {
             Access::Chat => "chat with you",
             Access::PrivacyScreen => "blank your screen while they work",
             Access::LocalInputLock => "lock your mouse and keyboard for a while",
+            Access::Draw => "point and draw on your screen",
         }
     }
 }

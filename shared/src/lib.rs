@@ -22,6 +22,7 @@ pub mod files;
 pub mod flag_set;
 pub mod grant;
 pub mod groups;
+pub mod guidance;
 pub mod input;
 pub mod local_floor;
 pub mod mode;

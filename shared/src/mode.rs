@@ -54,7 +54,8 @@ impl SessionMode {
     pub fn access(self) -> AccessSet {
         match self {
             SessionMode::Active => AccessSet::all(),
-            SessionMode::Guidance | SessionMode::Monitor => AccessSet::of(&[Access::View, Access::Chat]),
+            SessionMode::Guidance => AccessSet::of(&[Access::View, Access::Chat, Access::Draw]),
+            SessionMode::Monitor => AccessSet::of(&[Access::View, Access::Chat]),
             SessionMode::Chat => AccessSet::of(&[Access::Chat]),
             SessionMode::FileTransfer => AccessSet::of(&[Access::FileTransfer, Access::Chat]),
         }

@@ -14,6 +14,7 @@ use crate::access::Access;
 use crate::agent::AgentInfo;
 use crate::chat::ChatLine;
 use crate::grant::SignedGrant;
+use crate::guidance::Shape;
 use crate::mode::SessionMode;
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +46,8 @@ use serde::{Deserialize, Serialize};
 /// tool on its first use, and what the agent did with each
 /// (`AgentToServer::Tool`, audited); v11 monitors: the agent lists them
 /// on the control channel and the controller picks what is shown
-/// (`crate::monitor`).
+/// (`crate::monitor`); guidance drawing (`crate::guidance`), audited
+/// (`ToolEvent::Drew`).
 pub const PROTOCOL_VERSION: u32 = 11;
 
 /// The other end of a socket speaks another protocol version (`theirs`; 0
@@ -178,6 +180,11 @@ pub enum ToolEvent {
         outcome: FileOutcome,
         reason: Option<String>,
     },
+    /// The technician drew this shape on the person's screen (on the whole
+    /// screen's pixels). (v11)
+    Drew { shape: Shape },
+    /// The technician took their drawing away. (v11)
+    DrawingCleared,
 }
 
 /// Which way a file moved. (v10)
@@ -215,6 +222,8 @@ impl ToolEvent {
             ToolEvent::ClipboardTaken { .. } => "session.clipboard_taken",
             ToolEvent::SystemInfoRead => "session.system_info_read",
             ToolEvent::File { .. } => "session.file_transfer",
+            ToolEvent::Drew { .. } => "session.drawing",
+            ToolEvent::DrawingCleared => "session.drawing_cleared",
         }
     }
 }

@@ -7,7 +7,7 @@
 //! Each tool's messages have their own module with a strict, size-limited
 //! decoder: [`crate::input`] for `input`, [`crate::control`] for `control`,
 //! [`crate::clipboard`] for `clipboard`, [`crate::system_info`] for
-//! `system`.
+//! `system`, [`crate::files`] for `files`, [`crate::guidance`] for `guide`.
 
 use crate::access::{Access, AccessSet};
 use crate::grant::Grant;
@@ -26,13 +26,16 @@ pub enum Tool {
     System,
     /// Files both ways ([`crate::files`]). (v10)
     Files,
+    /// Pointing and drawing over the person's screen
+    /// ([`crate::guidance`]). (v11)
+    Guide,
 }
 
 impl Tool {
     /// Every tool. The controller opens `input` and `control` with the
     /// session, the others when the technician first uses them — which is
     /// when the person is asked, where the policy wants assent for them.
-    pub const ALL: [Tool; 5] = [Tool::Input, Tool::Control, Tool::Clipboard, Tool::System, Tool::Files];
+    pub const ALL: [Tool; 6] = [Tool::Input, Tool::Control, Tool::Clipboard, Tool::System, Tool::Files, Tool::Guide];
 
     /// The data channel's label.
     pub fn label(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Tool {
             Tool::Clipboard => "clipboard",
             Tool::System => "system",
             Tool::Files => "files",
+            Tool::Guide => "guide",
         }
     }
 
@@ -60,6 +64,7 @@ impl Tool {
             Tool::Clipboard => Access::Clipboard,
             Tool::System => Access::SystemInfo,
             Tool::Files => Access::FileTransfer,
+            Tool::Guide => Access::Draw,
         }
     }
 

@@ -21,7 +21,8 @@ fn each_kind_has_a_snake_case_name() {
             r#""clipboard""#,
             r#""chat""#,
             r#""privacy_screen""#,
-            r#""local_input_lock""#
+            r#""local_input_lock""#,
+            r#""draw""#
         ]
     );
 }

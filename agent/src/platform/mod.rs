@@ -10,6 +10,7 @@ pub mod x11_bar;
 pub mod x11_capture;
 pub mod x11_cursor;
 pub mod x11_damage;
+pub mod x11_overlay;
 
 use crate::frame::Frame;
 

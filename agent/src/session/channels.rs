@@ -13,7 +13,7 @@ use super::assent::ToolAssent;
 use super::clipboard::{self, ClipboardUse};
 use super::files::{self, FilesConfig, FilesContext, Uploads};
 use super::media::{ShownArea, StreamControls};
-use super::{control, system_info};
+use super::{control, guide, system_info};
 use crate::inject::{InjectError, Injector, InputGate};
 use crate::session::Reporter;
 use std::sync::Arc;
@@ -116,6 +116,7 @@ async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant
             let context = FilesContext { config: files, uploads, assent, grant, reporter, activity };
             files::serve(channel, context).await;
         }
+        Tool::Guide => guide::serve(channel, controls.area().clone(), display, |event| reporter.tool(event)).await,
     }
 }
 

@@ -17,6 +17,7 @@ mod control;
 mod cursor;
 mod files;
 pub mod grant;
+mod guide;
 mod keyframe;
 mod media;
 mod negotiation;

@@ -27,6 +27,7 @@ pub mod files_panel;
 pub mod flag_checkboxes;
 pub mod form_field;
 pub mod group_section;
+pub mod guide_panel;
 pub mod list_state;
 pub mod modal;
 pub mod mode_picker;

@@ -1,7 +1,8 @@
 //! The remote computer's screen: the `<video>` that shows it, the remote
 //! pointer drawn over it, and the mouse, wheel and keyboard input it
 //! captures, mapped to the target's pixels (the real screen's, even when
-//! the video is scaled down).
+//! the video is scaled down). With a guidance tool picked, a drag over the
+//! picture draws a shape instead.
 //!
 //! One pointer shows at a time: while the technician's own pointer is over
 //! the picture and input is live, it takes the remote cursor's shape (no
@@ -12,9 +13,11 @@ use crate::controller::ViewMode;
 use crate::controller::control::{CursorView, ShapeView};
 use crate::controller::events::{DeltaMode, MoveThrottle, WheelAccumulator, key_event, mouse_button};
 use crate::controller::geometry::{Outside, Size, cursor_box, one_to_one, to_target};
+use crate::controller::guide::{DrawTool, Stroke};
 use leptos::ev::{FocusEvent, KeyboardEvent, MouseEvent, PointerEvent, WheelEvent};
 use leptos::html::Video;
 use leptos::prelude::*;
+use tether_shared::guidance::Shape;
 use tether_shared::input::{InputEvent, ScreenSize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -63,12 +66,19 @@ pub fn RemoteScreen(
     input_ready: Signal<bool>,
     /// Where input events go.
     on_input: Callback<InputEvent>,
+    /// The guidance tool picked: while there is one, a drag over the
+    /// picture draws instead of sending input.
+    #[prop(into)]
+    draw_tool: Signal<Option<DrawTool>>,
+    /// Where drawn shapes go.
+    on_shape: Callback<Shape>,
     /// Overlays shown over the screen (messages, stats).
     children: Children,
 ) -> impl IntoView {
     let moves = StoredValue::new(MoveThrottle::default());
     let wheel = StoredValue::new(WheelAccumulator::default());
     let held = StoredValue::new(0u8);
+    let stroke = StoredValue::new(None::<Stroke>);
 
     let hovering = RwSignal::new(false);
     let element_size = RwSignal::new(None::<Size>);
@@ -151,17 +161,37 @@ pub fn RemoteScreen(
     };
     let on_mouse_down = move |event: MouseEvent| {
         event.prevent_default();
+        // Where the press is, before focusing (which must not scroll the
+        // page under the pointer either).
+        let target = target_of(&event, Outside::Ignore);
         if let Some(element) = video.get_untracked() {
-            let _ = element.focus();
+            let options = web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = element.focus_with_options(&options);
         }
-        let (Some(button), Some((x, y))) = (mouse_button(event.button()), target_of(&event, Outside::Ignore)) else {
+        let (Some(button), Some((x, y))) = (mouse_button(event.button()), target) else {
             return;
         };
+        if let Some(tool) = draw_tool.get_untracked() {
+            if event.button() == 0 {
+                stroke.set_value(Some(Stroke::start(tool, [x, y])));
+            }
+            return;
+        }
         held.update_value(|held| *held |= button_bit(event.button()));
         moves.update_value(|moves| moves.button_at(x, y));
         on_input.run(InputEvent::MouseButton { button, down: true, x, y });
     };
     let on_mouse_up = move |event: MouseEvent| {
+        if stroke.with_value(Option::is_some) && event.button() == 0 {
+            if let Some((x, y)) = target_of(&event, Outside::Clamp) {
+                stroke.update_value(|stroke| stroke.iter_mut().for_each(|stroke| stroke.extend([x, y])));
+            }
+            if let Some(shape) = stroke.try_update_value(Option::take).flatten().and_then(Stroke::finish) {
+                on_shape.run(shape);
+            }
+            return;
+        }
         let bit = button_bit(event.button());
         if held.get_value() & bit == 0 {
             return; // pressed outside the picture
@@ -174,6 +204,12 @@ pub fn RemoteScreen(
         on_input.run(InputEvent::MouseButton { button, down: false, x, y });
     };
     let on_mouse_move = move |event: MouseEvent| {
+        if stroke.with_value(Option::is_some) {
+            if let Some((x, y)) = target_of(&event, Outside::Clamp) {
+                stroke.update_value(|stroke| stroke.iter_mut().for_each(|stroke| stroke.extend([x, y])));
+            }
+            return;
+        }
         let outside = if held.get_value() == 0 { Outside::Ignore } else { Outside::Clamp };
         let Some((x, y)) = target_of(&event, outside) else { return };
         if moves.try_update_value(|moves| moves.moved(x, y)).unwrap_or(false) {
@@ -234,7 +270,7 @@ pub fn RemoteScreen(
                     aria-label="Remote screen"
                     style:width=move || actual_size().map(|size| format!("{}px", size.width))
                     style:height=move || actual_size().map(|size| format!("{}px", size.height))
-                    style:cursor=local_cursor
+                    style:cursor=move || if draw_tool.get().is_some() { Some("crosshair".to_owned()) } else { local_cursor() }
                     on:pointerenter=move |_| hovering.set(true)
                     on:pointerleave=move |_| hovering.set(false)
                     on:loadedmetadata=move |_| update_picture()

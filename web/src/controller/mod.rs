@@ -6,7 +6,8 @@
 //! quality, the remote cursor), [`geometry`] (letterboxing, target pixels
 //! and where to draw the cursor), [`mode_request`] (a request to change
 //! the session's mode, followed to its outcome), [`tools`] (the clipboard
-//! and system tools' answers), [`transfers`] (the files tool: the folder
+//! and system tools' answers), [`guide`] (a drag over the picture as a
+//! guidance shape), [`transfers`] (the files tool: the folder
 //! browsed, each transfer's progress, rate and time left),
 //! [`events`] (DOM input to [`tether_shared::input::InputEvent`]s),
 //! [`stats`] (`getStats()` figures) and [`codecs`] (the offer's codec
@@ -19,6 +20,7 @@ pub mod events;
 pub mod file_io;
 pub mod file_tools;
 pub mod geometry;
+pub mod guide;
 pub mod machine;
 pub mod mode_request;
 pub mod peer;

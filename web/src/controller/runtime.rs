@@ -12,6 +12,7 @@ use super::file_tools::{FileTools, FilesView, Outgoing};
 use super::mode_request::ModeRequest;
 use super::tools::{self, ToolStatus};
 use crate::controller::control::{AppliedView, CursorView, MonitorsView, RemoteControl, Update};
+use crate::controller::guide;
 use crate::controller::machine::{Command, Input, Machine, PeerState, Status};
 use crate::controller::peer::{Applying, PeerEvent, PeerLink, apply, describe, make_offer, stats_objects};
 use crate::controller::socket::{SignalSocket, SocketEvent, signal_url};
@@ -26,6 +27,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 use tether_shared::chat::ChatLine;
 use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
+use tether_shared::guidance::{self, Shape};
 use tether_shared::input::{InputEvent, encode_input};
 use tether_shared::mode::SessionMode;
 use tether_shared::monitor::View;
@@ -50,6 +52,8 @@ pub struct ControllerView {
     pub input_ready: RwSignal<bool>,
     /// The stream settings the agent says are in force.
     pub applied: RwSignal<Option<AppliedView>>,
+    /// The drawing tool's last request.
+    pub guide: RwSignal<ToolStatus>,
     /// The computer's monitors and which part is shown (once it said).
     pub monitors: RwSignal<Option<MonitorsView>>,
     /// The preset the technician picked last (pending until applied).
@@ -87,6 +91,7 @@ impl ControllerView {
             input_ready: RwSignal::new(false),
             applied: RwSignal::new(None),
             monitors: RwSignal::new(None),
+            guide: RwSignal::new(ToolStatus::Idle),
             requested: RwSignal::new(None),
             cursor: RwSignal::new(None),
             broker: RwSignal::new(None),
@@ -252,6 +257,16 @@ impl Controller {
     /// Asks for the text on the computer's clipboard.
     pub fn fetch_clipboard(&self) {
         self.use_tool(Tool::Clipboard, self.runtime.view.clipboard, &clipboard::ControllerToAgent::Get);
+    }
+
+    /// Draws `shape` on the person's screen; it fades unless `keep`.
+    pub fn draw(&self, shape: Shape, keep: bool) {
+        self.use_tool(Tool::Guide, self.runtime.view.guide, &guidance::ControllerToAgent::Draw { shape, keep });
+    }
+
+    /// Takes the drawing off the person's screen.
+    pub fn clear_drawing(&self) {
+        self.use_tool(Tool::Guide, self.runtime.view.guide, &guidance::ControllerToAgent::Clear {});
     }
 
     /// Asks for the computer's system information.
@@ -589,6 +604,7 @@ impl Runtime {
                             files.on_text(text.as_bytes());
                         }
                     }
+                    Tool::Guide => view.guide.set(guide::answer(text.as_bytes())),
                     Tool::Input | Tool::Control => {}
                 }
             }
@@ -609,6 +625,7 @@ impl Runtime {
                 let status = match tool {
                     Tool::Clipboard => self.view.clipboard,
                     Tool::System => self.view.system,
+                    Tool::Guide => self.view.guide,
                     Tool::Input | Tool::Control | Tool::Files => return,
                 };
                 let waiting = status.get_untracked() == ToolStatus::Waiting;

@@ -79,6 +79,7 @@ pub fn closed(tool: Tool, waiting: bool) -> Option<ToolStatus> {
                 Tool::Clipboard => "clipboard",
                 Tool::System => "system information",
                 Tool::Files => "file transfer",
+                Tool::Guide => "drawing on their screen",
                 Tool::Input | Tool::Control => "channel",
             }
         ))

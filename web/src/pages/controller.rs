@@ -8,6 +8,7 @@ use crate::components::clipboard_panel::ClipboardPanel;
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::controller_toolbar::ControllerToolbar;
 use crate::components::files_panel::FilesPanel;
+use crate::components::guide_panel::GuidePanel;
 use crate::components::mode_picker::ModePicker;
 use crate::components::monitor_picker::MonitorPicker;
 use crate::components::page_header::PageHeader;
@@ -76,6 +77,15 @@ pub fn ControllerPage() -> impl IntoView {
     let usable = move |tool: Tool| {
         Signal::derive(move || live.get() && session_mode.get().is_some_and(|mode| tool.allowed_by(mode.access())))
     };
+    // Drawing: the tool picked counts only while the mode allows drawing.
+    let draw_tool = RwSignal::new(None);
+    let keep_drawings = RwSignal::new(false);
+    let can_draw = usable(Tool::Guide);
+    let drawing_with = Signal::derive(move || if can_draw.get() { draw_tool.get() } else { None });
+    let on_shape = Callback::new(move |shape| {
+        controller.with_value(|controller| controller.draw(shape, keep_drawings.get_untracked()));
+    });
+    let on_clear_drawing = Callback::new(move |()| controller.with_value(Controller::clear_drawing));
     let applied = state.applied;
     let screen = Signal::derive(move || applied.with(|applied| applied.map(|applied| applied.screen)));
 
@@ -106,6 +116,8 @@ pub fn ControllerPage() -> impl IntoView {
                 cursor=state.cursor
                 input_ready=can_control
                 on_input=on_input
+                draw_tool=drawing_with
+                on_shape=on_shape
             >
                 <ScreenMessage
                     status=status
@@ -123,6 +135,7 @@ pub fn ControllerPage() -> impl IntoView {
                 <ClipboardPanel status=state.clipboard received=state.remote_clipboard live=usable(Tool::Clipboard) on_send=on_clipboard on_fetch=on_fetch_clipboard />
                 <FilesPanel view=state.files live=usable(Tool::Files) tools=files />
                 <SystemPanel status=state.system report=state.report live=usable(Tool::System) on_refresh=on_refresh_system />
+                <GuidePanel draw_tool=draw_tool keep=keep_drawings status=state.guide live=usable(Tool::Guide) on_clear=on_clear_drawing />
                 <p class="small muted" data-testid="bar-note">
                     "The person sees a Tether bar at the top of their screen, with your name, the mode and an X that ends the session; it shows in your picture too."
                 </p>
