@@ -25,6 +25,7 @@ pub mod groups;
 pub mod guidance;
 pub mod input;
 pub mod local_floor;
+pub mod local_input;
 pub mod mode;
 pub mod mode_change;
 pub mod monitor;

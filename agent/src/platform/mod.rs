@@ -11,6 +11,7 @@ pub mod x11_capture;
 pub mod x11_cursor;
 pub mod x11_damage;
 pub mod x11_overlay;
+pub mod x11_physical;
 
 use crate::frame::Frame;
 
