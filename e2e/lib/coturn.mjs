@@ -2,13 +2,12 @@
 // credentials (`use-auth-secret`, the server's `--turn-secret`), listening
 // and relaying on one address, stopped by its PID.
 
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startProcess } from './process.mjs';
 import { until } from './wait.mjs';
 
 /** A UDP port free on `ip` just now. */
@@ -81,30 +80,15 @@ export async function startCoturn({ ip, secret, deadlineMs = 10_000 }) {
   ];
   const file = path.join(dir, 'turnserver.conf');
   await writeFile(file, `${config.join('\n')}\n`);
-  const child = spawn('turnserver', ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      output.push(line);
-      if (process.env.TETHER_E2E_VERBOSE) console.error(`coturn: ${line}`);
-    });
-  }
-  let startError = null;
-  const exited = new Promise((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal }));
-    child.once('error', (error) => {
-      startError = error;
-      resolve({ code: null, signal: null });
-    });
-  });
-  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  const coturn = startProcess('turnserver', ['-c', file], { label: 'coturn' });
+  const { output, running } = coturn;
   const stop = async () => {
-    if (running()) process.kill(child.pid, 'SIGTERM');
-    await exited;
+    await coturn.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     await until(async () => {
+      const startError = coturn.startError();
       if (startError) throw new Error(`cannot start coturn (Debian package coturn): ${startError.message}`);
       if (!running()) throw new Error(`coturn exited early:\n${output.join('\n')}`);
       return answersBinding(ip, port);

@@ -7,11 +7,11 @@
 // (it shares the current virtual terminal and never switches it); monitors
 // are set with xrandr (Debian package x11-xserver-utils).
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { displayOf, startProcess } from './process.mjs';
 import { until } from './wait.mjs';
 
 /** Runs xrandr on `display`; resolves to its stdout. */
@@ -138,7 +138,7 @@ export async function startXorgDummy({
   await mkdir(configDir);
   await writeFile(path.join(configDir, '00-empty.conf'), '# nothing: only the -config file counts\n');
 
-  const child = spawn(
+  const xorg = startProcess(
     'Xorg',
     [
       '-displayfd', '1', '-nolisten', 'tcp', '-noreset',
@@ -146,46 +146,17 @@ export async function startXorgDummy({
       // Never take over a console: share the current VT, don't switch, keep our tty.
       '-sharevts', '-novtswitch', '-keeptty',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { label: 'Xorg', streams: ['stderr'] },
   );
-  const output = [];
-  createInterface({ input: child.stderr }).on('line', (line) => {
-    output.push(`[Xorg] ${line}`);
-    if (process.env.TETHER_E2E_VERBOSE) console.error(`Xorg: ${line}`);
-  });
-  const exited = new Promise((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal }));
-    // Not started at all (no Xorg on PATH): there is nothing to stop.
-    child.once('error', () => resolve({ code: null, signal: null }));
-  });
-  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  const { output, running } = xorg;
   const stop = async () => {
-    if (running()) process.kill(child.pid, 'SIGTERM');
-    await exited;
+    await xorg.stop();
     await rm(dir, { recursive: true, force: true });
   };
 
   try {
-    const number = await new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`Xorg reported no display within ${deadlineMs} ms\n${output.join('\n')}`)),
-        Math.max(0, deadline - Date.now()),
-      );
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new Error(`cannot start Xorg (Debian packages xserver-xorg-core and xserver-xorg-video-dummy; scripts/test.sh installs them): ${error.message}`));
-      });
-      createInterface({ input: child.stdout }).once('line', (line) => {
-        clearTimeout(timer);
-        if (/^\d+$/.test(line.trim())) resolve(line.trim());
-        else reject(new Error(`Xorg printed ${JSON.stringify(line)} instead of a display number`));
-      });
-      exited.then(({ code, signal }) => {
-        clearTimeout(timer);
-        reject(new Error(`Xorg exited early (code ${code}, signal ${signal})\n${output.join('\n')}`));
-      });
-    });
-    const display = `:${number}`;
+    const hint = 'Debian packages xserver-xorg-core and xserver-xorg-video-dummy; scripts/test.sh installs them';
+    const display = await displayOf(xorg, { label: 'Xorg', hint, deadlineMs: deadline - Date.now() });
 
     for (const [index, monitor] of monitors.entries()) {
       await setMonitor(display, { primary: index === 0, output: index === 0 ? 'DUMMY0' : 'none', ...monitor });
@@ -200,11 +171,10 @@ export async function startXorgDummy({
       `the monitors ${monitors.map((monitor) => monitor.name).join(', ')} on ${display}`,
       { deadlineMs: Math.max(0, deadline - Date.now()), describe: () => listMonitors(display).catch((error) => error.message) },
     );
-    return { display, pid: child.pid, output, stop };
+    return { display, pid: xorg.child.pid, output, stop };
   } catch (error) {
     // Why is in the log (stderr may say only "no screens found"), which stop() removes.
-    if (running()) process.kill(child.pid, 'SIGTERM');
-    await exited;
+    await xorg.stop();
     const log = await readFile(logFile, 'utf8').catch(() => '');
     const errors = log.split('\n').filter((line) => line.includes('(EE)') && !/dbus|input driver|"(mouse|kbd|libinput)"/.test(line));
     if (errors.length) error.message += `\nfrom the log:\n${errors.join('\n')}`;
