@@ -15,6 +15,7 @@
 //! first, so they always agree on which ids the controller still knows.
 
 use crate::input::ScreenSize;
+use crate::local_input::LocalUse;
 use crate::monitor::{MAX_MONITOR_NAME_CHARS, MAX_MONITORS, Monitor, View};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -142,6 +143,10 @@ pub enum AgentToController {
     /// Sent when the channel opens and whenever either changes. Added in
     /// protocol version 11.
     Monitors { monitors: Vec<Monitor>, showing: View },
+    /// The person at the computer started or stopped using their own mouse
+    /// or keyboard: while they do, the technician's input waits. Added in
+    /// protocol version 11.
+    LocalUse { state: LocalUse },
 }
 
 /// One cursor image: a PNG (base64 on the wire) and its hot spot.
@@ -243,6 +248,7 @@ pub fn decode_from_agent(bytes: &[u8]) -> Result<AgentToController, ControlRejec
             within("y", *y, 0..=MAX_SCREEN_SIDE)?;
         }
         AgentToController::CursorShape(shape) => check_shape(shape)?,
+        AgentToController::LocalUse { .. } => {}
         AgentToController::Monitors { monitors, .. } => {
             if monitors.len() > MAX_MONITORS {
                 return Err(ControlRejected::OutOfRange { field: "monitors" });

@@ -223,7 +223,7 @@ mod tests {
             |mode: SessionMode| Tool::ALL.into_iter().filter(|tool| tool.allowed_by(mode.access())).collect::<Vec<_>>();
         assert_eq!(tools(SessionMode::Active), Tool::ALL.to_vec());
         assert_eq!(tools(SessionMode::Monitor), vec![Tool::Control]);
-        assert_eq!(tools(SessionMode::Guidance), vec![Tool::Control]);
+        assert_eq!(tools(SessionMode::Guidance), vec![Tool::Control, Tool::Guide], "Guidance points and draws");
         assert_eq!(tools(SessionMode::Chat), vec![]);
         assert_eq!(tools(SessionMode::FileTransfer), vec![Tool::Files]);
     }

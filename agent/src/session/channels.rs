@@ -12,6 +12,7 @@ use super::activity::ActivityCell;
 use super::assent::ToolAssent;
 use super::clipboard::{self, ClipboardUse};
 use super::files::{self, FilesConfig, FilesContext, Uploads};
+use super::local_use::LocalUseCell;
 use super::media::{ShownArea, StreamControls};
 use super::{control, guide, system_info};
 use crate::inject::{InjectError, Injector, InputGate};
@@ -39,6 +40,8 @@ pub struct ChannelContext {
     pub uploads: Uploads,
     /// What is in use right now.
     pub activity: ActivityCell,
+    /// Whether the person is using their own mouse or keyboard.
+    pub local_use: LocalUseCell,
 }
 
 /// A channel being served.
@@ -94,11 +97,22 @@ async fn close(channel: &Arc<dyn DataChannel>) {
     }
 }
 
+/// Whether `input` only lets go of something.
+fn releases(input: &InputEvent) -> bool {
+    matches!(
+        input,
+        InputEvent::MouseButton { down: false, .. } | InputEvent::Key { down: false, .. } | InputEvent::ReleaseAll
+    )
+}
+
 async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant>, context: ChannelContext) {
-    let ChannelContext { controls, display, gate, reporter, assent, files, uploads, activity } = context;
+    let ChannelContext { controls, display, gate, reporter, assent, files, uploads, activity, local_use } = context;
     match tool {
-        Tool::Input => serve_input(channel, controls.area().clone(), display, gate, reporter, activity).await,
-        Tool::Control => control::serve(channel, controls, display).await,
+        Tool::Input => {
+            let context = InputContext { area: controls.area().clone(), gate, reporter, activity, local_use };
+            serve_input(channel, display, context).await;
+        }
+        Tool::Control => control::serve(channel, controls, display, local_use).await,
         Tool::Clipboard => {
             let on_use = |used| {
                 let event = match used {
@@ -120,14 +134,17 @@ async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant
     }
 }
 
-async fn serve_input(
-    channel: Arc<dyn DataChannel>,
+/// What the input channel works with.
+struct InputContext {
     area: ShownArea,
-    display: Option<String>,
     gate: InputGate,
     reporter: Reporter,
     activity: ActivityCell,
-) {
+    local_use: LocalUseCell,
+}
+
+async fn serve_input(channel: Arc<dyn DataChannel>, display: Option<String>, context: InputContext) {
+    let InputContext { area, gate, reporter, activity, local_use } = context;
     let injector = match Injector::start(display, gate.clone()).await {
         Ok(injector) => Some(injector),
         Err(err) => {
@@ -177,6 +194,10 @@ async fn serve_input(
                     continue;
                 };
                 match decode_input(&message.data, area.size()) {
+                    // The person is using their own mouse or keyboard: the
+                    // technician's presses and moves wait (releases go
+                    // through, so nothing stays held).
+                    Ok(input) if local_use.holds() && !releases(&input) => {}
                     Ok(input) => match injector.as_ref().map(|injector| injector.inject(area.place(input))) {
                         Some(Ok(())) => activity.note(Happening::Input),
                         None => {}

@@ -4,6 +4,7 @@
 //! is on the shown part (and what it looks like) go back.
 
 use super::cursor;
+use super::local_use::LocalUseCell;
 use super::media::{Applied, Showing, StreamControls};
 use std::sync::Arc;
 use tether_shared::control::{AgentToController, ControllerToAgent, decode_from_controller, encode};
@@ -11,13 +12,19 @@ use tokio::sync::{mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 
 /// Serves the control channel until it closes.
-pub async fn serve(channel: Arc<dyn DataChannel>, controls: StreamControls, display: Option<String>) {
+pub async fn serve(
+    channel: Arc<dyn DataChannel>,
+    controls: StreamControls,
+    display: Option<String>,
+    local_use: LocalUseCell,
+) {
     let (cursor_messages, mut from_cursor) = mpsc::channel(16);
     if let Err(err) = cursor::watch(display, cursor_messages) {
         tracing::error!(error = format!("{err:#}"), "the controller will not see the remote pointer");
     }
     let mut applied = controls.applied();
     let mut showing = controls.showing();
+    let mut local = local_use.watch();
     // What is in force already (if streaming started first) goes out now.
     applied.mark_changed();
     showing.mark_changed();
@@ -48,6 +55,10 @@ pub async fn serve(channel: Arc<dyn DataChannel>, controls: StreamControls, disp
                     }
                     None
                 }
+                Err(_) => break,
+            },
+            changed = local.changed() => match changed {
+                Ok(()) => Some(AgentToController::LocalUse { state: *local.borrow_and_update() }),
                 Err(_) => break,
             },
             Some(message) = from_cursor.recv() => {

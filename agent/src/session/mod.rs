@@ -19,6 +19,7 @@ mod files;
 pub mod grant;
 mod guide;
 mod keyframe;
+mod local_use;
 mod media;
 mod negotiation;
 mod pacing;

@@ -22,6 +22,7 @@ use super::activity::{ActivityCell, During, Watching};
 use super::channels::ChannelContext;
 use super::files::Uploads;
 use super::grant::{admits_offer, allows, same_technician};
+use super::local_use::{self, LocalUseCell, LocalWatch};
 use super::media::{self, Stream, StreamControls, StreamTarget};
 use super::negotiation::{self, Negotiation};
 use super::peer::{self, Peer, PeerEvent};
@@ -119,6 +120,10 @@ struct Live {
     /// What is in use right now, and its watcher (reporting changes).
     activity: ActivityCell,
     _watching: Watching,
+    /// Whether the person is using their own mouse or keyboard, and its
+    /// watcher.
+    local_use: LocalUseCell,
+    _local_watch: LocalWatch,
 }
 
 /// Runs a session until it ends; `signals` closing means it was dropped.
@@ -148,6 +153,8 @@ pub(super) async fn run(
     let activity = ActivityCell::default();
     let watching = activity.watch(id.clone(), events.clone());
     let reporter = Reporter { session_id: id.clone(), events: events.clone() };
+    let local_use = LocalUseCell::default();
+    let local_watch = local_use::watch(config.display.clone(), local_use.clone()).await;
     let mut live = Live {
         id,
         config,
@@ -164,6 +171,8 @@ pub(super) async fn run(
         uploads: Uploads::default(),
         activity,
         _watching: watching,
+        local_use,
+        _local_watch: local_watch,
     };
     let end = live.run(inputs).await;
     live.teardown(end).await;
@@ -374,6 +383,7 @@ impl Live {
                     files: self.config.files.clone(),
                     uploads: self.uploads.clone(),
                     activity: self.activity.clone(),
+                    local_use: self.local_use.clone(),
                 };
                 if let Some(served) = channels::serve(channel, self.grant.as_ref(), context).await {
                     current.channels.push(served);

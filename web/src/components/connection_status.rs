@@ -25,6 +25,9 @@ pub fn ConnectionStatus(
     /// The mode the person at the computer accepted, once known.
     #[prop(into)]
     session_mode: Signal<Option<SessionMode>>,
+    /// Whether the person is using their own mouse or keyboard.
+    #[prop(into)]
+    local_use: Signal<bool>,
 ) -> impl IntoView {
     let route = move || {
         if status.with(Status::is_final) {
@@ -72,8 +75,13 @@ pub fn ConnectionStatus(
                     {mode.name()} " mode"
                 </span>
             })}
-            <span class="connection-input muted small" data-testid="input-state" data-ready=move || input_ready.get().to_string()>
-                {move || input_text(input_ready.get(), session_mode.get())}
+            <span
+                class="connection-input muted small"
+                data-testid="input-state"
+                data-ready=move || input_ready.get().to_string()
+                data-local-use=move || local_use.get().to_string()
+            >
+                {move || input_text(input_ready.get(), session_mode.get(), local_use.get())}
             </span>
         </div>
     }
@@ -81,10 +89,13 @@ pub fn ConnectionStatus(
 
 /// The line about input: whether clicks and keys reach the computer, and
 /// why not when the person's choice of mode rules them out.
-fn input_text(input_ready: bool, mode: Option<SessionMode>) -> String {
+fn input_text(input_ready: bool, mode: Option<SessionMode>, local_use: bool) -> String {
     match mode {
         Some(mode) if !mode.access().contains(tether_shared::access::Access::Control) => {
             format!("View only: the session is in {} mode, which gives no control.", mode.name())
+        }
+        _ if input_ready && local_use => {
+            "The user is using the computer: your input waits until they stop for a second.".into()
         }
         _ if input_ready => "Click the screen to control it; keys go to the remote computer while it has focus.".into(),
         _ => "Input not connected".into(),
@@ -97,16 +108,17 @@ mod tests {
 
     #[test]
     fn the_input_line_says_why_there_is_no_control() {
-        assert!(input_text(true, Some(SessionMode::Active)).starts_with("Click the screen"));
+        assert!(input_text(true, Some(SessionMode::Active), false).starts_with("Click the screen"));
         assert_eq!(
-            input_text(false, Some(SessionMode::Monitor)),
+            input_text(false, Some(SessionMode::Monitor), false),
             "View only: the session is in Monitor mode, which gives no control."
         );
         assert!(
-            input_text(true, Some(SessionMode::Monitor)).starts_with("View only"),
+            input_text(true, Some(SessionMode::Monitor), true).starts_with("View only"),
             "an open channel gives no control"
         );
-        assert_eq!(input_text(false, None), "Input not connected");
-        assert_eq!(input_text(false, Some(SessionMode::Active)), "Input not connected");
+        assert_eq!(input_text(false, None, false), "Input not connected");
+        assert_eq!(input_text(false, Some(SessionMode::Active), false), "Input not connected");
+        assert!(input_text(true, Some(SessionMode::Active), true).starts_with("The user is using the computer"));
     }
 }

@@ -8,6 +8,7 @@ use tether_shared::control::{
     AgentToController, ControlRejected, NO_SHAPE, QualityPreset, QualitySettings, ShapeCache, decode_from_agent,
 };
 use tether_shared::input::ScreenSize;
+use tether_shared::local_input::LocalUse;
 use tether_shared::monitor::{Monitor, View};
 
 /// A plain arrow for a pointer whose image the agent could not send.
@@ -85,6 +86,8 @@ pub enum Update {
     Applied(AppliedView),
     Cursor(CursorView),
     Monitors(MonitorsView),
+    /// The person started or stopped using their own mouse or keyboard.
+    LocalUse(LocalUse),
     /// A shape to remember; nothing to show yet.
     Nothing,
 }
@@ -131,6 +134,7 @@ impl RemoteControl {
                 Update::Nothing
             }
             AgentToController::Monitors { monitors, showing } => Update::Monitors(MonitorsView { monitors, showing }),
+            AgentToController::LocalUse { state } => Update::LocalUse(state),
         })
     }
 }

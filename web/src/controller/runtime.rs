@@ -29,6 +29,7 @@ use tether_shared::chat::ChatLine;
 use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::guidance::{self, Shape};
 use tether_shared::input::{InputEvent, encode_input};
+use tether_shared::local_input::LocalUse;
 use tether_shared::mode::SessionMode;
 use tether_shared::monitor::View;
 use tether_shared::signal::{ControllerToServer, ServerToController};
@@ -54,6 +55,9 @@ pub struct ControllerView {
     pub applied: RwSignal<Option<AppliedView>>,
     /// The drawing tool's last request.
     pub guide: RwSignal<ToolStatus>,
+    /// Whether the person is using their own mouse or keyboard (the
+    /// technician's input waits).
+    pub local_use: RwSignal<bool>,
     /// The computer's monitors and which part is shown (once it said).
     pub monitors: RwSignal<Option<MonitorsView>>,
     /// The preset the technician picked last (pending until applied).
@@ -92,6 +96,7 @@ impl ControllerView {
             applied: RwSignal::new(None),
             monitors: RwSignal::new(None),
             guide: RwSignal::new(ToolStatus::Idle),
+            local_use: RwSignal::new(false),
             requested: RwSignal::new(None),
             cursor: RwSignal::new(None),
             broker: RwSignal::new(None),
@@ -642,6 +647,7 @@ impl Runtime {
                     Ok(Update::Applied(applied)) => self.view.applied.set(Some(applied)),
                     Ok(Update::Cursor(cursor)) => self.view.cursor.set(Some(cursor)),
                     Ok(Update::Monitors(monitors)) => self.view.monitors.set(Some(monitors)),
+                    Ok(Update::LocalUse(state)) => self.view.local_use.set(state == LocalUse::InUse),
                     Ok(Update::Nothing) => {}
                     Err(reason) => {
                         web_sys::console::warn_1(&format!("dropping a control message: {reason}").into());
