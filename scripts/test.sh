@@ -28,11 +28,14 @@ say "fuzzing every parser briefly"
 bash "$TETHER_ROOT/scripts/fuzz.sh"
 
 build_web
-say "building the server, the agent and its X11 test scene for the browser tests"
+say "building the server, the agent and its X11 test examples for the browser tests"
 cargo build -p tether-server -p tether-agent --examples --bins --locked
+say "the test VM (a Debian computer with physical keyboard and mouse; cached)"
+bash "$TETHER_ROOT/scripts/vm-image.sh"
 say "browser end-to-end tests"
 (cd e2e && TETHER_SERVER_BIN="$CARGO_TARGET_DIR/debug/tether-server" \
     TETHER_AGENT_BIN="$CARGO_TARGET_DIR/debug/tether-agent" \
     TETHER_SCENE_BIN="$CARGO_TARGET_DIR/debug/examples/x11_scene" \
+    TETHER_INPUT_LOCK_BIN="$CARGO_TARGET_DIR/debug/examples/input_lock" \
     TETHER_WEB_DIR="$TETHER_ROOT/web/dist" npm test)
 say "all tests passed"

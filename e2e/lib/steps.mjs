@@ -8,8 +8,8 @@ import { screenshot } from './browser.mjs';
 
 /**
  * Returns `step(name, body)` for one suite. `current()` gives the suite's
- * live `{ page, server, agent?, others?, pageErrors }` (they are set up in
- * `before`); `others` names more processes' outputs, `{ name: lines }`.
+ * live `{ page?, server?, agent?, others?, pageErrors? }` (they are set up
+ * in `before`); `others` names more processes' outputs, `{ name: lines }`.
  */
 export function stepRunner(prefix, current) {
   let failed = false;
@@ -21,13 +21,13 @@ export function stepRunner(prefix, current) {
       }
       try {
         await body();
-        assert.deepEqual(current().pageErrors, [], 'the page reported errors');
+        assert.deepEqual(current().pageErrors ?? [], [], 'the page reported errors');
       } catch (error) {
         failed = true;
         const { page, server, agent, others = {} } = current();
-        const file = await screenshot(page, prefix ? `${prefix}-${name}` : name).catch(() => null);
+        const file = page ? await screenshot(page, prefix ? `${prefix}-${name}` : name).catch(() => null) : null;
         if (file) error.message += `\nscreenshot: ${file}`;
-        error.message += `\nserver output (last lines):\n${server.output.slice(-15).join('\n')}`;
+        if (server) error.message += `\nserver output (last lines):\n${server.output.slice(-15).join('\n')}`;
         if (agent) error.message += `\nagent output (last lines):\n${agent.output.slice(-15).join('\n')}`;
         for (const [other, value] of Object.entries(others)) {
           // A process handle (`{ output }`) or its lines.
