@@ -18,7 +18,7 @@ pub enum ControllerToAgent {
     /// Put `text` on the computer's clipboard.
     Set { text: String },
     /// Send back the text the computer's clipboard holds.
-    Get,
+    Get {},
 }
 
 /// The agent's answers. (v10)
@@ -74,9 +74,11 @@ mod tests {
 
     #[test]
     fn every_message_round_trips() {
-        for message in [ControllerToAgent::Set { text: "päste \"me\"\n".into() }, ControllerToAgent::Get] {
+        for message in [ControllerToAgent::Set { text: "päste \"me\"\n".into() }, ControllerToAgent::Get {}] {
             assert_eq!(decode_from_controller(encode(&message).as_bytes()), Ok(message));
         }
+        assert_eq!(encode(&ControllerToAgent::Get {}), r#"{"t":"get"}"#);
+        assert!(decode_from_controller(br#"{"t":"get","all":true}"#).is_err(), "extra fields are refused");
         for message in [
             AgentToController::Text { text: "copied".into() },
             AgentToController::Stored { chars: 6 },

@@ -23,7 +23,7 @@ pub const MAX_TEXT_BYTES: usize = 256;
 #[serde(tag = "t", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ControllerToAgent {
     /// Collect and send a report now.
-    Refresh,
+    Refresh {},
 }
 
 /// The agent's answers. (v10)
@@ -235,9 +235,10 @@ mod tests {
         {
             assert_eq!(decode_from_agent(encode(&message).as_bytes()), Ok(message));
         }
-        let refresh = encode(&ControllerToAgent::Refresh);
+        let refresh = encode(&ControllerToAgent::Refresh {});
         assert_eq!(refresh, r#"{"t":"refresh"}"#);
-        assert_eq!(decode_from_controller(refresh.as_bytes()), Ok(ControllerToAgent::Refresh));
+        assert_eq!(decode_from_controller(refresh.as_bytes()), Ok(ControllerToAgent::Refresh {}));
+        assert!(decode_from_controller(br#"{"t":"refresh","now":1}"#).is_err(), "extra fields are refused");
     }
 
     #[test]

@@ -94,7 +94,7 @@ fn handle(clipboard: &mut arboard::Clipboard, request: ControllerToAgent) -> Age
             Ok(()) => AgentToController::Stored { chars: text.chars().count() },
             Err(err) => AgentToController::Failed { reason: format!("cannot set the clipboard: {err}") },
         },
-        ControllerToAgent::Get => match clipboard.get_text() {
+        ControllerToAgent::Get {} => match clipboard.get_text() {
             Ok(text) => match check_text(&text) {
                 None => AgentToController::Text { text },
                 Some(reason) => AgentToController::Failed { reason },

@@ -23,7 +23,7 @@ pub async fn serve(channel: Arc<dyn DataChannel>, on_read: impl Fn()) {
     let mut collector = Some(Collector::default());
     while let Some(message) = next_message(&channel).await {
         let answer = match decode_from_controller(&message.data) {
-            Ok(ControllerToAgent::Refresh) => {
+            Ok(ControllerToAgent::Refresh {}) => {
                 let mut taken = collector.take().unwrap_or_default();
                 match tokio::task::spawn_blocking(move || {
                     let report = taken.collect();

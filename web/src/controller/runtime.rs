@@ -261,7 +261,7 @@ impl Controller {
 
     /// Asks for the text on the computer's clipboard.
     pub fn fetch_clipboard(&self) {
-        self.use_tool(Tool::Clipboard, self.runtime.view.clipboard, &clipboard::ControllerToAgent::Get);
+        self.use_tool(Tool::Clipboard, self.runtime.view.clipboard, &clipboard::ControllerToAgent::Get {});
     }
 
     /// Draws `shape` on the person's screen; it fades unless `keep`.
@@ -276,7 +276,7 @@ impl Controller {
 
     /// Asks for the computer's system information.
     pub fn refresh_system(&self) {
-        self.use_tool(Tool::System, self.runtime.view.system, &system_info::ControllerToAgent::Refresh);
+        self.use_tool(Tool::System, self.runtime.view.system, &system_info::ControllerToAgent::Refresh {});
     }
 
     fn use_tool(&self, tool: Tool, status: RwSignal<ToolStatus>, message: &impl serde::Serialize) {
