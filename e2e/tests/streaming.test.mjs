@@ -5,7 +5,9 @@
 // that frames decode and keep decoding, that the decoded picture has the
 // scene's colours at the scene's places, that a click and typed text in the
 // browser reach the X display at the right place, and that the session
-// survives malformed, oversized and hostile messages on the input channel.
+// survives malformed, oversized and hostile messages on the input channel;
+// the technician locks the person's own keyboard and mouse (Xvfb's), their
+// own clicks still land, and the lock and its end are audited.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,9 @@ import { LIVE_DEADLINE_MS, startLiveSession } from '../lib/live.mjs';
 import { centreOf, rgbOf } from '../lib/scene.mjs';
 import { clickAndExpect as clickRemote, sampleVideo, sendRaw, videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
+import { ok } from '../lib/api.mjs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 const TECH = {
   username: 'tess',
@@ -22,6 +27,13 @@ const TECH = {
   role: 'technician',
   password: 'tess-one-time-pass-1',
   newPassword: 'tess-battery-staple-7',
+};
+const AUDITOR = {
+  username: 'aude',
+  displayName: 'Aude Auditor',
+  role: 'auditor',
+  password: 'aude-one-time-pass-1',
+  newPassword: 'aude-battery-staple-7',
 };
 const DEADLINE_MS = LIVE_DEADLINE_MS;
 /**
@@ -86,7 +98,7 @@ describe('streaming', () => {
   const clickAndExpect = (at) => clickRemote(page, scene, at);
 
   before(async () => {
-    live = await startLiveSession({ name: 'streaming', tech: TECH });
+    live = await startLiveSession({ name: 'streaming', tech: TECH, auditor: AUDITOR });
     ({ scene, page, agent } = live);
   });
 
@@ -201,6 +213,35 @@ describe('streaming', () => {
     const clickedFrom = await clickAndExpect({ x: input.x + 311, y: input.y + 197 });
     // None of the hostile messages had an effect on the display.
     assert.deepEqual(scene.events.slice(from, clickedFrom), [], 'a hostile message reached the X display');
+  });
+
+  step('the technician locks the person\'s own keyboard and mouse: their clicks still land, and the lock is audited and undone', async () => {
+    await page.getByTestId('lock-input').click();
+    // Xvfb's own keyboard and mouse are what there is to lock.
+    await page.locator('[data-testid="lock-input"][data-state="locked"]').waitFor({ timeout: DEADLINE_MS });
+    await showsText(page, 'lock-state', /^Their keyboard and mouse are locked \(2 devices\); Ctrl\+Alt\+Shift\+Esc on their keyboard unlocks\.$/);
+    const input = scene.layout.input;
+    await clickAndExpect({ x: input.x + 30, y: input.y + 30 });
+    // The person's bar says so, and how to undo it.
+    const display = { ...process.env, DISPLAY: live.xvfb.display };
+    const run = promisify(execFile);
+    const barText = async () => {
+      const { stdout: found } = await run('xdotool', ['search', '--name', '^Tether session$'], { env: display }).catch(() => ({ stdout: '' }));
+      const id = found.trim().split('\n')[0];
+      if (!id) return '';
+      return (await run('xprop', ['-id', id, '_TETHER_BAR_TEXT'], { env: display }).catch(() => ({ stdout: '' }))).stdout;
+    };
+    await until(async () => (await barText()).includes('your keyboard and mouse are locked (Ctrl+Alt+Shift+Esc unlocks)'), 'the bar to say the lock', {
+      deadlineMs: DEADLINE_MS,
+      describe: barText,
+    });
+    await page.getByTestId('lock-input').click();
+    await page.locator('[data-testid="lock-input"][data-state="unlocked"]').waitFor({ timeout: DEADLINE_MS });
+    await showsText(page, 'lock-state', 'Unlocked: the technician unlocked the keyboard and mouse.');
+    const { entries: locked } = await ok(live.server.url, 'GET', '/api/audit?action=session.input_locked', { token: live.auditorToken });
+    assert.equal(locked.length, 1, JSON.stringify(locked));
+    const { entries: unlocked } = await ok(live.server.url, 'GET', '/api/audit?action=session.input_unlocked', { token: live.auditorToken });
+    assert.deepEqual(unlocked.map((entry) => entry.details.why), ['by_technician']);
   });
 
   step('ending the session from the page closes the connection on both sides', async () => {

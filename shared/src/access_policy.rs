@@ -94,7 +94,15 @@ impl Default for AccessRules {
     fn default() -> Self {
         AccessRules {
             allowed_modes: ModeSet::all(),
-            assent_each_time: AccessSet::of(&[Access::View, Access::Control, Access::FileTransfer, Access::SystemInfo]),
+            assent_each_time: AccessSet::of(&[
+                Access::View,
+                Access::Control,
+                Access::FileTransfer,
+                Access::SystemInfo,
+                Access::LocalInputLock,
+                Access::PrivacyScreen,
+                Access::Draw,
+            ]),
             unattended: false,
             idle_timeout_secs: Some(30 * 60),
             recording: false,

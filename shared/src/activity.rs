@@ -19,6 +19,8 @@ pub struct Activity {
     last_input: Option<UnixMillis>,
     /// Moving files by the key their start was given.
     transfers: BTreeMap<u64, Moving>,
+    /// The person's own keyboard and mouse are locked.
+    locked: bool,
 }
 
 /// One moving file.
@@ -51,6 +53,8 @@ pub enum Happening {
     },
     /// The technician's input reached the display.
     Input,
+    /// The person's own keyboard and mouse were locked (`true`) or given back.
+    Locked(bool),
 }
 
 impl Activity {
@@ -74,10 +78,12 @@ impl Activity {
                 self.transfers.remove(&key);
             }
             Happening::Input => self.last_input = Some(now),
+            Happening::Locked(locked) => self.locked = locked,
         }
     }
 
-    /// The kinds of access in use at `now`: view, control, file transfer.
+    /// The kinds of access in use at `now`: view, control, file transfer,
+    /// the local-input lock.
     pub fn in_use(&self, now: UnixMillis) -> AccessSet {
         let mut in_use = AccessSet::empty();
         if self.streams > 0 {
@@ -88,6 +94,9 @@ impl Activity {
         }
         if !self.transfers.is_empty() {
             in_use.insert(Access::FileTransfer);
+        }
+        if self.locked {
+            in_use.insert(Access::LocalInputLock);
         }
         in_use
     }
@@ -119,6 +128,9 @@ pub fn in_use_words(in_use: AccessSet, transfer: Option<&str>) -> String {
                 Some(transfer) => format!("transferring {transfer}"),
                 None => "transferring a file".to_owned(),
             }),
+            Access::LocalInputLock => {
+                Some(format!("your keyboard and mouse are locked ({} unlocks)", crate::local_input::ESCAPE_COMBO_WORDS))
+            }
             _ => None,
         })
         .collect();
@@ -131,6 +143,18 @@ mod tests {
 
     fn started(key: u64) -> Happening {
         Happening::TransferStarted { key, name: format!("file{key}.bin"), size: 10 * 1024 * 1024 }
+    }
+
+    #[test]
+    fn a_lock_says_how_to_undo_it() {
+        let mut activity = Activity::default();
+        activity.note(Happening::Locked(true), 0);
+        assert_eq!(
+            in_use_words(activity.in_use(0), None),
+            "your keyboard and mouse are locked (Ctrl+Alt+Shift+Esc unlocks)"
+        );
+        activity.note(Happening::Locked(false), 1);
+        assert_eq!(in_use_words(activity.in_use(1), None), "");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! first, so they always agree on which ids the controller still knows.
 
 use crate::input::ScreenSize;
-use crate::local_input::LocalUse;
+use crate::local_input::{LocalUse, LockState};
 use crate::monitor::{MAX_MONITOR_NAME_CHARS, MAX_MONITORS, Monitor, View};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -115,6 +115,12 @@ pub enum ControllerToAgent {
     /// Show this part of the screen from now on: every monitor, or one.
     /// Added in protocol version 11.
     Show { view: View },
+    /// Lock (or unlock) the person's own keyboard and mouse. Added in
+    /// protocol version 11.
+    Lock { on: bool },
+    /// The controller is still there (every 2 s): a lock lapses without.
+    /// Added in protocol version 11.
+    Heartbeat {},
 }
 
 /// A message from the agent. Added in protocol version 1.
@@ -147,6 +153,8 @@ pub enum AgentToController {
     /// or keyboard: while they do, the technician's input waits. Added in
     /// protocol version 11.
     LocalUse { state: LocalUse },
+    /// Where the local-input lock stands. Added in protocol version 11.
+    Lock { state: LockState },
 }
 
 /// One cursor image: a PNG (base64 on the wire) and its hot spot.
@@ -249,6 +257,10 @@ pub fn decode_from_agent(bytes: &[u8]) -> Result<AgentToController, ControlRejec
         }
         AgentToController::CursorShape(shape) => check_shape(shape)?,
         AgentToController::LocalUse { .. } => {}
+        AgentToController::Lock { state: LockState::Failed { reason } } if reason.chars().count() > 1_000 => {
+            return Err(ControlRejected::OutOfRange { field: "reason" });
+        }
+        AgentToController::Lock { .. } => {}
         AgentToController::Monitors { monitors, .. } => {
             if monitors.len() > MAX_MONITORS {
                 return Err(ControlRejected::OutOfRange { field: "monitors" });

@@ -97,6 +97,21 @@ impl Unlocked {
     }
 }
 
+/// Where the lock stands, as the controller is told. (v11)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LockState {
+    /// The person's keyboard and mouse are theirs (`why`: what ended the
+    /// last lock, if one did).
+    Unlocked { why: Option<Unlocked> },
+    /// Asked for: the person is being asked, or the devices are being taken.
+    Locking {},
+    /// Taken: `devices` keyboards and pointers.
+    Locked { devices: u32 },
+    /// The lock could not be taken, and why; nothing is locked.
+    Failed { reason: String },
+}
+
 /// The local-input lock of one session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InputLock {

@@ -253,8 +253,8 @@ impl ModeKeeper {
         match self.basis {
             Basis::Unattended => false,
             Basis::Limited => true,
-            // A widening that adds no kind of access (Guidance over
-            // Monitor: the technician draws on the screen) is asked too.
+            // A widening that adds no kind of access (a mode higher in
+            // precedence with nothing new) is asked too.
             Basis::AsAsked => {
                 self.asking.always
                     || grant.user_acceptance

@@ -15,6 +15,7 @@ use crate::agent::AgentInfo;
 use crate::chat::ChatLine;
 use crate::grant::SignedGrant;
 use crate::guidance::Shape;
+use crate::local_input::Unlocked;
 use crate::mode::SessionMode;
 use serde::{Deserialize, Serialize};
 
@@ -185,6 +186,12 @@ pub enum ToolEvent {
     Drew { shape: Shape },
     /// The technician took their drawing away. (v11)
     DrawingCleared,
+    /// The person's keyboard and mouse are about to be locked. (v11)
+    InputLocked,
+    /// The lock ended, and why. (v11)
+    InputUnlocked { why: Unlocked },
+    /// The lock could not be taken, and why; nothing was locked. (v11)
+    InputLockFailed { reason: String },
 }
 
 /// Which way a file moved. (v10)
@@ -224,6 +231,9 @@ impl ToolEvent {
             ToolEvent::File { .. } => "session.file_transfer",
             ToolEvent::Drew { .. } => "session.drawing",
             ToolEvent::DrawingCleared => "session.drawing_cleared",
+            ToolEvent::InputLocked => "session.input_locked",
+            ToolEvent::InputUnlocked { .. } => "session.input_unlocked",
+            ToolEvent::InputLockFailed { .. } => "session.input_lock_failed",
         }
     }
 }

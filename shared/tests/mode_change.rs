@@ -165,8 +165,10 @@ fn who_is_asked_follows_the_basis_the_policy_and_this_computer() {
     assert_eq!(widen(Monitor, Basis::AsAsked, can, files_need_assent.clone()), (true, Monitor));
     let control_only = Grant { assent_each_time: AccessSet::of(&[Access::Control]), ..grant(FileTransfer, true) };
     assert_eq!(widen(Monitor, Basis::AsAsked, can, control_only), (false, FileTransfer));
-    // Guidance adds no access but draws on the screen: asked.
-    assert_eq!(widen(Monitor, Basis::AsAsked, can, grant(Guidance, true)), (true, Monitor));
+    // Guidance adds drawing on the screen: asked where the policy wants assent for it.
+    assert_eq!(widen(Monitor, Basis::AsAsked, can, grant(Guidance, true)), (false, Guidance));
+    let drawing_needs_assent = Grant { assent_each_time: AccessSet::of(&[Access::Draw]), ..grant(Guidance, true) };
+    assert_eq!(widen(Monitor, Basis::AsAsked, can, drawing_needs_assent), (true, Monitor));
     // This computer's "always ask" wins over a policy that does not ask.
     let always = AskRules { always: true, possible: true };
     assert_eq!(widen(Monitor, Basis::AsAsked, always, grant(Active, true)), (true, Monitor));

@@ -35,7 +35,7 @@ fn modes_have_snake_case_names_and_sets_are_arrays() {
 fn what_each_mode_may_use() {
     let table = [
         (Active, AccessSet::all()),
-        (Guidance, AccessSet::of(&[Access::View, Access::Chat])),
+        (Guidance, AccessSet::of(&[Access::View, Access::Chat, Access::Draw])),
         (Monitor, AccessSet::of(&[Access::View, Access::Chat])),
         (Chat, AccessSet::of(&[Access::Chat])),
         (FileTransfer, AccessSet::of(&[Access::FileTransfer, Access::Chat])),

@@ -224,7 +224,15 @@ fn the_default_allows_every_mode_asks_for_the_seeds_kinds_and_stays_attended() {
     assert_eq!(rules.allowed_modes, ModeSet::all());
     assert_eq!(
         rules.assent_each_time,
-        AccessSet::of(&[Access::View, Access::Control, Access::FileTransfer, Access::SystemInfo])
+        AccessSet::of(&[
+            Access::View,
+            Access::Control,
+            Access::FileTransfer,
+            Access::SystemInfo,
+            Access::LocalInputLock,
+            Access::PrivacyScreen,
+            Access::Draw,
+        ])
     );
     assert!(!rules.unattended);
     assert!(!rules.recording);

@@ -11,6 +11,7 @@
 use super::activity::ActivityCell;
 use super::assent::ToolAssent;
 use super::clipboard::{self, ClipboardUse};
+use super::control::ControlContext;
 use super::files::{self, FilesConfig, FilesContext, Uploads};
 use super::local_use::LocalUseCell;
 use super::media::{ShownArea, StreamControls};
@@ -112,7 +113,10 @@ async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant
             let context = InputContext { area: controls.area().clone(), gate, reporter, activity, local_use };
             serve_input(channel, display, context).await;
         }
-        Tool::Control => control::serve(channel, controls, display, local_use).await,
+        Tool::Control => {
+            let context = ControlContext { controls, display, local_use, grant, assent, reporter };
+            control::serve(channel, context).await;
+        }
         Tool::Clipboard => {
             let on_use = |used| {
                 let event = match used {

@@ -3,21 +3,35 @@
 //! capture applied, the monitors and what is shown, and where the pointer
 //! is on the shown part (and what it looks like) go back.
 
+use super::Reporter;
+use super::assent::ToolAssent;
 use super::cursor;
 use super::local_use::LocalUseCell;
 use super::media::{Applied, Showing, StreamControls};
 use std::sync::Arc;
+use tether_shared::access::Access;
+use tether_shared::consent::ToolUse;
 use tether_shared::control::{AgentToController, ControllerToAgent, decode_from_controller, encode};
+use tether_shared::grant::Grant;
+use tether_shared::local_input::LockState;
 use tokio::sync::{mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 
+/// What the control channel works with.
+pub(crate) struct ControlContext {
+    pub controls: StreamControls,
+    pub display: Option<String>,
+    pub local_use: LocalUseCell,
+    /// The grant in force when the channel opened (whether the lock is allowed).
+    pub grant: Option<Grant>,
+    pub assent: ToolAssent,
+    pub reporter: Reporter,
+}
+
 /// Serves the control channel until it closes.
-pub async fn serve(
-    channel: Arc<dyn DataChannel>,
-    controls: StreamControls,
-    display: Option<String>,
-    local_use: LocalUseCell,
-) {
+pub(crate) async fn serve(channel: Arc<dyn DataChannel>, context: ControlContext) {
+    let ControlContext { controls, display, local_use, grant, assent, reporter } = context;
+    let lock = LockAsker { local_use: local_use.clone(), grant, assent, reporter };
     let (cursor_messages, mut from_cursor) = mpsc::channel(16);
     if let Err(err) = cursor::watch(display, cursor_messages) {
         tracing::error!(error = format!("{err:#}"), "the controller will not see the remote pointer");
@@ -25,6 +39,7 @@ pub async fn serve(
     let mut applied = controls.applied();
     let mut showing = controls.showing();
     let mut local = local_use.watch();
+    let mut lock_state = local_use.lock_state();
     // What is in force already (if streaming started first) goes out now.
     applied.mark_changed();
     showing.mark_changed();
@@ -34,7 +49,7 @@ pub async fn serve(
     loop {
         let outgoing = tokio::select! {
             event = channel.poll() => match event {
-                Some(DataChannelEvent::OnMessage(message)) => on_message(&message.data, &controls, &applied),
+                Some(DataChannelEvent::OnMessage(message)) => on_message(&message.data, &controls, &applied, &lock),
                 Some(DataChannelEvent::OnClose) | None => break,
                 Some(_) => None,
             },
@@ -55,6 +70,10 @@ pub async fn serve(
                     }
                     None
                 }
+                Err(_) => break,
+            },
+            changed = lock_state.changed() => match changed {
+                Ok(()) => Some(AgentToController::Lock { state: lock_state.borrow_and_update().clone() }),
                 Err(_) => break,
             },
             changed = local.changed() => match changed {
@@ -110,6 +129,7 @@ fn on_message(
     bytes: &[u8],
     controls: &StreamControls,
     applied: &watch::Receiver<Option<Applied>>,
+    lock: &LockAsker,
 ) -> Option<AgentToController> {
     match decode_from_controller(bytes) {
         Ok(ControllerToAgent::SetQuality { preset }) => {
@@ -128,9 +148,50 @@ fn on_message(
             controls.show(view);
             None
         }
+        Ok(ControllerToAgent::Lock { on }) => lock.request(on),
+        Ok(ControllerToAgent::Heartbeat {}) => {
+            lock.local_use.heartbeat();
+            None
+        }
         Err(reason) => {
             tracing::warn!(%reason, "dropping a control message");
             None
         }
+    }
+}
+
+/// Turns the technician's lock requests into locks: only under a grant
+/// that includes the lock, and with the person's say where the policy
+/// wants it.
+struct LockAsker {
+    local_use: LocalUseCell,
+    grant: Option<Grant>,
+    assent: ToolAssent,
+    reporter: Reporter,
+}
+
+impl LockAsker {
+    /// Acts on a request; the answer now, if any (the lock's state goes
+    /// out as it changes).
+    fn request(&self, on: bool) -> Option<AgentToController> {
+        if !on {
+            self.local_use.request_lock(false);
+            return None;
+        }
+        let refused =
+            |reason: &str| Some(AgentToController::Lock { state: LockState::Failed { reason: reason.into() } });
+        let Some(grant) = self.grant.clone().filter(|grant| grant.access.contains(Access::LocalInputLock)) else {
+            return refused("the session's mode or policy does not allow locking the keyboard and mouse");
+        };
+        let (local_use, assent, reporter) = (self.local_use.clone(), self.assent.clone(), self.reporter.clone());
+        // The person may be asked: the channel goes on meanwhile.
+        tokio::spawn(async move {
+            let use_ = ToolUse { access: Access::LocalInputLock, detail: None };
+            match assent.allow_use(use_, true, &grant, &reporter).await {
+                Ok(()) => local_use.request_lock(true),
+                Err(reason) => local_use.refuse_lock(reason),
+            }
+        });
+        Some(AgentToController::Lock { state: LockState::Locking {} })
     }
 }

@@ -1,15 +1,21 @@
-//! Local input first, agent side: the person's own mouse and keyboard
-//! (`platform::x11_physical`) hold the technician's input back until a
-//! second after their last movement (`tether_shared::local_input::
-//! LocalFirst` decides), and the controller hears when the person starts
-//! and stops using the computer. One record per session, shared by the X
-//! thread (activity), the input task (whether to hold) and the control
-//! channel (what to say).
+//! The person's own mouse and keyboard, agent side (`platform::
+//! x11_physical` watches them): local input first — they hold the
+//! technician's input back until a second after their last movement
+//! (`tether_shared::local_input::LocalFirst` decides) and the controller
+//! hears when the person starts and stops — and the local-input lock
+//! (`InputLock` decides: unlocked by the technician, the escape
+//! combination, the session's end or a lost heartbeat). One record per
+//! session, shared by the X thread (what happened), the input task
+//! (whether to hold) and the control channel (what to do and say).
 
+use super::Reporter;
+use super::activity::ActivityCell;
 use crate::platform::x11_physical::{PhysicalInput, Report};
 use std::sync::{Arc, Mutex, PoisonError};
-use tether_shared::local_input::{LocalFirst, LocalUse};
-use tokio::sync::{Notify, watch};
+use tether_shared::activity::Happening;
+use tether_shared::local_input::{InputLock, LocalFirst, LocalUse, LockEffect, LockState, Unlocked};
+use tether_shared::signal::ToolEvent;
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -23,9 +29,17 @@ pub struct LocalUseCell {
 struct Inner {
     first: Mutex<LocalFirst>,
     state: watch::Sender<LocalUse>,
-    /// Woken when the person starts using the computer.
-    started_using: Notify,
+    /// Woken when the person starts using the computer or a lock starts.
+    started: Notify,
     since: Instant,
+    lock: Mutex<InputLock>,
+    lock_state: watch::Sender<LockState>,
+    /// To the task that holds the devices' watcher: lock (`true`) or not.
+    devices: Mutex<Option<mpsc::UnboundedSender<bool>>>,
+    /// Audits what the lock does, before it takes effect.
+    audit: Mutex<Option<Reporter>>,
+    /// What is in use (the bar says the lock and how to undo it).
+    activity: Mutex<Option<ActivityCell>>,
 }
 
 impl Default for LocalUseCell {
@@ -33,8 +47,13 @@ impl Default for LocalUseCell {
         let inner = Inner {
             first: Mutex::default(),
             state: watch::Sender::new(LocalUse::Idle),
-            started_using: Notify::new(),
+            started: Notify::new(),
             since: Instant::now(),
+            lock: Mutex::default(),
+            lock_state: watch::Sender::new(LockState::Unlocked { why: None }),
+            devices: Mutex::default(),
+            audit: Mutex::default(),
+            activity: Mutex::default(),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -54,7 +73,7 @@ impl LocalUseCell {
         let now = self.now_ms();
         if let Some(state) = self.first().local_activity(now) {
             self.inner.state.send_replace(state);
-            self.inner.started_using.notify_one();
+            self.inner.started.notify_one();
         }
     }
 
@@ -68,34 +87,153 @@ impl LocalUseCell {
         self.inner.state.subscribe()
     }
 
-    /// Says `Idle` once the hold ends; runs until dropped.
+    /// Says `Idle` once the hold ends and lets a lock lapse without
+    /// heartbeats; runs until dropped.
     async fn expire(self) {
         loop {
-            self.inner.started_using.notified().await;
+            self.inner.started.notified().await;
             loop {
-                let next = self.first().next_change();
+                let next = [self.first().next_change(), self.locked().next_change()].into_iter().flatten().min();
                 let Some(at) = next else { break };
                 let wait = at.saturating_sub(self.now_ms());
                 tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-                let polled = self.first().poll(self.now_ms());
+                let now = self.now_ms();
+                let polled = self.first().poll(now);
                 if let Some(state) = polled {
                     self.inner.state.send_replace(state);
+                }
+                let lapsed = self.locked().poll(now);
+                self.apply(lapsed);
+            }
+        }
+    }
+
+    fn locked(&self) -> std::sync::MutexGuard<'_, InputLock> {
+        self.inner.lock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn audit(&self, event: ToolEvent) {
+        if let Some(reporter) = self.inner.audit.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            reporter.tool(event);
+        }
+    }
+
+    /// Where audit events go (the session's reporter) and what is in use
+    /// is noted (the session's activity).
+    pub(crate) fn report_to(&self, reporter: Reporter, activity: ActivityCell) {
+        *self.inner.audit.lock().unwrap_or_else(PoisonError::into_inner) = Some(reporter);
+        *self.inner.activity.lock().unwrap_or_else(PoisonError::into_inner) = Some(activity);
+    }
+
+    /// Sets the lock's state for the controller, and for the bar whether
+    /// the devices are taken.
+    fn set_state(&self, state: LockState) {
+        let taken = matches!(state, LockState::Locked { .. });
+        if let Some(activity) = self.inner.activity.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            activity.note(Happening::Locked(taken));
+        }
+        self.inner.lock_state.send_replace(state);
+    }
+
+    /// Carries out what the lock decided: audited first, then done.
+    fn apply(&self, effect: Option<LockEffect>) {
+        let Some(effect) = effect else { return };
+        let devices = self.inner.devices.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        match effect {
+            LockEffect::Lock => {
+                self.audit(ToolEvent::InputLocked);
+                self.set_state(LockState::Locking {});
+                self.inner.started.notify_one();
+                let sent = devices.is_some_and(|devices| devices.send(true).is_ok());
+                if !sent {
+                    self.lock_failed("this computer's keyboard and mouse cannot be watched (no XInput 2)".to_owned());
+                }
+            }
+            LockEffect::Unlock(why) => {
+                self.audit(ToolEvent::InputUnlocked { why });
+                if let Some(devices) = devices {
+                    let _ = devices.send(false);
+                }
+                self.set_state(LockState::Unlocked { why: Some(why) });
+            }
+        }
+    }
+
+    /// The technician asks to lock (already allowed by the grant and the
+    /// person) or unlock.
+    pub fn request_lock(&self, on: bool) {
+        let now = self.now_ms();
+        let effect = if on { self.locked().lock(now) } else { self.locked().unlock(Unlocked::ByTechnician) };
+        self.apply(effect);
+    }
+
+    /// The devices could not be taken: nothing is locked.
+    fn lock_failed(&self, reason: String) {
+        if self.locked().unlock(Unlocked::SessionEnded).is_some() {
+            self.audit(ToolEvent::InputLockFailed { reason: reason.clone() });
+            self.set_state(LockState::Failed { reason });
+        }
+    }
+
+    /// The session's mode no longer allows the lock: it ends.
+    pub fn end_lock(&self) {
+        let effect = self.locked().unlock(Unlocked::SessionEnded);
+        self.apply(effect);
+    }
+
+    /// The lock was not allowed (the person said no, or was not there).
+    pub fn refuse_lock(&self, reason: String) {
+        self.set_state(LockState::Failed { reason });
+    }
+
+    /// The controller's heartbeat.
+    pub fn heartbeat(&self) {
+        let now = self.now_ms();
+        self.locked().heartbeat(now);
+    }
+
+    /// Where the lock stands, as it changes.
+    pub fn lock_state(&self) -> watch::Receiver<LockState> {
+        self.inner.lock_state.subscribe()
+    }
+
+    /// What the devices' watcher reported about the lock.
+    fn on_report(&self, report: Report) {
+        match report {
+            Report::Activity => self.activity(),
+            Report::Locked { devices } => {
+                let devices = u32::try_from(devices).unwrap_or(u32::MAX);
+                if self.locked().is_locked() {
+                    self.set_state(LockState::Locked { devices });
+                }
+            }
+            Report::LockFailed(reason) => self.lock_failed(reason),
+            // The devices are the person's again already; this only records it.
+            Report::Escaped => {
+                let effect = self.locked().unlock(Unlocked::Escape);
+                if effect.is_some() {
+                    self.audit(ToolEvent::InputUnlocked { why: Unlocked::Escape });
+                    self.set_state(LockState::Unlocked { why: Some(Unlocked::Escape) });
                 }
             }
         }
     }
 }
 
-/// Watching the person's own devices for one session; dropping it stops.
+/// Watching the person's own devices for one session; dropping it stops,
+/// and gives back whatever was locked.
 #[derive(Debug)]
 pub struct LocalWatch {
-    _physical: Option<PhysicalInput>,
     expiry: JoinHandle<()>,
+    devices: Option<JoinHandle<()>>,
 }
 
 impl Drop for LocalWatch {
     fn drop(&mut self) {
         self.expiry.abort();
+        if let Some(devices) = &self.devices {
+            devices.abort();
+        }
     }
 }
 
@@ -104,11 +242,7 @@ impl Drop for LocalWatch {
 /// warning says so).
 pub async fn watch(display: Option<String>, cell: LocalUseCell) -> LocalWatch {
     let reporting = cell.clone();
-    let report = move |report: Report| {
-        if report == Report::Activity {
-            reporting.activity();
-        }
-    };
+    let report = move |report: Report| reporting.on_report(report);
     let physical = match tokio::task::spawn_blocking(move || PhysicalInput::open(display.as_deref(), report)).await {
         Ok(Ok(physical)) => Some(physical),
         Ok(Err(err)) => {
@@ -123,12 +257,62 @@ pub async fn watch(display: Option<String>, cell: LocalUseCell) -> LocalWatch {
             None
         }
     };
-    LocalWatch { _physical: physical, expiry: tokio::spawn(cell.expire()) }
+    let devices = physical.map(|physical| {
+        let (commands, mut received) = mpsc::unbounded_channel();
+        *cell.inner.devices.lock().unwrap_or_else(PoisonError::into_inner) = Some(commands);
+        // Owns the watcher: aborting this task drops it, which gives the devices back.
+        tokio::spawn(async move {
+            while let Some(lock) = received.recv().await {
+                if lock { physical.lock() } else { physical.unlock() }
+            }
+        })
+    });
+    LocalWatch { expiry: tokio::spawn(cell.expire()), devices }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lock_without_devices_fails_and_one_without_heartbeats_lapses() {
+        let cell = LocalUseCell::default();
+        let (events, mut audited) = mpsc::unbounded_channel();
+        cell.report_to(Reporter { session_id: "s".into(), events }, ActivityCell::default());
+        let expiry = tokio::spawn(cell.clone().expire());
+        // No watcher: nothing can be locked, and the page is told why.
+        cell.request_lock(true);
+        assert!(matches!(*cell.lock_state().borrow(), LockState::Failed { .. }));
+        // With a watcher (a channel standing in for it), the lock lapses 5 s after the last heartbeat.
+        let (commands, mut devices) = mpsc::unbounded_channel();
+        *cell.inner.devices.lock().expect("devices") = Some(commands);
+        cell.request_lock(true);
+        assert_eq!(devices.recv().await, Some(true));
+        cell.on_report(Report::Locked { devices: 2 });
+        assert_eq!(*cell.lock_state().borrow(), LockState::Locked { devices: 2 });
+        let mut state = cell.lock_state();
+        state.changed().await.expect("a change");
+        assert_eq!(*state.borrow(), LockState::Unlocked { why: Some(Unlocked::HeartbeatLost) });
+        assert_eq!(devices.recv().await, Some(false));
+        let mut events = Vec::new();
+        while let Ok(super::super::SessionEvent::Tool { event, .. }) = audited.try_recv() {
+            events.push(event);
+        }
+        let failed = ToolEvent::InputLockFailed {
+            reason: "this computer's keyboard and mouse cannot be watched (no XInput 2)".into(),
+        };
+        assert_eq!(
+            events,
+            [
+                ToolEvent::InputLocked,
+                failed,
+                ToolEvent::InputLocked,
+                ToolEvent::InputUnlocked { why: Unlocked::HeartbeatLost }
+            ],
+            "audited before each try, when it failed and when it lapsed"
+        );
+        expiry.abort();
+    }
 
     #[tokio::test(start_paused = true)]
     async fn activity_holds_then_idles_after_a_second() {

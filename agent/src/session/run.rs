@@ -154,6 +154,7 @@ pub(super) async fn run(
     let watching = activity.watch(id.clone(), events.clone());
     let reporter = Reporter { session_id: id.clone(), events: events.clone() };
     let local_use = LocalUseCell::default();
+    local_use.report_to(reporter.clone(), activity.clone());
     let local_watch = local_use::watch(config.display.clone(), local_use.clone()).await;
     let mut live = Live {
         id,
@@ -257,6 +258,9 @@ impl Live {
         );
         let control = grant.access.contains(Access::Control);
         let view = grant.access.contains(Access::View);
+        if !grant.access.contains(Access::LocalInputLock) {
+            self.local_use.end_lock();
+        }
         self.grant = Some(grant);
         self.input_gate.permit_control(control).await;
         if !view && let Some(current) = self.current.as_mut() {

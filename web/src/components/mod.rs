@@ -29,6 +29,7 @@ pub mod form_field;
 pub mod group_section;
 pub mod guide_panel;
 pub mod list_state;
+pub mod lock_button;
 pub mod modal;
 pub mod mode_picker;
 pub mod monitor_picker;

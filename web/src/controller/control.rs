@@ -8,7 +8,7 @@ use tether_shared::control::{
     AgentToController, ControlRejected, NO_SHAPE, QualityPreset, QualitySettings, ShapeCache, decode_from_agent,
 };
 use tether_shared::input::ScreenSize;
-use tether_shared::local_input::LocalUse;
+use tether_shared::local_input::{LocalUse, LockState};
 use tether_shared::monitor::{Monitor, View};
 
 /// A plain arrow for a pointer whose image the agent could not send.
@@ -88,6 +88,8 @@ pub enum Update {
     Monitors(MonitorsView),
     /// The person started or stopped using their own mouse or keyboard.
     LocalUse(LocalUse),
+    /// Where the local-input lock stands.
+    Lock(LockState),
     /// A shape to remember; nothing to show yet.
     Nothing,
 }
@@ -135,6 +137,7 @@ impl RemoteControl {
             }
             AgentToController::Monitors { monitors, showing } => Update::Monitors(MonitorsView { monitors, showing }),
             AgentToController::LocalUse { state } => Update::LocalUse(state),
+            AgentToController::Lock { state } => Update::Lock(state),
         })
     }
 }

@@ -29,7 +29,7 @@ use tether_shared::chat::ChatLine;
 use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::guidance::{self, Shape};
 use tether_shared::input::{InputEvent, encode_input};
-use tether_shared::local_input::LocalUse;
+use tether_shared::local_input::{LocalUse, LockState};
 use tether_shared::mode::SessionMode;
 use tether_shared::monitor::View;
 use tether_shared::signal::{ControllerToServer, ServerToController};
@@ -58,6 +58,8 @@ pub struct ControllerView {
     /// Whether the person is using their own mouse or keyboard (the
     /// technician's input waits).
     pub local_use: RwSignal<bool>,
+    /// Where the local-input lock stands.
+    pub lock: RwSignal<LockState>,
     /// The computer's monitors and which part is shown (once it said).
     pub monitors: RwSignal<Option<MonitorsView>>,
     /// The preset the technician picked last (pending until applied).
@@ -97,6 +99,7 @@ impl ControllerView {
             monitors: RwSignal::new(None),
             guide: RwSignal::new(ToolStatus::Idle),
             local_use: RwSignal::new(false),
+            lock: RwSignal::new(LockState::Unlocked { why: None }),
             requested: RwSignal::new(None),
             cursor: RwSignal::new(None),
             broker: RwSignal::new(None),
@@ -206,6 +209,11 @@ impl Controller {
         let poll = move || {
             if let Some(runtime) = weak.upgrade() {
                 runtime.poll_stats();
+                // The agent lets a lock lapse without these.
+                let heartbeat = encode(&ControllerToAgent::Heartbeat {});
+                if let Some((_, link)) = runtime.peer.borrow().as_ref() {
+                    link.send_control(&heartbeat);
+                }
             }
         };
         if let Ok(interval) = set_interval_with_handle(poll, STATS_EVERY) {
@@ -230,6 +238,13 @@ impl Controller {
             self.runtime.view.requested.set(Some(preset));
         }
         sent
+    }
+
+    /// Asks the agent to lock (or unlock) the person's own keyboard and
+    /// mouse; false if the control channel is not open.
+    pub fn lock_input(&self, on: bool) -> bool {
+        let message = encode(&ControllerToAgent::Lock { on });
+        self.runtime.peer.borrow().as_ref().is_some_and(|(_, link)| link.send_control(&message))
     }
 
     /// Asks the agent to show `view` (a monitor, or all); false if the
@@ -648,6 +663,7 @@ impl Runtime {
                     Ok(Update::Cursor(cursor)) => self.view.cursor.set(Some(cursor)),
                     Ok(Update::Monitors(monitors)) => self.view.monitors.set(Some(monitors)),
                     Ok(Update::LocalUse(state)) => self.view.local_use.set(state == LocalUse::InUse),
+                    Ok(Update::Lock(state)) => self.view.lock.set(state),
                     Ok(Update::Nothing) => {}
                     Err(reason) => {
                         web_sys::console::warn_1(&format!("dropping a control message: {reason}").into());

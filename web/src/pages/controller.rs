@@ -9,6 +9,7 @@ use crate::components::connection_status::ConnectionStatus;
 use crate::components::controller_toolbar::ControllerToolbar;
 use crate::components::files_panel::FilesPanel;
 use crate::components::guide_panel::GuidePanel;
+use crate::components::lock_button::LockButton;
 use crate::components::mode_picker::ModePicker;
 use crate::components::monitor_picker::MonitorPicker;
 use crate::components::page_header::PageHeader;
@@ -64,6 +65,12 @@ pub fn ControllerPage() -> impl IntoView {
     let can_control = Signal::derive(move || {
         input_open.get() && session_mode.get().is_none_or(|mode| mode.access().contains(Access::Control))
     });
+    let can_lock = Signal::derive(move || {
+        live.get() && session_mode.get().is_some_and(|mode| mode.access().contains(Access::LocalInputLock))
+    });
+    let on_lock = Callback::new(move |on| {
+        controller.with_value(|controller| controller.lock_input(on));
+    });
     let on_show = Callback::new(move |view| {
         controller.with_value(|controller| controller.show(view));
     });
@@ -92,6 +99,7 @@ pub fn ControllerPage() -> impl IntoView {
     view! {
         <PageHeader title="Live session">
             <MonitorPicker monitors=state.monitors live=live on_show=on_show />
+            <LockButton state=state.lock usable=can_lock on_lock=on_lock />
             <ControllerToolbar
                 mode=mode
                 show_stats=show_stats
