@@ -8,6 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use tether_shared::control::{
     AgentToController, MAX_CURSOR_SIDE, MAX_SCREEN_SIDE, decode_from_agent, decode_from_controller, encode,
 };
+use tether_shared::monitor::MAX_MONITORS;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(message) = decode_from_controller(data) {
@@ -23,6 +24,11 @@ fuzz_target!(|data: &[u8]| {
                 assert!(shape.width <= MAX_CURSOR_SIDE && shape.height <= MAX_CURSOR_SIDE);
                 assert!(shape.hot_x < shape.width && shape.hot_y < shape.height);
             }
+            AgentToController::Monitors { monitors, .. } => {
+                assert!(monitors.len() <= MAX_MONITORS);
+                assert!(monitors.iter().all(|m| m.width >= 1 && m.x <= MAX_SCREEN_SIDE && !m.name.is_empty()));
+            }
+            AgentToController::LocalUse { .. } | AgentToController::Lock { .. } => {}
         }
         assert_eq!(decode_from_agent(encode(&message).as_bytes()), Ok(message));
     }
