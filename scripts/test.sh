@@ -9,6 +9,8 @@ ensure_everything
 
 say "cargo fmt --check"
 cargo fmt --all --check
+# The fuzz targets are a crate of their own, outside the workspace.
+(cd "$TETHER_ROOT/fuzz" && cargo fmt --check)
 
 say "clippy (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings

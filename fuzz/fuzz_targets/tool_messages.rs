@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tether_shared::tool_message::encode;
 use tether_shared::files::wire;
+use tether_shared::tool_message::encode;
 use tether_shared::{clipboard, guidance, system_info};
 
 fuzz_target!(|data: &[u8]| {
