@@ -32,10 +32,9 @@ impl Frame {
             (into.width, into.height) = (0, 0);
             return;
         }
-        let x = (area.x as usize).min(self.width.saturating_sub(1));
-        let y = (area.y as usize).min(self.height.saturating_sub(1));
-        let width = (area.width as usize).min(self.width - x).max(1);
-        let height = (area.height as usize).min(self.height - y).max(1);
+        let side = |pixels: usize| u32::try_from(pixels).unwrap_or(u32::MAX);
+        let cut = area.cut_to(tether_shared::input::ScreenSize { width: side(self.width), height: side(self.height) });
+        let [x, y, width, height] = [cut.x, cut.y, cut.width, cut.height].map(|value| value as usize);
         into.width = width;
         into.height = height;
         for row in self.data.chunks_exact(self.width * 4).skip(y).take(height) {

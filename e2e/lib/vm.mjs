@@ -12,14 +12,13 @@
 // QEMU is stopped by its PID; its sockets live in a temporary directory
 // that stop() removes.
 
-import { spawn } from 'node:child_process';
 import { constants, rmSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { startProcess } from './process.mjs';
 import { until } from './wait.mjs';
 
 /** Where scripts/vm-image.sh keeps the image, kernel and initrd. */
@@ -234,25 +233,12 @@ export async function startVm({
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,
     '-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console',
   ];
-  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = [];
-  for (const [stream, prefix] of [[child.stdout, '[vm]'], [child.stderr, '[qemu]']]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      // Without systemd's colours and the serial console's carriage returns.
-      const text = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
-      output.push(`${prefix} ${text}`);
-      if (process.env.TETHER_E2E_VERBOSE) console.error(`vm: ${text}`);
-    });
-  }
-  let startError = null;
-  const exited = new Promise((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal }));
-    child.once('error', (error) => {
-      startError = error;
-      resolve({ code: null, signal: null });
-    });
+  const qemu = startProcess('qemu-system-x86_64', args, {
+    labels: { stdout: 'vm', stderr: 'qemu' },
+    // Without systemd's colours and the serial console's carriage returns.
+    clean: (line) => line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, ''),
   });
-  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  const { child, output, running } = qemu;
   // A test process that ends without stop() must not leave a VM spinning.
   const killOnExit = () => {
     if (running()) process.kill(child.pid, 'SIGKILL');
@@ -265,16 +251,11 @@ export async function startVm({
     process.off('exit', killOnExit);
     qmp?.close();
     agent?.close();
-    if (running()) {
-      process.kill(child.pid, 'SIGTERM');
-      const killer = setTimeout(() => running() && process.kill(child.pid, 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
-    await exited;
+    await qemu.stop();
     await rm(dir, { recursive: true, force: true });
   };
   const alive = () => {
+    const startError = qemu.startError();
     if (startError) throw new Error(`cannot start qemu-system-x86_64 (Debian package qemu-system-x86): ${startError.message}`);
     if (!running()) throw new Error(`QEMU exited early:\n${output.slice(-40).join('\n')}`);
   };

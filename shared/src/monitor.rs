@@ -39,6 +39,15 @@ impl Area {
         Self { x: 0, y: 0, width: size.width, height: size.height }
     }
 
+    /// This area cut to a screen of `screen` (at least 1×1, at its corner).
+    pub fn cut_to(self, screen: ScreenSize) -> Area {
+        let x = self.x.min(screen.width.saturating_sub(1));
+        let y = self.y.min(screen.height.saturating_sub(1));
+        let width = self.width.min(screen.width.saturating_sub(x)).max(1);
+        let height = self.height.min(screen.height.saturating_sub(y)).max(1);
+        Area { x, y, width, height }
+    }
+
     /// Its size.
     pub fn size(self) -> ScreenSize {
         ScreenSize { width: self.width, height: self.height }
@@ -153,6 +162,16 @@ mod tests {
             InputEvent::MouseButton { button: crate::input::MouseButton::Left, down: true, x: 1290, y: 20 }
         );
         assert_eq!(area.place(InputEvent::Wheel { dx: 0, dy: 1 }), InputEvent::Wheel { dx: 0, dy: 1 });
+    }
+
+    #[test]
+    fn an_area_is_cut_to_the_screen() {
+        let area = Area { x: 2000, y: 700, width: 1280, height: 720 };
+        assert_eq!(area.cut_to(SCREEN), Area { x: 2000, y: 700, width: 560, height: 20 });
+        let past = Area { x: 9000, y: 9000, width: 10, height: 10 };
+        assert_eq!(past.cut_to(SCREEN), Area { x: 2559, y: 719, width: 1, height: 1 });
+        let empty = ScreenSize { width: 0, height: 0 };
+        assert_eq!(area.cut_to(empty), Area { x: 0, y: 0, width: 1, height: 1 });
     }
 
     #[test]

@@ -91,7 +91,7 @@ impl X11Capturer {
     pub fn grab_into(&mut self, frame: &mut Frame, area: Option<Area>) -> anyhow::Result<()> {
         let (screen_width, screen_height) = self.screen_size()?;
         let screen = ScreenSize { width: u32::from(screen_width), height: u32::from(screen_height) };
-        let area = clip(area.unwrap_or(Area::whole(screen)), screen);
+        let area = area.unwrap_or(Area::whole(screen)).cut_to(screen);
         // Within the screen, so within u16 and i16.
         let (x, y) = (i16::try_from(area.x)?, i16::try_from(area.y)?);
         let (width, height) = (u16::try_from(area.width)?, u16::try_from(area.height)?);
@@ -130,15 +130,6 @@ impl X11Capturer {
         self.grab_into(&mut frame, None)?;
         Ok(frame)
     }
-}
-
-/// `area` cut to a screen of `screen` (at least 1×1 at its corner).
-fn clip(area: Area, screen: ScreenSize) -> Area {
-    let x = area.x.min(screen.width.saturating_sub(1));
-    let y = area.y.min(screen.height.saturating_sub(1));
-    let width = area.width.min(screen.width - x).max(1);
-    let height = area.height.min(screen.height - y).max(1);
-    Area { x, y, width, height }
 }
 
 impl ScreenCapture for X11Capturer {
