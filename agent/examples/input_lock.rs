@@ -3,15 +3,21 @@
 //! computer with physical devices (the test VM): prints what it reports as
 //! JSON lines — `{"report":"activity"}` (at most one a second),
 //! `{"report":"locked","devices":N}`, `{"report":"lock_failed","reason":…}`,
-//! `{"report":"escaped"}` — and with `--lock` locks them at once. Runs on
-//! `$DISPLAY` until killed.
+//! `{"report":"escaped"}`, `{"report":"covered","monitors":N}`,
+//! `{"report":"cover_failed","reason":…}` — and with `--lock` locks them at
+//! once, with `--privacy` puts the privacy screen up over the lock too
+//! (`platform::x11_privacy`, saying the technician is "Tess Technician").
+//! Runs on `$DISPLAY` until killed.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tether_agent::platform::x11_physical::{PhysicalInput, Report};
+use tether_agent::platform::x11_privacy::Cover;
+use tether_shared::privacy::screen_lines;
 
 fn main() -> anyhow::Result<()> {
-    let lock = std::env::args().any(|arg| arg == "--lock");
+    let privacy = std::env::args().any(|arg| arg == "--privacy");
+    let lock = privacy || std::env::args().any(|arg| arg == "--lock");
     let last_activity = Mutex::new(None::<Instant>);
     let print = move |report: Report| {
         let line = match report {
@@ -26,13 +32,18 @@ fn main() -> anyhow::Result<()> {
             Report::Locked { devices } => serde_json::json!({ "report": "locked", "devices": devices }),
             Report::LockFailed(reason) => serde_json::json!({ "report": "lock_failed", "reason": reason }),
             Report::Escaped => serde_json::json!({ "report": "escaped" }),
+            Report::Covered { monitors } => serde_json::json!({ "report": "covered", "monitors": monitors }),
+            Report::CoverFailed(reason) => serde_json::json!({ "report": "cover_failed", "reason": reason }),
         };
         println!("{line}");
     };
-    let physical = PhysicalInput::open(None, print)?;
+    let physical = PhysicalInput::open(None, print, Cover::default())?;
     println!("{}", serde_json::json!({ "report": "watching" }));
     if lock {
         physical.lock();
+    }
+    if privacy {
+        physical.cover(Some(screen_lines("Tess Technician")));
     }
     // Until killed: the watcher's thread does the work.
     loop {

@@ -87,4 +87,4 @@ export async function changeDefaultAccess(baseUrl, adminToken, changes) {
 }
 
 /** The signalling protocol this build speaks (`tether_shared::signal::PROTOCOL_VERSION`), for raw socket messages. */
-export const PROTOCOL_VERSION = 11;
+export const PROTOCOL_VERSION = 12;

@@ -56,24 +56,6 @@ export async function deleteMonitor(display, name) {
   await xrandr(display, ['--delmonitor', name]);
 }
 
-/**
- * DUMMY0's gamma and brightness as `xrandr --verbose` reports them (worked
- * back from the CRTC's gamma ramp): `{ gamma: [r, g, b], brightness }`. The
- * gamma is the reciprocal of what `--gamma` set; a near-zero ramp may read
- * as `Infinity`.
- */
-export async function readGamma(display) {
-  const lines = (await xrandr(display, ['--verbose'])).split('\n');
-  const start = lines.findIndex((line) => line.startsWith('DUMMY0 '));
-  const end = lines.findIndex((line, index) => index > start && /^\S/.test(line));
-  const block = lines.slice(start, end === -1 ? undefined : end).join('\n');
-  const number = (text) => (/^[+-]?inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : Number(text));
-  const gamma = /^\s*Gamma:\s*(\S+):(\S+):(\S+)/m.exec(block);
-  const brightness = /^\s*Brightness:\s*(\S+)/m.exec(block);
-  if (start === -1 || !gamma || !brightness) throw new Error(`xrandr --verbose shows no gamma for DUMMY0:\n${block}`);
-  return { gamma: gamma.slice(1, 4).map(number), brightness: number(brightness[1]) };
-}
-
 /** The server's configuration: a `width`×`height`×24 screen, DUMMY0 showing all of it. */
 function config(width, height) {
   // A reduced-blanking mode of exactly the screen's size, DUMMY0's preferred one.

@@ -7,7 +7,9 @@
 // browser reach the X display at the right place, and that the session
 // survives malformed, oversized and hostile messages on the input channel;
 // the technician locks the person's own keyboard and mouse (Xvfb's), their
-// own clicks still land, and the lock and its end are audited.
+// own clicks still land, and the lock and its end are audited; the privacy
+// screen covers what Xvfb shows (read back with xwd) while the technician
+// still sees the scene and clicks through it.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +20,7 @@ import { centreOf, rgbOf } from '../lib/scene.mjs';
 import { clickAndExpect as clickRemote, sampleVideo, sendRaw, videoStats } from '../lib/rtc.mjs';
 import { until } from '../lib/wait.mjs';
 import { ok } from '../lib/api.mjs';
+import { readScreen, tally } from '../lib/xwd.mjs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -244,7 +247,53 @@ describe('streaming', () => {
     assert.deepEqual(unlocked.map((entry) => entry.details.why), ['by_technician']);
   });
 
-  step('ending the session from the page closes the connection on both sides', async () => {
+  step('the privacy screen hides the display from the room while the technician still sees the scene and clicks through; taking it away restores it; audited', async () => {
+    const blocks = scene.layout.blocks.map((block) => ({ name: block.name, at: centreOf(block), rgb: rgbOf(block.rgb) }));
+    const bare = { x: 1200, y: 660 };
+    await page.getByTestId('privacy-screen').click();
+    await page.locator('[data-testid="privacy-screen"][data-state="on"]').waitFor({ timeout: DEADLINE_MS });
+    await showsText(page, 'privacy-state', /^Their screen is hidden from the room \(1 monitor\); you still see it\. Ctrl\+Alt\+Shift\+Esc/);
+    await page.locator('[data-testid="lock-input"][data-state="locked"]').waitFor({ timeout: DEADLINE_MS });
+    // What the X server shows: black, with the screen's white words, and none of the scene.
+    const shown = await readScreen(live.xvfb.display);
+    const { black, white, other } = tally(shown);
+    assert.ok(black > 0.9 && white > 0.001 && other === 0, `the display is not covered: ${JSON.stringify({ black, white, other })}`);
+    assert.ok(blocks.every(({ at }) => shown.rgbAt(at.x, at.y).every((value) => value === 0 || value === 255)), 'a scene block shows through');
+    // What the technician sees: the scene's windows, composed beneath the cover (bare desktop reads black there).
+    let last = null;
+    await until(
+      async () => {
+        last = await sampleVideo(page, [...blocks.map((block) => block.at), bare]);
+        return last && blocks.every((block, i) => sameColour(last.colours[i], block.rgb)) && sameColour(last.colours[blocks.length], [0, 0, 0]);
+      },
+      'the picture to show the scene beneath the cover',
+      { deadlineMs: DEADLINE_MS, everyMs: 250, describe: () => last?.colours },
+    );
+    const input = scene.layout.input;
+    await clickAndExpect({ x: input.x + 60, y: input.y + 40 });
+    await page.getByTestId('privacy-screen').click();
+    await page.locator('[data-testid="privacy-screen"][data-state="off"]').waitFor({ timeout: DEADLINE_MS });
+    await showsText(page, 'privacy-state', 'Their screen shows again: the technician took the privacy screen away.');
+    await until(
+      async () => (await readScreen(live.xvfb.display)).rgbAt(bare.x, bare.y).every((value, i) => value === rgbOf(scene.layout.background)[i]),
+      'the display to show the desktop again',
+      { deadlineMs: DEADLINE_MS },
+    );
+    // The lock outlives the screen until the technician ends it.
+    await page.locator('[data-testid="lock-input"][data-state="locked"]').waitFor({ timeout: DEADLINE_MS });
+    await page.getByTestId('lock-input').click();
+    await page.locator('[data-testid="lock-input"][data-state="unlocked"]').waitFor({ timeout: DEADLINE_MS });
+    const audited = async (action) =>
+      (await ok(live.server.url, 'GET', `/api/audit?action=${action}`, { token: live.auditorToken })).entries;
+    assert.equal((await audited('session.privacy_shown')).length, 1);
+    assert.deepEqual((await audited('session.privacy_removed')).map((entry) => entry.details.why), ['by_technician']);
+  });
+
+  step('ending the session from the page closes the connection on both sides, and takes a privacy screen away', async () => {
+    await page.getByTestId('privacy-screen').click();
+    await page.locator('[data-testid="privacy-screen"][data-state="on"]').waitFor({ timeout: DEADLINE_MS });
+    const bare = { x: 1200, y: 660 };
+    assert.deepEqual((await readScreen(live.xvfb.display)).rgbAt(bare.x, bare.y), [0, 0, 0]);
     await page.getByTestId('end-session').click();
     await showsText(page, 'page-title', 'Targets');
     await until(
@@ -258,5 +307,10 @@ describe('streaming', () => {
       describe: () => agent.output.slice(-5),
     });
     assert.ok(agent.running(), 'the agent exited with the session');
+    await until(
+      async () => (await readScreen(live.xvfb.display)).rgbAt(bare.x, bare.y).every((value, i) => value === rgbOf(scene.layout.background)[i]),
+      'the display to show the desktop once the session ended',
+      { deadlineMs: DEADLINE_MS },
+    );
   });
 });

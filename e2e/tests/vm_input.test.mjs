@@ -8,7 +8,11 @@
 //   technician's way in) still does; Ctrl+Alt+Shift+Esc on the physical
 //   keyboard unlocks at once, locally, and says so;
 // - locked again, `kill -9` of the watcher leaves the person's keyboard
-//   working: the X server ends the lock with the connection that held it.
+//   working: the X server ends the lock with the connection that held it;
+// - with the privacy screen over the lock, the VM's own monitor (QEMU's
+//   screendump: what a person in the room sees) shows black and the
+//   screen's words instead of the scene; the escape combination takes it
+//   away, and so does `kill -9` of the watcher.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +76,25 @@ describe('vm input', () => {
     return stdout.trim();
   }
 
+  /** The fraction of the VM's monitor that is black (every 8th pixel looked at). */
+  async function blackOnMonitor() {
+    const { rgb } = await vm.screendump();
+    let [black, seen] = [0, 0];
+    for (let at = 0; at + 2 < rgb.length; at += 3 * 8) {
+      if (rgb[at] + rgb[at + 1] + rgb[at + 2] === 0) black += 1;
+      seen += 1;
+    }
+    return black / seen;
+  }
+
+  /** Waits until the monitor is covered (`true`: mostly black) or shows the scene. */
+  function monitorCovered(covered, what) {
+    return until(async () => ((await blackOnMonitor()) > 0.9) === covered, what, {
+      deadlineMs: DEADLINE_MS,
+      describe: blackOnMonitor,
+    });
+  }
+
   const step = stepRunner('vm-input', () => ({ others: { vm: vm?.output ?? [] } }));
 
   step('watching: a physical key is the person\'s activity, and reaches the desktop', async () => {
@@ -109,5 +132,26 @@ describe('vm input', () => {
     await vm.sendKeys(['g']);
     await waitLine('scene.out', typed('g'), 'the physical key g after the locker died');
     assert.ok(!(await lines('scene.out')).some(typed('e')), 'the physical key e, pressed while locked, reached the desktop');
+  });
+
+  step('the privacy screen covers the VM\'s own monitor; the escape combination and kill -9 each take it away', async () => {
+    await monitorCovered(false, 'the scene on the monitor');
+    await startWatcher('privacy.out', '--privacy');
+    const covered = await waitLine('privacy.out', (line) => line.report === 'covered' || line.report === 'cover_failed', 'the privacy screen');
+    assert.equal(covered.report, 'covered', JSON.stringify(covered));
+    await monitorCovered(true, 'the monitor to go black');
+    await vm.run('xdotool key h');
+    await waitLine('scene.out', typed('h'), 'the XTEST key h beneath the privacy screen');
+    for (const key of ['ctrl', 'alt', 'shift']) await vm.pressKey(key, true);
+    await vm.sendKeys(['esc']);
+    for (const key of ['shift', 'alt', 'ctrl']) await vm.pressKey(key, false);
+    await waitLine('privacy.out', (line) => line.report === 'escaped', 'the escape combination');
+    await monitorCovered(false, 'the scene back on the monitor after the escape combination');
+
+    const pid = await startWatcher('privacy-crash.out', '--privacy');
+    await waitLine('privacy-crash.out', (line) => line.report === 'covered', 'the privacy screen again');
+    await monitorCovered(true, 'the monitor to go black again');
+    await vm.run(`kill -9 ${pid}`);
+    await monitorCovered(false, 'the scene back on the monitor after the watcher died');
   });
 });

@@ -9,6 +9,7 @@ use tether_shared::control::{
     AgentToController, MAX_CURSOR_SIDE, MAX_SCREEN_SIDE, decode_from_agent, decode_from_controller, encode,
 };
 use tether_shared::monitor::MAX_MONITORS;
+use tether_shared::privacy::PrivacyState;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(message) = decode_from_controller(data) {
@@ -28,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
                 assert!(monitors.len() <= MAX_MONITORS);
                 assert!(monitors.iter().all(|m| m.width >= 1 && m.x <= MAX_SCREEN_SIDE && !m.name.is_empty()));
             }
-            AgentToController::LocalUse { .. } | AgentToController::Lock { .. } => {}
+            AgentToController::Privacy { state: PrivacyState::On { monitors } } => {
+                assert!((1..=MAX_MONITORS).contains(&usize::try_from(*monitors).unwrap_or(usize::MAX)));
+            }
+            AgentToController::LocalUse { .. } | AgentToController::Lock { .. } | AgentToController::Privacy { .. } => {
+            }
         }
         assert_eq!(decode_from_agent(encode(&message).as_bytes()), Ok(message));
     }

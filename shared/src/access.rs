@@ -75,7 +75,7 @@ impl Access {
             Access::SystemInfo => "read your computer's system information",
             Access::Clipboard => "read and change your clipboard",
             Access::Chat => "chat with you",
-            Access::PrivacyScreen => "blank your screen while they work",
+            Access::PrivacyScreen => "hide your screen from the room and lock your mouse and keyboard while they work",
             Access::LocalInputLock => "lock your mouse and keyboard for a while",
             Access::Draw => "point and draw on your screen",
         }

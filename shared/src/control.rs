@@ -17,6 +17,7 @@
 use crate::input::ScreenSize;
 use crate::local_input::{LocalUse, LockState};
 use crate::monitor::{MAX_MONITOR_NAME_CHARS, MAX_MONITORS, Monitor, View};
+use crate::privacy::PrivacyState;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
@@ -121,6 +122,9 @@ pub enum ControllerToAgent {
     /// The controller is still there (every 2 s): a lock lapses without.
     /// Added in protocol version 11.
     Heartbeat {},
+    /// Put the privacy screen up (locking the keyboard and mouse too) or
+    /// take it away (the lock stays). Added in protocol version 12.
+    Privacy { on: bool },
 }
 
 /// A message from the agent. Added in protocol version 1.
@@ -155,6 +159,8 @@ pub enum AgentToController {
     LocalUse { state: LocalUse },
     /// Where the local-input lock stands. Added in protocol version 11.
     Lock { state: LockState },
+    /// Where the privacy screen stands. Added in protocol version 12.
+    Privacy { state: PrivacyState },
 }
 
 /// One cursor image: a PNG (base64 on the wire) and its hot spot.
@@ -261,6 +267,13 @@ pub fn decode_from_agent(bytes: &[u8]) -> Result<AgentToController, ControlRejec
             return Err(ControlRejected::OutOfRange { field: "reason" });
         }
         AgentToController::Lock { .. } => {}
+        AgentToController::Privacy { state: PrivacyState::Failed { reason } } if reason.chars().count() > 1_000 => {
+            return Err(ControlRejected::OutOfRange { field: "reason" });
+        }
+        AgentToController::Privacy { state: PrivacyState::On { monitors } } => {
+            within("monitors", *monitors, 1..=u32::try_from(MAX_MONITORS).unwrap_or(u32::MAX))?;
+        }
+        AgentToController::Privacy { .. } => {}
         AgentToController::Monitors { monitors, .. } => {
             if monitors.len() > MAX_MONITORS {
                 return Err(ControlRejected::OutOfRange { field: "monitors" });
@@ -344,6 +357,7 @@ impl<V> ShapeCache<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local_input::Unlocked;
 
     const ONE_PIXEL_PNG: [u8; 16] =
         [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
@@ -458,6 +472,28 @@ mod tests {
         assert!(matches!(shaped(|s| s.png = "A".repeat(60_000)), ControlRejected::BadShape(_)));
         let extra = r#"{"t":"cursor","x":1,"y":1,"visible":true,"shape":1,"script":"x"}"#;
         assert!(matches!(decode_from_agent(extra.as_bytes()), Err(ControlRejected::Malformed(_))));
+    }
+
+    #[test]
+    fn privacy_messages_are_strict() {
+        let on = ControllerToAgent::Privacy { on: true };
+        assert_eq!(encode(&on), r#"{"t":"privacy","on":true}"#);
+        assert_eq!(decode_from_controller(encode(&on).as_bytes()), Ok(on));
+        for hostile in [r#"{"t":"privacy"}"#, r#"{"t":"privacy","on":1}"#, r#"{"t":"privacy","on":true,"for":"ever"}"#]
+        {
+            assert!(
+                matches!(decode_from_controller(hostile.as_bytes()), Err(ControlRejected::Malformed(_))),
+                "{hostile}"
+            );
+        }
+        from_agent(AgentToController::Privacy { state: PrivacyState::On { monitors: 2 } });
+        from_agent(AgentToController::Privacy { state: PrivacyState::Off { why: Some(Unlocked::Escape) } });
+        let reject = |state| decode_from_agent(encode(&AgentToController::Privacy { state }).as_bytes());
+        assert_eq!(reject(PrivacyState::On { monitors: 0 }), Err(ControlRejected::OutOfRange { field: "monitors" }));
+        assert_eq!(
+            reject(PrivacyState::Failed { reason: "x".repeat(1_001) }),
+            Err(ControlRejected::OutOfRange { field: "reason" })
+        );
     }
 
     #[test]

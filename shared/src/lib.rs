@@ -31,6 +31,7 @@ pub mod mode_change;
 pub mod monitor;
 pub mod policy;
 pub mod policy_assignment;
+pub mod privacy;
 pub mod role;
 pub mod session_lifecycle;
 pub mod signal;

@@ -9,7 +9,9 @@
 //!   technician locks the physical keyboard and mouse. The lock lapses by
 //!   itself when the controller's heartbeat stops for [`HEARTBEAT_LAPSE_MS`]
 //!   and ends at once on the escape combination ([`EscapeCombo`]) pressed
-//!   on the physical keyboard, before anything is reported.
+//!   on the physical keyboard, before anything is reported. The privacy
+//!   screen is part of the lock: it covers only a locked screen, and
+//!   whatever ends the lock takes it away too.
 
 use serde::{Deserialize, Serialize};
 
@@ -112,51 +114,84 @@ pub enum LockState {
     Failed { reason: String },
 }
 
-/// The local-input lock of one session.
+/// The local-input lock of one session, and whether the privacy screen
+/// covers the display while it holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InputLock {
     #[default]
     Unlocked,
     /// Locked; lapses at `lapses_at` unless a heartbeat comes first.
-    Locked { lapses_at: u64 },
+    Locked { lapses_at: u64, covered: bool },
 }
 
 /// What the driver does after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockEffect {
-    /// Take the physical devices away from the desktop.
-    Lock,
-    /// Give them back, for this reason.
-    Unlock(Unlocked),
+    /// Take the physical devices away from the desktop, and cover the
+    /// display too when `covered`.
+    Lock { covered: bool },
+    /// Put the privacy screen up (`true`) or take it away, the lock staying.
+    Cover(bool),
+    /// Give the devices back, for this reason, and take the privacy screen
+    /// away too when it was up (`uncover`).
+    Unlock { why: Unlocked, uncover: bool },
 }
 
 impl InputLock {
     /// The technician locks at `now` (already allowed by the grant and
     /// the person); locking twice is one lock.
     pub fn lock(&mut self, now: u64) -> Option<LockEffect> {
-        let was_unlocked = *self == InputLock::Unlocked;
-        *self = InputLock::Locked { lapses_at: now + HEARTBEAT_LAPSE_MS };
-        was_unlocked.then_some(LockEffect::Lock)
+        match *self {
+            InputLock::Unlocked => {
+                *self = InputLock::Locked { lapses_at: now + HEARTBEAT_LAPSE_MS, covered: false };
+                Some(LockEffect::Lock { covered: false })
+            }
+            InputLock::Locked { .. } => None,
+        }
+    }
+
+    /// The technician puts the privacy screen up (`on`, locking first if
+    /// need be) or takes it away (the lock stays).
+    pub fn cover(&mut self, on: bool, now: u64) -> Option<LockEffect> {
+        match (*self, on) {
+            (InputLock::Unlocked, true) => {
+                *self = InputLock::Locked { lapses_at: now + HEARTBEAT_LAPSE_MS, covered: true };
+                Some(LockEffect::Lock { covered: true })
+            }
+            (InputLock::Locked { lapses_at, covered }, _) if covered != on => {
+                *self = InputLock::Locked { lapses_at, covered: on };
+                Some(LockEffect::Cover(on))
+            }
+            _ => None,
+        }
+    }
+
+    /// The privacy screen could not be put up or kept: the lock stays,
+    /// uncovered (the driver already took the screen away).
+    pub fn uncovered(&mut self) {
+        if let InputLock::Locked { covered, .. } = self {
+            *covered = false;
+        }
     }
 
     /// The controller's heartbeat at `now` keeps a lock going.
     pub fn heartbeat(&mut self, now: u64) {
-        if let InputLock::Locked { lapses_at } = self {
+        if let InputLock::Locked { lapses_at, .. } = self {
             *lapses_at = (*lapses_at).max(now + HEARTBEAT_LAPSE_MS);
         }
     }
 
     /// The lock ends for `why` (nothing if it is not locked).
     pub fn unlock(&mut self, why: Unlocked) -> Option<LockEffect> {
-        let was_locked = self.is_locked();
+        let (was_locked, uncover) = (self.is_locked(), self.is_covered());
         *self = InputLock::Unlocked;
-        was_locked.then_some(LockEffect::Unlock(why))
+        was_locked.then_some(LockEffect::Unlock { why, uncover })
     }
 
     /// Time passed to `now`: the lock lapses when the heartbeat stopped.
     pub fn poll(&mut self, now: u64) -> Option<LockEffect> {
         match *self {
-            InputLock::Locked { lapses_at } if now >= lapses_at => self.unlock(Unlocked::HeartbeatLost),
+            InputLock::Locked { lapses_at, .. } if now >= lapses_at => self.unlock(Unlocked::HeartbeatLost),
             _ => None,
         }
     }
@@ -164,13 +199,18 @@ impl InputLock {
     /// When [`InputLock::poll`] next may act.
     pub fn next_change(&self) -> Option<u64> {
         match *self {
-            InputLock::Locked { lapses_at } => Some(lapses_at),
+            InputLock::Locked { lapses_at, .. } => Some(lapses_at),
             InputLock::Unlocked => None,
         }
     }
 
     pub fn is_locked(&self) -> bool {
         matches!(self, InputLock::Locked { .. })
+    }
+
+    /// Whether the privacy screen should be up.
+    pub fn is_covered(&self) -> bool {
+        matches!(self, InputLock::Locked { covered: true, .. })
     }
 }
 
@@ -242,12 +282,12 @@ mod tests {
     #[test]
     fn a_lock_lapses_without_heartbeats_and_ends_once() {
         let mut lock = InputLock::default();
-        assert_eq!(lock.lock(0), Some(LockEffect::Lock));
+        assert_eq!(lock.lock(0), Some(LockEffect::Lock { covered: false }));
         assert_eq!(lock.lock(10), None, "one lock");
         lock.heartbeat(4_000);
         assert_eq!(lock.poll(5_000), None, "the heartbeat kept it");
         assert_eq!(lock.next_change(), Some(9_000));
-        assert_eq!(lock.poll(9_000), Some(LockEffect::Unlock(Unlocked::HeartbeatLost)));
+        assert_eq!(lock.poll(9_000), Some(LockEffect::Unlock { why: Unlocked::HeartbeatLost, uncover: false }));
         assert_eq!(lock.unlock(Unlocked::SessionEnded), None, "already unlocked");
         lock.heartbeat(10_000);
         assert!(!lock.is_locked(), "a heartbeat does not lock");
@@ -257,9 +297,29 @@ mod tests {
     fn escape_and_session_end_unlock_at_once() {
         let mut lock = InputLock::default();
         lock.lock(0);
-        assert_eq!(lock.unlock(Unlocked::Escape), Some(LockEffect::Unlock(Unlocked::Escape)));
+        assert_eq!(lock.unlock(Unlocked::Escape), Some(LockEffect::Unlock { why: Unlocked::Escape, uncover: false }));
         lock.lock(1);
-        assert_eq!(lock.unlock(Unlocked::SessionEnded), Some(LockEffect::Unlock(Unlocked::SessionEnded)));
+        let ended = Some(LockEffect::Unlock { why: Unlocked::SessionEnded, uncover: false });
+        assert_eq!(lock.unlock(Unlocked::SessionEnded), ended);
+    }
+
+    #[test]
+    fn the_privacy_screen_comes_with_the_lock_and_goes_with_it() {
+        let mut lock = InputLock::default();
+        assert_eq!(lock.cover(false, 0), None, "nothing to take away");
+        assert_eq!(lock.cover(true, 0), Some(LockEffect::Lock { covered: true }), "locks and covers at once");
+        assert!(lock.is_covered());
+        assert_eq!(lock.cover(true, 1), None, "one screen");
+        assert_eq!(lock.cover(false, 2), Some(LockEffect::Cover(false)));
+        assert!(lock.is_locked(), "taking the screen away keeps the lock");
+        assert_eq!(lock.lock(3), None);
+        assert_eq!(lock.cover(true, 4), Some(LockEffect::Cover(true)), "covers a lock already held");
+        lock.uncovered();
+        assert!(lock.is_locked() && !lock.is_covered(), "a screen that could not stay leaves the lock");
+        lock.cover(true, 5);
+        let lapsed = Some(LockEffect::Unlock { why: Unlocked::HeartbeatLost, uncover: true });
+        assert_eq!(lock.poll(HEARTBEAT_LAPSE_MS + 5), lapsed, "the screen lapses with the lock");
+        assert!(!lock.is_covered());
     }
 
     #[test]

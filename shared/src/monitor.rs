@@ -24,6 +24,13 @@ pub struct Monitor {
     pub primary: bool,
 }
 
+impl Monitor {
+    /// The part of the screen it shows (it may reach past the screen).
+    pub fn area(&self) -> Area {
+        Area { x: self.x, y: self.y, width: self.width, height: self.height }
+    }
+}
+
 /// A rectangle of the screen, in screen pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Area {
@@ -101,12 +108,11 @@ pub fn shown(view: &View, monitors: &[Monitor], screen: ScreenSize) -> (Area, Vi
     let whole = (Area::whole(screen), View::All);
     let View::Monitor(name) = view else { return whole };
     let Some(monitor) = monitors.iter().find(|monitor| &monitor.name == name) else { return whole };
-    let width = monitor.width.min(screen.width.saturating_sub(monitor.x));
-    let height = monitor.height.min(screen.height.saturating_sub(monitor.y));
-    if width < 2 || height < 2 {
+    let area = monitor.area().cut_to(screen);
+    if area.width < 2 || area.height < 2 {
         return whole;
     }
-    (Area { x: monitor.x, y: monitor.y, width, height }, view.clone())
+    (area, view.clone())
 }
 
 /// `monitors` as reported: at most [`MAX_MONITORS`], names cut to

@@ -48,8 +48,9 @@ use serde::{Deserialize, Serialize};
 /// (`AgentToServer::Tool`, audited); v11 monitors: the agent lists them
 /// on the control channel and the controller picks what is shown
 /// (`crate::monitor`); guidance drawing (`crate::guidance`), audited
-/// (`ToolEvent::Drew`).
-pub const PROTOCOL_VERSION: u32 = 11;
+/// (`ToolEvent::Drew`); v12 the privacy screen (`crate::privacy`; control
+/// messages `privacy`, audited as `ToolEvent::PrivacyShown` and its kin).
+pub const PROTOCOL_VERSION: u32 = 12;
 
 /// The other end of a socket speaks another protocol version (`theirs`; 0
 /// when it sent none, i.e. it predates v5).
@@ -192,6 +193,14 @@ pub enum ToolEvent {
     InputUnlocked { why: Unlocked },
     /// The lock could not be taken, and why; nothing was locked. (v11)
     InputLockFailed { reason: String },
+    /// The privacy screen is about to cover the display. (v12)
+    PrivacyShown,
+    /// The privacy screen was taken away, and why (`ByTechnician` with the
+    /// lock staying, or whatever ended the lock). (v12)
+    PrivacyRemoved { why: Unlocked },
+    /// The privacy screen could not be put up or kept, and why; nothing
+    /// hides the display. (v12)
+    PrivacyFailed { reason: String },
 }
 
 /// Which way a file moved. (v10)
@@ -234,6 +243,9 @@ impl ToolEvent {
             ToolEvent::InputLocked => "session.input_locked",
             ToolEvent::InputUnlocked { .. } => "session.input_unlocked",
             ToolEvent::InputLockFailed { .. } => "session.input_lock_failed",
+            ToolEvent::PrivacyShown => "session.privacy_shown",
+            ToolEvent::PrivacyRemoved { .. } => "session.privacy_removed",
+            ToolEvent::PrivacyFailed { .. } => "session.privacy_failed",
         }
     }
 }

@@ -120,7 +120,7 @@ fn every_kind_reads_as_a_prompt_to_the_person() {
             "The technician wants to read your computer's system information.",
             "The technician wants to read and change your clipboard.",
             "The technician wants to chat with you.",
-            "The technician wants to blank your screen while they work.",
+            "The technician wants to hide your screen from the room and lock your mouse and keyboard while they work.",
             "The technician wants to lock your mouse and keyboard for a while.",
             "The technician wants to point and draw on your screen.",
         ]

@@ -3,15 +3,18 @@
 //! feature) and the pointer. Linux/X11 first; other platforms plug in
 //! here, not in the logic that uses them.
 
+mod big_text;
 #[cfg(feature = "scap")]
 pub mod scap_capture;
 pub mod x11;
 pub mod x11_bar;
+mod x11_beneath;
 pub mod x11_capture;
 pub mod x11_cursor;
 pub mod x11_damage;
 pub mod x11_overlay;
 pub mod x11_physical;
+pub mod x11_privacy;
 
 use crate::frame::Frame;
 
@@ -72,11 +75,16 @@ pub trait ScreenCapture {
 
 /// The capturer for `display` (or the session's own display): X11, or scap
 /// where it is built in and the desktop is not X11 (Wayland, macOS, Windows).
-pub fn open_capture(display: Option<&str>, max_fps: u32) -> anyhow::Result<Box<dyn ScreenCapture>> {
+/// X11 capture looks beneath the privacy screen `cover` tells of.
+pub fn open_capture(
+    display: Option<&str>,
+    max_fps: u32,
+    cover: x11_privacy::Cover,
+) -> anyhow::Result<Box<dyn ScreenCapture>> {
     #[cfg(feature = "scap")]
     if scap_capture::preferred(display) {
         return Ok(Box::new(scap_capture::ScapCapturer::open(max_fps)?));
     }
     let _ = max_fps; // X11 capture is polled: it has no rate of its own.
-    Ok(Box::new(x11_capture::X11Capturer::open(display)?))
+    Ok(Box::new(x11_capture::X11Capturer::open(display)?.beneath(cover)))
 }

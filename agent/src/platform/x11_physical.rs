@@ -11,12 +11,18 @@
 //! before anything is reported. A grab dies with the connection that holds
 //! it: when the agent exits or is killed, the X server gives the devices
 //! back by itself — no state is left behind to undo.
+//!
+//! The privacy screen (`x11_privacy`) is held by the same connection and
+//! thread: it goes up only over a lock, and whatever ends the lock — the
+//! technician, the escape combination, the agent's end — takes it away
+//! with the same stroke.
 
+use super::x11_privacy::{Cover, PrivacyScreen};
 use anyhow::Context;
 use std::collections::HashSet;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tether_shared::local_input::{ComboKey, EscapeCombo};
 use x11rb::connection::Connection;
 use x11rb::protocol::Event;
@@ -26,6 +32,8 @@ use x11rb::rust_connection::RustConnection;
 
 /// How often the thread looks for commands between X events.
 const COMMAND_POLL: Duration = Duration::from_millis(20);
+/// How often the privacy screen is checked to be still in force.
+const COVER_CHECK: Duration = Duration::from_secs(1);
 
 /// What the thread tells the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,13 +45,21 @@ pub enum Report {
     /// The lock could not be taken, and why (nothing is locked).
     LockFailed(String),
     /// The person pressed the escape combination: the devices are theirs
-    /// again already.
+    /// again already, and any privacy screen is gone.
     Escaped,
+    /// The privacy screen is up, over `monitors` monitors.
+    Covered { monitors: usize },
+    /// The privacy screen could not be put up or kept, and why (it is not
+    /// up; the lock stays).
+    CoverFailed(String),
 }
 
 enum Command {
     Lock,
     Unlock,
+    /// Put the privacy screen up with these lines (over a lock only), or
+    /// take it away.
+    Cover(Option<Vec<String>>),
 }
 
 /// The physical input watcher of one session; dropping it gives back
@@ -56,9 +72,10 @@ pub struct PhysicalInput {
 
 impl PhysicalInput {
     /// Watches the physical devices of `display` (or `$DISPLAY`); reports
-    /// go to `report`. Fails without XInput 2.2.
-    pub fn open(display: Option<&str>, report: impl Fn(Report) + Send + 'static) -> anyhow::Result<Self> {
-        let watcher = Watcher::open(display)?;
+    /// go to `report`; a privacy screen it puts up is told to `cover`.
+    /// Fails without XInput 2.2.
+    pub fn open(display: Option<&str>, report: impl Fn(Report) + Send + 'static, cover: Cover) -> anyhow::Result<Self> {
+        let watcher = Watcher::open(display, cover)?;
         let (commands, received) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("tether-physical-input".into())
@@ -76,9 +93,15 @@ impl PhysicalInput {
         let _ = self.commands.send(Command::Lock);
     }
 
-    /// Gives them back.
+    /// Gives them back (and takes any privacy screen away).
     pub fn unlock(&self) {
         let _ = self.commands.send(Command::Unlock);
+    }
+
+    /// Puts the privacy screen up saying `lines` (while locked), or takes
+    /// it away (`None`).
+    pub fn cover(&self, lines: Option<Vec<String>>) {
+        let _ = self.commands.send(Command::Cover(lines));
     }
 }
 
@@ -93,9 +116,18 @@ impl Drop for PhysicalInput {
     }
 }
 
+/// What the lock holds: the grabbed devices, and the privacy screen over them.
+#[derive(Default)]
+struct Held {
+    devices: Vec<xinput::DeviceId>,
+    screen: Option<PrivacyScreen>,
+}
+
 struct Watcher {
     conn: RustConnection,
+    screen_index: usize,
     root: Window,
+    cover: Cover,
     /// The keysym in the first column of each keycode, from `min_keycode`.
     keysyms: Vec<u32>,
     min_keycode: u8,
@@ -103,7 +135,7 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn open(display: Option<&str>) -> anyhow::Result<Self> {
+    fn open(display: Option<&str>, cover: Cover) -> anyhow::Result<Self> {
         let (conn, screen_index) = x11rb::connect(display).context("cannot connect to the X server")?;
         let version = conn.xinput_xi_query_version(2, 2)?.reply().context("the X server lacks XInput 2")?;
         if (version.major_version, version.minor_version) < (2, 2) {
@@ -120,7 +152,9 @@ impl Watcher {
         conn.flush()?;
         Ok(Self {
             conn,
+            screen_index,
             root,
+            cover,
             keysyms: mapping.keysyms,
             min_keycode,
             per_keycode: usize::from(mapping.keysyms_per_keycode).max(1),
@@ -156,11 +190,12 @@ impl Watcher {
     fn run(self, commands: &mpsc::Receiver<Command>, report: &dyn Fn(Report)) -> anyhow::Result<()> {
         let mut physical: HashSet<xinput::DeviceId> =
             self.physical_devices()?.into_iter().map(|(device, _)| device).collect();
-        let mut grabbed: Vec<xinput::DeviceId> = Vec::new();
+        let mut held = Held::default();
         let mut combo = EscapeCombo::default();
+        let mut checked_at = Instant::now();
         loop {
             match commands.try_recv() {
-                Ok(Command::Lock) if grabbed.is_empty() => match self.grab() {
+                Ok(Command::Lock) if held.devices.is_empty() => match self.grab() {
                     Ok(devices) if devices.is_empty() => {
                         report(Report::LockFailed("this computer has no keyboard or mouse to lock".into()));
                     }
@@ -168,16 +203,27 @@ impl Watcher {
                         physical = devices.iter().copied().collect();
                         combo.reset();
                         report(Report::Locked { devices: devices.len() });
-                        grabbed = devices;
+                        held.devices = devices;
                     }
                     Err(err) => report(Report::LockFailed(format!("{err:#}"))),
                 },
                 Ok(Command::Lock) => {}
-                Ok(Command::Unlock) => self.ungrab(&mut grabbed)?,
+                Ok(Command::Unlock) => self.release(&mut held)?,
+                Ok(Command::Cover(Some(lines))) => self.cover_up(&mut held, lines, report),
+                Ok(Command::Cover(None)) => self.uncover(&mut held),
                 Err(mpsc::TryRecvError::Empty) => {}
                 Err(mpsc::TryRecvError::Disconnected) => {
-                    self.ungrab(&mut grabbed)?;
+                    self.release(&mut held)?;
                     return Ok(());
+                }
+            }
+            if checked_at.elapsed() >= COVER_CHECK {
+                checked_at = Instant::now();
+                if let Some(screen) = &mut held.screen
+                    && let Err(err) = screen.keep(&self.conn)
+                {
+                    held.screen = None;
+                    report(Report::CoverFailed(format!("{err:#}")));
                 }
             }
             let Some(event) = self.conn.poll_for_event()? else {
@@ -185,28 +231,66 @@ impl Watcher {
                 std::thread::sleep(COMMAND_POLL);
                 continue;
             };
+            let locked = !held.devices.is_empty();
             match event {
-                Event::XinputRawKeyPress(event) if grabbed.is_empty() && physical.contains(&event.sourceid) => {
+                Event::XinputRawKeyPress(event) if !locked && physical.contains(&event.sourceid) => {
                     report(Report::Activity);
                 }
-                Event::XinputRawButtonPress(event) if grabbed.is_empty() && physical.contains(&event.sourceid) => {
+                Event::XinputRawButtonPress(event) if !locked && physical.contains(&event.sourceid) => {
                     report(Report::Activity);
                 }
-                Event::XinputRawMotion(event) if grabbed.is_empty() && physical.contains(&event.sourceid) => {
+                Event::XinputRawMotion(event) if !locked && physical.contains(&event.sourceid) => {
                     report(Report::Activity);
                 }
-                Event::XinputKeyPress(event) | Event::XinputKeyRelease(event) if !grabbed.is_empty() => {
+                Event::XinputKeyPress(event) | Event::XinputKeyRelease(event) if locked => {
                     let down = event.event_type == xinput::KEY_PRESS_EVENT;
                     if let Some((key, side)) = self.combo_key(event.detail)
                         && combo.key(key, side, down)
                     {
-                        self.ungrab(&mut grabbed)?;
+                        self.release(&mut held)?;
                         report(Report::Escaped);
+                    }
+                }
+                Event::Expose(event) if event.count == 0 => {
+                    if let Some(screen) = held.screen.as_mut().filter(|screen| screen.window() == event.window) {
+                        screen.paint(&self.conn)?;
                     }
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Puts the privacy screen up over a lock.
+    fn cover_up(&self, held: &mut Held, lines: Vec<String>, report: &dyn Fn(Report)) {
+        if held.devices.is_empty() {
+            report(Report::CoverFailed("the keyboard and mouse are not locked, so the screen was not hidden".into()));
+            return;
+        }
+        if let Some(screen) = &held.screen {
+            report(Report::Covered { monitors: screen.monitors() });
+            return;
+        }
+        match PrivacyScreen::show(&self.conn, self.screen_index, lines, &self.cover) {
+            Ok(screen) => {
+                report(Report::Covered { monitors: screen.monitors() });
+                held.screen = Some(screen);
+            }
+            Err(err) => report(Report::CoverFailed(format!("{err:#}"))),
+        }
+    }
+
+    /// Takes the privacy screen away, the lock staying.
+    fn uncover(&self, held: &mut Held) {
+        if let Some(screen) = held.screen.take() {
+            screen.hide(&self.conn);
+        }
+    }
+
+    /// Takes the privacy screen away and gives the devices back.
+    fn release(&self, held: &mut Held) -> anyhow::Result<()> {
+        self.uncover(held);
+        self.ungrab(&mut held.devices)
     }
 
     /// Grabs every physical slave device; the ones grabbed (none are left

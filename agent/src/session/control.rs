@@ -1,7 +1,8 @@
 //! The `control` data channel, agent side: the controller's quality and
 //! monitor choices (decoded strictly) go to the capture thread; what
 //! capture applied, the monitors and what is shown, and where the pointer
-//! is on the shown part (and what it looks like) go back.
+//! is on the shown part (and what it looks like) go back; the lock and the
+//! privacy screen are asked for here and their states go back.
 
 use super::Reporter;
 use super::assent::ToolAssent;
@@ -14,6 +15,7 @@ use tether_shared::consent::ToolUse;
 use tether_shared::control::{AgentToController, ControllerToAgent, decode_from_controller, encode};
 use tether_shared::grant::Grant;
 use tether_shared::local_input::LockState;
+use tether_shared::privacy::{PrivacyState, screen_lines};
 use tokio::sync::{mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 
@@ -40,6 +42,7 @@ pub(crate) async fn serve(channel: Arc<dyn DataChannel>, context: ControlContext
     let mut showing = controls.showing();
     let mut local = local_use.watch();
     let mut lock_state = local_use.lock_state();
+    let mut privacy_state = local_use.privacy_state();
     // What is in force already (if streaming started first) goes out now.
     applied.mark_changed();
     showing.mark_changed();
@@ -74,6 +77,10 @@ pub(crate) async fn serve(channel: Arc<dyn DataChannel>, context: ControlContext
             },
             changed = lock_state.changed() => match changed {
                 Ok(()) => Some(AgentToController::Lock { state: lock_state.borrow_and_update().clone() }),
+                Err(_) => break,
+            },
+            changed = privacy_state.changed() => match changed {
+                Ok(()) => Some(AgentToController::Privacy { state: privacy_state.borrow_and_update().clone() }),
                 Err(_) => break,
             },
             changed = local.changed() => match changed {
@@ -149,6 +156,7 @@ fn on_message(
             None
         }
         Ok(ControllerToAgent::Lock { on }) => lock.request(on),
+        Ok(ControllerToAgent::Privacy { on }) => lock.request_privacy(on),
         Ok(ControllerToAgent::Heartbeat {}) => {
             lock.local_use.heartbeat();
             None
@@ -160,9 +168,9 @@ fn on_message(
     }
 }
 
-/// Turns the technician's lock requests into locks: only under a grant
-/// that includes the lock, and with the person's say where the policy
-/// wants it.
+/// Turns the technician's lock and privacy screen requests into locks and
+/// screens: only under a grant that includes them, and with the person's
+/// say where the policy wants it.
 struct LockAsker {
     local_use: LocalUseCell,
     grant: Option<Grant>,
@@ -193,5 +201,32 @@ impl LockAsker {
             }
         });
         Some(AgentToController::Lock { state: LockState::Locking {} })
+    }
+
+    /// Acts on a privacy screen request. The screen comes with the lock,
+    /// so the grant must include both; the person's say on the screen
+    /// covers the lock (its question says so).
+    fn request_privacy(&self, on: bool) -> Option<AgentToController> {
+        if !on {
+            self.local_use.request_privacy(false, Vec::new());
+            return None;
+        }
+        let refused =
+            |reason: &str| Some(AgentToController::Privacy { state: PrivacyState::Failed { reason: reason.into() } });
+        let both = |grant: &Grant| {
+            grant.access.contains(Access::PrivacyScreen) && grant.access.contains(Access::LocalInputLock)
+        };
+        let Some(grant) = self.grant.clone().filter(both) else {
+            return refused("the session's mode or policy does not allow the privacy screen and the lock it needs");
+        };
+        let (local_use, assent, reporter) = (self.local_use.clone(), self.assent.clone(), self.reporter.clone());
+        tokio::spawn(async move {
+            let use_ = ToolUse { access: Access::PrivacyScreen, detail: None };
+            match assent.allow_use(use_, true, &grant, &reporter).await {
+                Ok(()) => local_use.request_privacy(true, screen_lines(&grant.technician_name)),
+                Err(reason) => local_use.refuse_privacy(reason),
+            }
+        });
+        Some(AgentToController::Privacy { state: PrivacyState::Covering {} })
     }
 }

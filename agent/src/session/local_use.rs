@@ -4,20 +4,33 @@
 //! (`tether_shared::local_input::LocalFirst` decides) and the controller
 //! hears when the person starts and stops — and the local-input lock
 //! (`InputLock` decides: unlocked by the technician, the escape
-//! combination, the session's end or a lost heartbeat). One record per
+//! combination, the session's end or a lost heartbeat), with the privacy
+//! screen over it where the technician asks (`InputLock` covers it too:
+//! whatever ends the lock takes the screen away). One record per
 //! session, shared by the X thread (what happened), the input task
 //! (whether to hold) and the control channel (what to do and say).
 
 use super::Reporter;
 use super::activity::ActivityCell;
 use crate::platform::x11_physical::{PhysicalInput, Report};
+use crate::platform::x11_privacy::Cover;
 use std::sync::{Arc, Mutex, PoisonError};
 use tether_shared::activity::Happening;
 use tether_shared::local_input::{InputLock, LocalFirst, LocalUse, LockEffect, LockState, Unlocked};
+use tether_shared::privacy::PrivacyState;
 use tether_shared::signal::ToolEvent;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+/// What the devices' watcher is told to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DeviceCommand {
+    Lock,
+    Unlock,
+    /// Put the privacy screen up with these lines, or take it away.
+    Cover(Option<Vec<String>>),
+}
 
 /// The session's record of the person's own input. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -34,8 +47,13 @@ struct Inner {
     since: Instant,
     lock: Mutex<InputLock>,
     lock_state: watch::Sender<LockState>,
-    /// To the task that holds the devices' watcher: lock (`true`) or not.
-    devices: Mutex<Option<mpsc::UnboundedSender<bool>>>,
+    privacy_state: watch::Sender<PrivacyState>,
+    /// What the privacy screen says (who is connected, how to remove it).
+    screen_lines: Mutex<Vec<String>>,
+    /// Which window covers the display, for capture to look beneath.
+    cover: Cover,
+    /// To the task that holds the devices' watcher.
+    devices: Mutex<Option<mpsc::UnboundedSender<DeviceCommand>>>,
     /// Audits what the lock does, before it takes effect.
     audit: Mutex<Option<Reporter>>,
     /// What is in use (the bar says the lock and how to undo it).
@@ -51,6 +69,9 @@ impl Default for LocalUseCell {
             since: Instant::now(),
             lock: Mutex::default(),
             lock_state: watch::Sender::new(LockState::Unlocked { why: None }),
+            privacy_state: watch::Sender::new(PrivacyState::Off { why: None }),
+            screen_lines: Mutex::default(),
+            cover: Cover::default(),
             devices: Mutex::default(),
             audit: Mutex::default(),
             activity: Mutex::default(),
@@ -139,24 +160,53 @@ impl LocalUseCell {
     fn apply(&self, effect: Option<LockEffect>) {
         let Some(effect) = effect else { return };
         let devices = self.inner.devices.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let send = |command: DeviceCommand| devices.as_ref().is_some_and(|devices| devices.send(command).is_ok());
         match effect {
-            LockEffect::Lock => {
+            LockEffect::Lock { covered } => {
                 self.audit(ToolEvent::InputLocked);
+                if covered {
+                    self.audit(ToolEvent::PrivacyShown);
+                    self.inner.privacy_state.send_replace(PrivacyState::Covering {});
+                }
                 self.set_state(LockState::Locking {});
                 self.inner.started.notify_one();
-                let sent = devices.is_some_and(|devices| devices.send(true).is_ok());
-                if !sent {
+                if !send(DeviceCommand::Lock) {
                     self.lock_failed("this computer's keyboard and mouse cannot be watched (no XInput 2)".to_owned());
+                } else if covered {
+                    send(DeviceCommand::Cover(Some(self.screen_lines())));
                 }
             }
-            LockEffect::Unlock(why) => {
+            LockEffect::Cover(true) => {
+                self.audit(ToolEvent::PrivacyShown);
+                self.inner.privacy_state.send_replace(PrivacyState::Covering {});
+                send(DeviceCommand::Cover(Some(self.screen_lines())));
+            }
+            LockEffect::Cover(false) => {
+                self.audit(ToolEvent::PrivacyRemoved { why: Unlocked::ByTechnician });
+                send(DeviceCommand::Cover(None));
+                self.inner.privacy_state.send_replace(PrivacyState::Off { why: Some(Unlocked::ByTechnician) });
+            }
+            LockEffect::Unlock { why, uncover } => {
                 self.audit(ToolEvent::InputUnlocked { why });
-                if let Some(devices) = devices {
-                    let _ = devices.send(false);
+                if uncover {
+                    self.audit(ToolEvent::PrivacyRemoved { why });
                 }
-                self.set_state(LockState::Unlocked { why: Some(why) });
+                send(DeviceCommand::Unlock);
+                self.unlocked(why, uncover);
             }
         }
+    }
+
+    /// Says the lock ended (and the screen with it, when it was up).
+    fn unlocked(&self, why: Unlocked, uncovered: bool) {
+        if uncovered {
+            self.inner.privacy_state.send_replace(PrivacyState::Off { why: Some(why) });
+        }
+        self.set_state(LockState::Unlocked { why: Some(why) });
+    }
+
+    fn screen_lines(&self) -> Vec<String> {
+        self.inner.screen_lines.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The technician asks to lock (already allowed by the grant and the
@@ -167,12 +217,34 @@ impl LocalUseCell {
         self.apply(effect);
     }
 
-    /// The devices could not be taken: nothing is locked.
+    /// The technician asks for the privacy screen saying `lines` (already
+    /// allowed by the grant and the person), or to take it away.
+    pub fn request_privacy(&self, on: bool, lines: Vec<String>) {
+        if on {
+            *self.inner.screen_lines.lock().unwrap_or_else(PoisonError::into_inner) = lines;
+        }
+        let now = self.now_ms();
+        let effect = self.locked().cover(on, now);
+        self.apply(effect);
+    }
+
+    /// The devices could not be taken: nothing is locked, nothing covered.
     fn lock_failed(&self, reason: String) {
-        if self.locked().unlock(Unlocked::SessionEnded).is_some() {
+        if let Some(LockEffect::Unlock { uncover, .. }) = self.locked().unlock(Unlocked::SessionEnded) {
             self.audit(ToolEvent::InputLockFailed { reason: reason.clone() });
+            if uncover {
+                self.cover_failed(format!("the keyboard and mouse could not be locked: {reason}"));
+            }
             self.set_state(LockState::Failed { reason });
         }
+    }
+
+    /// The privacy screen could not be put up or kept: nothing covers the
+    /// display (the lock stays).
+    fn cover_failed(&self, reason: String) {
+        self.locked().uncovered();
+        self.audit(ToolEvent::PrivacyFailed { reason: reason.clone() });
+        self.inner.privacy_state.send_replace(PrivacyState::Failed { reason });
     }
 
     /// The session's mode no longer allows the lock: it ends.
@@ -181,9 +253,20 @@ impl LocalUseCell {
         self.apply(effect);
     }
 
+    /// The session's mode no longer allows the privacy screen: it goes.
+    pub fn end_privacy(&self) {
+        let effect = self.locked().cover(false, self.now_ms());
+        self.apply(effect);
+    }
+
     /// The lock was not allowed (the person said no, or was not there).
     pub fn refuse_lock(&self, reason: String) {
         self.set_state(LockState::Failed { reason });
+    }
+
+    /// The privacy screen was not allowed.
+    pub fn refuse_privacy(&self, reason: String) {
+        self.inner.privacy_state.send_replace(PrivacyState::Failed { reason });
     }
 
     /// The controller's heartbeat.
@@ -197,6 +280,16 @@ impl LocalUseCell {
         self.inner.lock_state.subscribe()
     }
 
+    /// Where the privacy screen stands, as it changes.
+    pub fn privacy_state(&self) -> watch::Receiver<PrivacyState> {
+        self.inner.privacy_state.subscribe()
+    }
+
+    /// Which window covers the display while the privacy screen is up.
+    pub fn cover(&self) -> Cover {
+        self.inner.cover.clone()
+    }
+
     /// What the devices' watcher reported about the lock.
     fn on_report(&self, report: Report) {
         match report {
@@ -208,14 +301,24 @@ impl LocalUseCell {
                 }
             }
             Report::LockFailed(reason) => self.lock_failed(reason),
-            // The devices are the person's again already; this only records it.
+            // The devices are the person's again already, the screen gone;
+            // this only records it.
             Report::Escaped => {
-                let effect = self.locked().unlock(Unlocked::Escape);
-                if effect.is_some() {
-                    self.audit(ToolEvent::InputUnlocked { why: Unlocked::Escape });
-                    self.set_state(LockState::Unlocked { why: Some(Unlocked::Escape) });
+                if let Some(LockEffect::Unlock { why, uncover }) = self.locked().unlock(Unlocked::Escape) {
+                    self.audit(ToolEvent::InputUnlocked { why });
+                    if uncover {
+                        self.audit(ToolEvent::PrivacyRemoved { why });
+                    }
+                    self.unlocked(why, uncover);
                 }
             }
+            Report::Covered { monitors } => {
+                if self.locked().is_covered() {
+                    let monitors = u32::try_from(monitors).unwrap_or(u32::MAX);
+                    self.inner.privacy_state.send_replace(PrivacyState::On { monitors });
+                }
+            }
+            Report::CoverFailed(reason) => self.cover_failed(reason),
         }
     }
 }
@@ -243,7 +346,9 @@ impl Drop for LocalWatch {
 pub async fn watch(display: Option<String>, cell: LocalUseCell) -> LocalWatch {
     let reporting = cell.clone();
     let report = move |report: Report| reporting.on_report(report);
-    let physical = match tokio::task::spawn_blocking(move || PhysicalInput::open(display.as_deref(), report)).await {
+    let cover = cell.cover();
+    let opened = tokio::task::spawn_blocking(move || PhysicalInput::open(display.as_deref(), report, cover)).await;
+    let physical = match opened {
         Ok(Ok(physical)) => Some(physical),
         Ok(Err(err)) => {
             tracing::warn!(
@@ -262,8 +367,12 @@ pub async fn watch(display: Option<String>, cell: LocalUseCell) -> LocalWatch {
         *cell.inner.devices.lock().unwrap_or_else(PoisonError::into_inner) = Some(commands);
         // Owns the watcher: aborting this task drops it, which gives the devices back.
         tokio::spawn(async move {
-            while let Some(lock) = received.recv().await {
-                if lock { physical.lock() } else { physical.unlock() }
+            while let Some(command) = received.recv().await {
+                match command {
+                    DeviceCommand::Lock => physical.lock(),
+                    DeviceCommand::Unlock => physical.unlock(),
+                    DeviceCommand::Cover(lines) => physical.cover(lines),
+                }
             }
         })
     });
@@ -287,13 +396,13 @@ mod tests {
         let (commands, mut devices) = mpsc::unbounded_channel();
         *cell.inner.devices.lock().expect("devices") = Some(commands);
         cell.request_lock(true);
-        assert_eq!(devices.recv().await, Some(true));
+        assert_eq!(devices.recv().await, Some(DeviceCommand::Lock));
         cell.on_report(Report::Locked { devices: 2 });
         assert_eq!(*cell.lock_state().borrow(), LockState::Locked { devices: 2 });
         let mut state = cell.lock_state();
         state.changed().await.expect("a change");
         assert_eq!(*state.borrow(), LockState::Unlocked { why: Some(Unlocked::HeartbeatLost) });
-        assert_eq!(devices.recv().await, Some(false));
+        assert_eq!(devices.recv().await, Some(DeviceCommand::Unlock));
         let mut events = Vec::new();
         while let Ok(super::super::SessionEvent::Tool { event, .. }) = audited.try_recv() {
             events.push(event);

@@ -12,6 +12,7 @@ use super::pacing::{DAMAGE_POLL, FrameKind, frame_period, should_grab, should_se
 use super::rtp_clock::RtpClock;
 use crate::encode::H264Encoder;
 use crate::frame::{Frame, Scaler, changed};
+use crate::platform::x11_privacy::Cover;
 use crate::platform::{self, Layout, ScreenCapture};
 use anyhow::Context;
 use bytes::Bytes;
@@ -60,10 +61,13 @@ pub struct Applied {
 /// What the session's parts share about its stream, cheap to clone: the
 /// screen size (for the input decoder), the preset the controller asked for
 /// (for the capture thread) and what capture applied (for the control
-/// channel). Lives as long as the session, before and after streaming.
+/// channel), and which window the privacy screen covers the display with
+/// (for capture to look beneath). Lives as long as the session, before and
+/// after streaming.
 #[derive(Debug, Clone)]
 pub struct StreamControls {
     area: ShownArea,
+    cover: Cover,
     requested: Arc<watch::Sender<QualityPreset>>,
     applied: Arc<watch::Sender<Option<Applied>>>,
     view: Arc<watch::Sender<View>>,
@@ -71,10 +75,11 @@ pub struct StreamControls {
 }
 
 impl StreamControls {
-    /// Controls that start with `preset`.
-    pub fn new(preset: QualityPreset) -> Self {
+    /// Controls that start with `preset`, capture looking beneath `cover`.
+    pub fn new(preset: QualityPreset, cover: Cover) -> Self {
         Self {
             area: ShownArea::default(),
+            cover,
             requested: Arc::new(watch::Sender::new(preset)),
             applied: Arc::new(watch::Sender::new(None)),
             view: Arc::new(watch::Sender::new(View::All)),
@@ -209,7 +214,8 @@ impl Capture {
         let mut preset = *requested.borrow_and_update();
         let mut view = self.controls.view.subscribe();
         let mut layout = LayoutWatch::default();
-        let mut capturer = platform::open_capture(self.display.as_deref(), preset.settings().max_fps)?;
+        let max_fps = preset.settings().max_fps;
+        let mut capturer = platform::open_capture(self.display.as_deref(), max_fps, self.controls.cover.clone())?;
         let mut encoder = H264Encoder::new(preset.settings().into())?;
         let mut scaler = Scaler::default();
         let mut grabbed = Frame::default();
@@ -420,7 +426,7 @@ mod tests {
 
     #[test]
     fn controls_say_what_changed() {
-        let controls = StreamControls::new(QualityPreset::Balanced);
+        let controls = StreamControls::new(QualityPreset::Balanced, Cover::default());
         let mut applied = controls.applied();
         assert_eq!(*applied.borrow_and_update(), None);
         assert!(!controls.request(QualityPreset::Balanced), "already asked for");

@@ -149,11 +149,11 @@ pub(super) async fn run(
             return;
         }
     };
-    let stream_controls = StreamControls::new(config.quality);
     let activity = ActivityCell::default();
     let watching = activity.watch(id.clone(), events.clone());
     let reporter = Reporter { session_id: id.clone(), events: events.clone() };
     let local_use = LocalUseCell::default();
+    let stream_controls = StreamControls::new(config.quality, local_use.cover());
     local_use.report_to(reporter.clone(), activity.clone());
     let local_watch = local_use::watch(config.display.clone(), local_use.clone()).await;
     let mut live = Live {
@@ -260,6 +260,8 @@ impl Live {
         let view = grant.access.contains(Access::View);
         if !grant.access.contains(Access::LocalInputLock) {
             self.local_use.end_lock();
+        } else if !grant.access.contains(Access::PrivacyScreen) {
+            self.local_use.end_privacy();
         }
         self.grant = Some(grant);
         self.input_gate.permit_control(control).await;

@@ -40,6 +40,7 @@ pub mod policy_assignments;
 pub mod policy_form;
 pub mod policy_number_field;
 pub mod policy_preview;
+pub mod privacy_button;
 pub mod remote_screen;
 pub mod reset_password_dialog;
 pub mod role_badge;

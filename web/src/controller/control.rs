@@ -10,6 +10,7 @@ use tether_shared::control::{
 use tether_shared::input::ScreenSize;
 use tether_shared::local_input::{LocalUse, LockState};
 use tether_shared::monitor::{Monitor, View};
+use tether_shared::privacy::PrivacyState;
 
 /// A plain arrow for a pointer whose image the agent could not send.
 pub const PLAIN_POINTER_URL: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='12' \
@@ -90,6 +91,8 @@ pub enum Update {
     LocalUse(LocalUse),
     /// Where the local-input lock stands.
     Lock(LockState),
+    /// Where the privacy screen stands.
+    Privacy(PrivacyState),
     /// A shape to remember; nothing to show yet.
     Nothing,
 }
@@ -138,6 +141,7 @@ impl RemoteControl {
             AgentToController::Monitors { monitors, showing } => Update::Monitors(MonitorsView { monitors, showing }),
             AgentToController::LocalUse { state } => Update::LocalUse(state),
             AgentToController::Lock { state } => Update::Lock(state),
+            AgentToController::Privacy { state } => Update::Privacy(state),
         })
     }
 }

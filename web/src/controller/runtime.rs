@@ -32,6 +32,7 @@ use tether_shared::input::{InputEvent, encode_input};
 use tether_shared::local_input::{LocalUse, LockState};
 use tether_shared::mode::SessionMode;
 use tether_shared::monitor::View;
+use tether_shared::privacy::PrivacyState;
 use tether_shared::signal::{ControllerToServer, ServerToController};
 use tether_shared::system_info::{self, SystemReport};
 use tether_shared::tool::Tool;
@@ -60,6 +61,8 @@ pub struct ControllerView {
     pub local_use: RwSignal<bool>,
     /// Where the local-input lock stands.
     pub lock: RwSignal<LockState>,
+    /// Where the privacy screen stands.
+    pub privacy: RwSignal<PrivacyState>,
     /// The computer's monitors and which part is shown (once it said).
     pub monitors: RwSignal<Option<MonitorsView>>,
     /// The preset the technician picked last (pending until applied).
@@ -100,6 +103,7 @@ impl ControllerView {
             guide: RwSignal::new(ToolStatus::Idle),
             local_use: RwSignal::new(false),
             lock: RwSignal::new(LockState::Unlocked { why: None }),
+            privacy: RwSignal::new(PrivacyState::Off { why: None }),
             requested: RwSignal::new(None),
             cursor: RwSignal::new(None),
             broker: RwSignal::new(None),
@@ -244,6 +248,14 @@ impl Controller {
     /// mouse; false if the control channel is not open.
     pub fn lock_input(&self, on: bool) -> bool {
         let message = encode(&ControllerToAgent::Lock { on });
+        self.runtime.peer.borrow().as_ref().is_some_and(|(_, link)| link.send_control(&message))
+    }
+
+    /// Asks the agent to put the privacy screen up (which locks the
+    /// person's keyboard and mouse too) or take it away; false if the
+    /// control channel is not open.
+    pub fn privacy_screen(&self, on: bool) -> bool {
+        let message = encode(&ControllerToAgent::Privacy { on });
         self.runtime.peer.borrow().as_ref().is_some_and(|(_, link)| link.send_control(&message))
     }
 
@@ -664,6 +676,7 @@ impl Runtime {
                     Ok(Update::Monitors(monitors)) => self.view.monitors.set(Some(monitors)),
                     Ok(Update::LocalUse(state)) => self.view.local_use.set(state == LocalUse::InUse),
                     Ok(Update::Lock(state)) => self.view.lock.set(state),
+                    Ok(Update::Privacy(state)) => self.view.privacy.set(state),
                     Ok(Update::Nothing) => {}
                     Err(reason) => {
                         web_sys::console::warn_1(&format!("dropping a control message: {reason}").into());

@@ -13,6 +13,7 @@ use crate::components::lock_button::LockButton;
 use crate::components::mode_picker::ModePicker;
 use crate::components::monitor_picker::MonitorPicker;
 use crate::components::page_header::PageHeader;
+use crate::components::privacy_button::PrivacyButton;
 use crate::components::remote_screen::RemoteScreen;
 use crate::components::screen_message::ScreenMessage;
 use crate::components::stats_overlay::StatsOverlay;
@@ -71,6 +72,15 @@ pub fn ControllerPage() -> impl IntoView {
     let on_lock = Callback::new(move |on| {
         controller.with_value(|controller| controller.lock_input(on));
     });
+    let can_hide = Signal::derive(move || {
+        live.get()
+            && session_mode.get().is_some_and(|mode| {
+                mode.access().contains(Access::PrivacyScreen) && mode.access().contains(Access::LocalInputLock)
+            })
+    });
+    let on_privacy = Callback::new(move |on| {
+        controller.with_value(|controller| controller.privacy_screen(on));
+    });
     let on_show = Callback::new(move |view| {
         controller.with_value(|controller| controller.show(view));
     });
@@ -100,6 +110,7 @@ pub fn ControllerPage() -> impl IntoView {
         <PageHeader title="Live session">
             <MonitorPicker monitors=state.monitors live=live on_show=on_show />
             <LockButton state=state.lock usable=can_lock on_lock=on_lock />
+            <PrivacyButton state=state.privacy usable=can_hide on_privacy=on_privacy />
             <ControllerToolbar
                 mode=mode
                 show_stats=show_stats
