@@ -12,10 +12,21 @@
 // - with the privacy screen over the lock, the VM's own monitor (QEMU's
 //   screendump: what a person in the room sees) shows black and the
 //   screen's words instead of the scene; the escape combination takes it
-//   away, and so does `kill -9` of the watcher.
+//   away, and so does `kill -9` of the watcher;
+// - then the real agent runs in the VM, enrolled with a server on the host
+//   (reached through a veth address both the VM, through QEMU's NAT, and
+//   Chromium reach; media through the server's embedded relay), and the
+//   technician works from Chromium: the person's physical keys hold the
+//   technician's clicks back and the page says so; the lock from the page
+//   blocks physical keys while the technician's clicks land, and the
+//   escape combination ends it, which the page says; the privacy screen
+//   from the page blackens the VM's monitor while the page's picture
+//   still shows the scene, and the escape combination removes it; `kill
+//   -9` of the agent with both on gives the monitor and the keyboard back.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +35,14 @@ import { cargoTargetDir } from '../lib/server.mjs';
 import { sceneBinary } from '../lib/scene.mjs';
 import { startVm } from '../lib/vm.mjs';
 import { until } from '../lib/wait.mjs';
+import { agentBinary } from '../lib/agent.mjs';
+import { allowUnattended, createEnrollmentToken, createUser, firstLogin, ok } from '../lib/api.mjs';
+import { LOOPBACK_WEBRTC_ARGS, launchBrowser, watchPageErrors } from '../lib/browser.mjs';
+import { createNetns } from '../lib/netns.mjs';
+import { clickAndExpect, instrumentWebRtc, pagePointOf, sampleVideo, videoStats } from '../lib/rtc.mjs';
+import { centreOf, rgbOf } from '../lib/scene.mjs';
+import { startServer } from '../lib/server.mjs';
+import { shellOf, showsText, signIn } from '../lib/ui.mjs';
 
 /** The watcher example: `TETHER_INPUT_LOCK_BIN`, else the debug build's. */
 function lockBinary() {
@@ -32,6 +51,13 @@ function lockBinary() {
 
 /** Emulated, a VM is slow: waits are generous. */
 const DEADLINE_MS = 30_000;
+const ADMIN_PASSWORD = 'admin-correct-horse-42';
+const TECH = { username: 'tess', displayName: 'Tess Technician', role: 'technician', password: 'tess-one-time-pass-1' };
+const TECH_PASSWORD = 'tess-battery-staple-7';
+const AUDITOR = { username: 'aude', displayName: 'Aude Auditor', role: 'auditor', password: 'aude-one-time-pass-1' };
+/** Largest difference per colour channel between the scene and the decoded picture. */
+const COLOUR_TOLERANCE = 16;
+const sameColour = (got, want) => got.every((value, i) => Math.abs(value - want[i]) <= COLOUR_TOLERANCE);
 
 describe('vm input', () => {
   let vm;
@@ -49,8 +75,14 @@ describe('vm input', () => {
     });
   });
 
+  /** The session's parts, once started (see `startSession`). */
+  const session = { netns: null, server: null, browser: null, page: null, agentPid: null, pageErrors: [] };
+
   after(async () => {
+    await session.browser?.close();
     await vm?.stop();
+    await session.server?.stop();
+    await session.netns?.remove();
     if (share) await rm(share, { recursive: true, force: true });
   });
 
@@ -95,7 +127,81 @@ describe('vm input', () => {
     });
   }
 
-  const step = stepRunner('vm-input', () => ({ others: { vm: vm?.output ?? [] } }));
+  /** The scene in the VM as `rtc.mjs` expects it: `events` refreshed by `refresh()` and by `waitFor`. */
+  const scene = {
+    layout: null,
+    events: [],
+    async refresh() {
+      const all = await lines('scene.out');
+      scene.layout = all.find((line) => line.event === 'ready');
+      scene.events = all.filter((line) => line.event !== 'ready');
+    },
+    waitFor: (predicate, what, { from = 0 } = {}) =>
+      until(async () => {
+        await scene.refresh();
+        return scene.events.slice(from).find(predicate);
+      }, what, { deadlineMs: DEADLINE_MS, describe: () => scene.events.slice(from) }),
+  };
+
+  /** The server on the host, the real agent in the VM, and Chromium with the session open. */
+  async function startSession() {
+    session.netns = await createNetns();
+    const { hostIp } = session.netns;
+    session.server = await startServer({ listen: `${hostIp}:0`, embeddedTurn: `${hostIp}:0` });
+    const { url } = session.server;
+    const adminToken = await firstLogin(url, 'admin', session.server.adminPassword, ADMIN_PASSWORD);
+    await allowUnattended(url, adminToken);
+    await createUser(url, adminToken, TECH);
+    await firstLogin(url, TECH.username, TECH.password, TECH_PASSWORD);
+    await createUser(url, adminToken, AUDITOR);
+    session.auditorToken = await firstLogin(url, AUDITOR.username, AUDITOR.password, 'aude-battery-staple-7');
+    await copyFile(agentBinary(), path.join(share, 'tether-agent'));
+    const token = await createEnrollmentToken(url, adminToken, 'E2E VM');
+    await vm.run(`/host/tether-agent enroll --server ${url} --token ${token} --config /root/agent.json`);
+    const { stdout } = await vm.run(
+      'TETHER_LOG=info setsid /host/tether-agent run --config /root/agent.json --unattended >/host/agent.out 2>&1 </dev/null & echo $!',
+    );
+    session.agentPid = stdout.trim();
+    const { stdout: name } = await vm.run('hostname');
+    session.browser = await launchBrowser({
+      extraArgs: [...LOOPBACK_WEBRTC_ARGS, `--unsafely-treat-insecure-origin-as-secure=${url}`],
+    });
+    await instrumentWebRtc(session.browser.context);
+    const page = await session.browser.context.newPage();
+    session.page = page;
+    session.pageErrors = watchPageErrors(page);
+    await page.goto(url);
+    await signIn(page, TECH.username, TECH_PASSWORD);
+    await shellOf(page, 'technician');
+    const row = page.locator(`[data-testid="target-row"][data-hostname=${JSON.stringify(name.trim())}]`);
+    await row.locator('[data-testid="target-status"][data-status="online"]').waitFor({ timeout: DEADLINE_MS });
+    await row.getByTestId('target-connect').click();
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: DEADLINE_MS });
+    await page.locator('[data-testid="input-state"][data-ready="true"]').waitFor({ timeout: DEADLINE_MS });
+  }
+
+  /** The agent's output in the VM so far (for failure messages). */
+  function agentLines() {
+    try {
+      return readFileSync(path.join(share, 'agent.out'), 'utf8').split('\n');
+    } catch {
+      return [];
+    }
+  }
+
+  /** Presses Ctrl+Alt+Shift+Esc on the VM's physical keyboard. */
+  async function escapeCombination() {
+    for (const key of ['ctrl', 'alt', 'shift']) await vm.pressKey(key, true);
+    await vm.sendKeys(['esc']);
+    for (const key of ['shift', 'alt', 'ctrl']) await vm.pressKey(key, false);
+  }
+
+  const step = stepRunner('vm-input', () => ({
+    page: session.page,
+    server: session.server,
+    pageErrors: session.pageErrors,
+    others: { vm: vm?.output ?? [], 'agent in the VM': agentLines() },
+  }));
 
   step('watching: a physical key is the person\'s activity, and reaches the desktop', async () => {
     await startWatcher('watch.out');
@@ -154,4 +260,97 @@ describe('vm input', () => {
     await vm.run(`kill -9 ${pid}`);
     await monitorCovered(false, 'the scene back on the monitor after the watcher died');
   });
+
+  step('from Chromium, the real agent in the VM streams the scene through the relay and the technician\'s click lands', async () => {
+    await startSession();
+    const { page } = session;
+    await scene.refresh();
+    await framesShowScene(page, sceneBlocks());
+    const input = scene.layout.input;
+    await clickAndExpect(page, scene, { x: input.x + 40, y: input.y + 40 });
+  });
+
+  step('local input first: while the person types on the physical keyboard, the technician\'s clicks wait and the page says so', async () => {
+    const { page } = session;
+    const input = scene.layout.input;
+    await scene.refresh();
+    const from = scene.events.length;
+    // The person keeps typing for a while; the technician clicks meanwhile.
+    let typing = true;
+    const person = (async () => {
+      while (typing) await vm.sendKeys(['x']);
+    })();
+    await scene.waitFor((event) => event.event === 'key_press' && event.text === 'x', 'the person typing', { from });
+    await page.locator('[data-testid="input-state"][data-local-use="true"]').waitFor({ timeout: DEADLINE_MS });
+    await showsText(page, 'input-state', /The user is using the computer/);
+    const point = await pagePointOf(page, { x: input.x + 50, y: input.y + 50 });
+    await page.mouse.click(point.x, point.y);
+    typing = false;
+    await person;
+    await page.locator('[data-testid="input-state"][data-local-use="false"]').waitFor({ timeout: DEADLINE_MS });
+    await scene.refresh();
+    assert.ok(!scene.events.slice(from).some((event) => event.event === 'button_press'), 'the technician\'s click went through while the person typed');
+    await clickAndExpect(page, scene, { x: input.x + 60, y: input.y + 60 });
+  });
+
+  step('the lock from the page: physical keys reach nothing, the technician\'s clicks land, and the escape combination ends it', async () => {
+    const { page } = session;
+    await page.getByTestId('lock-input').click();
+    await page.locator('[data-testid="lock-input"][data-state="locked"]').waitFor({ timeout: DEADLINE_MS });
+    await showsText(page, 'lock-state', /^Their keyboard and mouse are locked \(\d+ devices\)/);
+    await scene.refresh();
+    const from = scene.events.length;
+    await vm.sendKeys(['q']);
+    const input = scene.layout.input;
+    await clickAndExpect(page, scene, { x: input.x + 70, y: input.y + 30 });
+    await escapeCombination();
+    await showsText(page, 'lock-state', 'Unlocked: the person at the computer unlocked the keyboard and mouse.');
+    await vm.sendKeys(['w']);
+    await scene.waitFor(typed('w'), 'the physical key w after the escape', { from });
+    assert.ok(!scene.events.slice(from).some(typed('q')), 'the physical key q, pressed while locked, reached the desktop');
+  });
+
+  step('the privacy screen from the page blackens the VM\'s monitor while the page still shows the scene; the escape combination removes it', async () => {
+    const { page } = session;
+    await page.getByTestId('privacy-screen').click();
+    await page.locator('[data-testid="privacy-screen"][data-state="on"]').waitFor({ timeout: DEADLINE_MS });
+    await monitorCovered(true, 'the monitor to go black');
+    await framesShowScene(page, sceneBlocks());
+    await escapeCombination();
+    await showsText(page, 'privacy-state', 'Their screen shows again: the person at the computer took the privacy screen away.');
+    await monitorCovered(false, 'the scene back on the monitor');
+    const { entries } = await ok(session.server.url, 'GET', '/api/audit?action=session.privacy_removed', { token: session.auditorToken });
+    assert.deepEqual(entries.map((entry) => entry.details.why), ['escape']);
+  });
+
+  step('kill -9 of the agent with the lock and the privacy screen on gives the person the monitor and the keyboard back', async () => {
+    const { page } = session;
+    await page.getByTestId('privacy-screen').click();
+    await page.locator('[data-testid="privacy-screen"][data-state="on"]').waitFor({ timeout: DEADLINE_MS });
+    await monitorCovered(true, 'the monitor to go black');
+    await vm.run(`kill -9 ${session.agentPid}`);
+    await monitorCovered(false, 'the scene back on the monitor after the agent died');
+    await scene.refresh();
+    const from = scene.events.length;
+    await vm.sendKeys(['k']);
+    await scene.waitFor(typed('k'), 'the physical key k after the agent died', { from });
+  });
+
+  /** The scene's blocks: where to look and what colour to see. */
+  function sceneBlocks() {
+    return scene.layout.blocks.map((block) => ({ at: centreOf(block), rgb: rgbOf(block.rgb) }));
+  }
+
+  /** Waits until the page's picture shows each block's colour at its centre. */
+  async function framesShowScene(page, blocks) {
+    let last = null;
+    await until(
+      async () => {
+        last = await sampleVideo(page, blocks.map((block) => block.at));
+        return last && blocks.every((block, i) => sameColour(last.colours[i], block.rgb));
+      },
+      'the picture to show the scene',
+      { deadlineMs: DEADLINE_MS * 2, everyMs: 500, describe: async () => ({ colours: last?.colours, stats: await videoStats(page) }) },
+    );
+  }
 });
