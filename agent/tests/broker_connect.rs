@@ -75,7 +75,7 @@ async fn server(dir: &Path, with_relay: bool) -> Server {
             id: "silent".into(),
             urls: vec![format!("turn:{}?transport=udp", silent.local_addr().unwrap())],
         };
-        let spec = BrokerSpec { id: "embedded".into(), urls: vec![embedded.url()] };
+        let spec = BrokerSpec { id: "embedded".into(), urls: embedded.urls() };
         let settings = BrokerSettings { secret, lifetime: Duration::from_secs(600), built_in: vec![dead, spec] };
         silent_broker = Some(silent);
         state = state.with_brokers(settings).unwrap();

@@ -27,7 +27,10 @@ export const SESSION_PATH = /\/sessions\/([0-9a-f-]{36})$/;
  * Starts everything a live session needs. `tech` and `auditor` are
  * `{ username, displayName, role, password, newPassword }`; `serverEnv`
  * adds to the server's environment; `startX` starts the X server of
- * `width`×`height` (Xvfb unless given, as `fixture.xvfb`). Resolves to a fixture with the parts,
+ * `width`×`height` (Xvfb unless given, as `fixture.xvfb`); with `netns`
+ * (`lib/netns.mjs`) the server and its relay listen on the namespace's
+ * host-side address and the agent runs inside, after `beforeAgent(fixture)`
+ * (e.g. installs the namespace's firewall). Resolves to a fixture with the parts,
  * `openSession()` (signs the technician in and opens the session from the
  * Targets page; resolves to its id), `diagnostics()` for the step runner and
  * `stop()`.
@@ -40,6 +43,8 @@ export async function startLiveSession({
   width = 1280,
   height = 720,
   startX = () => startXvfb({ width, height }),
+  netns = null,
+  beforeAgent = async () => {},
 }) {
   const fixture = { pageErrors: [], agent: null, auditorToken: null };
   fixture.stop = async () => {
@@ -80,7 +85,8 @@ export async function startLiveSession({
     assert.equal(fixture.scene.layout.width, width);
     assert.equal(fixture.scene.layout.height, height);
 
-    fixture.server = await startServer({ env: serverEnv });
+    const at = netns ? { listen: `${netns.hostIp}:0`, embeddedTurn: `${netns.hostIp}:0` } : {};
+    fixture.server = await startServer({ env: serverEnv, ...at });
     const { server } = fixture;
     assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
     const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
@@ -96,14 +102,18 @@ export async function startLiveSession({
     await requireAgentBinary();
     const enrollment = await createEnrollmentToken(server.url, adminToken, `E2E ${name}`);
     const configPath = path.join(fixture.workDir, 'agent.json');
-    const enrolled = await runAgentCommand(['enroll', '--server', server.url, '--token', enrollment, '--config', configPath]);
+    const prefix = netns?.prefix ?? [];
+    const enrolled = await runAgentCommand(['enroll', '--server', server.url, '--token', enrollment, '--config', configPath], { prefix });
     assert.equal(enrolled.code, 0, `enroll failed:\n${enrolled.stdout}${enrolled.stderr}`);
+    await beforeAgent(fixture);
     fixture.agent = startAgent(configPath, {
-      args: ['--unattended', '--webrtc-bind', '127.0.0.1:0'],
+      args: netns ? ['--unattended'] : ['--unattended', '--webrtc-bind', '127.0.0.1:0'],
       display: fixture.xvfb.display,
+      prefix,
     });
 
-    fixture.browser = await launchBrowser({ extraArgs: LOOPBACK_WEBRTC_ARGS });
+    const insecure = netns ? [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] : [];
+    fixture.browser = await launchBrowser({ extraArgs: [...LOOPBACK_WEBRTC_ARGS, ...insecure] });
     await instrumentWebRtc(fixture.browser.context);
     fixture.page = await fixture.browser.context.newPage();
     fixture.pageErrors = watchPageErrors(fixture.page);

@@ -151,3 +151,27 @@ export function sendRaw(page, label, messages) {
     { label, messages },
   );
 }
+
+/**
+ * The page's selected ICE candidate pair (the transport's, else the
+ * nominated succeeded one) with both candidates' types and addresses, or
+ * `null` before there is one.
+ */
+export function selectedPair(page) {
+  return page.evaluate(async () => {
+    const peer = window.__tetherProbe.peers.at(-1);
+    if (!peer) return null;
+    const report = await peer.getStats();
+    const stats = [...report.values()];
+    const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = transport
+      ? report.get(transport.selectedCandidatePairId)
+      : stats.find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+    if (!pair || pair.state !== 'succeeded') return null;
+    const describe = (id) => {
+      const candidate = report.get(id);
+      return candidate && { type: candidate.candidateType, address: `${candidate.address}:${candidate.port}` };
+    };
+    return { local: describe(pair.localCandidateId), remote: describe(pair.remoteCandidateId) };
+  });
+}

@@ -174,11 +174,11 @@ impl TurnConfig {
         }))
     }
 
-    /// The broker settings: the embedded relay (when `embedded_url` is given)
-    /// first, then `--broker`s.
-    pub fn settings(&self, secret: TurnSecret, embedded_url: Option<String>) -> anyhow::Result<BrokerSettings> {
+    /// The broker settings: the embedded relay (when its `embedded_urls`
+    /// are given) first, then `--broker`s.
+    pub fn settings(&self, secret: TurnSecret, embedded_urls: Option<Vec<String>>) -> anyhow::Result<BrokerSettings> {
         let mut built_in: Vec<BrokerSpec> =
-            embedded_url.map(|url| BrokerSpec { id: EMBEDDED_ID.into(), urls: vec![url] }).into_iter().collect();
+            embedded_urls.map(|urls| BrokerSpec { id: EMBEDDED_ID.into(), urls }).into_iter().collect();
         for spec in &self.brokers {
             if built_in.iter().any(|other| other.id == spec.id) {
                 anyhow::bail!("--broker {}: the id is used twice (or is the embedded relay's)", spec.id);
@@ -196,11 +196,12 @@ impl TurnConfig {
 /// The embedded relay's broker id.
 pub const EMBEDDED_ID: &str = "embedded";
 
-/// The URL clients reach the embedded relay at: its bound port on the relay
-/// address when it listens on every interface.
-pub fn embedded_url(bound: SocketAddr, relay_ip: IpAddr) -> String {
+/// The URLs clients reach the embedded relay at, UDP first, then TCP: its
+/// bound port on the relay address when it listens on every interface.
+pub fn embedded_urls(bound: SocketAddr, relay_ip: IpAddr) -> Vec<String> {
     let ip = if bound.ip().is_unspecified() { relay_ip } else { bound.ip() };
-    format!("turn:{}?transport=udp", SocketAddr::new(ip, bound.port()))
+    let at = SocketAddr::new(ip, bound.port());
+    vec![format!("turn:{at}?transport=udp"), format!("turn:{at}?transport=tcp")]
 }
 
 fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
@@ -240,6 +241,9 @@ mod tests {
         assert_eq!(parse_port_range("50000-50010"), Ok(50_000..=50_010));
         assert!(parse_port_range("0-10").is_err() && parse_port_range("9-1").is_err());
         let any: SocketAddr = "0.0.0.0:3478".parse().expect("addr");
-        assert_eq!(embedded_url(any, "192.0.2.7".parse().expect("ip")), "turn:192.0.2.7:3478?transport=udp");
+        assert_eq!(
+            embedded_urls(any, "192.0.2.7".parse().expect("ip")),
+            ["turn:192.0.2.7:3478?transport=udp", "turn:192.0.2.7:3478?transport=tcp"]
+        );
     }
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tether_server::auth::tokens::TokenKeys;
 use tether_server::broker::{BrokerSettings, BrokerSpec, TurnSecret};
-use tether_server::config::embedded_url;
+use tether_server::config::embedded_urls;
 use tether_server::state::AppState;
 use tokio::net::UdpSocket;
 use turn::client::{Client, ClientConfig};
@@ -40,7 +40,7 @@ fn settings(relay: SocketAddr) -> BrokerSettings {
         secret: secret(),
         lifetime: LIFETIME,
         built_in: vec![
-            BrokerSpec { id: "embedded".into(), urls: vec![embedded_url(relay, relay.ip())] },
+            BrokerSpec { id: "embedded".into(), urls: embedded_urls(relay, relay.ip()) },
             BrokerSpec { id: "coturn-a".into(), urls: vec!["turn:relay-a.example.org:3478".into()] },
         ],
     }
@@ -66,7 +66,11 @@ async fn admins_add_and_remove_brokers_and_the_config_lists_them() {
             let reply = app.call(Method::GET, "/api/broker/config", None, None).await;
             let embedded = &reply.body["brokers"][0];
             assert_eq!(embedded["address"], address.to_string());
-            assert_eq!(embedded["urls"], json!([format!("turn:{address}?transport=udp")]));
+            // What clients are given: UDP, and TCP on the same port.
+            assert_eq!(
+                embedded["urls"],
+                json!([format!("turn:{address}?transport=udp"), format!("turn:{address}?transport=tcp")])
+            );
             assert_eq!((embedded["built_in"].as_bool(), embedded["active_sessions"].as_u64()), (Some(true), Some(0)));
             assert_eq!(config_ids(&app).await, ["embedded", "coturn-a"]);
             assert!(!reply.body.to_string().contains(SECRET), "no secret in the config");
@@ -117,7 +121,11 @@ async fn admins_add_and_remove_brokers_and_the_config_lists_them() {
                 reply.body,
                 json!({
                     "id": "coturn-b",
-                    "urls": ["turn:relay-b.example.org", "turns:relay-b.example.org:5349"],
+                    "urls": [
+                        "turn:relay-b.example.org",
+                        "turn:relay-b.example.org?transport=tcp",
+                        "turns:relay-b.example.org:5349"
+                    ],
                     "address": "relay-b.example.org:3478",
                     "active_sessions": 0,
                     "built_in": false,

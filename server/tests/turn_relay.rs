@@ -2,7 +2,8 @@
 //! and Debian's coturn each relay a datagram both ways for a valid
 //! credential, refuse an expired one and a wrong password, and stop
 //! accepting a credential once its lifetime is over. The client is the
-//! `turn` crate's. coturn is skipped with a notice when it is not installed,
+//! `turn` crate's; over TCP, coturn's own `turnutils_uclient` against the
+//! embedded relay. coturn is skipped with a notice when it is not installed,
 //! unless `TETHER_TEST_REQUIRE_COTURN=1`.
 
 #![allow(clippy::unwrap_used)]
@@ -152,7 +153,6 @@ async fn wait_for_refusal(server: SocketAddr, credential: &TurnCredential, deadl
 #[tokio::test]
 async fn embedded_relay_relays_for_a_valid_credential() {
     let relay = start_embedded(true).await;
-    assert_eq!(relay.url(), format!("turn:127.0.0.1:{}?transport=udp", relay.local_addr().port()));
     let valid = credential(Duration::from_secs(600));
     assert_eq!(relay_round_trip(relay.local_addr(), &valid.username, &valid.password, STEP).await, Ok(()));
     relay.stop().await.unwrap();
@@ -326,4 +326,73 @@ async fn coturn_credential_stops_working_after_its_lifetime() {
     let short = credential(Duration::from_secs(2));
     let late = wait_for_refusal(coturn.addr, &short, Duration::from_secs(10)).await;
     assert!(late < Duration::from_secs(3), "refused {late:?} after expiry\n{}", coturn.log());
+}
+
+/// coturn's own test client and echo peer (Debian's coturn package), or
+/// None (after a notice) when they are missing and not required.
+fn coturn_tools() -> Option<(&'static Path, &'static Path)> {
+    let client = Path::new("/usr/bin/turnutils_uclient");
+    let peer = Path::new("/usr/bin/turnutils_peer");
+    if client.exists() && peer.exists() {
+        return Some((client, peer));
+    }
+    assert!(
+        std::env::var("TETHER_TEST_REQUIRE_COTURN").as_deref() != Ok("1"),
+        "coturn's turnutils are not installed but TETHER_TEST_REQUIRE_COTURN=1; install Debian's coturn"
+    );
+    eprintln!("NOTICE: coturn's turnutils are not installed; skipping the TURN-over-TCP test");
+    None
+}
+
+/// Stops a child process by its PID when dropped.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn embedded_relay_serves_turn_over_tcp_to_coturns_own_client() {
+    let Some((client, peer)) = coturn_tools() else { return };
+    let relay = start_embedded(true).await;
+    let peer_port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _peer = Stopped(
+        Command::new(peer)
+            .args(["-L", "127.0.0.1", "-p", &peer_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let run = |username: String, password: String| {
+        let relay_port = relay.local_addr().port().to_string();
+        let peer_port = peer_port.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut command = Command::new(client);
+            command.args(["-t", "-D", "-n", "20", "-l", "171", "-z", "5", "-u", &username, "-w", &password]);
+            command.args(["-e", "127.0.0.1", "-r", &peer_port, "-p", &relay_port, "127.0.0.1"]);
+            let output = command.stdin(Stdio::null()).output().unwrap();
+            format!(
+                "{}{}({})",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr),
+                output.status
+            )
+        })
+    };
+    let valid = credential(Duration::from_secs(600));
+    let report = timeout(Duration::from_secs(60), run(valid.username, valid.password)).await.unwrap().unwrap();
+    // Every message sent came back from the echo peer, relayed over UDP and carried over TCP both ways.
+    assert!(report.contains("Total lost packets 0 (0.000000%)"), "the client said:\n{report}");
+    assert!(report.contains("Total transmit time"), "{report}");
+    let expired = expired_credential();
+    let refused = timeout(Duration::from_secs(60), run(expired.username, expired.password)).await.unwrap().unwrap();
+    assert!(
+        !refused.contains("Total lost packets 0 (0.000000%)"),
+        "an expired credential relayed over TCP:\n{refused}"
+    );
+    relay.stop().await.unwrap();
 }

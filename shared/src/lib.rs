@@ -38,6 +38,7 @@ pub mod signal;
 pub mod system_info;
 pub mod tool;
 pub mod tool_message;
+pub mod turn_stream;
 pub mod validate;
 
 pub use role::Role;

@@ -27,6 +27,7 @@ pub mod peer;
 mod rtp_clock;
 mod run;
 mod system_info;
+mod turn_tunnel;
 
 pub use assent::ToolAssent;
 pub use files::FilesConfig;

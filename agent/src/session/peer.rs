@@ -4,6 +4,7 @@
 
 use super::SessionConfig;
 use super::keyframe::forward_keyframe_requests;
+use super::turn_tunnel::{self, Tunnels};
 use anyhow::Context;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media_stream::MediaStreamTrack;
@@ -53,12 +54,14 @@ impl std::fmt::Debug for PeerEvent {
     }
 }
 
-/// A built peer with its video track attached.
+/// A built peer with its video track attached, and the tunnels its TURN
+/// over TCP goes through (they live as long as it does).
 pub struct Peer {
     pub connection: Arc<dyn PeerConnection>,
     pub track: Arc<TrackLocalStaticSample>,
     pub sender: Arc<dyn RtpSender>,
     pub ssrc: u32,
+    pub tunnels: Tunnels,
 }
 
 /// The H.264 codec as Chromium decodes it without a GPU: Constrained
@@ -92,7 +95,9 @@ pub async fn build(
     config: &SessionConfig,
     events: UnboundedSender<PeerEvent>,
 ) -> anyhow::Result<Peer> {
-    match build_with(ice_servers, config, events.clone(), MulticastDnsMode::QueryOnly).await {
+    let (ice_servers, tunnels) = turn_tunnel::open(ice_servers, turn_tunnel::local_address(&config.udp_addrs)).await;
+    let ice_servers = ice_servers.as_slice();
+    let built = match build_with(ice_servers, config, events.clone(), MulticastDnsMode::QueryOnly).await {
         Ok(peer) => Ok(peer),
         Err(err) => {
             tracing::warn!(
@@ -102,15 +107,20 @@ pub async fn build(
             );
             build_with(ice_servers, config, events, MulticastDnsMode::Disabled).await
         }
-    }
+    };
+    let (connection, track, sender, ssrc) = built?;
+    Ok(Peer { connection, track, sender, ssrc, tunnels })
 }
+
+/// A connection, its video track, the track's sender and its SSRC.
+type Built = (Arc<dyn PeerConnection>, Arc<TrackLocalStaticSample>, Arc<dyn RtpSender>, u32);
 
 async fn build_with(
     ice_servers: &[IceServer],
     config: &SessionConfig,
     events: UnboundedSender<PeerEvent>,
     mdns: MulticastDnsMode,
-) -> anyhow::Result<Peer> {
+) -> anyhow::Result<Built> {
     let mut media_engine = MediaEngine::default();
     media_engine
         .register_codec(
@@ -174,7 +184,7 @@ async fn build_with(
     // section pairs with this track and the answer says send-only.
     let sender =
         connection.add_track(Arc::clone(&track) as Arc<dyn TrackLocal>).await.context("cannot add the video track")?;
-    Ok(Peer { connection, track, sender, ssrc })
+    Ok((connection, track, sender, ssrc))
 }
 
 /// Forwards PeerConnection callbacks to the session's channel. The channel

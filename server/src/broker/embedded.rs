@@ -1,5 +1,7 @@
-//! The default broker: a TURN relay (UDP only) embedded in the server with
-//! the `turn` crate, so one machine works with no extra process. It checks
+//! The default broker: a TURN relay embedded in the server with the `turn`
+//! crate, so one machine works with no extra process. Clients reach it over
+//! UDP and, on the same port, over TCP ([`super::stream_conn`]: for
+//! networks that let no UDP out); it relays over UDP. It checks
 //! TURN REST credentials itself ([`RestAuth`]; the crate's own
 //! `LongTermAuthHandler` rejects `expiry:name` usernames) and relays only
 //! to peers [`super::peers`] allows. Start it with [`EmbeddedRelay::start`]
@@ -10,7 +12,7 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use turn::auth::{AuthHandler, generate_auth_key};
 use turn::relay::RelayAddressGenerator;
 use turn::relay::relay_range::RelayAddressGeneratorRanges;
@@ -21,12 +23,16 @@ use webrtc_util::vnet::net::Net;
 
 use super::credentials::TurnSecret;
 use super::peers::{FilteringGenerator, PeerPolicy};
+use super::stream_conn::StreamConn;
+
+/// How many times a relay on port 0 looks for a port free for both UDP and TCP.
+const PORT_TRIES: usize = 8;
 
 /// How to run the embedded relay.
 #[derive(Debug, Clone)]
 pub struct EmbeddedConfig {
-    /// UDP address the relay listens on (e.g. `127.0.0.1:3478`; port 0
-    /// picks a free one).
+    /// Address the relay listens on, UDP and TCP alike (e.g.
+    /// `127.0.0.1:3478`; port 0 picks one free for both).
     pub listen: SocketAddr,
     /// Address relayed sockets are bound to and announced as; it must be
     /// an address of this machine that both ends can reach (not 0.0.0.0).
@@ -95,39 +101,40 @@ impl EmbeddedRelay {
         if config.relay_ip.is_unspecified() {
             return Err(RelayError::Config("the relay address must be a real address, not 0.0.0.0 or ::"));
         }
-        let socket = UdpSocket::bind(config.listen)
-            .await
-            .map_err(|source| RelayError::Bind { address: config.listen, source })?;
+        if matches!(&config.relay_ports, Some(ports) if ports.is_empty() || *ports.start() == 0) {
+            return Err(RelayError::Config("the relay port range is empty or starts at 0"));
+        }
+        let (socket, listener) = bind_both(config.listen).await?;
         let local_addr = socket.local_addr().map_err(|source| RelayError::Bind { address: config.listen, source })?;
-        let net = Arc::new(Net::new(None));
-        let address = config.relay_ip.to_string();
-        let inner: Box<dyn RelayAddressGenerator + Send + Sync> = match config.relay_ports {
-            Some(ports) if ports.is_empty() || *ports.start() == 0 => {
-                return Err(RelayError::Config("the relay port range is empty or starts at 0"));
-            }
-            Some(ports) => Box::new(RelayAddressGeneratorRanges {
-                relay_address: config.relay_ip,
-                min_port: *ports.start(),
-                max_port: *ports.end(),
-                max_retries: 0,
-                address,
-                net,
-            }),
-            None => Box::new(RelayAddressGeneratorStatic { relay_address: config.relay_ip, address, net }),
-        };
+        let stream = StreamConn::serve(listener).map_err(|source| RelayError::Bind { address: local_addr, source })?;
         let policy = PeerPolicy { allow_loopback: config.allow_loopback_peers };
+        let generator = || -> Box<dyn RelayAddressGenerator + Send + Sync> {
+            let (net, address) = (Arc::new(Net::new(None)), config.relay_ip.to_string());
+            let inner: Box<dyn RelayAddressGenerator + Send + Sync> = match &config.relay_ports {
+                Some(ports) => Box::new(RelayAddressGeneratorRanges {
+                    relay_address: config.relay_ip,
+                    min_port: *ports.start(),
+                    max_port: *ports.end(),
+                    max_retries: 0,
+                    address,
+                    net,
+                }),
+                None => Box::new(RelayAddressGeneratorStatic { relay_address: config.relay_ip, address, net }),
+            };
+            Box::new(FilteringGenerator { inner, policy })
+        };
         let server = Server::new(ServerConfig {
-            conn_configs: vec![ConnConfig {
-                conn: Arc::new(socket),
-                relay_addr_generator: Box::new(FilteringGenerator { inner, policy }),
-            }],
+            conn_configs: vec![
+                ConnConfig { conn: Arc::new(socket), relay_addr_generator: generator() },
+                ConnConfig { conn: stream, relay_addr_generator: generator() },
+            ],
             realm: config.realm,
             auth_handler: Arc::new(RestAuth { secret: config.secret }),
             channel_bind_timeout: Duration::ZERO,
             alloc_close_notify: None,
         })
         .await?;
-        tracing::info!(%local_addr, "embedded TURN relay listening (UDP)");
+        tracing::info!(%local_addr, "embedded TURN relay listening (UDP and TCP)");
         Ok(EmbeddedRelay { server, local_addr })
     }
 
@@ -136,13 +143,10 @@ impl EmbeddedRelay {
         self.local_addr
     }
 
-    /// The TURN URL for clients: `turn:<ip>:<port>?transport=udp`.
-    pub fn url(&self) -> String {
-        let host = match self.local_addr.ip() {
-            IpAddr::V4(ip) => ip.to_string(),
-            IpAddr::V6(ip) => format!("[{ip}]"),
-        };
-        format!("turn:{host}:{}?transport=udp", self.local_addr.port())
+    /// The TURN URLs for clients on the address it listens on, UDP then TCP
+    /// (`crate::config::embedded_urls` when it listens on every interface).
+    pub fn urls(&self) -> Vec<String> {
+        crate::config::embedded_urls(self.local_addr, self.local_addr.ip())
     }
 
     /// Stops relaying: every allocation is closed and the socket released.
@@ -151,6 +155,22 @@ impl EmbeddedRelay {
         tracing::info!(local_addr = %self.local_addr, "embedded TURN relay stopped");
         Ok(())
     }
+}
+
+/// Binds UDP and TCP on the same address; on port 0, on a port free for both.
+async fn bind_both(listen: SocketAddr) -> Result<(UdpSocket, TcpListener), RelayError> {
+    let bind_error = |address, source| RelayError::Bind { address, source };
+    let tries = if listen.port() == 0 { PORT_TRIES } else { 1 };
+    let mut last = None;
+    for _ in 0..tries {
+        let socket = UdpSocket::bind(listen).await.map_err(|source| bind_error(listen, source))?;
+        let bound = socket.local_addr().map_err(|source| bind_error(listen, source))?;
+        match TcpListener::bind(bound).await {
+            Ok(listener) => return Ok((socket, listener)),
+            Err(source) => last = Some(bind_error(bound, source)),
+        }
+    }
+    Err(last.unwrap_or(RelayError::Config("no port to bind")))
 }
 
 /// Checks TURN REST usernames (`expiry:name`) and derives the long-term

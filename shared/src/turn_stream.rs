@@ -1,0 +1,116 @@
+//! TURN over a byte stream (TCP, TLS): where one message ends. On a
+//! stream, STUN messages carry their own length (a 20-byte header, then
+//! that many bytes), and ChannelData messages a 4-byte header with the
+//! data's length, padded to a multiple of four (RFC 8656 §12.5). The relay
+//! and the agent's tunnel cut a stream into the datagrams a UDP TURN
+//! endpoint expects, and pad what they write.
+
+/// The STUN magic cookie, bytes 4 to 8 of every STUN message.
+const MAGIC_COOKIE: [u8; 4] = [0x21, 0x12, 0xa4, 0x42];
+const STUN_HEADER: usize = 20;
+const CHANNEL_HEADER: usize = 4;
+
+/// One message found at the start of a stream's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framed {
+    /// The message's own bytes (what a datagram would carry).
+    pub message: usize,
+    /// The bytes it takes on the stream, padding included (consume these).
+    pub on_stream: usize,
+}
+
+/// Why a stream is not TURN: close it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StreamError {
+    #[error("neither a STUN nor a ChannelData message")]
+    NotTurn,
+    #[error("a STUN message without the magic cookie")]
+    NoCookie,
+    #[error("a STUN message whose length is not a multiple of four")]
+    BadLength,
+}
+
+/// The message at the start of `buffer`, once all of it is there (`None`:
+/// read more).
+pub fn next_message(buffer: &[u8]) -> Result<Option<Framed>, StreamError> {
+    let Some(&first) = buffer.first() else { return Ok(None) };
+    match first >> 6 {
+        0b00 => {
+            let Some(header) = buffer.get(..STUN_HEADER) else { return Ok(None) };
+            if header[4..8] != MAGIC_COOKIE {
+                return Err(StreamError::NoCookie);
+            }
+            let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
+            if length % 4 != 0 {
+                return Err(StreamError::BadLength);
+            }
+            let total = STUN_HEADER + length;
+            Ok((buffer.len() >= total).then_some(Framed { message: total, on_stream: total }))
+        }
+        // Channel numbers are 0x4000 to 0x4FFF (RFC 8656); older clients
+        // use up to 0x7FFF (RFC 5766), which the relay itself refuses or not.
+        0b01 => {
+            let Some(header) = buffer.get(..CHANNEL_HEADER) else { return Ok(None) };
+            let message = CHANNEL_HEADER + usize::from(u16::from_be_bytes([header[2], header[3]]));
+            let on_stream = message.next_multiple_of(4);
+            Ok((buffer.len() >= on_stream).then_some(Framed { message, on_stream }))
+        }
+        _ => Err(StreamError::NotTurn),
+    }
+}
+
+/// How many zero bytes follow `message` on a stream: ChannelData is
+/// padded to a multiple of four; STUN messages already are.
+pub fn padding(message: &[u8]) -> usize {
+    message.len().next_multiple_of(4) - message.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stun(length: u16) -> Vec<u8> {
+        let mut message = vec![0x00, 0x01];
+        message.extend(length.to_be_bytes());
+        message.extend(MAGIC_COOKIE);
+        message.extend([7; 12]);
+        message.extend(vec![0; usize::from(length)]);
+        message
+    }
+
+    #[test]
+    fn stun_messages_end_where_their_length_says() {
+        let message = stun(8);
+        assert_eq!(next_message(&message[..19]), Ok(None));
+        assert_eq!(next_message(&message[..27]), Ok(None));
+        let mut two = message.clone();
+        two.extend(stun(0));
+        assert_eq!(next_message(&two), Ok(Some(Framed { message: 28, on_stream: 28 })));
+        let mut uncookied = message.clone();
+        uncookied[4] = 0;
+        assert_eq!(next_message(&uncookied), Err(StreamError::NoCookie));
+        let mut odd = message;
+        odd[3] = 7;
+        assert_eq!(next_message(&odd), Err(StreamError::BadLength));
+    }
+
+    #[test]
+    fn channel_data_is_padded_to_four_on_a_stream() {
+        let data = [0x40, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5, 0, 0, 0];
+        assert_eq!(next_message(&data[..9]), Ok(None), "the padding is not there yet");
+        assert_eq!(next_message(&data), Ok(Some(Framed { message: 9, on_stream: 12 })));
+        assert_eq!(padding(&data[..9]), 3);
+        assert_eq!(padding(&stun(4)), 0);
+    }
+
+    #[test]
+    fn anything_else_is_not_turn() {
+        for first in [0x80, 0xc0, 0xff] {
+            assert_eq!(next_message(&[first, 0, 0, 0]), Err(StreamError::NotTurn), "{first:#x}");
+        }
+        let mut tls_hello = vec![0x16, 0x03, 0x01, 0x00, 0xf4];
+        tls_hello.resize(64, 0);
+        assert_eq!(next_message(&tls_hello), Err(StreamError::NoCookie), "TLS spoken to a TCP port");
+        assert_eq!(next_message(&[]), Ok(None));
+    }
+}
