@@ -208,7 +208,9 @@ describe('broker relay', () => {
       { describe: () => agent.output.slice(-5) },
     );
     await page.waitForURL(SESSION_PATH, { timeout: 20_000 });
-    await showsText(page, 'connection-route', `Connecting to: ${coturn.address}`);
+    await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: 20_000 });
+    // The line says the real path: through coturn, the agent over UDP (the only way its firewall lets out).
+    await showsText(page, 'connection-route', `Relayed through ${coturn.address}: you over UDP, the computer over UDP (no direct path was found)`);
     const { body } = await call(relay.server.url, 'GET', `/api/broker-sessions/${session.id}`, { token: relay.techToken });
     assert.equal(body.broker, coturn.address);
 

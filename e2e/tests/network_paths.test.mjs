@@ -5,7 +5,8 @@
 // dropped. The session still comes up: the agent reaches the relay over
 // TCP (its tunnel, agent/src/session/turn_tunnel.rs), the relay relays to
 // Chromium over UDP, and frames decode; the selected candidate pair is
-// relayed through the embedded relay.
+// relayed through the embedded relay, and the page's connection line says
+// so — the computer reaching the relay over TCP.
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,5 +89,8 @@ describe('network paths', () => {
     // The agent's end is the relay's address: relayed, and only TCP gets out of its network.
     assert.equal(pair.remote.type, 'relay', `the agent's end is not relayed: ${JSON.stringify(pair)}`);
     assert.ok(pair.remote.address.startsWith(`${netns.hostIp}:`), `not the embedded relay: ${JSON.stringify(pair)}`);
+    // The connection line says so: relayed, the computer reaching the relay over TCP.
+    const relay = `${netns.hostIp}:${relayPort(live.server)}`;
+    await showsText(page, 'connection-route', `Relayed through ${relay}: you over UDP, the computer over TCP (no direct path was found)`);
   });
 });

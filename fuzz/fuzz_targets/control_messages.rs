@@ -32,8 +32,10 @@ fuzz_target!(|data: &[u8]| {
             AgentToController::Privacy { state: PrivacyState::On { monitors } } => {
                 assert!((1..=MAX_MONITORS).contains(&usize::try_from(*monitors).unwrap_or(usize::MAX)));
             }
-            AgentToController::LocalUse { .. } | AgentToController::Lock { .. } | AgentToController::Privacy { .. } => {
-            }
+            AgentToController::LocalUse { .. }
+            | AgentToController::Lock { .. }
+            | AgentToController::Privacy { .. }
+            | AgentToController::Path { .. } => {}
         }
         assert_eq!(decode_from_agent(encode(&message).as_bytes()), Ok(message));
     }

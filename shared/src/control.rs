@@ -16,6 +16,7 @@
 
 use crate::input::ScreenSize;
 use crate::local_input::{LocalUse, LockState};
+use crate::media_path::AgentEnd;
 use crate::monitor::{MAX_MONITOR_NAME_CHARS, MAX_MONITORS, Monitor, View};
 use crate::privacy::PrivacyState;
 use base64::Engine as _;
@@ -161,6 +162,9 @@ pub enum AgentToController {
     Lock { state: LockState },
     /// Where the privacy screen stands. Added in protocol version 12.
     Privacy { state: PrivacyState },
+    /// How the agent's end of the media path is reached, when it changes.
+    /// Added in protocol version 12.
+    Path { end: AgentEnd },
 }
 
 /// One cursor image: a PNG (base64 on the wire) and its hot spot.
@@ -273,7 +277,7 @@ pub fn decode_from_agent(bytes: &[u8]) -> Result<AgentToController, ControlRejec
         AgentToController::Privacy { state: PrivacyState::On { monitors } } => {
             within("monitors", *monitors, 1..=u32::try_from(MAX_MONITORS).unwrap_or(u32::MAX))?;
         }
-        AgentToController::Privacy { .. } => {}
+        AgentToController::Privacy { .. } | AgentToController::Path { .. } => {}
         AgentToController::Monitors { monitors, .. } => {
             if monitors.len() > MAX_MONITORS {
                 return Err(ControlRejected::OutOfRange { field: "monitors" });
@@ -487,6 +491,11 @@ mod tests {
             );
         }
         from_agent(AgentToController::Privacy { state: PrivacyState::On { monitors: 2 } });
+        from_agent(AgentToController::Path { end: AgentEnd::Relayed { over: crate::media_path::Transport::Tcp } });
+        assert_eq!(
+            encode(&AgentToController::Path { end: AgentEnd::Direct {} }),
+            r#"{"t":"path","end":{"t":"direct"}}"#
+        );
         from_agent(AgentToController::Privacy { state: PrivacyState::Off { why: Some(Unlocked::Escape) } });
         let reject = |state| decode_from_agent(encode(&AgentToController::Privacy { state }).as_bytes());
         assert_eq!(reject(PrivacyState::On { monitors: 0 }), Err(ControlRejected::OutOfRange { field: "monitors" }));

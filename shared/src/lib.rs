@@ -26,6 +26,7 @@ pub mod guidance;
 pub mod input;
 pub mod local_floor;
 pub mod local_input;
+pub mod media_path;
 pub mod mode;
 pub mod mode_change;
 pub mod monitor;

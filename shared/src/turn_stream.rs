@@ -59,6 +59,41 @@ pub fn next_message(buffer: &[u8]) -> Result<Option<Framed>, StreamError> {
     }
 }
 
+/// STUN message type of a successful Allocate response.
+const ALLOCATE_SUCCESS: [u8; 2] = [0x01, 0x03];
+/// The XOR-RELAYED-ADDRESS attribute.
+const XOR_RELAYED_ADDRESS: u16 = 0x0016;
+
+/// The relayed address a successful Allocate response grants (its
+/// XOR-RELAYED-ADDRESS), for telling which allocation a relay candidate
+/// came from; `None` for any other message or a malformed one.
+pub fn relayed_address(message: &[u8]) -> Option<std::net::SocketAddr> {
+    if message.get(..2)? != ALLOCATE_SUCCESS || message.get(4..8)? != MAGIC_COOKIE {
+        return None;
+    }
+    let transaction = message.get(8..STUN_HEADER)?;
+    let length = usize::from(u16::from_be_bytes([message[2], message[3]]));
+    let mut attributes = message.get(STUN_HEADER..STUN_HEADER + length)?;
+    while attributes.len() >= 4 {
+        let kind = u16::from_be_bytes([attributes[0], attributes[1]]);
+        let size = usize::from(u16::from_be_bytes([attributes[2], attributes[3]]));
+        let value = attributes.get(4..4 + size)?;
+        if kind == XOR_RELAYED_ADDRESS {
+            let port = u16::from_be_bytes([*value.get(2)?, *value.get(3)?]) ^ 0x2112;
+            let mask: Vec<u8> = MAGIC_COOKIE.iter().chain(transaction).copied().collect();
+            let unmask = |bytes: &[u8]| -> Vec<u8> { bytes.iter().zip(&mask).map(|(byte, key)| byte ^ key).collect() };
+            let ip: std::net::IpAddr = match (value.get(1)?, value.len()) {
+                (0x01, 8) => <[u8; 4]>::try_from(unmask(&value[4..8])).ok()?.into(),
+                (0x02, 20) => <[u8; 16]>::try_from(unmask(&value[4..20])).ok()?.into(),
+                _ => return None,
+            };
+            return Some(std::net::SocketAddr::new(ip, port));
+        }
+        attributes = attributes.get((4 + size).next_multiple_of(4)..).unwrap_or_default();
+    }
+    None
+}
+
 /// How many zero bytes follow `message` on a stream: ChannelData is
 /// padded to a multiple of four; STUN messages already are.
 pub fn padding(message: &[u8]) -> usize {
@@ -101,6 +136,21 @@ mod tests {
         assert_eq!(next_message(&data), Ok(Some(Framed { message: 9, on_stream: 12 })));
         assert_eq!(padding(&data[..9]), 3);
         assert_eq!(padding(&stun(4)), 0);
+    }
+
+    #[test]
+    fn an_allocate_success_names_its_relayed_address() {
+        // 10.231.4.1:50000, XORed with the cookie; the port with its top half.
+        let mut message = vec![0x01, 0x03, 0x00, 0x0c];
+        message.extend(MAGIC_COOKIE);
+        message.extend([9; 12]);
+        message.extend([0x00, 0x16, 0x00, 0x08, 0x00, 0x01]);
+        message.extend((50_000u16 ^ 0x2112).to_be_bytes());
+        message.extend([10 ^ 0x21, 231 ^ 0x12, 4 ^ 0xa4, 1 ^ 0x42]);
+        assert_eq!(relayed_address(&message), Some("10.231.4.1:50000".parse().expect("address")));
+        message[1] = 0x13;
+        assert_eq!(relayed_address(&message), None, "an error response grants nothing");
+        assert_eq!(relayed_address(&message[..10]), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::control::ControlContext;
 use super::files::{self, FilesConfig, FilesContext, Uploads};
 use super::local_use::LocalUseCell;
 use super::media::{ShownArea, StreamControls};
+use super::path_probe::PathProbe;
 use super::{control, guide, system_info};
 use crate::inject::{InjectError, Injector, InputGate};
 use crate::session::Reporter;
@@ -43,6 +44,8 @@ pub struct ChannelContext {
     pub activity: ActivityCell,
     /// Whether the person is using their own mouse or keyboard.
     pub local_use: LocalUseCell,
+    /// The agent's end of the media path.
+    pub path: PathProbe,
 }
 
 /// A channel being served.
@@ -107,14 +110,15 @@ fn releases(input: &InputEvent) -> bool {
 }
 
 async fn run_tool(tool: Tool, channel: Arc<dyn DataChannel>, grant: Option<Grant>, context: ChannelContext) {
-    let ChannelContext { controls, display, gate, reporter, assent, files, uploads, activity, local_use } = context;
+    let ChannelContext { controls, display, gate, reporter, assent, files, uploads, activity, local_use, path } =
+        context;
     match tool {
         Tool::Input => {
             let context = InputContext { area: controls.area().clone(), gate, reporter, activity, local_use };
             serve_input(channel, display, context).await;
         }
         Tool::Control => {
-            let context = ControlContext { controls, display, local_use, grant, assent, reporter };
+            let context = ControlContext { controls, display, local_use, grant, assent, reporter, path };
             control::serve(channel, context).await;
         }
         Tool::Clipboard => {

@@ -9,6 +9,7 @@ use super::assent::ToolAssent;
 use super::cursor;
 use super::local_use::LocalUseCell;
 use super::media::{Applied, Showing, StreamControls};
+use super::path_probe::PathProbe;
 use std::sync::Arc;
 use tether_shared::access::Access;
 use tether_shared::consent::ToolUse;
@@ -28,11 +29,18 @@ pub(crate) struct ControlContext {
     pub grant: Option<Grant>,
     pub assent: ToolAssent,
     pub reporter: Reporter,
+    /// The agent's end of the media path, said when it changes.
+    pub path: PathProbe,
 }
+
+/// How often the agent's end of the media path is looked at.
+const PATH_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves the control channel until it closes.
 pub(crate) async fn serve(channel: Arc<dyn DataChannel>, context: ControlContext) {
-    let ControlContext { controls, display, local_use, grant, assent, reporter } = context;
+    let ControlContext { controls, display, local_use, grant, assent, reporter, path } = context;
+    let mut path_check = tokio::time::interval(PATH_CHECK);
+    let mut path_said = None;
     let lock = LockAsker { local_use: local_use.clone(), grant, assent, reporter };
     let (cursor_messages, mut from_cursor) = mpsc::channel(16);
     if let Err(err) = cursor::watch(display, cursor_messages) {
@@ -87,6 +95,15 @@ pub(crate) async fn serve(channel: Arc<dyn DataChannel>, context: ControlContext
                 Ok(()) => Some(AgentToController::LocalUse { state: *local.borrow_and_update() }),
                 Err(_) => break,
             },
+            _ = path_check.tick() => {
+                let end = path.end().await;
+                if end.is_some() && end != path_said {
+                    path_said = end;
+                    end.map(|end| AgentToController::Path { end })
+                } else {
+                    None
+                }
+            }
             Some(message) = from_cursor.recv() => {
                 if matches!(message, AgentToController::Cursor { .. }) {
                     pointer = Some(message.clone());

@@ -23,6 +23,7 @@ mod local_use;
 mod media;
 mod negotiation;
 mod pacing;
+mod path_probe;
 pub mod peer;
 mod rtp_clock;
 mod run;

@@ -25,6 +25,7 @@ use super::grant::{admits_offer, allows, same_technician};
 use super::local_use::{self, LocalUseCell, LocalWatch};
 use super::media::{self, Stream, StreamControls, StreamTarget};
 use super::negotiation::{self, Negotiation};
+use super::path_probe::PathProbe;
 use super::peer::{self, Peer, PeerEvent};
 use super::{Input, Reporter, SessionConfig, SessionEvent, ToolAssent, channels};
 use crate::inject::InputGate;
@@ -390,6 +391,11 @@ impl Live {
                     uploads: self.uploads.clone(),
                     activity: self.activity.clone(),
                     local_use: self.local_use.clone(),
+                    path: PathProbe::new(
+                        std::sync::Arc::clone(&current.peer.connection),
+                        current.peer.tunnels.urls(),
+                        current.peer.tunnels.relayed(),
+                    ),
                 };
                 if let Some(served) = channels::serve(channel, self.grant.as_ref(), context).await {
                     current.channels.push(served);

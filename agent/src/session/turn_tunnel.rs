@@ -11,13 +11,13 @@
 //!
 //! The tunnels stop when [`Tunnels`] is dropped (with the peer).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tether_shared::signal::IceServer;
-use tether_shared::turn_stream::{next_message, padding};
+use tether_shared::turn_stream::{next_message, padding, relayed_address};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -34,6 +34,28 @@ const MAX_MESSAGE: usize = 20 + u16::MAX as usize;
 #[derive(Debug, Default)]
 pub struct Tunnels {
     tasks: JoinSet<()>,
+    /// The URLs the peer was given for them.
+    urls: Vec<String>,
+    /// The relayed addresses allocated through them.
+    relayed: Relayed,
+}
+
+/// The relayed addresses allocated through the tunnels, shared with their tasks.
+pub type Relayed = Arc<Mutex<HashSet<SocketAddr>>>;
+
+impl Tunnels {
+    /// The `turn:` URLs the peer was given for the tunnels: a relay
+    /// candidate gathered through one of these reaches its relay over TCP.
+    pub fn urls(&self) -> &[String] {
+        &self.urls
+    }
+
+    /// The relayed addresses allocated through a tunnel (read from the
+    /// relay's Allocate answers): a relay candidate with one of these
+    /// addresses reaches its relay over TCP.
+    pub fn relayed(&self) -> Relayed {
+        Arc::clone(&self.relayed)
+    }
 }
 
 /// The ICE servers to give the peer: each `turn:` URL over TCP replaced by
@@ -50,7 +72,7 @@ pub async fn open(servers: &[IceServer], local: IpAddr) -> (Vec<IceServer>, Tunn
                     match UdpSocket::bind((local, 0)).await.and_then(|socket| Ok((socket.local_addr()?, socket))) {
                         Ok((at, socket)) => {
                             tracing::debug!(%relay, %at, "TURN over TCP through a local tunnel");
-                            tunnels.tasks.spawn(serve(Arc::new(socket), relay));
+                            tunnels.tasks.spawn(serve(Arc::new(socket), relay, tunnels.relayed()));
                             urls.push(format!("turn:{at}?transport=udp"));
                         }
                         Err(err) => tracing::warn!(error = %err, %url, "cannot open a tunnel for TURN over TCP"),
@@ -96,7 +118,7 @@ fn tcp_relay(url: &str) -> Option<String> {
 
 /// Carries the datagrams arriving on `socket` to `relay`, a connection per
 /// sender, until dropped.
-async fn serve(socket: Arc<UdpSocket>, relay: String) {
+async fn serve(socket: Arc<UdpSocket>, relay: String, relayed: Relayed) {
     let mut links: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
     let mut connections = JoinSet::new();
     let mut buffer = vec![0u8; MAX_MESSAGE];
@@ -112,7 +134,7 @@ async fn serve(socket: Arc<UdpSocket>, relay: String) {
         while connections.try_join_next().is_some() {}
         let link = links.entry(client).or_insert_with(|| {
             let (link, datagrams) = mpsc::channel(QUEUE);
-            connections.spawn(carry(relay.clone(), client, datagrams, Arc::clone(&socket)));
+            connections.spawn(carry(relay.clone(), client, datagrams, Arc::clone(&socket), Arc::clone(&relayed)));
             link
         });
         // Full: the relay is not keeping up; dropped, as UDP would.
@@ -122,7 +144,13 @@ async fn serve(socket: Arc<UdpSocket>, relay: String) {
 
 /// One client socket's connection to the relay: its datagrams out, the
 /// relay's messages back, until either side ends.
-async fn carry(relay: String, client: SocketAddr, mut datagrams: mpsc::Receiver<Vec<u8>>, socket: Arc<UdpSocket>) {
+async fn carry(
+    relay: String,
+    client: SocketAddr,
+    mut datagrams: mpsc::Receiver<Vec<u8>>,
+    socket: Arc<UdpSocket>,
+    relayed: Relayed,
+) {
     let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&relay)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(err)) => {
@@ -148,7 +176,11 @@ async fn carry(relay: String, client: SocketAddr, mut datagrams: mpsc::Receiver<
         let mut chunk = vec![0u8; 16_384];
         loop {
             while let Some(framed) = next_message(&buffer).map_err(std::io::Error::other)? {
-                socket.send_to(&buffer[..framed.message], client).await?;
+                let message = &buffer[..framed.message];
+                if let Some(address) = relayed_address(message) {
+                    relayed.lock().unwrap_or_else(PoisonError::into_inner).insert(address);
+                }
+                socket.send_to(message, client).await?;
                 buffer.drain(..framed.on_stream);
             }
             if buffer.len() > MAX_MESSAGE {
@@ -206,7 +238,8 @@ mod tests {
             username: Some("u".into()),
             credential: Some("p".into()),
         };
-        let (given, _tunnels) = open(&[server], IpAddr::V4(Ipv4Addr::LOCALHOST)).await;
+        let (given, tunnels) = open(&[server], IpAddr::V4(Ipv4Addr::LOCALHOST)).await;
+        assert_eq!(tunnels.urls(), &given[0].urls[1..]);
         assert_eq!(given.len(), 1);
         assert_eq!(given[0].urls.len(), 2);
         assert_eq!(given[0].urls[0], "turn:192.0.2.1:3478?transport=udp");

@@ -1,11 +1,24 @@
-//! The live session's state line: "Connecting…", "Connected", "Ended: …",
-//! and where the session connects to: the broker (TURN relay) the server
-//! named, or else the address ICE chose once it has.
+//! The live session's state line: "Connecting…", "Connected", "Ended: …";
+//! while connecting, where to (the broker the server named, or the address
+//! ICE is trying); once connected, the path the media really takes
+//! (`tether_shared::media_path`: direct or relayed, through what, each end
+//! over which transport).
 
 use crate::controller::machine::Status;
 use crate::controller::stats::StatsView;
 use leptos::prelude::*;
+use tether_shared::media_path::{AgentEnd, PagePath, Transport, describe};
 use tether_shared::mode::SessionMode;
+
+/// What the connection line says about the path.
+struct Route {
+    words: String,
+    /// The remote candidate's type.
+    kind: String,
+    relayed: bool,
+    /// The candidate pair, for the tooltip.
+    detail: String,
+}
 
 /// The state, the remote candidate in use and whether input is flowing.
 #[component]
@@ -22,6 +35,9 @@ pub fn ConnectionStatus(
     /// `host:port` of the session's broker, when it goes through one.
     #[prop(into)]
     broker: Signal<Option<String>>,
+    /// How the agent's end of the path is reached, as it said.
+    #[prop(into)]
+    agent_path: Signal<Option<AgentEnd>>,
     /// The mode the person at the computer accepted, once known.
     #[prop(into)]
     session_mode: Signal<Option<SessionMode>>,
@@ -33,14 +49,28 @@ pub fn ConnectionStatus(
         if status.with(Status::is_final) {
             return None;
         }
-        let path = stats.with(|stats| {
-            let path = stats.as_ref()?.path.as_ref()?;
-            Some((path.remote.endpoint()?, path.describe(), path.remote.candidate_type.clone()))
-        });
-        match (broker.get(), path) {
-            (Some(broker), Some((_, path, kind))) => Some((broker, path, kind)),
-            (Some(broker), None) => Some((broker, "not chosen yet".to_owned(), String::new())),
-            (None, path) => path,
+        let path = stats.with(|stats| stats.as_ref()?.path.clone());
+        let connected = status.with(|status| matches!(status, Status::Connected));
+        let broker = broker.get();
+        match (connected, path) {
+            (true, Some(path)) => {
+                let page = PagePath {
+                    page_relayed_over: (path.local.candidate_type == "relay")
+                        .then(|| path.local.relay_protocol.as_deref().and_then(Transport::from_stats))
+                        .flatten(),
+                    remote_type: path.remote.candidate_type.clone(),
+                    remote_endpoint: path.remote.endpoint().unwrap_or_default(),
+                };
+                let relayed = page.page_relayed_over.is_some() || page.remote_type == "relay";
+                let words = describe(&page, agent_path.get(), broker.as_deref());
+                Some(Route { words, kind: path.remote.candidate_type.clone(), relayed, detail: path.describe() })
+            }
+            (_, path) => {
+                let endpoint = broker.or_else(|| path.as_ref().and_then(|path| path.remote.endpoint()))?;
+                let detail = path.as_ref().map_or_else(|| "not chosen yet".to_owned(), |path| path.describe());
+                let kind = path.map(|path| path.remote.candidate_type).unwrap_or_default();
+                Some(Route { words: format!("Connecting to: {endpoint}"), kind, relayed: false, detail })
+            }
         }
     };
     view! {
@@ -56,16 +86,16 @@ pub fn ConnectionStatus(
             </span>
             {move || {
                 route()
-                    .map(|(endpoint, path, kind)| {
+                    .map(|route| {
                         view! {
                             <span
                                 class="connection-route"
                                 data-testid="connection-route"
-                                data-candidate-type=kind
-                                title=format!("Candidate pair: {path}")
+                                data-candidate-type=route.kind
+                                data-relayed=route.relayed.to_string()
+                                title=format!("Candidate pair: {}", route.detail)
                             >
-                                "Connecting to: "
-                                <span class="mono">{endpoint}</span>
+                                {route.words}
                             </span>
                         }
                     })

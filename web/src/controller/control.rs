@@ -9,6 +9,7 @@ use tether_shared::control::{
 };
 use tether_shared::input::ScreenSize;
 use tether_shared::local_input::{LocalUse, LockState};
+use tether_shared::media_path::AgentEnd;
 use tether_shared::monitor::{Monitor, View};
 use tether_shared::privacy::PrivacyState;
 
@@ -93,6 +94,8 @@ pub enum Update {
     Lock(LockState),
     /// Where the privacy screen stands.
     Privacy(PrivacyState),
+    /// How the agent's end of the media path is reached.
+    Path(AgentEnd),
     /// A shape to remember; nothing to show yet.
     Nothing,
 }
@@ -142,6 +145,7 @@ impl RemoteControl {
             AgentToController::LocalUse { state } => Update::LocalUse(state),
             AgentToController::Lock { state } => Update::Lock(state),
             AgentToController::Privacy { state } => Update::Privacy(state),
+            AgentToController::Path { end } => Update::Path(end),
         })
     }
 }

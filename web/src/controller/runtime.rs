@@ -30,6 +30,7 @@ use tether_shared::control::{ControllerToAgent, QualityPreset, encode};
 use tether_shared::guidance::{self, Shape};
 use tether_shared::input::{InputEvent, encode_input};
 use tether_shared::local_input::{LocalUse, LockState};
+use tether_shared::media_path::AgentEnd;
 use tether_shared::mode::SessionMode;
 use tether_shared::monitor::View;
 use tether_shared::privacy::PrivacyState;
@@ -63,6 +64,8 @@ pub struct ControllerView {
     pub lock: RwSignal<LockState>,
     /// Where the privacy screen stands.
     pub privacy: RwSignal<PrivacyState>,
+    /// How the agent's end of the media path is reached, as it last said.
+    pub agent_path: RwSignal<Option<AgentEnd>>,
     /// The computer's monitors and which part is shown (once it said).
     pub monitors: RwSignal<Option<MonitorsView>>,
     /// The preset the technician picked last (pending until applied).
@@ -104,6 +107,7 @@ impl ControllerView {
             local_use: RwSignal::new(false),
             lock: RwSignal::new(LockState::Unlocked { why: None }),
             privacy: RwSignal::new(PrivacyState::Off { why: None }),
+            agent_path: RwSignal::new(None),
             requested: RwSignal::new(None),
             cursor: RwSignal::new(None),
             broker: RwSignal::new(None),
@@ -677,6 +681,7 @@ impl Runtime {
                     Ok(Update::LocalUse(state)) => self.view.local_use.set(state == LocalUse::InUse),
                     Ok(Update::Lock(state)) => self.view.lock.set(state),
                     Ok(Update::Privacy(state)) => self.view.privacy.set(state),
+                    Ok(Update::Path(end)) => self.view.agent_path.set(Some(end)),
                     Ok(Update::Nothing) => {}
                     Err(reason) => {
                         web_sys::console::warn_1(&format!("dropping a control message: {reason}").into());

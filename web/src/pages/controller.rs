@@ -123,7 +123,15 @@ pub fn ControllerPage() -> impl IntoView {
                 on_end=on_end
             />
         </PageHeader>
-        <ConnectionStatus status=status stats=state.stats input_ready=state.input_ready broker=state.broker session_mode=state.session_mode local_use=state.local_use />
+        <ConnectionStatus
+            status=status
+            stats=state.stats
+            input_ready=state.input_ready
+            broker=state.broker
+            agent_path=state.agent_path
+            session_mode=state.session_mode
+            local_use=state.local_use
+        />
         <Alert message=state.notice kind=AlertKind::Warning testid="controller-notice" />
         // Beside the picture, so the picture keeps the page's height: the mode and the chat.
         <div class="session-layout">
