@@ -13,7 +13,7 @@ TRUNK_VERSION="0.21.14"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # Debian packages the build and tests need.
-DEBIAN_PACKAGES=(pkg-config nasm xvfb xdotool xclip x11-utils x11-apps x11-xserver-utils xserver-xorg-core xserver-xorg-video-dummy chromium fonts-dejavu-core postgresql coturn iproute2 nftables)
+DEBIAN_PACKAGES=(pkg-config nasm openssl xvfb xdotool xclip x11-utils x11-apps x11-xserver-utils xserver-xorg-core xserver-xorg-video-dummy chromium fonts-dejavu-core postgresql coturn iproute2 nftables)
 # The agent's optional `scap` capture (Wayland portal, macOS, Windows) is
 # compile-checked by the tests; its PipeWire and D-Bus bindings need these.
 DEBIAN_PACKAGES+=(libpipewire-0.3-dev libspa-0.2-dev libdbus-1-dev libclang-dev clang)

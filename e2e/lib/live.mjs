@@ -30,7 +30,8 @@ export const SESSION_PATH = /\/sessions\/([0-9a-f-]{36})$/;
  * `width`×`height` (Xvfb unless given, as `fixture.xvfb`); with `netns`
  * (`lib/netns.mjs`) the server and its relay listen on the namespace's
  * host-side address and the agent runs inside, after `beforeAgent(fixture)`
- * (e.g. installs the namespace's firewall). Resolves to a fixture with the parts,
+ * (e.g. installs the namespace's firewall); `serverArgs` and `agentEnv` add
+ * to the server's flags and the agent's environment. Resolves to a fixture with the parts,
  * `openSession()` (signs the technician in and opens the session from the
  * Targets page; resolves to its id), `diagnostics()` for the step runner and
  * `stop()`.
@@ -45,6 +46,8 @@ export async function startLiveSession({
   startX = () => startXvfb({ width, height }),
   netns = null,
   beforeAgent = async () => {},
+  serverArgs = [],
+  agentEnv = {},
 }) {
   const fixture = { pageErrors: [], agent: null, auditorToken: null };
   fixture.stop = async () => {
@@ -86,7 +89,7 @@ export async function startLiveSession({
     assert.equal(fixture.scene.layout.height, height);
 
     const at = netns ? { listen: `${netns.hostIp}:0`, embeddedTurn: `${netns.hostIp}:0` } : {};
-    fixture.server = await startServer({ env: serverEnv, ...at });
+    fixture.server = await startServer({ env: serverEnv, args: serverArgs, ...at });
     const { server } = fixture;
     assert.ok(server.adminPassword, `the server printed no one-time password:\n${server.output.join('\n')}`);
     const adminToken = await firstLogin(server.url, 'admin', server.adminPassword, ADMIN_PASSWORD);
@@ -110,6 +113,7 @@ export async function startLiveSession({
       args: netns ? ['--unattended'] : ['--unattended', '--webrtc-bind', '127.0.0.1:0'],
       display: fixture.xvfb.display,
       prefix,
+      env: agentEnv,
     });
 
     const insecure = netns ? [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] : [];

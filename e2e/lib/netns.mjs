@@ -104,7 +104,7 @@ export async function createNetns({ tag = process.pid } = {}) {
   /**
    * Inside the namespace, drops every packet except loopback, new
    * connections to `hostIp` on the given `{ protocol: 'tcp' | 'udp', port }`
-   * and the replies to those.
+   * and the replies to those (replacing any firewall installed before).
    */
   const allowOnly = async (ports) => {
     const rules = ports.map(({ protocol, port }) => `ip daddr ${hostIp} ${protocol} dport ${Number(port)} accept`);
@@ -122,6 +122,8 @@ export async function createNetns({ tag = process.pid } = {}) {
       '  }',
       '}',
     ].join('\n');
+    // A firewall installed before is replaced, not added to.
+    await run('ip', ['netns', 'exec', name, 'nft', 'delete', 'table', 'inet', 'tether_e2e']).catch(() => {});
     await run('ip', ['netns', 'exec', name, 'nft', '-f', '-'], { input: `${ruleset}\n` }).catch((error) => {
       throw new Error(`cannot install the namespace's firewall (Debian package nftables): ${error.message}`);
     });

@@ -117,6 +117,21 @@ pub struct TurnConfig {
     #[arg(long, env = "TETHER_EMBEDDED_TURN_RELAY_IP")]
     pub embedded_turn_relay_ip: Option<IpAddr>,
 
+    /// Where the embedded relay also serves TURN over TLS (e.g.
+    /// `0.0.0.0:5349`, or 443), with `--tls-cert` and `--tls-key`; `off` by
+    /// default. The certificate must name the address clients are given
+    /// (the relay address).
+    #[arg(long, env = "TETHER_EMBEDDED_TURN_TLS", default_value = "off")]
+    pub embedded_turn_tls: String,
+
+    /// The TLS certificate chain (PEM, leaf first) for TURN over TLS.
+    #[arg(long, env = "TETHER_TLS_CERT")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, env = "TETHER_TLS_KEY")]
+    pub tls_key: Option<std::path::PathBuf>,
+
     /// UDP ports the embedded relay allocates from, `MIN-MAX` (any free
     /// port when unset).
     #[arg(long, env = "TETHER_EMBEDDED_TURN_PORTS", value_parser = parse_port_range)]
@@ -171,7 +186,23 @@ impl TurnConfig {
             // A relay on loopback serves only this machine; letting it relay
             // to loopback peers gives nobody a way in they did not have.
             allow_loopback_peers: relay_ip.is_loopback(),
+            tls: self.embedded_tls()?,
         }))
+    }
+
+    /// Where and with what the embedded relay serves TURN over TLS.
+    fn embedded_tls(&self) -> anyhow::Result<Option<(SocketAddr, std::sync::Arc<rustls::ServerConfig>)>> {
+        if self.embedded_turn_tls.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let address: SocketAddr = self
+            .embedded_turn_tls
+            .parse()
+            .with_context(|| format!("--embedded-turn-tls {:?} is neither ip:port nor off", self.embedded_turn_tls))?;
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            anyhow::bail!("--embedded-turn-tls needs --tls-cert and --tls-key");
+        };
+        Ok(Some((address, crate::tls::server_config(cert, key)?)))
     }
 
     /// The broker settings: the embedded relay (when its `embedded_urls`
@@ -196,12 +227,18 @@ impl TurnConfig {
 /// The embedded relay's broker id.
 pub const EMBEDDED_ID: &str = "embedded";
 
-/// The URLs clients reach the embedded relay at, UDP first, then TCP: its
-/// bound port on the relay address when it listens on every interface.
-pub fn embedded_urls(bound: SocketAddr, relay_ip: IpAddr) -> Vec<String> {
-    let ip = if bound.ip().is_unspecified() { relay_ip } else { bound.ip() };
-    let at = SocketAddr::new(ip, bound.port());
-    vec![format!("turn:{at}?transport=udp"), format!("turn:{at}?transport=tcp")]
+/// The URLs clients reach the embedded relay at, UDP first, then TCP,
+/// then TLS where it serves it: its bound ports on the relay address when
+/// it listens on every interface.
+pub fn embedded_urls(bound: SocketAddr, tls: Option<SocketAddr>, relay_ip: IpAddr) -> Vec<String> {
+    let reached = |bound: SocketAddr| {
+        let ip = if bound.ip().is_unspecified() { relay_ip } else { bound.ip() };
+        SocketAddr::new(ip, bound.port())
+    };
+    let at = reached(bound);
+    let mut urls = vec![format!("turn:{at}?transport=udp"), format!("turn:{at}?transport=tcp")];
+    urls.extend(tls.map(|tls| format!("turns:{}?transport=tcp", reached(tls))));
+    urls
 }
 
 fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, String> {
@@ -241,9 +278,14 @@ mod tests {
         assert_eq!(parse_port_range("50000-50010"), Ok(50_000..=50_010));
         assert!(parse_port_range("0-10").is_err() && parse_port_range("9-1").is_err());
         let any: SocketAddr = "0.0.0.0:3478".parse().expect("addr");
+        let tls: SocketAddr = "0.0.0.0:5349".parse().expect("addr");
         assert_eq!(
-            embedded_urls(any, "192.0.2.7".parse().expect("ip")),
-            ["turn:192.0.2.7:3478?transport=udp", "turn:192.0.2.7:3478?transport=tcp"]
+            embedded_urls(any, Some(tls), "192.0.2.7".parse().expect("ip")),
+            [
+                "turn:192.0.2.7:3478?transport=udp",
+                "turn:192.0.2.7:3478?transport=tcp",
+                "turns:192.0.2.7:5349?transport=tcp"
+            ]
         );
     }
 }

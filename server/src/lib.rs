@@ -31,4 +31,5 @@ pub mod sessions;
 pub mod socket;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod users;

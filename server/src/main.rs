@@ -105,7 +105,8 @@ async fn serve(config: ServerConfig) -> anyhow::Result<ExitCode> {
     // The relay first: if its port is taken, fail before anything is created.
     let turn_secret = config.turn.secret(&config.storage.data_dir)?;
     let relay = app::start_embedded_relay(&config.turn, &turn_secret).await?;
-    let embedded_urls = relay.as_ref().map(|(relay, relay_ip)| config::embedded_urls(relay.local_addr(), *relay_ip));
+    let embedded_urls =
+        relay.as_ref().map(|(relay, relay_ip)| config::embedded_urls(relay.local_addr(), relay.tls_addr(), *relay_ip));
     let store = open_store(&config.storage).await?;
     let keys = TokenKeys::load_or_create(&config.storage.data_dir)?;
     let grant_key = tether_server::grants::GrantKey::load_or_create(&config.storage.data_dir)?;

@@ -40,7 +40,7 @@ fn settings(relay: SocketAddr) -> BrokerSettings {
         secret: secret(),
         lifetime: LIFETIME,
         built_in: vec![
-            BrokerSpec { id: "embedded".into(), urls: embedded_urls(relay, relay.ip()) },
+            BrokerSpec { id: "embedded".into(), urls: embedded_urls(relay, None, relay.ip()) },
             BrokerSpec { id: "coturn-a".into(), urls: vec!["turn:relay-a.example.org:3478".into()] },
         ],
     }

@@ -52,6 +52,7 @@ async fn start_embedded(allow_loopback_peers: bool) -> EmbeddedRelay {
         realm: "tether.test".into(),
         secret: secret(),
         allow_loopback_peers,
+        tls: None,
     })
     .await
     .unwrap()
@@ -388,6 +389,10 @@ async fn embedded_relay_serves_turn_over_tcp_to_coturns_own_client() {
     // Every message sent came back from the echo peer, relayed over UDP and carried over TCP both ways.
     assert!(report.contains("Total lost packets 0 (0.000000%)"), "the client said:\n{report}");
     assert!(report.contains("Total transmit time"), "{report}");
+    // The first client's allocations have ended: the listener still serves the next one.
+    let again = credential(Duration::from_secs(600));
+    let report = timeout(Duration::from_secs(60), run(again.username, again.password)).await.unwrap().unwrap();
+    assert!(report.contains("Total lost packets 0 (0.000000%)"), "a second client was not served:\n{report}");
     let expired = expired_credential();
     let refused = timeout(Duration::from_secs(60), run(expired.username, expired.password)).await.unwrap().unwrap();
     assert!(
@@ -395,4 +400,88 @@ async fn embedded_relay_serves_turn_over_tcp_to_coturns_own_client() {
         "an expired credential relayed over TCP:\n{refused}"
     );
     relay.stop().await.unwrap();
+}
+
+/// A self-signed certificate for `ip` (PEM files in a fresh directory),
+/// made with the openssl command.
+fn self_signed(ip: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("tether-tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let status = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
+        .args(["-subj", "/CN=tether-test", "-addext", &format!("subjectAltName=IP:{ip}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "openssl could not make a certificate");
+    (cert, key)
+}
+
+#[tokio::test]
+async fn embedded_relay_serves_turn_over_tls_to_coturns_own_client() {
+    let Some((client, peer)) = coturn_tools() else { return };
+    let (cert, key) = self_signed("127.0.0.1");
+    let tls = tether_server::tls::server_config(&cert, &key).unwrap();
+    let relay = EmbeddedRelay::start(EmbeddedConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        relay_ip: "127.0.0.1".parse().unwrap(),
+        relay_ports: None,
+        realm: "tether.test".into(),
+        secret: secret(),
+        allow_loopback_peers: true,
+        tls: Some(("127.0.0.1:0".parse().unwrap(), tls)),
+    })
+    .await
+    .unwrap();
+    let tls_addr = relay.tls_addr().unwrap();
+    assert!(relay.urls().contains(&format!("turns:{tls_addr}?transport=tcp")), "{:?}", relay.urls());
+    let peer_port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _peer = Stopped(
+        Command::new(peer)
+            .args(["-L", "127.0.0.1", "-p", &peer_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let valid = credential(Duration::from_secs(600));
+    let report = tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(client);
+        command.args([
+            "-t",
+            "-S",
+            "-D",
+            "-n",
+            "20",
+            "-l",
+            "171",
+            "-z",
+            "5",
+            "-u",
+            &valid.username,
+            "-w",
+            &valid.password,
+        ]);
+        command.args([
+            "-e",
+            "127.0.0.1",
+            "-r",
+            &peer_port.to_string(),
+            "-p",
+            &tls_addr.port().to_string(),
+            "127.0.0.1",
+        ]);
+        let output = command.stdin(Stdio::null()).output().unwrap();
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    });
+    let report = timeout(Duration::from_secs(60), report).await.unwrap().unwrap();
+    assert!(report.contains("Total lost packets 0 (0.000000%)"), "the client said:\n{report}");
+    relay.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(cert.parent().unwrap());
 }

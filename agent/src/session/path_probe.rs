@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
-use super::turn_tunnel::Relayed;
+use super::turn_tunnel::{Relayed, Tunnels};
 
 use rtc::peer_connection::transport::{RTCIceCandidateType, RTCIceServerTransportProtocol};
 use tether_shared::media_path::{AgentEnd, Transport};
@@ -18,21 +18,22 @@ use webrtc::peer_connection::{PeerConnection, RTCStatsReportEntry, StatsSelector
 #[derive(Clone)]
 pub struct PathProbe {
     connection: Arc<dyn PeerConnection>,
-    /// The URLs given for TURN-over-TCP tunnels.
-    tunnel_urls: Arc<[String]>,
+    /// The URLs given for tunnels, and how each reaches its relay.
+    tunnel_urls: Arc<[(String, Transport)]>,
     /// The relayed addresses allocated through a tunnel.
     tunnel_relayed: Relayed,
 }
 
 impl PathProbe {
-    pub fn new(connection: Arc<dyn PeerConnection>, tunnel_urls: &[String], tunnel_relayed: Relayed) -> Self {
-        Self { connection, tunnel_urls: tunnel_urls.into(), tunnel_relayed }
+    pub fn new(connection: Arc<dyn PeerConnection>, tunnels: &Tunnels) -> Self {
+        Self { connection, tunnel_urls: tunnels.given().into(), tunnel_relayed: tunnels.relayed() }
     }
 
-    /// Whether relay candidate `address:port` was allocated through a tunnel.
-    fn tunnelled(&self, address: Option<&str>, port: u16) -> bool {
-        let Some(ip) = address.and_then(|address| address.parse().ok()) else { return false };
-        self.tunnel_relayed.lock().unwrap_or_else(PoisonError::into_inner).contains(&SocketAddr::new(ip, port))
+    /// How relay candidate `address:port` reaches its relay, if it was
+    /// allocated through a tunnel.
+    fn tunnelled(&self, address: Option<&str>, port: u16) -> Option<Transport> {
+        let ip = address?.parse().ok()?;
+        self.tunnel_relayed.lock().unwrap_or_else(PoisonError::into_inner).get(&SocketAddr::new(ip, port)).copied()
     }
 
     /// The agent's end of the selected pair, once there is one.
@@ -65,16 +66,13 @@ impl PathProbe {
         }
         // The stats' URL is the one the candidate came from; the relayed
         // address is certain even where the URL is not filled in.
-        let tunnelled = self.tunnel_urls.contains(&local.url) || self.tunnelled(local.address.as_deref(), local.port);
-        let over = if tunnelled {
-            Transport::Tcp
-        } else {
-            match local.relay_protocol {
-                RTCIceServerTransportProtocol::Tcp => Transport::Tcp,
-                RTCIceServerTransportProtocol::Tls => Transport::Tls,
-                _ => Transport::Udp,
-            }
-        };
+        let by_url = self.tunnel_urls.iter().find(|(url, _)| *url == local.url).map(|(_, over)| *over);
+        let tunnelled = by_url.or_else(|| self.tunnelled(local.address.as_deref(), local.port));
+        let over = tunnelled.unwrap_or(match local.relay_protocol {
+            RTCIceServerTransportProtocol::Tcp => Transport::Tcp,
+            RTCIceServerTransportProtocol::Tls => Transport::Tls,
+            _ => Transport::Udp,
+        });
         Some(AgentEnd::Relayed { over })
     }
 }

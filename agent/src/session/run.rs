@@ -391,11 +391,7 @@ impl Live {
                     uploads: self.uploads.clone(),
                     activity: self.activity.clone(),
                     local_use: self.local_use.clone(),
-                    path: PathProbe::new(
-                        std::sync::Arc::clone(&current.peer.connection),
-                        current.peer.tunnels.urls(),
-                        current.peer.tunnels.relayed(),
-                    ),
+                    path: PathProbe::new(std::sync::Arc::clone(&current.peer.connection), &current.peer.tunnels),
                 };
                 if let Some(served) = channels::serve(channel, self.grant.as_ref(), context).await {
                     current.channels.push(served);

@@ -1,7 +1,8 @@
 //! The default broker: a TURN relay embedded in the server with the `turn`
 //! crate, so one machine works with no extra process. Clients reach it over
 //! UDP and, on the same port, over TCP ([`super::stream_conn`]: for
-//! networks that let no UDP out); it relays over UDP. It checks
+//! networks that let no UDP out), and over TLS on a port of its own where
+//! a certificate is given; it relays over UDP. It checks
 //! TURN REST credentials itself ([`RestAuth`]; the crate's own
 //! `LongTermAuthHandler` rejects `expiry:name` usernames) and relays only
 //! to peers [`super::peers`] allows. Start it with [`EmbeddedRelay::start`]
@@ -23,7 +24,7 @@ use webrtc_util::vnet::net::Net;
 
 use super::credentials::TurnSecret;
 use super::peers::{FilteringGenerator, PeerPolicy};
-use super::stream_conn::StreamConn;
+use super::stream_conn::{Listener, Listening, StreamConn};
 
 /// How many times a relay on port 0 looks for a port free for both UDP and TCP.
 const PORT_TRIES: usize = 8;
@@ -45,6 +46,8 @@ pub struct EmbeddedConfig {
     pub secret: TurnSecret,
     /// Relay to loopback peers (tests on one machine only).
     pub allow_loopback_peers: bool,
+    /// Where TURN over TLS is served, and with which certificate.
+    pub tls: Option<(SocketAddr, Arc<rustls::ServerConfig>)>,
 }
 
 impl EmbeddedConfig {
@@ -59,6 +62,7 @@ impl EmbeddedConfig {
             realm: "tether.test".into(),
             secret,
             allow_loopback_peers: true,
+            tls: None,
         }
     }
 }
@@ -87,6 +91,9 @@ pub enum RelayError {
 pub struct EmbeddedRelay {
     server: Server,
     local_addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
+    /// The TCP and TLS listeners, closed when this is dropped.
+    listening: Listening,
 }
 
 impl std::fmt::Debug for EmbeddedRelay {
@@ -106,7 +113,16 @@ impl EmbeddedRelay {
         }
         let (socket, listener) = bind_both(config.listen).await?;
         let local_addr = socket.local_addr().map_err(|source| RelayError::Bind { address: config.listen, source })?;
-        let stream = StreamConn::serve(listener).map_err(|source| RelayError::Bind { address: local_addr, source })?;
+        let mut listeners = vec![Listener { tcp: listener, tls: None }];
+        let mut tls_addr = None;
+        if let Some((address, tls)) = &config.tls {
+            let tcp =
+                TcpListener::bind(address).await.map_err(|source| RelayError::Bind { address: *address, source })?;
+            tls_addr = Some(tcp.local_addr().map_err(|source| RelayError::Bind { address: *address, source })?);
+            listeners.push(Listener { tcp, tls: Some(Arc::clone(tls)) });
+        }
+        let (stream, listening) =
+            StreamConn::serve(listeners).map_err(|source| RelayError::Bind { address: local_addr, source })?;
         let policy = PeerPolicy { allow_loopback: config.allow_loopback_peers };
         let generator = || -> Box<dyn RelayAddressGenerator + Send + Sync> {
             let (net, address) = (Arc::new(Net::new(None)), config.relay_ip.to_string());
@@ -135,7 +151,10 @@ impl EmbeddedRelay {
         })
         .await?;
         tracing::info!(%local_addr, "embedded TURN relay listening (UDP and TCP)");
-        Ok(EmbeddedRelay { server, local_addr })
+        if let Some(tls_addr) = tls_addr {
+            tracing::info!(%tls_addr, "embedded TURN relay listening (TLS)");
+        }
+        Ok(EmbeddedRelay { server, local_addr, tls_addr, listening })
     }
 
     /// The address the relay listens on.
@@ -143,14 +162,21 @@ impl EmbeddedRelay {
         self.local_addr
     }
 
-    /// The TURN URLs for clients on the address it listens on, UDP then TCP
-    /// (`crate::config::embedded_urls` when it listens on every interface).
+    /// Where it serves TURN over TLS, if it does.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// The TURN URLs for clients on the address it listens on, UDP, TCP,
+    /// then TLS (`crate::config::embedded_urls` when it listens on every
+    /// interface).
     pub fn urls(&self) -> Vec<String> {
-        crate::config::embedded_urls(self.local_addr, self.local_addr.ip())
+        crate::config::embedded_urls(self.local_addr, self.tls_addr, self.local_addr.ip())
     }
 
     /// Stops relaying: every allocation is closed and the socket released.
     pub async fn stop(self) -> Result<(), RelayError> {
+        drop(self.listening);
         self.server.close().await?;
         tracing::info!(local_addr = %self.local_addr, "embedded TURN relay stopped");
         Ok(())

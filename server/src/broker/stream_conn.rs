@@ -1,6 +1,6 @@
-//! TURN over TCP for the embedded relay: a listener whose connections the
-//! `turn` crate's server (which speaks datagrams only) sees as one packet
-//! connection. Each connection's stream is cut into messages
+//! TURN over TCP and TLS for the embedded relay: listeners whose
+//! connections the `turn` crate's server (which speaks datagrams only)
+//! sees as one packet connection. Each connection's stream is cut into messages
 //! (`tether_shared::turn_stream`) that arrive as datagrams from the
 //! connection's address; what the server sends to that address is written
 //! back on the connection, ChannelData padded. The relayed side stays UDP,
@@ -37,39 +37,60 @@ const MAX_MESSAGE: usize = 20 + u16::MAX as usize;
 
 type Writers = Arc<Mutex<HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>>;
 
-/// The relay's TCP listener as the `turn` server's packet connection.
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A listener, plain TCP or TLS with this configuration.
+pub struct Listener {
+    pub tcp: TcpListener,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// The relay's TCP (and TLS) listeners as the `turn` server's packet connection.
 pub struct StreamConn {
     local_addr: SocketAddr,
     incoming: tokio::sync::Mutex<mpsc::Receiver<(Vec<u8>, SocketAddr)>>,
     writers: Writers,
-    tasks: Mutex<JoinSet<()>>,
+}
+
+/// The listeners' tasks: dropping this closes every listener and
+/// connection (the relay keeps it until it stops).
+#[derive(Debug)]
+pub struct Listening {
+    _tasks: JoinSet<()>,
 }
 
 impl StreamConn {
-    /// Serves TURN on the connections `listener` accepts.
-    pub fn serve(listener: TcpListener) -> std::io::Result<Arc<Self>> {
-        let local_addr = listener.local_addr()?;
+    /// Serves TURN on the connections the `listeners` accept (the first
+    /// one's address is the connection's) until the [`Listening`] is
+    /// dropped.
+    pub fn serve(listeners: Vec<Listener>) -> std::io::Result<(Arc<Self>, Listening)> {
+        let local_addr = listeners.first().ok_or_else(|| std::io::Error::other("no listener"))?.tcp.local_addr()?;
         let (delivered, incoming) = mpsc::channel(INCOMING_QUEUE);
         let writers = Writers::default();
         let mut tasks = JoinSet::new();
-        tasks.spawn(accept(listener, delivered, Arc::clone(&writers)));
-        Ok(Arc::new(StreamConn {
-            local_addr,
-            incoming: tokio::sync::Mutex::new(incoming),
-            writers,
-            tasks: Mutex::new(tasks),
-        }))
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        for listener in listeners {
+            tasks.spawn(accept(listener, delivered.clone(), Arc::clone(&writers), Arc::clone(&slots)));
+        }
+        let conn = StreamConn { local_addr, incoming: tokio::sync::Mutex::new(incoming), writers };
+        Ok((Arc::new(conn), Listening { _tasks: tasks }))
     }
 }
 
 /// Accepts connections until the listener fails, at most
-/// [`MAX_CONNECTIONS`] at once.
-async fn accept(listener: TcpListener, delivered: mpsc::Sender<(Vec<u8>, SocketAddr)>, writers: Writers) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+/// [`MAX_CONNECTIONS`] at once over every listener (`slots`).
+async fn accept(
+    listener: Listener,
+    delivered: mpsc::Sender<(Vec<u8>, SocketAddr)>,
+    writers: Writers,
+    slots: Arc<Semaphore>,
+) {
+    let acceptor = listener.tls.map(tokio_rustls::TlsAcceptor::from);
     let mut connections = JoinSet::new();
     loop {
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
-        let (stream, peer) = match listener.accept().await {
+        let (stream, peer) = match listener.tcp.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
                 tracing::warn!(error = %err, "the embedded relay's TCP listener failed");
@@ -77,9 +98,16 @@ async fn accept(listener: TcpListener, delivered: mpsc::Sender<(Vec<u8>, SocketA
             }
         };
         let _ = stream.set_nodelay(true);
-        let (delivered, writers) = (delivered.clone(), Arc::clone(&writers));
+        let (delivered, writers, acceptor) = (delivered.clone(), Arc::clone(&writers), acceptor.clone());
         connections.spawn(async move {
-            serve_stream(stream, peer, delivered, writers).await;
+            match acceptor {
+                None => serve_stream(stream, peer, delivered, writers).await,
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => serve_stream(stream, peer, delivered, writers).await,
+                    Ok(Err(err)) => tracing::debug!(%peer, error = %err, "a TURN-over-TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "a TURN-over-TLS handshake timed out"),
+                },
+            }
             drop(slot);
         });
         // Reap the finished ones so the set does not grow.
@@ -188,8 +216,10 @@ impl Conn for StreamConn {
         None
     }
 
+    /// Nothing: the `turn` crate closes its client-facing connection whenever
+    /// one allocation ends, which for a shared listener would end every
+    /// client's. The listeners end when their [`Listening`] is dropped.
     async fn close(&self) -> webrtc_util::Result<()> {
-        self.tasks.lock().unwrap_or_else(PoisonError::into_inner).abort_all();
         Ok(())
     }
 
