@@ -68,6 +68,18 @@ async function udpFromInside(prefix, host, port) {
   return (await run(command, args)).trim();
 }
 
+/** Waits until the page decodes frames, and then a few more. */
+async function framesKeepComing(page) {
+  const first = await until(async () => {
+    const stats = await videoStats(page);
+    return stats?.framesDecoded > 0 && stats;
+  }, 'frames to decode', { deadlineMs: LIVE_DEADLINE_MS, describe: () => videoStats(page) });
+  await until(async () => (await videoStats(page)).framesDecoded > first.framesDecoded + 2, 'more frames to decode', {
+    deadlineMs: LIVE_DEADLINE_MS,
+    describe: () => videoStats(page),
+  });
+}
+
 describe('network paths', () => {
   let live;
   let netns;
@@ -109,14 +121,7 @@ describe('network paths', () => {
     await showsText(page, 'page-title', 'Live session');
     await visible(page, 'remote-video');
     await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: LIVE_DEADLINE_MS * 2 });
-    const first = await until(async () => {
-      const stats = await videoStats(page);
-      return stats?.framesDecoded > 0 && stats;
-    }, 'frames to decode', { deadlineMs: LIVE_DEADLINE_MS, describe: () => videoStats(page) });
-    await until(async () => (await videoStats(page)).framesDecoded > first.framesDecoded + 2, 'more frames to decode', {
-      deadlineMs: LIVE_DEADLINE_MS,
-      describe: () => videoStats(page),
-    });
+    await framesKeepComing(page);
     const pair = await until(() => selectedPair(page), 'a selected candidate pair', { deadlineMs: 5_000 });
     // The agent's end is the relay's address: relayed, and only TCP gets out of its network.
     assert.equal(pair.remote.type, 'relay', `the agent's end is not relayed: ${JSON.stringify(pair)}`);
@@ -140,13 +145,6 @@ describe('network paths', () => {
     await page.locator('[data-testid="connection-state"][data-state="connected"]').waitFor({ timeout: LIVE_DEADLINE_MS * 2 });
     const relay = `${netns.hostIp}:${relayPort(live.server)}`;
     await showsText(page, 'connection-route', `Relayed through ${relay}: you over UDP, the computer over TLS (no direct path was found)`);
-    const first = await until(async () => {
-      const stats = await videoStats(page);
-      return stats?.framesDecoded > 0 && stats;
-    }, 'frames to decode', { deadlineMs: LIVE_DEADLINE_MS, describe: () => videoStats(page) });
-    await until(async () => (await videoStats(page)).framesDecoded > first.framesDecoded + 2, 'more frames to decode', {
-      deadlineMs: LIVE_DEADLINE_MS,
-      describe: () => videoStats(page),
-    });
+    await framesKeepComing(page);
   });
 });

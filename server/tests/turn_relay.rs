@@ -345,6 +345,19 @@ fn coturn_tools() -> Option<(&'static Path, &'static Path)> {
     None
 }
 
+/// coturn's echo peer on a free loopback UDP port: the port, and the
+/// process (stopped when dropped).
+fn echo_peer(peer: &Path) -> (u16, Stopped) {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(peer)
+        .args(["-L", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    (port, Stopped(child))
+}
+
 /// Stops a child process by its PID when dropped.
 struct Stopped(Child);
 
@@ -359,15 +372,7 @@ impl Drop for Stopped {
 async fn embedded_relay_serves_turn_over_tcp_to_coturns_own_client() {
     let Some((client, peer)) = coturn_tools() else { return };
     let relay = start_embedded(true).await;
-    let peer_port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _peer = Stopped(
-        Command::new(peer)
-            .args(["-L", "127.0.0.1", "-p", &peer_port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (peer_port, _peer) = echo_peer(peer);
     let run = |username: String, password: String| {
         let relay_port = relay.local_addr().port().to_string();
         let peer_port = peer_port.to_string();
@@ -441,15 +446,7 @@ async fn embedded_relay_serves_turn_over_tls_to_coturns_own_client() {
     .unwrap();
     let tls_addr = relay.tls_addr().unwrap();
     assert!(relay.urls().contains(&format!("turns:{tls_addr}?transport=tcp")), "{:?}", relay.urls());
-    let peer_port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _peer = Stopped(
-        Command::new(peer)
-            .args(["-L", "127.0.0.1", "-p", &peer_port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (peer_port, _peer) = echo_peer(peer);
     let valid = credential(Duration::from_secs(600));
     let report = tokio::task::spawn_blocking(move || {
         let mut command = Command::new(client);
