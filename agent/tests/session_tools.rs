@@ -250,6 +250,26 @@ async fn files_move_both_ways_checked_never_overwriting_and_resume_after_a_drop(
     assert!(matches!(outcome, AgentToController::Saved { .. }), "{outcome:?}");
     assert_eq!(std::fs::read(incoming.join("big.bin")).unwrap(), big);
 
+    // The file being sent, asked for again (the controller lost track of it
+    // when its connection dropped and came back on another path), resumes
+    // from where it asks; another file waits its turn.
+    // (A file larger than the flow window, so that it waits for confirmations.)
+    std::fs::write(shared.join("other.txt"), b"other").unwrap();
+    std::fs::write(shared.join("big.log"), content(12 * 1024 * 1024, 9)).unwrap();
+    files.send(&ControllerToAgent::Fetch { id: "d0".into(), path: vec!["big.log".into()], offset: 0 }).await;
+    assert!(matches!(files.next().await, AgentToController::Sending { offset: 0, .. }));
+    tokio::time::timeout(DEADLINE, files.chunks.recv()).await.expect("a chunk in time").unwrap();
+    files.send(&ControllerToAgent::Fetch { id: "d0b".into(), path: vec!["big.log".into()], offset: 1 << 20 }).await;
+    let resumed = files.next().await;
+    assert!(matches!(&resumed, AgentToController::Sending { id, offset: 1_048_576, .. } if id == "d0b"), "{resumed:?}");
+    files.send(&ControllerToAgent::Fetch { id: "d0c".into(), path: vec!["other.txt".into()], offset: 0 }).await;
+    let refused = files.next().await;
+    let waits = matches!(&refused, AgentToController::Failed { id: Some(id), reason } if id == "d0c" && reason.contains("take one at a time"));
+    assert!(waits, "{refused:?}");
+    files.send(&ControllerToAgent::Cancel { id: "d0b".into() }).await;
+    assert_eq!(files.next().await, AgentToController::Cancelled { id: "d0b".into() });
+    while files.chunks.try_recv().is_ok() {}
+
     // Download, confirming as the window needs; the hash covers every byte.
     files.send(&ControllerToAgent::Fetch { id: "d1".into(), path: vec!["notes.txt".into()], offset: 0 }).await;
     let AgentToController::Sending { size, offset: 0, .. } = files.next().await else { panic!("not sending") };

@@ -277,11 +277,22 @@ impl Files {
     }
 
     async fn fetch(&mut self, id: String, path: Vec<String>, offset: u64) -> Result<(), Closed> {
-        if self.download.is_some() {
-            let reason = "another file is being sent; take one at a time".to_owned();
-            return self.send(&AgentToController::Failed { id: Some(id), reason }).await;
-        }
         let shown = place::shown(&path);
+        // The file already moving, asked for again: the controller lost track
+        // of it (its connection dropped and came back on another path) and
+        // resumes from what it kept; the old sending gives way. Another file
+        // waits its turn.
+        match self.download.take() {
+            Some(moving) if moving.shown == shown => {
+                tracing::info!(file = %shown, offset, "the controller resumes the file being sent");
+            }
+            Some(moving) => {
+                self.download = Some(moving);
+                let reason = "another file is being sent; take one at a time".to_owned();
+                return self.send(&AgentToController::Failed { id: Some(id), reason }).await;
+            }
+            None => {}
+        }
         let opened = match self.allowed(None, false).await {
             Ok(()) => match place::resolve(self.context.config.browse_root.as_deref(), &path) {
                 Ok(resolved) => Download::open(&id, &resolved, &shown, offset, self.limit()).await,
