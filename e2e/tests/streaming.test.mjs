@@ -97,6 +97,17 @@ describe('streaming', () => {
     });
   }
 
+  /** A spot of the scene where only the desktop (the root window) shows. */
+  const bare = { x: 1200, y: 660 };
+
+  /** Waits until what Xvfb shows at `bare` is the scene's desktop colour again. */
+  const desktopShows = (what) =>
+    until(
+      async () => (await readScreen(live.xvfb.display)).rgbAt(bare.x, bare.y).every((value, i) => value === rgbOf(scene.layout.background)[i]),
+      what,
+      { deadlineMs: DEADLINE_MS },
+    );
+
   /** Clicks the picture over remote pixel `at` and waits for X to log the press and release there. */
   const clickAndExpect = (at) => clickRemote(page, scene, at);
 
@@ -135,7 +146,7 @@ describe('streaming', () => {
     const places = [
       ...scene.layout.blocks.map((block) => ({ name: block.name, at: centreOf(block), rgb: rgbOf(block.rgb) })),
       { name: 'input window', at: centreOf(scene.layout.input), rgb: rgbOf(scene.layout.input.rgb) },
-      { name: 'background', at: { x: 1200, y: 660 }, rgb: rgbOf(scene.layout.background) },
+      { name: 'background', at: bare, rgb: rgbOf(scene.layout.background) },
     ];
     let last = null;
     await until(
@@ -249,7 +260,6 @@ describe('streaming', () => {
 
   step('the privacy screen hides the display from the room while the technician still sees the scene and clicks through; taking it away restores it; audited', async () => {
     const blocks = scene.layout.blocks.map((block) => ({ name: block.name, at: centreOf(block), rgb: rgbOf(block.rgb) }));
-    const bare = { x: 1200, y: 660 };
     await page.getByTestId('privacy-screen').click();
     await page.locator('[data-testid="privacy-screen"][data-state="on"]').waitFor({ timeout: DEADLINE_MS });
     await showsText(page, 'privacy-state', /^Their screen is hidden from the room \(1 monitor\); you still see it\. Ctrl\+Alt\+Shift\+Esc/);
@@ -274,11 +284,7 @@ describe('streaming', () => {
     await page.getByTestId('privacy-screen').click();
     await page.locator('[data-testid="privacy-screen"][data-state="off"]').waitFor({ timeout: DEADLINE_MS });
     await showsText(page, 'privacy-state', 'Their screen shows again: the technician took the privacy screen away.');
-    await until(
-      async () => (await readScreen(live.xvfb.display)).rgbAt(bare.x, bare.y).every((value, i) => value === rgbOf(scene.layout.background)[i]),
-      'the display to show the desktop again',
-      { deadlineMs: DEADLINE_MS },
-    );
+    await desktopShows('the display to show the desktop again');
     // The lock outlives the screen until the technician ends it.
     await page.locator('[data-testid="lock-input"][data-state="locked"]').waitFor({ timeout: DEADLINE_MS });
     await page.getByTestId('lock-input').click();
@@ -292,7 +298,6 @@ describe('streaming', () => {
   step('ending the session from the page closes the connection on both sides, and takes a privacy screen away', async () => {
     await page.getByTestId('privacy-screen').click();
     await page.locator('[data-testid="privacy-screen"][data-state="on"]').waitFor({ timeout: DEADLINE_MS });
-    const bare = { x: 1200, y: 660 };
     assert.deepEqual((await readScreen(live.xvfb.display)).rgbAt(bare.x, bare.y), [0, 0, 0]);
     await page.getByTestId('end-session').click();
     await showsText(page, 'page-title', 'Targets');
@@ -307,10 +312,6 @@ describe('streaming', () => {
       describe: () => agent.output.slice(-5),
     });
     assert.ok(agent.running(), 'the agent exited with the session');
-    await until(
-      async () => (await readScreen(live.xvfb.display)).rgbAt(bare.x, bare.y).every((value, i) => value === rgbOf(scene.layout.background)[i]),
-      'the display to show the desktop once the session ended',
-      { deadlineMs: DEADLINE_MS },
-    );
+    await desktopShows('the display to show the desktop once the session ended');
   });
 });

@@ -219,9 +219,7 @@ describe('vm input', () => {
     await vm.run('xdotool key c');
     await waitLine('scene.out', typed('c'), 'the XTEST key c on the desktop');
     // The escape combination, held on the physical keyboard.
-    for (const key of ['ctrl', 'alt', 'shift']) await vm.pressKey(key, true);
-    await vm.sendKeys(['esc']);
-    for (const key of ['shift', 'alt', 'ctrl']) await vm.pressKey(key, false);
+    await escapeCombination();
     await waitLine('lock.out', (line) => line.report === 'escaped', 'the escape combination to unlock');
     await vm.sendKeys(['d']);
     await waitLine('scene.out', typed('d'), 'the physical key d after unlocking');
@@ -248,9 +246,7 @@ describe('vm input', () => {
     await monitorCovered(true, 'the monitor to go black');
     await vm.run('xdotool key h');
     await waitLine('scene.out', typed('h'), 'the XTEST key h beneath the privacy screen');
-    for (const key of ['ctrl', 'alt', 'shift']) await vm.pressKey(key, true);
-    await vm.sendKeys(['esc']);
-    for (const key of ['shift', 'alt', 'ctrl']) await vm.pressKey(key, false);
+    await escapeCombination();
     await waitLine('privacy.out', (line) => line.report === 'escaped', 'the escape combination');
     await monitorCovered(false, 'the scene back on the monitor after the escape combination');
 

@@ -5,6 +5,9 @@
 //! and the agent's tunnel cut a stream into the datagrams a UDP TURN
 //! endpoint expects, and pad what they write.
 
+/// The longest message: a STUN header and the longest length.
+pub const MAX_MESSAGE: usize = STUN_HEADER + u16::MAX as usize;
+
 /// The STUN magic cookie, bytes 4 to 8 of every STUN message.
 const MAGIC_COOKIE: [u8; 4] = [0x21, 0x12, 0xa4, 0x42];
 const STUN_HEADER: usize = 20;
@@ -28,6 +31,36 @@ pub enum StreamError {
     NoCookie,
     #[error("a STUN message whose length is not a multiple of four")]
     BadLength,
+    #[error("a message longer than TURN allows")]
+    TooLong,
+}
+
+/// One stream's bytes as they arrive, cut into messages: what the relay's
+/// listener and the agent's tunnel each keep per connection.
+#[derive(Debug, Default)]
+pub struct Cutter {
+    buffer: Vec<u8>,
+}
+
+impl Cutter {
+    /// Adds bytes read from the stream.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The next whole message (without its padding), or `None` to read
+    /// more; an error means the stream is not TURN: close it.
+    pub fn next_message(&mut self) -> Result<Option<Vec<u8>>, StreamError> {
+        match next_message(&self.buffer)? {
+            Some(framed) => {
+                let message = self.buffer[..framed.message].to_vec();
+                self.buffer.drain(..framed.on_stream);
+                Ok(Some(message))
+            }
+            None if self.buffer.len() > MAX_MESSAGE => Err(StreamError::TooLong),
+            None => Ok(None),
+        }
+    }
 }
 
 /// The message at the start of `buffer`, once all of it is there (`None`:
@@ -151,6 +184,23 @@ mod tests {
         message[1] = 0x13;
         assert_eq!(relayed_address(&message), None, "an error response grants nothing");
         assert_eq!(relayed_address(&message[..10]), None);
+    }
+
+    #[test]
+    fn a_cutter_gives_whole_messages_as_they_arrive() {
+        let mut cutter = Cutter::default();
+        let data = [0x40, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5, 0, 0, 0];
+        let message = stun(4);
+        cutter.push(&data[..6]);
+        assert_eq!(cutter.next_message(), Ok(None));
+        cutter.push(&data[6..]);
+        cutter.push(&message[..10]);
+        assert_eq!(cutter.next_message(), Ok(Some(data[..9].to_vec())), "the padding left behind");
+        assert_eq!(cutter.next_message(), Ok(None));
+        cutter.push(&message[10..]);
+        assert_eq!(cutter.next_message(), Ok(Some(message)));
+        cutter.push(&[0x80, 0, 0, 0]);
+        assert_eq!(cutter.next_message(), Err(StreamError::NotTurn));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::time::Duration;
 use rustls::pki_types::ServerName;
 use tether_shared::media_path::Transport;
 use tether_shared::signal::IceServer;
-use tether_shared::turn_stream::{next_message, padding, relayed_address};
+use tether_shared::turn_stream::{Cutter, MAX_MESSAGE, padding, relayed_address};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -30,8 +30,6 @@ use tokio::task::JoinSet;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Datagrams waiting for one connection; more are dropped, as UDP would.
 const QUEUE: usize = 256;
-/// The largest message: a STUN header and the longest length.
-const MAX_MESSAGE: usize = 20 + u16::MAX as usize;
 
 /// The session's tunnels; dropping this stops them.
 #[derive(Debug, Default)]
@@ -48,15 +46,9 @@ pub struct Tunnels {
 pub type Relayed = Arc<Mutex<HashMap<SocketAddr, Transport>>>;
 
 impl Tunnels {
-    /// How the relay of a candidate gathered through `url` is reached, if
-    /// `url` is one the peer was given for a tunnel.
-    pub fn over(&self, url: &str) -> Option<Transport> {
-        self.given.iter().find(|(given, _)| given == url).map(|(_, over)| *over)
-    }
-
     /// The URLs the peer was given for the tunnels.
-    pub fn given(&self) -> Vec<(String, Transport)> {
-        self.given.clone()
+    pub fn given(&self) -> &[(String, Transport)] {
+        &self.given
     }
 
     /// The relayed addresses allocated through a tunnel (read from the
@@ -263,25 +255,20 @@ async fn carry(
         std::io::Result::Ok(())
     };
     let receiving = async {
-        let mut buffer = Vec::with_capacity(4_096);
+        let mut cutter = Cutter::default();
         let mut chunk = vec![0u8; 16_384];
         loop {
-            while let Some(framed) = next_message(&buffer).map_err(std::io::Error::other)? {
-                let message = &buffer[..framed.message];
-                if let Some(address) = relayed_address(message) {
+            while let Some(message) = cutter.next_message().map_err(std::io::Error::other)? {
+                if let Some(address) = relayed_address(&message) {
                     relayed.lock().unwrap_or_else(PoisonError::into_inner).insert(address, relay.over);
                 }
-                socket.send_to(message, client).await?;
-                buffer.drain(..framed.on_stream);
-            }
-            if buffer.len() > MAX_MESSAGE {
-                return Err(std::io::Error::other("the relay sent a message longer than TURN allows"));
+                socket.send_to(&message, client).await?;
             }
             let read = reader.read(&mut chunk).await?;
             if read == 0 {
                 return std::io::Result::Ok(());
             }
-            buffer.extend_from_slice(&chunk[..read]);
+            cutter.push(&chunk[..read]);
         }
     };
     let ended = tokio::select! {
@@ -344,8 +331,7 @@ mod tests {
         assert_eq!(given[0].urls.len(), 2);
         assert_eq!(given[0].urls[0], "turn:192.0.2.1:3478?transport=udp");
         assert!(given[0].urls[1].starts_with("turn:127.0.0.1:") && given[0].urls[1].ends_with("?transport=udp"));
-        assert_eq!(tunnels.over(&given[0].urls[1]), Some(Transport::Tcp));
-        assert_eq!(tunnels.over(&given[0].urls[0]), None);
+        assert_eq!(tunnels.given(), [(given[0].urls[1].clone(), Transport::Tcp)], "only the tunnel's URL");
         assert_eq!(given[0].username.as_deref(), Some("u"));
     }
 }

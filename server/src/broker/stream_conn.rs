@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tether_shared::turn_stream::{next_message, padding};
+use tether_shared::turn_stream::{Cutter, padding};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
@@ -32,8 +32,6 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const INCOMING_QUEUE: usize = 1_024;
 /// Messages waiting to be written to one connection.
 const OUTGOING_QUEUE: usize = 256;
-/// The largest message: a STUN header and the longest length.
-const MAX_MESSAGE: usize = 20 + u16::MAX as usize;
 
 type Writers = Arc<Mutex<HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>>;
 
@@ -136,18 +134,13 @@ pub async fn serve_stream<S>(
         std::io::Result::Ok(())
     };
     let reading = async {
-        let mut buffer = Vec::with_capacity(4_096);
+        let mut cutter = Cutter::default();
         let mut chunk = vec![0u8; 16_384];
         loop {
-            while let Some(framed) = next_message(&buffer).map_err(std::io::Error::other)? {
-                let message = buffer[..framed.message].to_vec();
-                buffer.drain(..framed.on_stream);
+            while let Some(message) = cutter.next_message().map_err(std::io::Error::other)? {
                 if delivered.send((message, peer)).await.is_err() {
                     return Ok(());
                 }
-            }
-            if buffer.len() > MAX_MESSAGE {
-                return Err(std::io::Error::other("a message longer than TURN allows"));
             }
             let read = tokio::time::timeout(IDLE_TIMEOUT, reader.read(&mut chunk))
                 .await
@@ -155,7 +148,7 @@ pub async fn serve_stream<S>(
             if read == 0 {
                 return std::io::Result::Ok(());
             }
-            buffer.extend_from_slice(&chunk[..read]);
+            cutter.push(&chunk[..read]);
         }
     };
     let ended = tokio::select! {
