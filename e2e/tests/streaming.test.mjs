@@ -7,7 +7,8 @@
 // browser reach the X display at the right place, and that the session
 // survives malformed, oversized and hostile messages on the input channel;
 // the technician locks the person's own keyboard and mouse (Xvfb's), their
-// own clicks still land, and the lock and its end are audited; the privacy
+// own clicks still land, and the lock and its end are audited; the lock
+// lapses by itself when the page goes quiet (its script paused); the privacy
 // screen covers what Xvfb shows (read back with xwd) while the technician
 // still sees the scene and clicks through it.
 
@@ -293,6 +294,25 @@ describe('streaming', () => {
       (await ok(live.server.url, 'GET', `/api/audit?action=${action}`, { token: live.auditorToken })).entries;
     assert.equal((await audited('session.privacy_shown')).length, 1);
     assert.deepEqual((await audited('session.privacy_removed')).map((entry) => entry.details.why), ['by_technician']);
+  });
+
+  step('a lock lapses by itself when the technician\'s page goes quiet, and the page says why once it wakes', async () => {
+    await page.getByTestId('lock-input').click();
+    await page.locator('[data-testid="lock-input"][data-state="locked"]').waitFor({ timeout: DEADLINE_MS });
+    // The page's script stops (the debugger pauses it): no more heartbeats; the connection itself stays up.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Debugger.enable');
+    await cdp.send('Debugger.pause');
+    const lapsed = async () =>
+      (await ok(live.server.url, 'GET', '/api/audit?action=session.input_unlocked', { token: live.auditorToken })).entries
+        .some((entry) => entry.details.why === 'heartbeat_lost');
+    try {
+      await until(lapsed, 'the lock to lapse without heartbeats', { deadlineMs: DEADLINE_MS });
+    } finally {
+      await cdp.send('Debugger.resume');
+      await cdp.detach();
+    }
+    await showsText(page, 'lock-state', "Unlocked: the technician's connection went quiet, so the keyboard and mouse were unlocked.");
   });
 
   step('ending the session from the page closes the connection on both sides, and takes a privacy screen away', async () => {
